@@ -1,1 +1,21 @@
+//! `gitops`: branch-per-environment GitOps from the terminal.
+//!
+//! Layers: [`commands`] gather, plan and render; the domain ([`config`],
+//! [`policy`], [`image`], [`images`], [`manifest`], [`semdiff`], [`drift`],
+//! [`graph`], [`glob`]) is pure; [`git`] is the only code that touches
+//! repositories and [`ui`] the only code that touches the terminal.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod drift;
+pub mod error;
+pub mod git;
+pub mod glob;
+pub mod graph;
+pub mod image;
+pub mod images;
 pub mod manifest;
+pub mod policy;
+pub mod semdiff;
+pub mod ui;

@@ -26,7 +26,11 @@ pub struct ParseError {
 impl std::fmt::Display for ParseError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.line > 0 {
-            write!(f, "line {} column {}: {}", self.line, self.column, self.message)
+            write!(
+                f,
+                "line {} column {}: {}",
+                self.line, self.column, self.message
+            )
         } else {
             write!(f, "{}", self.message)
         }
@@ -141,11 +145,9 @@ pub fn to_json(value: &Value) -> Json {
         }
         Value::String(s) => Json::String(s.clone()),
         Value::Sequence(seq) => Json::Array(seq.iter().map(to_json).collect()),
-        Value::Mapping(map) => Json::Object(
-            map.iter()
-                .map(|(k, v)| (key_text(k), to_json(v)))
-                .collect(),
-        ),
+        Value::Mapping(map) => {
+            Json::Object(map.iter().map(|(k, v)| (key_text(k), to_json(v))).collect())
+        }
         Value::Tagged(t) => to_json(&t.value),
     }
 }

@@ -1,0 +1,55 @@
+//! The command line: global flags and one subcommand per job. Doc comments are
+//! the help text.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+use crate::ui::ColorChoice;
+
+/// Branch-per-environment GitOps from the terminal: feature branches off the first
+/// environment, promotions between environment branches, what each environment
+/// runs and what is waiting or has drifted.
+#[derive(Debug, Parser)]
+#[command(
+    name = "gitops",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Global {
+    /// Run as if gitops was started in DIR.
+    #[arg(short = 'C', id = "chdir", global = true, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub dir: Option<PathBuf>,
+    /// When to use colour: auto (a terminal, and NO_COLOR unset), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+impl Global {
+    /// The directory to work in.
+    pub fn dir(&self) -> PathBuf {
+        self.dir.clone().unwrap_or_else(|| PathBuf::from("."))
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Quickstart(commands::quickstart::Args),
+    Init(commands::init::Args),
+    #[command(subcommand)]
+    Feature(commands::feature::Command),
+    Status(commands::status::Args),
+    Diff(commands::diff::Args),
+    Completions(commands::completions::Args),
+}

@@ -1,0 +1,368 @@
+//! `gitops diff ENV`: what `gitops promote ENV` would change.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::status::drift_line;
+use super::workspace::{Workspace, REMOTE};
+use super::{age, now};
+use crate::cli::Global;
+use crate::drift::DriftField;
+use crate::error::{refused, Exit};
+use crate::git;
+use crate::semdiff::{self, Change, Kept, ResourceChange};
+use crate::ui::{Tone, Ui};
+
+/// Show what promoting ENV would change: the commits waiting in its upstream, the
+/// files, and a semantic diff of the manifests (resources matched by apiVersion,
+/// kind, namespace and name; each changed field with its old and new value).
+/// Pinned values (image tags and the config's `pinned` keys) are listed apart as
+/// kept.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The environment to promote into.
+    pub env: String,
+    /// Promote from this environment instead of ENV's upstream.
+    #[arg(long, value_name = "ENV")]
+    pub from: Option<String>,
+    /// Also print the unified text diff of the changed files.
+    #[arg(long)]
+    pub patch: bool,
+    /// Print one JSON document (see the README for its shape).
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 1 when there is something to promote.
+    #[arg(long)]
+    pub exit_code: bool,
+    /// Do not fetch origin; use what was fetched last.
+    #[arg(long)]
+    pub no_fetch: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Diff {
+    pub from: String,
+    pub to: String,
+    pub commits: Vec<CommitOut>,
+    pub files: Vec<FileOut>,
+    pub resources: Vec<ResourceChange>,
+    pub kept: Vec<Kept>,
+    pub drift: Vec<DriftOut>,
+    pub unparseable: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CommitOut {
+    pub id: String,
+    pub summary: String,
+    pub author: String,
+    pub time: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FileOut {
+    pub path: String,
+    /// added | modified | deleted
+    pub change: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DriftOut {
+    pub id: String,
+    pub summary: String,
+    pub author: String,
+    pub fields: Vec<DriftField>,
+}
+
+pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
+    let mut ws = Workspace::open(global, ui, !args.no_fetch)?;
+    let (to, _) = ws.config.environment(&args.env)?;
+    let from = match &args.from {
+        Some(name) => {
+            let (from, _) = ws.config.environment(name)?;
+            if from == to {
+                return Err(refused(format!("cannot promote `{name}` into itself"))
+                    .hint(format!(
+                        "name another source: gitops diff {} --from ENV",
+                        args.env
+                    ))
+                    .into());
+            }
+            from
+        }
+        None => match to.checked_sub(1) {
+            Some(u) => u,
+            None => {
+                return Err(refused(format!(
+                    "`{}` is the first environment: it has no upstream to promote from",
+                    args.env
+                ))
+                .hint(match ws.config.environments.get(1) {
+                    Some(next) => format!(
+                        "gitops diff {} shows what {} would get from {}",
+                        next.name, next.name, args.env
+                    ),
+                    None => "add environments to .gitops.yaml".to_owned(),
+                })
+                .into())
+            }
+        },
+    };
+    let diff = gather(&mut ws, from, to)?;
+    if args.json {
+        ui.json(&diff)?;
+    } else {
+        ui.out(&render(&diff, ui, now()));
+        if args.patch && !diff.files.is_empty() {
+            let to_ref = format!(
+                "refs/remotes/{REMOTE}/{}",
+                ws.config.environments[to].branch
+            );
+            let from_ref = format!(
+                "refs/remotes/{REMOTE}/{}",
+                ws.config.environments[from].branch
+            );
+            let mut argv = vec![
+                "diff",
+                "--no-color",
+                "--no-ext-diff",
+                to_ref.as_str(),
+                from_ref.as_str(),
+                "--",
+            ];
+            let paths: Vec<&str> = diff.files.iter().map(|f| f.path.as_str()).collect();
+            argv.extend(paths);
+            ui.out("\n");
+            ui.out(&git::cli::run(&ws.repo.dir, &argv)?);
+        }
+    }
+    if args.exit_code && !diff.commits.is_empty() {
+        return Err(Exit(crate::error::exit::FOUND).into());
+    }
+    Ok(())
+}
+
+/// Plans the promotion of environment `from` into `to` (indexes).
+pub fn gather(ws: &mut Workspace, from: usize, to: usize) -> Result<Diff> {
+    let from_b = ws.branches[from].clone();
+    let to_b = ws.branches[to].clone();
+    let commits: Vec<CommitOut> = ws
+        .graph
+        .only_in(from_b.tip, to_b.tip)
+        .into_iter()
+        .map(|id| {
+            let c = &ws.commits[&id];
+            CommitOut {
+                id: id.to_string(),
+                summary: c.summary.clone(),
+                author: c.author.clone(),
+                time: c.time,
+            }
+        })
+        .collect();
+    let base = ws.graph.merge_base(to_b.tip, from_b.tip);
+    let base_tree = base.map(|b| ws.commits[&b].tree);
+    let to_files = ws.files(to_b.tree)?;
+    let mut files = Vec::new();
+    let mut resources = Vec::new();
+    let mut kept = Vec::new();
+    let mut unparseable = Vec::new();
+    for delta in ws.repo.changes(base_tree, Some(from_b.tree))? {
+        let in_to = to_files.get(&delta.path).copied();
+        if in_to == delta.new {
+            continue;
+        }
+        let change = match (in_to, delta.new) {
+            (None, _) => "added",
+            (_, None) => "deleted",
+            _ => "modified",
+        };
+        files.push(FileOut {
+            path: delta.path.clone(),
+            change,
+        });
+        if !ws.config.is_manifest(&delta.path) {
+            continue;
+        }
+        let mut docs = Vec::new();
+        for id in [in_to, delta.new, delta.old] {
+            docs.push(match id {
+                None => Ok(None),
+                Some(id) => match &ws.parsed(id)?.docs {
+                    Ok(d) => Ok(Some(d.clone())),
+                    Err(e) => Err(e.clone()),
+                },
+            });
+        }
+        match (&docs[0], &docs[1], &docs[2]) {
+            (Ok(to_docs), Ok(from_docs), Ok(base_docs)) => {
+                let d = semdiff::promotion_file(
+                    &delta.path,
+                    base_docs.as_deref(),
+                    to_docs.as_deref(),
+                    from_docs.as_deref(),
+                    &ws.config.pinned_rules,
+                );
+                resources.extend(d.resources);
+                kept.extend(d.kept);
+            }
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                unparseable.push(format!("{}:{}: {}", delta.path, e.line, e.message))
+            }
+        }
+    }
+    let drift = if from + 1 == to {
+        ws.drift(to, from)?
+    } else {
+        Vec::new()
+    };
+    Ok(Diff {
+        from: ws.config.environments[from].name.clone(),
+        to: ws.config.environments[to].name.clone(),
+        commits,
+        files,
+        resources,
+        kept,
+        drift: drift
+            .into_iter()
+            .map(|d| DriftOut {
+                id: d.commit.id.to_string(),
+                summary: d.commit.summary,
+                author: d.commit.author,
+                fields: d.fields,
+            })
+            .collect(),
+        unparseable,
+    })
+}
+
+fn show(v: &Option<serde_json::Value>) -> String {
+    match v {
+        None => "(absent)".to_owned(),
+        Some(v) => v.to_string(),
+    }
+}
+
+fn resource_name(r: &ResourceChange) -> String {
+    let mut s = String::new();
+    if let Some(kind) = &r.kind {
+        s.push_str(kind);
+        s.push(' ');
+    }
+    if let Some(ns) = &r.namespace {
+        s.push_str(ns);
+        s.push('/');
+    }
+    s.push_str(&r.name);
+    s
+}
+
+/// The human view of a promotion plan.
+pub fn render(d: &Diff, ui: &Ui, now: i64) -> String {
+    let mut out = String::new();
+    if d.commits.is_empty() {
+        out.push_str(&format!(
+            "Nothing to promote: {} has everything {} has.\n",
+            d.to, d.from
+        ));
+    } else {
+        out.push_str(&format!(
+            "{} {} → {}: {} commit{}\n",
+            ui.paint(Tone::Bold, "Promote"),
+            d.from,
+            d.to,
+            d.commits.len(),
+            if d.commits.len() == 1 { "" } else { "s" }
+        ));
+        for c in &d.commits {
+            out.push_str(&format!(
+                "  {}  {}  {}\n",
+                ui.paint(Tone::Id, &c.id[..7]),
+                c.summary,
+                ui.paint(Tone::Dim, &format!("({}, {})", c.author, age(now, c.time)))
+            ));
+        }
+    }
+    if !d.files.is_empty() {
+        out.push_str(&format!("\n{}\n", ui.paint(Tone::Bold, "Files")));
+        for f in &d.files {
+            let (mark, tone) = match f.change {
+                "added" => ("A", Tone::Good),
+                "deleted" => ("D", Tone::Bad),
+                _ => ("M", Tone::Warn),
+            };
+            out.push_str(&format!("  {} {}\n", ui.paint(tone, mark), f.path));
+        }
+    }
+    if !d.resources.is_empty() {
+        out.push_str(&format!("\n{}\n", ui.paint(Tone::Bold, "Resources")));
+        for r in &d.resources {
+            let (mark, tone) = match r.change {
+                Change::Added => ("+", Tone::Good),
+                Change::Removed => ("-", Tone::Bad),
+                Change::Changed => ("~", Tone::Warn),
+            };
+            out.push_str(&format!(
+                "  {} {}  {}\n",
+                ui.paint(tone, mark),
+                resource_name(r),
+                ui.paint(Tone::Dim, &format!("({})", r.file))
+            ));
+            for f in &r.fields {
+                out.push_str(&format!(
+                    "      {}: {} → {}\n",
+                    f.path,
+                    show(&f.from),
+                    show(&f.to)
+                ));
+            }
+        }
+    }
+    if !d.kept.is_empty() {
+        out.push_str(&format!(
+            "\n{} ({}'s own values, not promoted)\n",
+            ui.paint(Tone::Bold, "Kept"),
+            d.to
+        ));
+        for k in &d.kept {
+            let kind = k
+                .kind
+                .as_deref()
+                .map(|k| format!("{k} "))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  {kind}{} {}: {}  {}\n",
+                k.name,
+                k.path,
+                k.value,
+                ui.paint(Tone::Dim, &format!("({} has {})", d.from, k.upstream))
+            ));
+        }
+    }
+    if !d.drift.is_empty() {
+        out.push_str(&format!(
+            "\n{} on {}: changes {} does not have; the promotion would overwrite them or conflict\n",
+            ui.paint(Tone::Bad, "Drift"),
+            d.to,
+            d.from
+        ));
+        for c in &d.drift {
+            out.push_str(&format!(
+                "  {}  {} ({})\n",
+                ui.paint(Tone::Id, &c.id[..7]),
+                c.summary,
+                c.author
+            ));
+            for f in &c.fields {
+                out.push_str(&format!("      {}\n", drift_line(f, &d.from)));
+            }
+        }
+    }
+    for u in &d.unparseable {
+        out.push_str(&format!(
+            "{} {u}: does not parse\n",
+            ui.paint(Tone::Bad, "!")
+        ));
+    }
+    out
+}

@@ -1,0 +1,185 @@
+//! `gitops feature start`: branch off the freshest first environment.
+
+use anyhow::Result;
+
+use super::workspace::{load_config, REMOTE};
+use crate::cli::Global;
+use crate::config::valid_branch_name;
+use crate::error::refused;
+use crate::git::{self, Repo};
+use crate::ui::Ui;
+
+/// Work on feature branches cut from the first environment.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    Start(StartArgs),
+}
+
+/// Fetch origin, create NAME from `origin/<first environment>` (not from a stale
+/// local branch), check it out and set it to push to `origin/NAME`.
+#[derive(Debug, clap::Args)]
+pub struct StartArgs {
+    /// The new branch.
+    pub name: String,
+    /// Branch off this environment instead of the first one.
+    #[arg(long, value_name = "ENV")]
+    pub from: Option<String>,
+    /// Do not fetch: branch off the local environment branch.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+pub fn run(global: &Global, cmd: Command, ui: &Ui) -> Result<()> {
+    match cmd {
+        Command::Start(args) => start(global, args, ui),
+    }
+}
+
+fn start(global: &Global, args: StartArgs, ui: &Ui) -> Result<()> {
+    let repo = Repo::discover(&global.dir())?;
+    let name = args.name.as_str();
+    let name_hint = "branch names follow `git check-ref-format --branch`: no spaces, `..`, `~^:?*[\\`, leading `-` or `/`, e.g. add-redis or feature/add-redis";
+    if let Err(why) = valid_branch_name(name) {
+        return Err(refused(why).hint(name_hint).into());
+    }
+    if !git::cli::check_branch_name(&repo.dir, name)? {
+        return Err(refused(format!("`{name}` is not a valid branch name"))
+            .hint(name_hint)
+            .into());
+    }
+    if !repo.has_workdir() {
+        return Err(
+            refused("this repository has no working tree to check a branch out in")
+                .hint("run it in a clone with a working tree")
+                .into(),
+        );
+    }
+    if repo.remote_url(REMOTE).is_none() {
+        return Err(refused("this repository has no remote named `origin`")
+            .hint("add it with `git remote add origin URL`")
+            .into());
+    }
+    if !args.offline {
+        ui.spin("fetching origin", || git::cli::fetch(&repo.dir, REMOTE)).map_err(|e| {
+            let f = e.downcast::<crate::error::Failure>();
+            match f {
+                Ok(f) => {
+                    let message = f.message.clone();
+                    anyhow::Error::new(f.hint(format!("gitops feature start {name} --offline branches off your local copy instead")))
+                        .context(format!("origin cannot be reached ({message})"))
+                }
+                Err(e) => e,
+            }
+        })?;
+    }
+    let (config, _) = load_config(&repo)?;
+    let env = match &args.from {
+        Some(from) => config.environment(from)?.1.clone(),
+        None => config.environments[0].clone(),
+    };
+    if repo.local_branch(name)?.is_some() {
+        return Err(
+            refused(format!("a branch named `{name}` already exists here"))
+                .hint(format!(
+                    "switch to it with `git switch {name}`, or pick another name"
+                ))
+                .into(),
+        );
+    }
+    if repo.remote_branch(REMOTE, name)?.is_some() {
+        return Err(
+            refused(format!("a branch named `{name}` already exists on origin"))
+                .hint(format!(
+                    "work on it with `git switch {name}`, or pick another name"
+                ))
+                .into(),
+        );
+    }
+    if config.environments.iter().any(|e| e.branch == name) {
+        return Err(
+            refused(format!("`{name}` is an environment branch, not a feature"))
+                .hint("pick a feature name, e.g. add-redis")
+                .into(),
+        );
+    }
+    let (base_label, base) = if args.offline {
+        match repo.local_branch(&env.branch)? {
+            Some(id) => (env.branch.clone(), id),
+            None => match repo.remote_branch(REMOTE, &env.branch)? {
+                Some(id) => (format!("{REMOTE}/{}", env.branch), id),
+                None => {
+                    return Err(refused(format!(
+                        "there is no local `{}` branch to start from",
+                        env.branch
+                    ))
+                    .hint(format!("fetch it first: git fetch {REMOTE} {}", env.branch))
+                    .into())
+                }
+            },
+        }
+    } else {
+        match repo.remote_branch(REMOTE, &env.branch)? {
+            Some(id) => (format!("{REMOTE}/{}", env.branch), id),
+            None => {
+                return Err(refused(format!(
+                    "environment branch `{}` not found on origin",
+                    env.branch
+                ))
+                .hint("create the environment branches with `gitops init`")
+                .into())
+            }
+        }
+    };
+    // Uncommitted work the checkout would lose: a tracked file changed here that
+    // also differs between HEAD and the base. Git would carry anything else along.
+    let dirty = git::cli::dirty_tracked_files(&repo.dir)?;
+    if !dirty.is_empty() {
+        let differing: std::collections::HashSet<String> = match repo.head_commit() {
+            Some(head) => {
+                let head_tree = repo.commit(head)?.tree;
+                let base_tree = repo.commit(base)?.tree;
+                repo.changes(Some(head_tree), Some(base_tree))?
+                    .into_iter()
+                    .map(|d| d.path)
+                    .collect()
+            }
+            None => dirty.iter().cloned().collect(),
+        };
+        let lost: Vec<&String> = dirty.iter().filter(|p| differing.contains(*p)).collect();
+        if !lost.is_empty() {
+            return Err(refused(format!(
+                "uncommitted changes to {} would be lost by checking out {base_label}",
+                lost.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+            ))
+            .hint("commit them (`git commit -am ...`) or stash them (`git stash`), then run this again")
+            .into());
+        }
+    }
+    let base_hex = base.to_string();
+    git::cli::run(
+        &repo.dir,
+        &["checkout", "--quiet", "--no-track", "-b", name, &base_hex],
+    )
+    .map_err(|e| {
+        refused(format!("could not check out `{name}`: {e}"))
+            .hint("commit or stash your changes (`git stash`), then run this again")
+    })?;
+    git::cli::run(
+        &repo.dir,
+        &["config", &format!("branch.{name}.remote"), REMOTE],
+    )?;
+    git::cli::run(
+        &repo.dir,
+        &[
+            "config",
+            &format!("branch.{name}.merge"),
+            &format!("refs/heads/{name}"),
+        ],
+    )?;
+    ui.note(&format!(
+        "Switched to a new branch `{name}` from {base_label} ({}); it pushes to {REMOTE}/{name}.",
+        git::short(&base)
+    ));
+    ui.note("Commit your change, then push it and open a pull request into the first environment.");
+    Ok(())
+}

@@ -1,0 +1,407 @@
+//! `gitops status`: what each environment runs, what is waiting, what drifted.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::workspace::{DriftCommit, Workspace};
+use super::{age, app_of, now};
+use crate::cli::Global;
+use crate::drift::DriftField;
+use crate::git;
+use crate::semdiff;
+use crate::ui::{self, Tone, Ui};
+
+/// Show each environment in promotion order: its branch and head, the commits
+/// waiting in its upstream and the apps they touch, drift, and every image tag.
+///
+/// Reads `origin/<branch>` after fetching origin: your checkout, dirty or on a
+/// feature branch, does not change the answer.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print one JSON document (see the README for its shape).
+    #[arg(long)]
+    pub json: bool,
+    /// Do not fetch origin; use what was fetched last.
+    #[arg(long)]
+    pub no_fetch: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub environments: Vec<EnvStatus>,
+    /// Why origin was not fetched (`--no-fetch`, or the fetch error), else null.
+    pub not_fetched: Option<String>,
+    pub config: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EnvStatus {
+    pub name: String,
+    pub branch: String,
+    pub head: String,
+    pub head_summary: String,
+    pub head_author: String,
+    pub head_time: i64,
+    pub upstream: Option<String>,
+    pub pending: usize,
+    pub pending_apps: Vec<String>,
+    pub drift: usize,
+    pub drift_commits: Vec<DriftOut>,
+    pub images: BTreeMap<String, String>,
+    pub policy: String,
+    pub policy_violations: Vec<Violation>,
+    pub unparseable: Vec<Unparseable>,
+    pub pull_request: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DriftOut {
+    pub id: String,
+    pub summary: String,
+    pub author: String,
+    pub fields: Vec<DriftField>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Violation {
+    pub image: String,
+    pub tag: Option<String>,
+    pub file: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Unparseable {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
+    let mut ws = Workspace::open(global, ui, !args.no_fetch)?;
+    let status = gather(&mut ws)?;
+    if args.json {
+        return ui.json(&status);
+    }
+    ui.out(&render(&status, ui, now()));
+    if let Some(reason) = &status.not_fetched {
+        if reason != "--no-fetch" {
+            ui.note("origin was not reached: this is the state fetched last");
+        }
+    }
+    Ok(())
+}
+
+/// Gathers the status of every environment.
+pub fn gather(ws: &mut Workspace) -> Result<Status> {
+    let envs = ws.config.environments.clone();
+    // Parse every manifest of every environment once: environments share most blobs.
+    let mut manifests = Vec::new();
+    for branch in ws.branches.clone() {
+        manifests.push(ws.manifests(branch.tree)?);
+    }
+    ws.parse(manifests.iter().flatten().map(|(_, id)| *id))?;
+
+    let mut out = Vec::new();
+    for (i, env) in envs.iter().enumerate() {
+        let branch = ws.branches[i].clone();
+        let head = ws.commits[&branch.tip].clone();
+        let mut images: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut violations = Vec::new();
+        let mut unparseable = Vec::new();
+        for (path, id) in &manifests[i] {
+            let parsed = ws.parsed(*id)?;
+            if let Err(e) = &parsed.docs {
+                unparseable.push(Unparseable {
+                    file: path.clone(),
+                    line: e.line,
+                    message: e.message.clone(),
+                });
+            }
+            for image in &parsed.images {
+                let tag = image
+                    .image
+                    .tag
+                    .clone()
+                    .or_else(|| image.image.digest.clone());
+                images
+                    .entry(image.image.name.clone())
+                    .or_default()
+                    .insert(tag.clone().unwrap_or_else(|| "(untagged)".to_owned()));
+                if image.image.digest.is_none() || image.image.tag.is_some() {
+                    if let Err(message) = env.tags.check(image.image.tag.as_deref()) {
+                        violations.push(Violation {
+                            image: image.image.name.clone(),
+                            tag: image.image.tag.clone(),
+                            file: path.clone(),
+                            message,
+                        });
+                    }
+                }
+            }
+        }
+        let (upstream, pending, pending_apps, drift) = match i.checked_sub(1) {
+            None => (None, 0, Vec::new(), Vec::new()),
+            Some(u) => {
+                let up = ws.branches[u].clone();
+                let pending = ws.graph.only_in(up.tip, branch.tip).len();
+                let apps = pending_apps(ws, i, u)?;
+                let drift = ws.drift(i, u)?;
+                (Some(envs[u].name.clone()), pending, apps, drift)
+            }
+        };
+        out.push(EnvStatus {
+            name: env.name.clone(),
+            branch: env.branch.clone(),
+            head: head.id.to_string(),
+            head_summary: head.summary.clone(),
+            head_author: head.author.clone(),
+            head_time: head.time,
+            upstream,
+            pending,
+            pending_apps,
+            drift: drift.len(),
+            drift_commits: drift.into_iter().map(drift_out).collect(),
+            images: images
+                .into_iter()
+                .map(|(name, tags)| (name, tags.into_iter().collect::<Vec<_>>().join(", ")))
+                .collect(),
+            policy: env.tags.to_string(),
+            policy_violations: violations,
+            unparseable,
+            pull_request: None,
+        });
+    }
+    Ok(Status {
+        environments: out,
+        not_fetched: ws.not_fetched.clone(),
+        config: ws.config_source.clone(),
+    })
+}
+
+fn drift_out(d: DriftCommit) -> DriftOut {
+    DriftOut {
+        id: d.commit.id.to_string(),
+        summary: d.commit.summary,
+        author: d.commit.author,
+        fields: d.fields,
+    }
+}
+
+/// The apps whose files a promotion from `upstream` into `env` would change,
+/// pinned values aside.
+fn pending_apps(ws: &mut Workspace, env: usize, upstream: usize) -> Result<Vec<String>> {
+    let to = ws.branches[env].clone();
+    let from = ws.branches[upstream].clone();
+    let Some(base) = ws.graph.merge_base(to.tip, from.tip) else {
+        return Ok(Vec::new());
+    };
+    let base_tree = ws.commits[&base].tree;
+    let to_files = ws.files(to.tree)?;
+    let mut apps = BTreeSet::new();
+    for delta in ws.repo.changes(Some(base_tree), Some(from.tree))? {
+        let in_to = to_files.get(&delta.path).copied();
+        if in_to == delta.new {
+            continue;
+        }
+        let app = app_of(&delta.path);
+        if apps.contains(&app) {
+            continue;
+        }
+        if ws.config.is_manifest(&delta.path) {
+            let to_docs = match in_to {
+                Some(id) => ws.parsed(id)?.docs.clone().ok(),
+                None => None,
+            };
+            let from_docs = match delta.new {
+                Some(id) => ws.parsed(id)?.docs.clone().ok(),
+                None => None,
+            };
+            let base_docs = match delta.old {
+                Some(id) => ws.parsed(id)?.docs.clone().ok(),
+                None => None,
+            };
+            let all_parse = in_to.is_none() == to_docs.is_none()
+                && delta.new.is_none() == from_docs.is_none()
+                && delta.old.is_none() == base_docs.is_none();
+            if all_parse {
+                let diff = semdiff::promotion_file(
+                    &delta.path,
+                    base_docs.as_deref(),
+                    to_docs.as_deref(),
+                    from_docs.as_deref(),
+                    &ws.config.pinned_rules,
+                );
+                if diff.resources.is_empty() {
+                    continue;
+                }
+            }
+        }
+        apps.insert(app);
+    }
+    Ok(apps.into_iter().collect())
+}
+
+/// The human view: one row per environment, the images as a matrix, then the
+/// details of drift, policy violations and files that do not parse.
+pub fn render(status: &Status, ui: &Ui, now: i64) -> String {
+    let mut rows = vec![[
+        "ENV", "BRANCH", "HEAD", "AGE", "PENDING", "DRIFT", "SUBJECT",
+    ]
+    .iter()
+    .map(|h| (h.to_string(), Tone::Bold))
+    .collect::<Vec<_>>()];
+    for env in &status.environments {
+        let pending = match &env.upstream {
+            None => ("-".to_owned(), Tone::Dim),
+            Some(_) if env.pending == 0 => ("up to date".to_owned(), Tone::Good),
+            Some(up) => {
+                let apps = if env.pending_apps.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", env.pending_apps.join(", "))
+                };
+                (format!("{} from {up}{apps}", env.pending), Tone::Warn)
+            }
+        };
+        let drift = match (&env.upstream, env.drift) {
+            (None, _) => ("-".to_owned(), Tone::Dim),
+            (Some(_), 0) => ("none".to_owned(), Tone::Good),
+            (Some(_), n) => (
+                format!("{n} commit{}", if n == 1 { "" } else { "s" }),
+                Tone::Bad,
+            ),
+        };
+        rows.push(vec![
+            (env.name.clone(), Tone::Bold),
+            (env.branch.clone(), Tone::Plain),
+            (env.head[..7.min(env.head.len())].to_owned(), Tone::Id),
+            (age(now, env.head_time), Tone::Dim),
+            pending,
+            drift,
+            (env.head_summary.clone(), Tone::Plain),
+        ]);
+    }
+    let mut out = ui::table(ui, &rows);
+
+    let names: BTreeSet<&String> = status
+        .environments
+        .iter()
+        .flat_map(|e| e.images.keys())
+        .collect();
+    if !names.is_empty() {
+        out.push('\n');
+        let mut header = vec![("IMAGE".to_owned(), Tone::Bold)];
+        header.extend(
+            status
+                .environments
+                .iter()
+                .map(|e| (e.name.to_uppercase(), Tone::Bold)),
+        );
+        let mut rows = vec![header];
+        for name in names {
+            let mut row = vec![(name.clone(), Tone::Plain)];
+            for env in &status.environments {
+                let bad = env.policy_violations.iter().any(|v| &v.image == name);
+                row.push(match env.images.get(name) {
+                    Some(tag) if bad => (format!("{tag} !"), Tone::Bad),
+                    Some(tag) => (tag.clone(), Tone::Plain),
+                    None => ("-".to_owned(), Tone::Dim),
+                });
+            }
+            rows.push(row);
+        }
+        out.push_str(&ui::table(ui, &rows));
+    }
+
+    for env in &status.environments {
+        if env.drift_commits.is_empty() {
+            continue;
+        }
+        let up = env.upstream.as_deref().unwrap_or("?");
+        out.push_str(&format!(
+            "\n{} on {}: changes {up} does not have (the next promotion would overwrite them or conflict)\n",
+            ui.paint(Tone::Bad, "Drift"),
+            env.name
+        ));
+        for c in &env.drift_commits {
+            out.push_str(&format!(
+                "  {}  {} ({})\n",
+                ui.paint(Tone::Id, &c.id[..7]),
+                c.summary,
+                c.author
+            ));
+            for f in &c.fields {
+                out.push_str(&format!("      {}\n", drift_line(f, up)));
+            }
+        }
+    }
+    for env in &status.environments {
+        for v in &env.policy_violations {
+            out.push_str(&format!(
+                "\n{} {} on {} ({}): {}",
+                ui.paint(Tone::Bad, "!"),
+                v.image,
+                env.name,
+                v.file,
+                v.message
+            ));
+        }
+    }
+    if status
+        .environments
+        .iter()
+        .any(|e| !e.policy_violations.is_empty())
+    {
+        out.push('\n');
+    }
+    let mut bad_files = BTreeMap::new();
+    for env in &status.environments {
+        for u in &env.unparseable {
+            bad_files
+                .entry((u.file.clone(), u.line, u.message.clone()))
+                .or_insert_with(Vec::new)
+                .push(env.name.clone());
+        }
+    }
+    if !bad_files.is_empty() {
+        out.push('\n');
+        for ((file, line, message), envs) in bad_files {
+            out.push_str(&format!(
+                "{} {file}:{line}: does not parse on {}: {message}\n",
+                ui.paint(Tone::Bad, "!"),
+                envs.join(", ")
+            ));
+        }
+    }
+    out
+}
+
+/// `Deployment/shop/cart spec.replicas: 3 (stage has 1)`.
+pub fn drift_line(f: &DriftField, upstream: &str) -> String {
+    let show = |v: &Option<serde_json::Value>| match v {
+        None => "(absent)".to_owned(),
+        Some(v) => v.to_string(),
+    };
+    let resource = match &f.kind {
+        Some(kind) => format!("{kind}/{}", f.name),
+        None => f.name.clone(),
+    };
+    let path = if f.path.is_empty() {
+        "(whole resource)".to_owned()
+    } else {
+        f.path.clone()
+    };
+    format!(
+        "{resource} {path}: {} ({upstream} has {})",
+        show(&f.value),
+        show(&f.upstream)
+    )
+}
+
+#[doc(hidden)]
+pub fn short(id: &git::Oid) -> String {
+    git::short(id)
+}

@@ -1,0 +1,631 @@
+//! `.gitops.yaml`: types, defaults and validation.
+//!
+//! Every key is optional; without a file the defaults are the three environments
+//! of the practice (dev, stage, prod). A mistake (an unknown key, a wrong type, an
+//! unknown tag policy, a duplicate environment, an invalid regex or branch name) is
+//! an error that names the file, line and column and what is accepted.
+
+use serde::{Deserialize, Serialize};
+
+use crate::glob::GlobSet;
+use crate::policy::TagPolicy;
+use crate::semdiff::{Pinned, PinnedRule};
+
+/// The file name, at the root of the repository.
+pub const FILE: &str = ".gitops.yaml";
+
+/// How a change reaches an environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Promotion {
+    AutoMerge,
+    PullRequest,
+}
+
+impl Promotion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Promotion::AutoMerge => "auto-merge",
+            Promotion::PullRequest => "pull-request",
+        }
+    }
+}
+
+/// One environment, with every default filled in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Environment {
+    pub name: String,
+    pub branch: String,
+    pub tags: TagPolicy,
+    pub promotion: Promotion,
+    pub confirm: bool,
+}
+
+/// Keys that stay with an environment besides image tags.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinnedKeys {
+    pub files: String,
+    pub keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitHub {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reviewers: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
+}
+
+/// The whole configuration, defaults applied and validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub environments: Vec<Environment>,
+    pub manifests: GlobSet,
+    pub manifest_patterns: Vec<String>,
+    pub pinned: Vec<PinnedKeys>,
+    pub pinned_rules: Pinned,
+    pub github: GitHub,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    environments: Option<Vec<RawEnvironment>>,
+    #[serde(default)]
+    manifests: Option<Vec<String>>,
+    #[serde(default)]
+    pinned: Option<Vec<PinnedKeys>>,
+    #[serde(default)]
+    github: Option<GitHub>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnvironment {
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    branch: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tags: Option<TagPolicy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    promotion: Option<Promotion>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    confirm: Option<bool>,
+}
+
+/// The default manifest globs.
+pub fn default_manifests() -> Vec<String> {
+    vec!["**/*.yaml".to_owned(), "**/*.yml".to_owned()]
+}
+
+/// The tag policy an environment gets when the config names none.
+pub fn default_policy(name: &str, position: usize) -> TagPolicy {
+    match (name, position) {
+        ("dev" | "development", _) | (_, 0) => TagPolicy::CommitSha,
+        ("stage" | "staging" | "qa" | "test" | "uat", _) => TagPolicy::SemverRc,
+        ("prod" | "production" | "live", _) => TagPolicy::Semver,
+        _ => TagPolicy::Any,
+    }
+}
+
+/// The promotion mode an environment gets when the config names none.
+pub fn default_promotion(position: usize) -> Promotion {
+    if position == 0 {
+        Promotion::AutoMerge
+    } else {
+        Promotion::PullRequest
+    }
+}
+
+/// Builds an environment from its name and position, defaults everywhere.
+pub fn default_environment(name: &str, position: usize, count: usize) -> Environment {
+    Environment {
+        name: name.to_owned(),
+        branch: name.to_owned(),
+        tags: default_policy(name, position),
+        promotion: default_promotion(position),
+        confirm: position + 1 == count && count > 1,
+    }
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        let names = ["dev", "stage", "prod"];
+        let environments = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| default_environment(n, i, names.len()))
+            .collect();
+        Config::assemble(
+            environments,
+            default_manifests(),
+            Vec::new(),
+            GitHub::default(),
+        )
+        .expect("the defaults are valid")
+    }
+}
+
+/// A configuration error: `file:line:col: message`.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line > 0 {
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.column, self.message
+            )
+        } else {
+            write!(f, "{}: {}", self.file, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Where `needle` occurs for the `nth` time (0-based) in `text`, as 1-based line and
+/// column; (0, 0) when it does not.
+fn locate(text: &str, needle: &regex::Regex, nth: usize) -> (usize, usize) {
+    match needle.find_iter(text).nth(nth) {
+        Some(m) => {
+            let before = &text[..m.start()];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            (line, column)
+        }
+        None => (0, 0),
+    }
+}
+
+fn value_regex(key: &str, value: &str) -> regex::Regex {
+    regex::Regex::new(&format!(
+        r#"\b{}\s*:\s*["']?{}["']?\s*(?:#.*)?$"#,
+        regex::escape(key),
+        regex::escape(value)
+    ))
+    .map(|r| {
+        regex::RegexBuilder::new(r.as_str())
+            .multi_line(true)
+            .build()
+            .unwrap_or(r)
+    })
+    .expect("escaped pattern")
+}
+
+/// Whether `name` is a valid branch name (`git check-ref-format --branch` rules,
+/// and no leading `-`).
+pub fn valid_branch_name(name: &str) -> Result<(), String> {
+    let bad = |why: &str| Err(format!("`{name}` is not a valid branch name: {why}"));
+    if name.is_empty() {
+        return bad("it is empty");
+    }
+    if name.starts_with('-') {
+        return bad("it starts with `-`");
+    }
+    if name == "@" {
+        return bad("`@` alone is reserved");
+    }
+    if name.contains("..") {
+        return bad("it contains `..`");
+    }
+    if name.contains("@{") {
+        return bad("it contains `@{`");
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| c.is_control() || " ~^:?*[\\\x7f".contains(*c))
+    {
+        return bad(&format!("it contains {c:?}"));
+    }
+    if name.starts_with('/') || name.ends_with('/') || name.contains("//") {
+        return bad("it starts or ends with `/` or has `//`");
+    }
+    if name.ends_with('.') {
+        return bad("it ends with `.`");
+    }
+    for part in name.split('/') {
+        if part.starts_with('.') {
+            return bad("a component starts with `.`");
+        }
+        if part.ends_with(".lock") {
+            return bad("a component ends with `.lock`");
+        }
+    }
+    Ok(())
+}
+
+impl Config {
+    fn assemble(
+        environments: Vec<Environment>,
+        manifest_patterns: Vec<String>,
+        pinned: Vec<PinnedKeys>,
+        github: GitHub,
+    ) -> Result<Config, String> {
+        let manifests = GlobSet::new(&manifest_patterns)?;
+        let mut rules = Vec::new();
+        for p in &pinned {
+            rules.push(PinnedRule {
+                files: GlobSet::new(std::slice::from_ref(&p.files))?,
+                keys: p.keys.clone(),
+            });
+        }
+        Ok(Config {
+            environments,
+            manifests,
+            manifest_patterns,
+            pinned,
+            pinned_rules: Pinned { rules },
+            github,
+        })
+    }
+
+    /// Parses the file's text. `file` names it in errors (`.gitops.yaml`, or
+    /// `origin/dev:.gitops.yaml` when read from a branch).
+    pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+        let err = |line: usize, column: usize, message: String| ConfigError {
+            file: file.to_owned(),
+            line,
+            column,
+            message,
+        };
+        let raw: Option<RawConfig> = serde_norway::from_str(text).map_err(|e| {
+            let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+            let mut message = e.to_string();
+            if let Some(i) = message.find(" at line ") {
+                message.truncate(i);
+            }
+            err(line, column, message)
+        })?;
+        let raw = match raw {
+            Some(raw) => raw,
+            None => return Ok(Config::default()),
+        };
+        let raw_envs = match raw.environments {
+            None => Config::default()
+                .environments
+                .iter()
+                .map(|e| RawEnvironment {
+                    name: e.name.clone(),
+                    branch: None,
+                    tags: None,
+                    promotion: None,
+                    confirm: None,
+                })
+                .collect(),
+            Some(envs) if envs.is_empty() => {
+                let (line, column) = locate(
+                    text,
+                    &regex::Regex::new(r"(?m)^environments\s*:").expect("regex"),
+                    0,
+                );
+                return Err(err(
+                    line,
+                    column,
+                    "`environments` is empty: list at least one environment, in promotion order"
+                        .into(),
+                ));
+            }
+            Some(envs) => envs,
+        };
+        let count = raw_envs.len();
+        let mut environments: Vec<Environment> = Vec::new();
+        for (i, raw_env) in raw_envs.into_iter().enumerate() {
+            let name_at = |nth: usize| locate(text, &value_regex("name", &raw_env.name), nth);
+            if raw_env.name.trim().is_empty() {
+                let (l, c) = name_at(0);
+                return Err(err(l, c, "an environment has an empty `name`".into()));
+            }
+            if let Err(why) = valid_branch_name(&raw_env.name) {
+                let (l, c) = name_at(0);
+                return Err(err(l, c, format!("environment name: {why}")));
+            }
+            if environments.iter().any(|e| e.name == raw_env.name) {
+                let (l, c) = name_at(1);
+                return Err(err(
+                    l,
+                    c,
+                    format!(
+                        "duplicate environment `{}`: each environment appears once, in promotion order",
+                        raw_env.name
+                    ),
+                ));
+            }
+            let mut env = default_environment(&raw_env.name, i, count);
+            if let Some(branch) = raw_env.branch {
+                if let Err(why) = valid_branch_name(&branch) {
+                    let (l, c) = locate(text, &value_regex("branch", &branch), 0);
+                    return Err(err(l, c, why));
+                }
+                if let Some(other) = environments.iter().find(|e| e.branch == branch) {
+                    let (l, c) = locate(text, &value_regex("branch", &branch), 0);
+                    return Err(err(
+                        l,
+                        c,
+                        format!(
+                            "branch `{branch}` is already the branch of environment `{}`",
+                            other.name
+                        ),
+                    ));
+                }
+                env.branch = branch;
+            }
+            if let Some(tags) = raw_env.tags {
+                env.tags = tags;
+            }
+            if let Some(promotion) = raw_env.promotion {
+                env.promotion = promotion;
+            }
+            if let Some(confirm) = raw_env.confirm {
+                env.confirm = confirm;
+            }
+            environments.push(env);
+        }
+        let manifest_patterns = raw.manifests.unwrap_or_else(default_manifests);
+        let pinned = raw.pinned.unwrap_or_default();
+        let github = raw.github.unwrap_or_default();
+        if let Some(repo) = &github.repository {
+            let parts: Vec<_> = repo.split('/').collect();
+            if parts.len() != 2 || parts.iter().any(|p| p.is_empty()) {
+                let (l, c) = locate(text, &value_regex("repository", repo), 0);
+                return Err(err(
+                    l,
+                    c,
+                    format!("github.repository `{repo}` must be OWNER/NAME, e.g. shop/config"),
+                ));
+            }
+        }
+        Config::assemble(environments, manifest_patterns, pinned, github).map_err(|message| {
+            // A bad glob: point at the first line that mentions it.
+            err(0, 0, message)
+        })
+    }
+
+    /// The environment called `name`, or an error listing the configured ones.
+    pub fn environment(&self, name: &str) -> Result<(usize, &Environment), crate::error::Failure> {
+        self.environments
+            .iter()
+            .enumerate()
+            .find(|(_, e)| e.name == name)
+            .ok_or_else(|| {
+                crate::error::refused(format!("environment `{name}` is not configured")).hint(
+                    format!("configured environments: {}", self.names().join(", ")),
+                )
+            })
+    }
+
+    /// The environment names, in promotion order.
+    pub fn names(&self) -> Vec<&str> {
+        self.environments.iter().map(|e| e.name.as_str()).collect()
+    }
+
+    /// The environment before `index` in the promotion order.
+    pub fn upstream(&self, index: usize) -> Option<&Environment> {
+        index.checked_sub(1).map(|i| &self.environments[i])
+    }
+
+    /// Whether `path` is a manifest.
+    pub fn is_manifest(&self, path: &str) -> bool {
+        self.manifests.is_match(path)
+    }
+
+    /// The YAML text of this configuration, every environment spelled out.
+    pub fn to_yaml(&self) -> String {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            environments: Vec<RawEnvironment>,
+            manifests: &'a [String],
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            pinned: &'a [PinnedKeys],
+            #[serde(skip_serializing_if = "is_default_github")]
+            github: &'a GitHub,
+        }
+        fn is_default_github(g: &&GitHub) -> bool {
+            **g == GitHub::default()
+        }
+        let out = Out {
+            environments: self
+                .environments
+                .iter()
+                .map(|e| RawEnvironment {
+                    name: e.name.clone(),
+                    branch: Some(e.branch.clone()),
+                    tags: Some(e.tags.clone()),
+                    promotion: Some(e.promotion),
+                    confirm: Some(e.confirm),
+                })
+                .collect(),
+            manifests: &self.manifest_patterns,
+            pinned: &self.pinned,
+            github: &self.github,
+        };
+        let body = serde_norway::to_string(&out).expect("config serializes");
+        format!("# gitops configuration: environments in promotion order.\n# Reference: see the README of gitops.\n{body}")
+    }
+
+    /// A configuration from explicit environments (used by `init`).
+    pub fn from_environments(environments: Vec<Environment>) -> Config {
+        Config::assemble(
+            environments,
+            default_manifests(),
+            Vec::new(),
+            GitHub::default(),
+        )
+        .expect("default globs are valid")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(text, ".gitops.yaml").map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn no_file_or_empty_file_gives_the_defaults() {
+        for text in ["", "# nothing\n", "{}\n"] {
+            let c = parse(text).unwrap();
+            assert_eq!(c.names(), ["dev", "stage", "prod"], "{text:?}");
+            assert_eq!(c.environments[0].tags, TagPolicy::CommitSha);
+            assert_eq!(c.environments[1].tags, TagPolicy::SemverRc);
+            assert_eq!(c.environments[2].tags, TagPolicy::Semver);
+            assert_eq!(c.environments[0].promotion, Promotion::AutoMerge);
+            assert_eq!(c.environments[2].promotion, Promotion::PullRequest);
+            assert!(c.environments[2].confirm && !c.environments[1].confirm);
+            assert!(c.is_manifest("apps/cart/deployment.yaml") && c.is_manifest("x.yml"));
+        }
+    }
+
+    #[test]
+    fn the_documented_example_parses() {
+        let c = parse(
+            r#"environments:              # in promotion order
+  - name: dev
+    branch: dev            # default: the name
+    tags: commit-sha
+    promotion: auto-merge
+  - name: stage
+    tags: semver-rc
+    promotion: pull-request
+  - name: prod
+    tags: semver
+    promotion: pull-request
+    confirm: true
+manifests: ["**/*.yaml", "**/*.yml"]
+pinned:
+  - files: "apps/*/values.yaml"
+    keys: ["replicaCount", "ingress.host"]
+github:
+  repository: shop/config
+  reviewers: [alice, shop/platform]
+  labels: [promotion]
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.names(), ["dev", "stage", "prod"]);
+        assert_eq!(c.github.repository.as_deref(), Some("shop/config"));
+        assert_eq!(c.pinned[0].keys, ["replicaCount", "ingress.host"]);
+        assert_eq!(c.pinned_rules.rules.len(), 1);
+    }
+
+    #[test]
+    fn mistakes_name_file_line_column_and_what_is_accepted() {
+        let cases: &[(&str, &str, &[&str])] = &[
+            (
+                "enviroments:\n  - name: dev\n",
+                ".gitops.yaml:1:1:",
+                &["unknown field `enviroments`", "environments"],
+            ),
+            (
+                "environments:\n  - name: dev\n    tag: semver\n",
+                ".gitops.yaml:3:5:",
+                &["unknown field `tag`", "tags"],
+            ),
+            (
+                "environments:\n  - name: dev\n    tags: semvr\n",
+                ".gitops.yaml:3:11:",
+                &["semvr", "semver-rc", "commit-sha"],
+            ),
+            (
+                "environments:\n  - name: dev\n    tags: \"regex:([a-z\"\n",
+                ".gitops.yaml:3:",
+                &["regex"],
+            ),
+            (
+                "environments:\n  - name: dev\n    promotion: merge\n",
+                ".gitops.yaml:3:16:",
+                &["auto-merge", "pull-request"],
+            ),
+            (
+                "environments:\n  - name: dev\n    confirm: yes please\n",
+                ".gitops.yaml:3:14:",
+                &["bool"],
+            ),
+            (
+                "environments:\n  - name: dev\n  - name: stage\n  - name: dev\n",
+                ".gitops.yaml:4:5:",
+                &["duplicate environment `dev`"],
+            ),
+            ("environments: []\n", ".gitops.yaml:1:1:", &["empty"]),
+            ("environments: dev\n", ".gitops.yaml:1:15:", &["sequence"]),
+            (
+                "environments:\n  - name: dev\n    branch: \"a..b\"\n",
+                ".gitops.yaml:3:5:",
+                &["not a valid branch name"],
+            ),
+            (
+                "environments:\n  - name: a\n  - name: b\n    branch: a\n",
+                ".gitops.yaml:4:5:",
+                &["already the branch of environment `a`"],
+            ),
+            (
+                "github:\n  repository: justaname\n",
+                ".gitops.yaml:2:3:",
+                &["OWNER/NAME"],
+            ),
+            (
+                "manifests: \"*.yaml\"\n",
+                ".gitops.yaml:1:12:",
+                &["sequence"],
+            ),
+            (
+                "pinned:\n  - files: x\n    key: [a]\n",
+                ".gitops.yaml:3:5:",
+                &["unknown field `key`"],
+            ),
+        ];
+        for (text, location, words) in cases {
+            let e = parse(text).expect_err(text);
+            assert!(e.starts_with(location), "{text:?}: {e}");
+            for w in *words {
+                assert!(e.contains(w), "{text:?}: `{e}` lacks `{w}`");
+            }
+            assert!(!e.contains('\n'), "one line: {e}");
+        }
+    }
+
+    #[test]
+    fn environments_get_defaults_by_name_and_position() {
+        let c = parse("environments:\n  - name: development\n  - name: qa\n    branch: release/qa\n  - name: production\n").unwrap();
+        assert_eq!(c.environments[1].branch, "release/qa");
+        assert_eq!(c.environments[1].tags, TagPolicy::SemverRc);
+        assert_eq!(c.environments[2].tags, TagPolicy::Semver);
+        assert!(c.environments[2].confirm);
+        assert_eq!(c.upstream(1).unwrap().name, "development");
+        assert!(c.upstream(0).is_none());
+    }
+
+    #[test]
+    fn to_yaml_round_trips() {
+        let c = Config::default();
+        let again = parse(&c.to_yaml()).unwrap();
+        assert_eq!(again.environments, c.environments);
+    }
+
+    #[test]
+    fn branch_names_follow_check_ref_format() {
+        for ok in ["dev", "feature/add-redis", "a.b", "x_y-1"] {
+            assert!(valid_branch_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "", "-x", "a..b", "a b", "a~1", "a^", "a:b", "a?", "a*", "a[", "a\\b", "/a", "a/",
+            "a//b", ".a", "a/.b", "a.lock", "a.", "@", "a@{b",
+        ] {
+            assert!(valid_branch_name(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,374 @@
+//! The only code that touches repositories.
+//!
+//! Reading (refs, commits, trees, blobs, tree diffs) goes through gix, straight
+//! from the object store: no checkout is needed and the user's working tree never
+//! changes an answer. What gix is not used for here (fetch, checkout, commit,
+//! push) goes through the `git` binary in [`cli`].
+
+pub mod cli;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::error::refused;
+use crate::graph::Graph;
+
+pub type Oid = gix::ObjectId;
+
+/// A commit, decoded.
+#[derive(Debug, Clone)]
+pub struct CommitInfo {
+    pub id: Oid,
+    pub parents: Vec<Oid>,
+    pub tree: Oid,
+    pub summary: String,
+    pub author: String,
+    pub email: String,
+    /// Commit time, seconds since the epoch.
+    pub time: i64,
+}
+
+impl CommitInfo {
+    pub fn short(&self) -> String {
+        short(&self.id)
+    }
+}
+
+/// The abbreviated id users see.
+pub fn short(id: &Oid) -> String {
+    id.to_hex_with_len(7).to_string()
+}
+
+/// A file that differs between two trees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDelta {
+    pub path: String,
+    pub old: Option<Oid>,
+    pub new: Option<Oid>,
+}
+
+/// An open repository.
+pub struct Repo {
+    repo: gix::Repository,
+    sync: gix::ThreadSafeRepository,
+    /// The working tree, or the git dir of a bare repository: where `git` runs.
+    pub dir: PathBuf,
+}
+
+impl Repo {
+    /// Finds the repository containing `dir`.
+    pub fn discover(dir: &Path) -> Result<Repo> {
+        if !dir.is_dir() {
+            return Err(refused(format!("`{}` is not a directory", dir.display()))
+                .hint("pass an existing directory with -C DIR")
+                .into());
+        }
+        let repo = gix::discover(dir).map_err(|_| {
+            refused(format!("`{}` is not in a git repository", dir.display()))
+                .hint("cd into a configuration repository, or pass -C DIR")
+        })?;
+        Ok(Self::wrap(repo))
+    }
+
+    /// Opens the repository at exactly `path` (a bare one, say).
+    pub fn open(path: &Path) -> Result<Repo> {
+        let repo = gix::open(path)
+            .with_context(|| format!("opening the repository at {}", path.display()))?;
+        Ok(Self::wrap(repo))
+    }
+
+    fn wrap(mut repo: gix::Repository) -> Repo {
+        repo.object_cache_size_if_unset(16 * 1024 * 1024);
+        let dir = repo
+            .workdir()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| repo.git_dir().to_path_buf());
+        let sync = repo.clone().into_sync();
+        Repo { repo, sync, dir }
+    }
+
+    /// Whether this repository has a working tree.
+    pub fn has_workdir(&self) -> bool {
+        self.repo.workdir().is_some()
+    }
+
+    /// The URL of a remote, when it is configured.
+    pub fn remote_url(&self, name: &str) -> Option<String> {
+        let config = self.repo.config_snapshot();
+        config
+            .string(format!("remote.{name}.url").as_str())
+            .map(|s| s.to_string())
+    }
+
+    /// The commit a reference points to (peeled through tags), if it exists.
+    pub fn resolve(&self, name: &str) -> Result<Option<Oid>> {
+        let Some(mut reference) = self
+            .repo
+            .try_find_reference(name)
+            .with_context(|| format!("reading reference {name}"))?
+        else {
+            return Ok(None);
+        };
+        let id = reference
+            .peel_to_id()
+            .with_context(|| format!("resolving reference {name}"))?;
+        Ok(Some(id.detach()))
+    }
+
+    /// The commit of the remote-tracking branch `origin/<branch>`.
+    pub fn remote_branch(&self, remote: &str, branch: &str) -> Result<Option<Oid>> {
+        self.resolve(&format!("refs/remotes/{remote}/{branch}"))
+    }
+
+    /// The commit of the local branch.
+    pub fn local_branch(&self, branch: &str) -> Result<Option<Oid>> {
+        self.resolve(&format!("refs/heads/{branch}"))
+    }
+
+    /// The branch `refs/remotes/<remote>/HEAD` points to, e.g. `dev`.
+    pub fn remote_default_branch(&self, remote: &str) -> Option<String> {
+        let reference = self
+            .repo
+            .try_find_reference(format!("refs/remotes/{remote}/HEAD").as_str())
+            .ok()??;
+        let target = reference.target().try_name()?.as_bstr().to_string();
+        target
+            .strip_prefix(&format!("refs/remotes/{remote}/"))
+            .map(str::to_owned)
+    }
+
+    /// The checked-out branch, `None` when HEAD is detached or unborn.
+    pub fn current_branch(&self) -> Option<String> {
+        let name = self.repo.head_name().ok()??;
+        name.as_bstr()
+            .to_string()
+            .strip_prefix("refs/heads/")
+            .map(str::to_owned)
+    }
+
+    /// The commit HEAD points to, if any.
+    pub fn head_commit(&self) -> Option<Oid> {
+        self.repo.head_id().ok().map(|id| id.detach())
+    }
+
+    /// Decodes a commit.
+    pub fn commit(&self, id: Oid) -> Result<CommitInfo> {
+        let object = self
+            .repo
+            .find_object(id)
+            .with_context(|| format!("reading commit {id}"))?;
+        decode_commit(id, &object.data, self.repo.object_hash())
+    }
+
+    /// Loads every commit reachable from `tips` into a graph, with their details.
+    pub fn load_graph(&self, tips: &[Oid]) -> Result<(Graph<Oid>, HashMap<Oid, CommitInfo>)> {
+        let mut graph = Graph::new();
+        let mut infos = HashMap::new();
+        let mut stack: Vec<Oid> = tips.to_vec();
+        while let Some(id) = stack.pop() {
+            if infos.contains_key(&id) {
+                continue;
+            }
+            let info = self.commit(id)?;
+            graph.insert(id, info.parents.clone(), info.time);
+            stack.extend(info.parents.iter().filter(|p| !infos.contains_key(*p)));
+            infos.insert(id, info);
+        }
+        Ok((graph, infos))
+    }
+
+    fn tree_entries(&self, tree: Oid) -> Result<Vec<(String, gix::objs::tree::EntryMode, Oid)>> {
+        let object = self
+            .repo
+            .find_object(tree)
+            .with_context(|| format!("reading tree {tree}"))?;
+        let mut out = Vec::new();
+        for entry in gix::objs::TreeRefIter::from_bytes(&object.data, self.repo.object_hash()) {
+            let entry = entry.with_context(|| format!("decoding tree {tree}"))?;
+            out.push((entry.filename.to_string(), entry.mode, entry.oid.to_owned()));
+        }
+        Ok(out)
+    }
+
+    /// Every file (blob) of a tree, with its repository-relative path.
+    pub fn tree_files(&self, tree: Oid) -> Result<Vec<(String, Oid)>> {
+        let mut out = Vec::new();
+        self.collect_files(tree, "", &mut out)?;
+        Ok(out)
+    }
+
+    fn collect_files(&self, tree: Oid, prefix: &str, out: &mut Vec<(String, Oid)>) -> Result<()> {
+        for (name, mode, id) in self.tree_entries(tree)? {
+            let path = join(prefix, &name);
+            if mode.is_tree() {
+                self.collect_files(id, &path, out)?;
+            } else if mode.is_blob() {
+                out.push((path, id));
+            }
+        }
+        Ok(())
+    }
+
+    /// The blob at `path` in `tree`, if there is one.
+    pub fn file_at(&self, tree: Oid, path: &str) -> Result<Option<Oid>> {
+        let mut current = tree;
+        let parts: Vec<&str> = path.split('/').collect();
+        for (i, part) in parts.iter().enumerate() {
+            let entries = self.tree_entries(current)?;
+            let Some((_, mode, id)) = entries.into_iter().find(|(n, _, _)| n == part) else {
+                return Ok(None);
+            };
+            let last = i + 1 == parts.len();
+            match (last, mode.is_tree(), mode.is_blob()) {
+                (true, _, true) => return Ok(Some(id)),
+                (false, true, _) => current = id,
+                _ => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
+
+    /// The files that differ between two trees (`None`: the empty tree). Subtrees
+    /// with the same id are skipped without being read.
+    pub fn changes(&self, old: Option<Oid>, new: Option<Oid>) -> Result<Vec<FileDelta>> {
+        let mut out = Vec::new();
+        self.diff_trees(old, new, "", &mut out)?;
+        Ok(out)
+    }
+
+    fn diff_trees(
+        &self,
+        old: Option<Oid>,
+        new: Option<Oid>,
+        prefix: &str,
+        out: &mut Vec<FileDelta>,
+    ) -> Result<()> {
+        if old == new {
+            return Ok(());
+        }
+        type Entry = (Option<(bool, Oid)>, Option<(bool, Oid)>);
+        let mut names: BTreeMap<String, Entry> = BTreeMap::new();
+        let usable = |mode: gix::objs::tree::EntryMode| mode.is_tree() || mode.is_blob();
+        if let Some(old) = old {
+            for (name, mode, id) in self.tree_entries(old)? {
+                if usable(mode) {
+                    names.entry(name).or_default().0 = Some((mode.is_tree(), id));
+                }
+            }
+        }
+        if let Some(new) = new {
+            for (name, mode, id) in self.tree_entries(new)? {
+                if usable(mode) {
+                    names.entry(name).or_default().1 = Some((mode.is_tree(), id));
+                }
+            }
+        }
+        for (name, (a, b)) in names {
+            if a == b {
+                continue;
+            }
+            let path = join(prefix, &name);
+            let a_tree = a.filter(|(t, _)| *t).map(|(_, id)| id);
+            let b_tree = b.filter(|(t, _)| *t).map(|(_, id)| id);
+            let a_blob = a.filter(|(t, _)| !*t).map(|(_, id)| id);
+            let b_blob = b.filter(|(t, _)| !*t).map(|(_, id)| id);
+            if a_tree.is_some() || b_tree.is_some() {
+                self.diff_trees(a_tree, b_tree, &path, out)?;
+            }
+            if a_blob.is_some() || b_blob.is_some() {
+                out.push(FileDelta {
+                    path,
+                    old: a_blob,
+                    new: b_blob,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A blob's bytes.
+    pub fn blob(&self, id: Oid) -> Result<Vec<u8>> {
+        let object = self
+            .repo
+            .find_object(id)
+            .with_context(|| format!("reading blob {id}"))?;
+        Ok(object.data.clone())
+    }
+
+    /// Reads each blob once and maps it with `f`, on every core. The result is in
+    /// the order of `ids`.
+    pub fn map_blobs<T: Send>(&self, ids: &[Oid], f: impl Fn(&[u8]) -> T + Sync) -> Result<Vec<T>> {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 8);
+        if ids.len() < 64 || threads == 1 {
+            return ids
+                .iter()
+                .map(|id| {
+                    Ok(f(&self
+                        .repo
+                        .find_object(*id)
+                        .with_context(|| format!("reading blob {id}"))?
+                        .data))
+                })
+                .collect();
+        }
+        let chunk = ids.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = ids
+                .chunks(chunk)
+                .map(|part| {
+                    let f = &f;
+                    let sync = &self.sync;
+                    scope.spawn(move || -> Result<Vec<T>> {
+                        let mut repo = sync.to_thread_local();
+                        repo.object_cache_size_if_unset(4 * 1024 * 1024);
+                        part.iter()
+                            .map(|id| {
+                                Ok(f(&repo
+                                    .find_object(*id)
+                                    .with_context(|| format!("reading blob {id}"))?
+                                    .data))
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            let mut out = Vec::with_capacity(ids.len());
+            for handle in handles {
+                out.extend(handle.join().expect("blob reader thread panicked")?);
+            }
+            Ok(out)
+        })
+    }
+}
+
+fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}/{name}")
+    }
+}
+
+fn decode_commit(id: Oid, data: &[u8], hash: gix::hash::Kind) -> Result<CommitInfo> {
+    let commit = gix::objs::CommitRef::from_bytes(data, hash)
+        .with_context(|| format!("decoding commit {id}"))?;
+    let author = commit
+        .author()
+        .with_context(|| format!("decoding the author of {id}"))?;
+    let time = commit.time().map(|t| t.seconds).unwrap_or(0);
+    let message = commit.message();
+    Ok(CommitInfo {
+        id,
+        parents: commit.parents().collect(),
+        tree: commit.tree(),
+        summary: message.summary().to_string(),
+        author: author.name.to_string().trim().to_owned(),
+        email: author.email.to_string().trim().to_owned(),
+        time,
+    })
+}

@@ -1,0 +1,199 @@
+//! The terminal: the only module that prints, prompts or styles.
+//!
+//! Data goes to stdout, messages and progress to stderr. Colour is used on a
+//! terminal only, unless `--color` says otherwise; `NO_COLOR` turns it off in
+//! `auto`. Spinners and prompts exist only on a terminal.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use console::Style;
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// The semantic styles used by renderers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Plain,
+    Bold,
+    Dim,
+    Good,
+    Warn,
+    Bad,
+    Id,
+}
+
+pub struct Ui {
+    color_out: bool,
+    color_err: bool,
+    err_is_term: bool,
+    in_is_term: bool,
+}
+
+fn no_color_env() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+impl Ui {
+    pub fn new(choice: ColorChoice) -> Ui {
+        let out_term = std::io::stdout().is_terminal();
+        let err_term = std::io::stderr().is_terminal();
+        let decide = |term: bool| match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                term && !no_color_env() && std::env::var("TERM").map_or(true, |t| t != "dumb")
+            }
+        };
+        Ui {
+            color_out: decide(out_term),
+            color_err: decide(err_term),
+            err_is_term: err_term,
+            in_is_term: std::io::stdin().is_terminal(),
+        }
+    }
+
+    /// Whether a person can answer a prompt.
+    pub fn interactive(&self) -> bool {
+        self.in_is_term && self.err_is_term
+    }
+
+    fn style(tone: Tone, on: bool) -> Style {
+        let s = Style::new().force_styling(on);
+        match tone {
+            Tone::Plain => s,
+            Tone::Bold => s.bold(),
+            Tone::Dim => s.dim(),
+            Tone::Good => s.green(),
+            Tone::Warn => s.yellow(),
+            Tone::Bad => s.red().bold(),
+            Tone::Id => s.yellow(),
+        }
+    }
+
+    /// Styles text for stdout.
+    pub fn paint(&self, tone: Tone, text: &str) -> String {
+        Self::style(tone, self.color_out).apply_to(text).to_string()
+    }
+
+    fn paint_err(&self, tone: Tone, text: &str) -> String {
+        Self::style(tone, self.color_err).apply_to(text).to_string()
+    }
+
+    /// Writes data to stdout. A closed pipe (`gitops status | head`) is not an error:
+    /// the process exits quietly.
+    pub fn out(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }
+
+    /// Prints a JSON document on stdout.
+    pub fn json<T: serde::Serialize>(&self, value: &T) -> anyhow::Result<()> {
+        let mut text = serde_json::to_string_pretty(value)?;
+        text.push('\n');
+        self.out(&text);
+        Ok(())
+    }
+
+    /// A message on stderr.
+    pub fn note(&self, text: &str) {
+        eprintln!("{text}");
+    }
+
+    /// A warning on stderr.
+    pub fn warn(&self, text: &str) {
+        eprintln!("{} {text}", self.paint_err(Tone::Warn, "warning:"));
+    }
+
+    /// An error: one line saying what failed, its causes under it, and the hint.
+    pub fn error(&self, message: &str, causes: &[String], hint: Option<&str>) {
+        eprintln!("{} {message}", self.paint_err(Tone::Bad, "error:"));
+        for cause in causes {
+            eprintln!("  {} {cause}", self.paint_err(Tone::Dim, "cause:"));
+        }
+        if let Some(hint) = hint {
+            eprintln!("  {} {hint}", self.paint_err(Tone::Good, "hint:"));
+        }
+    }
+
+    /// A spinner on stderr while `work` runs, on a terminal only.
+    pub fn spin<T>(&self, message: &str, work: impl FnOnce() -> T) -> T {
+        if !self.err_is_term {
+            return work();
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message(message.to_owned());
+        bar.enable_steady_tick(Duration::from_millis(100));
+        let result = work();
+        bar.finish_and_clear();
+        result
+    }
+
+    /// Asks for a line of text, with a default.
+    pub fn ask(&self, prompt: &str, default: &str) -> anyhow::Result<String> {
+        Ok(dialoguer::Input::<String>::new()
+            .with_prompt(prompt)
+            .default(default.to_owned())
+            .interact_text()?)
+    }
+
+    /// Asks to pick one of `items`.
+    pub fn choose(&self, prompt: &str, items: &[&str], default: usize) -> anyhow::Result<usize> {
+        Ok(dialoguer::Select::new()
+            .with_prompt(prompt)
+            .items(items)
+            .default(default)
+            .interact()?)
+    }
+
+    /// Asks yes or no.
+    pub fn confirm(&self, prompt: &str, default: bool) -> anyhow::Result<bool> {
+        Ok(dialoguer::Confirm::new()
+            .with_prompt(prompt)
+            .default(default)
+            .interact()?)
+    }
+}
+
+/// A cell of a table: text and its tone.
+pub type Cell = (String, Tone);
+
+/// Renders rows as an aligned table (columns separated by two spaces, no trailing
+/// blanks). Width is measured without colour codes.
+pub fn table(ui: &Ui, rows: &[Vec<Cell>]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0; cols];
+    for row in rows {
+        for (i, (text, _)) in row.iter().enumerate() {
+            widths[i] = widths[i].max(console::measure_text_width(text));
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (i, (text, tone)) in row.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            line.push_str(&ui.paint(*tone, text));
+            if i + 1 < row.len() {
+                let pad = widths[i] - console::measure_text_width(text);
+                line.push_str(&" ".repeat(pad));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
