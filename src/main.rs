@@ -1,9 +1,12 @@
 //! Parse, run, map the error to an exit code — nothing else.
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use gitops::{cli::Cli, commands, error, ui::Ui};
 
 fn main() {
+    // `COMPLETE=bash gitops` prints the dynamic completion script; with the shell's
+    // words it completes them (environment names included) and exits.
+    clap_complete::CompleteEnv::with_factory(Cli::command).complete();
     let cli = Cli::parse();
     let ui = Ui::new(cli.global.color);
     let code = match commands::run(cli, &ui) {

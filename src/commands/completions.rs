@@ -8,6 +8,9 @@ use crate::ui::Ui;
 
 /// Print the shell completion script for SHELL (bash, zsh, fish, powershell,
 /// elvish). The same scripts are kept in the repository's `completions/`.
+///
+/// For completions that also know the environment names of the repository you
+/// are in, use the dynamic form instead, e.g. `source <(COMPLETE=bash gitops)`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The shell.
@@ -21,6 +24,23 @@ pub fn script(shell: Shell) -> String {
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut cmd, "gitops", &mut buf);
     String::from_utf8(buf).expect("completion scripts are UTF-8")
+}
+
+/// The environment names of the repository in the current directory, for
+/// dynamic completion; the default environments when it has no configuration.
+pub fn environments() -> Vec<clap_complete::CompletionCandidate> {
+    let names: Vec<String> = crate::git::Repo::discover(std::path::Path::new("."))
+        .ok()
+        .and_then(|repo| super::workspace::load_config(&repo).ok())
+        .map(|(config, _)| config.environments.into_iter().map(|e| e.name).collect())
+        .unwrap_or_else(|| {
+            crate::config::Config::default()
+                .environments
+                .into_iter()
+                .map(|e| e.name)
+                .collect()
+        });
+    names.into_iter().map(clap_complete::CompletionCandidate::new).collect()
 }
 
 /// The file name a script is kept under in `completions/`.

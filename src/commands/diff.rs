@@ -21,9 +21,10 @@ use crate::ui::{Tone, Ui};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The environment to promote into.
+    #[arg(add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
     pub env: String,
     /// Promote from this environment instead of ENV's upstream.
-    #[arg(long, value_name = "ENV")]
+    #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
     pub from: Option<String>,
     /// Also print the unified text diff of the changed files.
     #[arg(long)]

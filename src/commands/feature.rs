@@ -22,7 +22,7 @@ pub struct StartArgs {
     /// The new branch.
     pub name: String,
     /// Branch off this environment instead of the first one.
-    #[arg(long, value_name = "ENV")]
+    #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
     pub from: Option<String>,
     /// Do not fetch: branch off the local environment branch.
     #[arg(long)]
