@@ -60,6 +60,16 @@ impl Ui {
         }
     }
 
+    /// No colour, no terminal: what a pipe gets (and what snapshot tests render).
+    pub fn plain() -> Ui {
+        Ui {
+            color_out: false,
+            color_err: false,
+            err_is_term: false,
+            in_is_term: false,
+        }
+    }
+
     /// Whether a person can answer a prompt.
     pub fn interactive(&self) -> bool {
         self.in_is_term && self.err_is_term
@@ -196,4 +206,36 @@ pub fn table(ui: &Ui, rows: &[Vec<Cell>]) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align_on_visible_width_and_trim_trailing_blanks() {
+        let ui = Ui::plain();
+        let rows = vec![
+            vec![
+                ("ENV".to_owned(), Tone::Bold),
+                ("TAG".to_owned(), Tone::Bold),
+                ("".to_owned(), Tone::Plain),
+            ],
+            vec![
+                ("stage".to_owned(), Tone::Plain),
+                ("1.2.3-rc.1".to_owned(), Tone::Bad),
+                ("".to_owned(), Tone::Plain),
+            ],
+            vec![
+                ("é".to_owned(), Tone::Plain),
+                ("x".to_owned(), Tone::Plain),
+                ("end".to_owned(), Tone::Plain),
+            ],
+        ];
+        insta::assert_snapshot!(table(&ui, &rows), @r"
+        ENV    TAG
+        stage  1.2.3-rc.1
+        é      x           end
+        ");
+    }
 }

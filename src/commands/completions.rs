@@ -40,7 +40,10 @@ pub fn environments() -> Vec<clap_complete::CompletionCandidate> {
                 .map(|e| e.name)
                 .collect()
         });
-    names.into_iter().map(clap_complete::CompletionCandidate::new).collect()
+    names
+        .into_iter()
+        .map(clap_complete::CompletionCandidate::new)
+        .collect()
 }
 
 /// The file name a script is kept under in `completions/`.

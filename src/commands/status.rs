@@ -405,3 +405,75 @@ pub fn drift_line(f: &DriftField, upstream: &str) -> String {
 pub fn short(id: &git::Oid) -> String {
     git::short(id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(
+        name: &str,
+        upstream: Option<&str>,
+        pending: usize,
+        drift: Vec<DriftOut>,
+        tag: &str,
+    ) -> EnvStatus {
+        EnvStatus {
+            name: name.into(),
+            branch: name.into(),
+            head: "3f9c2ab4e0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5".into(),
+            head_summary: format!("Latest on {name}"),
+            head_author: "Ada".into(),
+            head_time: 1_000_000_000,
+            upstream: upstream.map(str::to_owned),
+            pending,
+            pending_apps: if pending > 0 {
+                vec!["cart".into()]
+            } else {
+                vec![]
+            },
+            drift: drift.len(),
+            drift_commits: drift,
+            images: [("registry.example.com/shop/cart".to_owned(), tag.to_owned())].into(),
+            policy: "semver".into(),
+            policy_violations: if tag == "latest" {
+                vec![Violation {
+                    image: "registry.example.com/shop/cart".into(),
+                    tag: Some("latest".into()),
+                    file: "apps/cart/deployment.yaml".into(),
+                    message: "\"latest\" is not allowed by policy semver".into(),
+                }]
+            } else {
+                vec![]
+            },
+            unparseable: vec![],
+            pull_request: None,
+        }
+    }
+
+    #[test]
+    fn renders_environments_images_drift_and_violations() {
+        let hotfix = DriftOut {
+            id: "8bf511e77feb59b9214be195983f82654f3eb447".into(),
+            summary: "Hotfix: timeout".into(),
+            author: "Chloé".into(),
+            fields: vec![DriftField {
+                file: "apps/cart/deployment.yaml".into(),
+                kind: Some("Deployment".into()),
+                name: "cart".into(),
+                path: "spec.replicas".into(),
+                value: Some(serde_json::json!(3)),
+                upstream: Some(serde_json::json!(1)),
+            }],
+        };
+        let status = Status {
+            environments: vec![
+                env("dev", None, 0, vec![], "3f9c2ab"),
+                env("stage", Some("dev"), 2, vec![], "1.2.3-rc.1"),
+                env("prod", Some("stage"), 0, vec![hotfix], "latest"),
+            ],
+            not_fetched: None,
+            config: "defaults".into(),
+        };
+        insta::assert_snapshot!(render(&status, &Ui::plain(), 1_000_000_000 + 7200));
+    }
+}
