@@ -178,11 +178,12 @@ pub fn gather(ws: &mut Workspace, from: usize, to: usize) -> Result<Diff> {
             (_, None) => "deleted",
             _ => "modified",
         };
-        files.push(FileOut {
+        let file = FileOut {
             path: delta.path.clone(),
             change,
-        });
+        };
         if !ws.config.is_manifest(&delta.path) {
+            files.push(file);
             continue;
         }
         let mut docs = Vec::new();
@@ -204,10 +205,18 @@ pub fn gather(ws: &mut Workspace, from: usize, to: usize) -> Result<Diff> {
                     from_docs.as_deref(),
                     &ws.config.pinned_rules,
                 );
+                // A manifest changes when a resource does, or when the target never
+                // touched it and the source changed more than pinned values (comments,
+                // say): then the merge takes the source's text as it is.
+                let untouched = in_to == delta.old && d.kept.is_empty();
+                if !d.resources.is_empty() || untouched {
+                    files.push(file);
+                }
                 resources.extend(d.resources);
                 kept.extend(d.kept);
             }
             (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                files.push(file);
                 unparseable.push(format!("{}:{}: {}", delta.path, e.line, e.message))
             }
         }

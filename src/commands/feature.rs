@@ -60,16 +60,12 @@ fn start(global: &Global, args: StartArgs, ui: &Ui) -> Result<()> {
             .into());
     }
     if !args.offline {
-        ui.spin("fetching origin", || git::cli::fetch(&repo.dir, REMOTE)).map_err(|e| {
-            let f = e.downcast::<crate::error::Failure>();
-            match f {
-                Ok(f) => {
-                    let message = f.message.clone();
-                    anyhow::Error::new(f.hint(format!("gitops feature start {name} --offline branches off your local copy instead")))
-                        .context(format!("origin cannot be reached ({message})"))
-                }
-                Err(e) => e,
-            }
+        ui.spin("fetching origin", || git::cli::fetch(&repo.dir, REMOTE)).map_err(|e| match e.downcast::<crate::error::Failure>() {
+            Ok(f) => anyhow::Error::new(
+                crate::error::remote(format!("origin cannot be reached: {}", f.message))
+                    .hint(format!("gitops feature start {name} --offline branches off your local copy instead")),
+            ),
+            Err(e) => e,
         })?;
     }
     let (config, _) = load_config(&repo)?;
@@ -77,6 +73,17 @@ fn start(global: &Global, args: StartArgs, ui: &Ui) -> Result<()> {
         Some(from) => config.environment(from)?.1.clone(),
         None => config.environments[0].clone(),
     };
+    if config
+        .environments
+        .iter()
+        .any(|e| e.branch == name || e.name == name)
+    {
+        return Err(
+            refused(format!("`{name}` is an environment branch, not a feature"))
+                .hint("pick a feature name, e.g. add-redis")
+                .into(),
+        );
+    }
     if repo.local_branch(name)?.is_some() {
         return Err(
             refused(format!("a branch named `{name}` already exists here"))
@@ -92,13 +99,6 @@ fn start(global: &Global, args: StartArgs, ui: &Ui) -> Result<()> {
                 .hint(format!(
                     "work on it with `git switch {name}`, or pick another name"
                 ))
-                .into(),
-        );
-    }
-    if config.environments.iter().any(|e| e.branch == name) {
-        return Err(
-            refused(format!("`{name}` is an environment branch, not a feature"))
-                .hint("pick a feature name, e.g. add-redis")
                 .into(),
         );
     }

@@ -105,6 +105,18 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
             .hint("e.g. --environments dev,stage,prod")
             .into());
     }
+    for (i, name) in names.iter().enumerate() {
+        if let Err(why) = config::valid_branch_name(name) {
+            return Err(refused(format!("--environments: {why}"))
+                .hint("environment names follow branch-name rules, e.g. --environments dev,stage,prod")
+                .into());
+        }
+        if names[..i].contains(name) {
+            return Err(refused(format!("--environments names `{name}` twice"))
+                .hint("list each environment once, in promotion order")
+                .into());
+        }
+    }
     let branches = pairs("branch", &args.branches, &names)?;
     let tags = pairs("tags", &args.tags, &names)?;
     let promotions = pairs("promotion", &args.promotions, &names)?;
@@ -118,8 +130,16 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
             None if ask => ui.ask(&format!("{name}: branch"), name)?,
             None => name.clone(),
         };
+        if let Err(why) = config::valid_branch_name(&env.branch) {
+            return Err(refused(format!("--branch {name}: {why}"))
+                .hint(format!("e.g. --branch {name}=release/{name}"))
+                .into());
+        }
         env.tags = match tags.get(name) {
-            Some(p) => TagPolicy::parse(p).map_err(|e| refused(format!("--tags {name}: {e}")))?,
+            Some(p) => TagPolicy::parse(p).map_err(|e| {
+                refused(format!("--tags {name}={p}: {e}"))
+                    .hint(format!("e.g. --tags {name}=semver; the policies are commit-sha, semver-rc, semver, any, regex:<pattern>"))
+            })?,
             None if ask => {
                 let current = env.tags.to_string();
                 let default = policies.iter().position(|p| *p == current).unwrap_or(3);
@@ -154,7 +174,13 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     }
     // Validate what we are about to write exactly as it will be read back.
     let yaml = Config::from_environments(environments).to_yaml();
-    let config = Config::parse(&yaml, config::FILE).map_err(|e| refused(e.to_string()))?;
+    let config = Config::parse(&yaml, config::FILE).map_err(|e| {
+        refused(format!(
+            "the answers do not make a valid configuration: {}",
+            e.message
+        ))
+        .hint("check the --environments, --branch, --tags and --promotion values")
+    })?;
 
     let (base_label, base) = match repo.remote_default_branch(REMOTE) {
         Some(b) => (format!("{REMOTE}/{b}"), repo.remote_branch(REMOTE, &b)?),

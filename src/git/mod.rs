@@ -65,7 +65,7 @@ impl Repo {
                 .hint("pass an existing directory with -C DIR")
                 .into());
         }
-        let repo = gix::discover(dir).map_err(|_| {
+        let repo = gix::discover_with_environment_overrides(dir).map_err(|_| {
             refused(format!("`{}` is not in a git repository", dir.display()))
                 .hint("cd into a configuration repository, or pass -C DIR")
         })?;

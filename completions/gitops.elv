@@ -1,0 +1,144 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[gitops] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'gitops'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'gitops'= {
+            cand -C 'Run as if gitops was started in DIR'
+            cand --color 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand quickstart 'Create a sample configuration repository for a small online shop (catalogue, cart, checkout and web apps) with a bare `origin` beside it and a realistic history: dev two changes ahead of stage, stage one promotion ahead of prod, and a hotfix made straight on prod. Offline; touches nothing outside DIR'
+            cand init 'Set up an existing repository: ask for the environments, branches, tag policies and promotion modes, write `.gitops.yaml`, create the missing environment branches from the default branch and push them on confirmation'
+            cand feature 'Work on feature branches cut from the first environment'
+            cand status 'Show each environment in promotion order: its branch and head, the commits waiting in its upstream and the apps they touch, drift, and every image tag'
+            cand diff 'Show what promoting ENV would change: the commits waiting in its upstream, the files, and a semantic diff of the manifests (resources matched by apiVersion, kind, namespace and name; each changed field with its old and new value). Pinned values (image tags and the config''s `pinned` keys) are listed apart as kept'
+            cand completions 'Print the shell completion script for SHELL (bash, zsh, fish, powershell, elvish). The same scripts are kept in the repository''s `completions/`'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gitops;quickstart'= {
+            cand -C 'Run as if gitops was started in DIR'
+            cand --color 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'gitops;init'= {
+            cand --environments 'The environments, in promotion order'
+            cand --branch 'An environment''s branch, when not its name (repeatable)'
+            cand --tags 'An environment''s tag policy: commit-sha, semver-rc, semver, any, regex:<p> (repeatable)'
+            cand --promotion 'An environment''s promotion mode: auto-merge or pull-request (repeatable)'
+            cand -C 'Run as if gitops was started in DIR'
+            cand --color 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never'
+            cand -y 'Accept the defaults for every question not answered by a flag, and push'
+            cand --yes 'Accept the defaults for every question not answered by a flag, and push'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'gitops;feature'= {
+            cand -C 'Run as if gitops was started in DIR'
+            cand --color 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand start 'Fetch origin, create NAME from `origin/<first environment>` (not from a stale local branch), check it out and set it to push to `origin/NAME`'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gitops;feature;start'= {
+            cand --from 'Branch off this environment instead of the first one'
+            cand -C 'Run as if gitops was started in DIR'
+            cand --color 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never'
+            cand --offline 'Do not fetch: branch off the local environment branch'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'gitops;feature;help'= {
+            cand start 'Fetch origin, create NAME from `origin/<first environment>` (not from a stale local branch), check it out and set it to push to `origin/NAME`'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gitops;feature;help;start'= {
+        }
+        &'gitops;feature;help;help'= {
+        }
+        &'gitops;status'= {
+            cand -C 'Run as if gitops was started in DIR'
+            cand --color 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never'
+            cand --json 'Print one JSON document (see the README for its shape)'
+            cand --no-fetch 'Do not fetch origin; use what was fetched last'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'gitops;diff'= {
+            cand --from 'Promote from this environment instead of ENV''s upstream'
+            cand -C 'Run as if gitops was started in DIR'
+            cand --color 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never'
+            cand --patch 'Also print the unified text diff of the changed files'
+            cand --json 'Print one JSON document (see the README for its shape)'
+            cand --exit-code 'Exit 1 when there is something to promote'
+            cand --no-fetch 'Do not fetch origin; use what was fetched last'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'gitops;completions'= {
+            cand -C 'Run as if gitops was started in DIR'
+            cand --color 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'gitops;help'= {
+            cand quickstart 'Create a sample configuration repository for a small online shop (catalogue, cart, checkout and web apps) with a bare `origin` beside it and a realistic history: dev two changes ahead of stage, stage one promotion ahead of prod, and a hotfix made straight on prod. Offline; touches nothing outside DIR'
+            cand init 'Set up an existing repository: ask for the environments, branches, tag policies and promotion modes, write `.gitops.yaml`, create the missing environment branches from the default branch and push them on confirmation'
+            cand feature 'Work on feature branches cut from the first environment'
+            cand status 'Show each environment in promotion order: its branch and head, the commits waiting in its upstream and the apps they touch, drift, and every image tag'
+            cand diff 'Show what promoting ENV would change: the commits waiting in its upstream, the files, and a semantic diff of the manifests (resources matched by apiVersion, kind, namespace and name; each changed field with its old and new value). Pinned values (image tags and the config''s `pinned` keys) are listed apart as kept'
+            cand completions 'Print the shell completion script for SHELL (bash, zsh, fish, powershell, elvish). The same scripts are kept in the repository''s `completions/`'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gitops;help;quickstart'= {
+        }
+        &'gitops;help;init'= {
+        }
+        &'gitops;help;feature'= {
+            cand start 'Fetch origin, create NAME from `origin/<first environment>` (not from a stale local branch), check it out and set it to push to `origin/NAME`'
+        }
+        &'gitops;help;feature;start'= {
+        }
+        &'gitops;help;status'= {
+        }
+        &'gitops;help;diff'= {
+        }
+        &'gitops;help;completions'= {
+        }
+        &'gitops;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,107 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_gitops_global_optspecs
+    string join \n C= color= h/help V/version
+end
+
+function __fish_gitops_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_gitops_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_gitops_using_subcommand
+    set -l cmd (__fish_gitops_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c gitops -n "__fish_gitops_needs_command" -s C -d 'Run as if gitops was started in DIR' -r -f -a "(__fish_complete_directories)"
+complete -c gitops -n "__fish_gitops_needs_command" -l color -d 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c gitops -n "__fish_gitops_needs_command" -s h -l help -d 'Print help'
+complete -c gitops -n "__fish_gitops_needs_command" -s V -l version -d 'Print version'
+complete -c gitops -n "__fish_gitops_needs_command" -f -a "quickstart" -d 'Create a sample configuration repository for a small online shop (catalogue, cart, checkout and web apps) with a bare `origin` beside it and a realistic history: dev two changes ahead of stage, stage one promotion ahead of prod, and a hotfix made straight on prod. Offline; touches nothing outside DIR'
+complete -c gitops -n "__fish_gitops_needs_command" -f -a "init" -d 'Set up an existing repository: ask for the environments, branches, tag policies and promotion modes, write `.gitops.yaml`, create the missing environment branches from the default branch and push them on confirmation'
+complete -c gitops -n "__fish_gitops_needs_command" -f -a "feature" -d 'Work on feature branches cut from the first environment'
+complete -c gitops -n "__fish_gitops_needs_command" -f -a "status" -d 'Show each environment in promotion order: its branch and head, the commits waiting in its upstream and the apps they touch, drift, and every image tag'
+complete -c gitops -n "__fish_gitops_needs_command" -f -a "diff" -d 'Show what promoting ENV would change: the commits waiting in its upstream, the files, and a semantic diff of the manifests (resources matched by apiVersion, kind, namespace and name; each changed field with its old and new value). Pinned values (image tags and the config\'s `pinned` keys) are listed apart as kept'
+complete -c gitops -n "__fish_gitops_needs_command" -f -a "completions" -d 'Print the shell completion script for SHELL (bash, zsh, fish, powershell, elvish). The same scripts are kept in the repository\'s `completions/`'
+complete -c gitops -n "__fish_gitops_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gitops -n "__fish_gitops_using_subcommand quickstart" -s C -d 'Run as if gitops was started in DIR' -r -f -a "(__fish_complete_directories)"
+complete -c gitops -n "__fish_gitops_using_subcommand quickstart" -l color -d 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c gitops -n "__fish_gitops_using_subcommand quickstart" -s h -l help -d 'Print help'
+complete -c gitops -n "__fish_gitops_using_subcommand quickstart" -s V -l version -d 'Print version'
+complete -c gitops -n "__fish_gitops_using_subcommand init" -l environments -d 'The environments, in promotion order' -r
+complete -c gitops -n "__fish_gitops_using_subcommand init" -l branch -d 'An environment\'s branch, when not its name (repeatable)' -r
+complete -c gitops -n "__fish_gitops_using_subcommand init" -l tags -d 'An environment\'s tag policy: commit-sha, semver-rc, semver, any, regex:<p> (repeatable)' -r
+complete -c gitops -n "__fish_gitops_using_subcommand init" -l promotion -d 'An environment\'s promotion mode: auto-merge or pull-request (repeatable)' -r
+complete -c gitops -n "__fish_gitops_using_subcommand init" -s C -d 'Run as if gitops was started in DIR' -r -f -a "(__fish_complete_directories)"
+complete -c gitops -n "__fish_gitops_using_subcommand init" -l color -d 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c gitops -n "__fish_gitops_using_subcommand init" -s y -l yes -d 'Accept the defaults for every question not answered by a flag, and push'
+complete -c gitops -n "__fish_gitops_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gitops -n "__fish_gitops_using_subcommand init" -s V -l version -d 'Print version'
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and not __fish_seen_subcommand_from start help" -s C -d 'Run as if gitops was started in DIR' -r -f -a "(__fish_complete_directories)"
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and not __fish_seen_subcommand_from start help" -l color -d 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and not __fish_seen_subcommand_from start help" -s h -l help -d 'Print help'
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and not __fish_seen_subcommand_from start help" -s V -l version -d 'Print version'
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and not __fish_seen_subcommand_from start help" -f -a "start" -d 'Fetch origin, create NAME from `origin/<first environment>` (not from a stale local branch), check it out and set it to push to `origin/NAME`'
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and not __fish_seen_subcommand_from start help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from start" -l from -d 'Branch off this environment instead of the first one' -r
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from start" -s C -d 'Run as if gitops was started in DIR' -r -f -a "(__fish_complete_directories)"
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from start" -l color -d 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from start" -l offline -d 'Do not fetch: branch off the local environment branch'
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help'
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from start" -s V -l version -d 'Print version'
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from help" -f -a "start" -d 'Fetch origin, create NAME from `origin/<first environment>` (not from a stale local branch), check it out and set it to push to `origin/NAME`'
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gitops -n "__fish_gitops_using_subcommand status" -s C -d 'Run as if gitops was started in DIR' -r -f -a "(__fish_complete_directories)"
+complete -c gitops -n "__fish_gitops_using_subcommand status" -l color -d 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c gitops -n "__fish_gitops_using_subcommand status" -l json -d 'Print one JSON document (see the README for its shape)'
+complete -c gitops -n "__fish_gitops_using_subcommand status" -l no-fetch -d 'Do not fetch origin; use what was fetched last'
+complete -c gitops -n "__fish_gitops_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gitops -n "__fish_gitops_using_subcommand status" -s V -l version -d 'Print version'
+complete -c gitops -n "__fish_gitops_using_subcommand diff" -l from -d 'Promote from this environment instead of ENV\'s upstream' -r
+complete -c gitops -n "__fish_gitops_using_subcommand diff" -s C -d 'Run as if gitops was started in DIR' -r -f -a "(__fish_complete_directories)"
+complete -c gitops -n "__fish_gitops_using_subcommand diff" -l color -d 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c gitops -n "__fish_gitops_using_subcommand diff" -l patch -d 'Also print the unified text diff of the changed files'
+complete -c gitops -n "__fish_gitops_using_subcommand diff" -l json -d 'Print one JSON document (see the README for its shape)'
+complete -c gitops -n "__fish_gitops_using_subcommand diff" -l exit-code -d 'Exit 1 when there is something to promote'
+complete -c gitops -n "__fish_gitops_using_subcommand diff" -l no-fetch -d 'Do not fetch origin; use what was fetched last'
+complete -c gitops -n "__fish_gitops_using_subcommand diff" -s h -l help -d 'Print help'
+complete -c gitops -n "__fish_gitops_using_subcommand diff" -s V -l version -d 'Print version'
+complete -c gitops -n "__fish_gitops_using_subcommand completions" -s C -d 'Run as if gitops was started in DIR' -r -f -a "(__fish_complete_directories)"
+complete -c gitops -n "__fish_gitops_using_subcommand completions" -l color -d 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c gitops -n "__fish_gitops_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gitops -n "__fish_gitops_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c gitops -n "__fish_gitops_using_subcommand help; and not __fish_seen_subcommand_from quickstart init feature status diff completions help" -f -a "quickstart" -d 'Create a sample configuration repository for a small online shop (catalogue, cart, checkout and web apps) with a bare `origin` beside it and a realistic history: dev two changes ahead of stage, stage one promotion ahead of prod, and a hotfix made straight on prod. Offline; touches nothing outside DIR'
+complete -c gitops -n "__fish_gitops_using_subcommand help; and not __fish_seen_subcommand_from quickstart init feature status diff completions help" -f -a "init" -d 'Set up an existing repository: ask for the environments, branches, tag policies and promotion modes, write `.gitops.yaml`, create the missing environment branches from the default branch and push them on confirmation'
+complete -c gitops -n "__fish_gitops_using_subcommand help; and not __fish_seen_subcommand_from quickstart init feature status diff completions help" -f -a "feature" -d 'Work on feature branches cut from the first environment'
+complete -c gitops -n "__fish_gitops_using_subcommand help; and not __fish_seen_subcommand_from quickstart init feature status diff completions help" -f -a "status" -d 'Show each environment in promotion order: its branch and head, the commits waiting in its upstream and the apps they touch, drift, and every image tag'
+complete -c gitops -n "__fish_gitops_using_subcommand help; and not __fish_seen_subcommand_from quickstart init feature status diff completions help" -f -a "diff" -d 'Show what promoting ENV would change: the commits waiting in its upstream, the files, and a semantic diff of the manifests (resources matched by apiVersion, kind, namespace and name; each changed field with its old and new value). Pinned values (image tags and the config\'s `pinned` keys) are listed apart as kept'
+complete -c gitops -n "__fish_gitops_using_subcommand help; and not __fish_seen_subcommand_from quickstart init feature status diff completions help" -f -a "completions" -d 'Print the shell completion script for SHELL (bash, zsh, fish, powershell, elvish). The same scripts are kept in the repository\'s `completions/`'
+complete -c gitops -n "__fish_gitops_using_subcommand help; and not __fish_seen_subcommand_from quickstart init feature status diff completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gitops -n "__fish_gitops_using_subcommand help; and __fish_seen_subcommand_from feature" -f -a "start" -d 'Fetch origin, create NAME from `origin/<first environment>` (not from a stale local branch), check it out and set it to push to `origin/NAME`'

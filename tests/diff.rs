@@ -1,0 +1,323 @@
+//! `gitops diff ENV`: what promoting ENV would change.
+
+mod common;
+
+use common::TestEnv;
+use serde_json::{json, Value};
+
+/// The resource `kind/name` of a `diff --json` document.
+fn resource<'a>(diff: &'a Value, kind: &str, name: &str) -> &'a Value {
+    diff["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == kind && r["name"] == name)
+        .unwrap_or_else(|| panic!("no resource {kind}/{name} in {:#}", diff["resources"]))
+}
+
+/// The fields of a resource.
+fn fields(resource: &Value) -> &Vec<Value> {
+    resource["fields"].as_array().expect("fields is an array")
+}
+
+#[test]
+fn json_for_stage_shows_commits_files_resources_and_kept_tags() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let diff = t
+        .gitops(&s.repo, &["diff", "stage", "--json"])
+        .expect(0)
+        .json();
+
+    assert_eq!(diff["from"], "dev");
+    assert_eq!(diff["to"], "stage");
+
+    // The commits on dev that stage lacks, as git counts them.
+    let want: Vec<String> = t
+        .git(&s.repo, &["rev-list", "origin/stage..origin/dev"])
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let commits = diff["commits"].as_array().unwrap();
+    assert_eq!(commits.len(), 2, "{commits:#?}");
+    let mut ids: Vec<String> = commits
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    let mut want_sorted = want.clone();
+    want_sorted.sort();
+    assert_eq!(ids, want_sorted, "full commit ids");
+    let summaries: Vec<&str> = commits
+        .iter()
+        .map(|c| c["summary"].as_str().unwrap())
+        .collect();
+    assert!(
+        summaries.contains(&"cart: keep sessions in redis"),
+        "{summaries:?}"
+    );
+    assert!(
+        summaries.contains(&"web: raise the memory limit to 256Mi"),
+        "{summaries:?}"
+    );
+
+    assert_eq!(
+        diff["files"],
+        json!([
+            {"path": "apps/cart/deployment.yaml", "change": "modified"},
+            {"path": "apps/web/deployment.yaml", "change": "modified"},
+        ])
+    );
+
+    let cart = resource(&diff, "Deployment", "cart");
+    assert_eq!(cart["namespace"], "shop");
+    assert_eq!(cart["api_version"], "apps/v1");
+    assert_eq!(cart["change"], "changed");
+    assert!(
+        fields(cart)
+            .iter()
+            .any(|f| f["path"].as_str().unwrap().contains("REDIS_URL")),
+        "cart gets REDIS_URL: {cart:#}"
+    );
+
+    let web = resource(&diff, "Deployment", "web");
+    assert_eq!(web["change"], "changed");
+    let memory: Vec<&Value> = fields(web)
+        .iter()
+        .filter(|f| f["path"].as_str().unwrap().contains("memory"))
+        .collect();
+    assert!(!memory.is_empty(), "web's memory changes: {web:#}");
+    for f in memory {
+        assert_eq!(
+            (&f["from"], &f["to"]),
+            (&json!("128Mi"), &json!("256Mi")),
+            "{f}"
+        );
+    }
+    assert_eq!(
+        diff["resources"].as_array().unwrap().len(),
+        2,
+        "only cart and web change"
+    );
+
+    // Image tags are pinned: kept, never among the changes.
+    let kept = diff["kept"].as_array().unwrap();
+    assert!(
+        kept.iter().any(|k| k["name"] == "cart"
+            && k["value"]
+                .as_str()
+                .is_some_and(|v| v.ends_with(":2.1.0-rc.1"))
+            && k["upstream"]
+                .as_str()
+                .is_some_and(|v| v.ends_with(":5a6b7c8"))),
+        "stage keeps cart's release candidate: {kept:#?}"
+    );
+    for r in diff["resources"].as_array().unwrap() {
+        for f in fields(r) {
+            let text = f.to_string();
+            assert!(
+                !f["path"].as_str().unwrap().ends_with(".image"),
+                "an image among changes: {f}"
+            );
+            for tag in ["5a6b7c8", "2.1.0-rc.1", "d31f8a2", "1.9.0-rc.1"] {
+                assert!(!text.contains(tag), "a pinned tag among changes: {f}");
+            }
+        }
+    }
+    assert_eq!(diff["drift"], json!([]), "stage has no drift");
+}
+
+#[test]
+fn prod_shows_the_promotion_and_the_hotfix_as_drift() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let diff = t
+        .gitops(&s.repo, &["diff", "prod", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(
+        (&diff["from"], &diff["to"]),
+        (&json!("stage"), &json!("prod"))
+    );
+    assert_eq!(diff["commits"].as_array().unwrap().len(), 3);
+
+    let catalogue = resource(&diff, "Deployment", "catalogue");
+    assert_eq!(catalogue["change"], "changed");
+    assert_eq!(
+        fields(catalogue),
+        &vec![json!({"path": "spec.replicas", "from": 1, "to": 2})],
+        "{catalogue:#}"
+    );
+    // The hotfix stays on prod through a merge: the promotion does not remove it.
+    assert!(
+        !diff["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["name"] == "checkout"),
+        "{:#}",
+        diff["resources"]
+    );
+
+    let hotfix = t.rev(&s.repo, "origin/prod");
+    let drift = diff["drift"].as_array().unwrap();
+    assert_eq!(drift.len(), 1, "{drift:#?}");
+    assert_eq!(drift[0]["id"], hotfix.as_str());
+    assert!(
+        drift[0]["summary"].as_str().unwrap().contains("Hotfix"),
+        "{:#}",
+        drift[0]
+    );
+    let drift_fields = drift[0]["fields"].as_array().unwrap();
+    assert!(!drift_fields.is_empty());
+    assert!(
+        drift_fields
+            .iter()
+            .all(|f| f["path"].as_str().unwrap().contains("PAYMENT_TIMEOUT")),
+        "{drift_fields:#?}"
+    );
+
+    // The human view warns about it.
+    let run = t.gitops(&s.repo, &["diff", "prod", "--no-fetch"]);
+    run.expect(0);
+    assert!(run.stdout.contains("Drift on prod"), "{}", run.stdout);
+    assert!(run.stdout.contains("PAYMENT_TIMEOUT"), "{}", run.stdout);
+}
+
+#[test]
+fn the_human_view_of_stage() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let run = t.gitops(&s.repo, &["diff", "stage", "--no-fetch"]);
+    run.expect(0);
+    insta::assert_snapshot!("diff_stage_quickstart", run.stdout);
+}
+
+#[test]
+fn the_human_view_of_prod() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let run = t.gitops(&s.repo, &["diff", "prod", "--no-fetch"]);
+    run.expect(0);
+    insta::assert_snapshot!("diff_prod_quickstart", run.stdout);
+}
+
+/// Runs `gitops ARGS` on a fresh sample; it must refuse and change nothing.
+fn refusal(args: &[&str]) -> common::Run {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let (before, origin_before) = (t.state(&s.repo), t.refs(&s.origin));
+    let run = t.gitops(&s.repo, args);
+    run.refused();
+    assert_eq!(run.stdout, "", "no data for a refusal");
+    assert_eq!(t.state(&s.repo), before);
+    assert_eq!(t.refs(&s.origin), origin_before);
+    run
+}
+
+#[test]
+fn refuses_the_first_environment() {
+    let run = refusal(&["diff", "dev"]);
+    assert!(
+        run.error_line().contains("first environment"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.hint().contains("stage"),
+        "the hint points at stage: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn refuses_an_unknown_environment_and_lists_the_known_ones() {
+    let run = refusal(&["diff", "qa"]);
+    assert!(run.error_line().contains("qa"), "{}", run.stderr);
+    let hint = run.hint();
+    for name in ["dev", "stage", "prod"] {
+        assert!(hint.contains(name), "lists {name}: {hint}");
+    }
+}
+
+#[test]
+fn refuses_to_promote_an_environment_into_itself() {
+    let run = refusal(&["diff", "stage", "--from", "stage"]);
+    assert!(run.error_line().contains("stage"), "{}", run.stderr);
+}
+
+#[test]
+fn exit_code_says_whether_there_is_something_to_promote() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let run = t.gitops(&s.repo, &["diff", "stage", "--exit-code"]);
+    run.expect(1);
+    assert!(
+        run.stdout.contains("2 commits"),
+        "the plan is still printed:\n{}",
+        run.stdout
+    );
+    assert!(
+        !run.stderr.contains("error:"),
+        "exit 1 is not an error:\n{}",
+        run.stderr
+    );
+    t.gitops(&s.repo, &["diff", "stage", "--exit-code", "--json"])
+        .expect(1)
+        .json();
+
+    // Someone makes stage what dev is.
+    let other = t.clone(&s.origin, "other", "dev");
+    t.git(
+        &other,
+        &[
+            "push",
+            "--quiet",
+            "--force",
+            "origin",
+            "origin/dev:refs/heads/stage",
+        ],
+    );
+
+    let run = t.gitops(&s.repo, &["diff", "stage", "--exit-code"]);
+    run.expect(0);
+    assert!(run.stdout.contains("Nothing to promote"), "{}", run.stdout);
+    let diff = t
+        .gitops(
+            &s.repo,
+            &["diff", "stage", "--exit-code", "--json", "--no-fetch"],
+        )
+        .expect(0)
+        .json();
+    assert_eq!(diff["commits"], json!([]));
+    assert_eq!(diff["files"], json!([]));
+    assert_eq!(diff["resources"], json!([]));
+}
+
+#[test]
+fn patch_adds_the_unified_diff() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let run = t.gitops(&s.repo, &["diff", "stage", "--patch", "--no-fetch"]);
+    run.expect(0);
+    assert!(
+        run.stdout.contains("+++ b/apps/cart/deployment.yaml"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("+++ b/apps/web/deployment.yaml"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with('+') && l.contains("REDIS_URL")),
+        "{}",
+        run.stdout
+    );
+    // Without --patch, no text diff.
+    let plain = t.gitops(&s.repo, &["diff", "stage", "--no-fetch"]);
+    assert!(!plain.stdout.contains("+++"), "{}", plain.stdout);
+}

@@ -1,0 +1,407 @@
+//! `gitops status`: what each environment runs, what is waiting, what drifted.
+
+mod common;
+
+use common::{env, strings, TestEnv};
+use serde_json::{json, Value};
+
+#[test]
+fn json_shows_every_environment_in_order() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let status = t.gitops(&s.repo, &["status", "--json"]).expect(0).json();
+
+    let names: Vec<&str> = status["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["dev", "stage", "prod"]);
+
+    for (name, upstream, pending, drift) in [
+        ("dev", Value::Null, 0, 0),
+        ("stage", json!("dev"), 2, 0),
+        ("prod", json!("stage"), 3, 1),
+    ] {
+        let e = env(&status, name);
+        assert_eq!(e["branch"], name);
+        let head = e["head"].as_str().unwrap();
+        assert_eq!(head.len(), 40, "{name}: head is the full id");
+        assert!(
+            head.chars().all(|c| c.is_ascii_hexdigit()),
+            "{name}: {head}"
+        );
+        assert_eq!(
+            head,
+            t.rev(&s.repo, &format!("origin/{name}")),
+            "{name}: head"
+        );
+        assert_eq!(
+            head,
+            t.rev(&s.origin, name),
+            "{name}: head is origin's branch"
+        );
+        assert_eq!(e["upstream"], upstream, "{name}: upstream");
+        assert_eq!(e["pending"], pending, "{name}: pending");
+        assert_eq!(e["drift"], drift, "{name}: drift");
+        assert_eq!(
+            e["pull_request"],
+            Value::Null,
+            "{name}: no token, no pull request"
+        );
+
+        let images = e["images"].as_object().unwrap();
+        let keys: Vec<&String> = images.keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "registry.example.com/shop/cart",
+                "registry.example.com/shop/catalogue",
+                "registry.example.com/shop/checkout",
+                "registry.example.com/shop/web",
+            ],
+            "{name}: image names without tags"
+        );
+    }
+    // Each environment runs the tags its policy asks for.
+    let cart = "registry.example.com/shop/cart";
+    assert_eq!(env(&status, "dev")["images"][cart], "5a6b7c8");
+    assert_eq!(env(&status, "stage")["images"][cart], "2.1.0-rc.1");
+    assert_eq!(env(&status, "prod")["images"][cart], "2.0.4");
+
+    assert_eq!(
+        strings(&env(&status, "stage")["pending_apps"]),
+        ["cart", "web"]
+    );
+    // Checkout differs between stage and prod only by prod's pinned tag and prod's
+    // own hotfix, which a promotion keeps: only catalogue's replicas are waiting.
+    assert_eq!(
+        strings(&env(&status, "prod")["pending_apps"]),
+        ["catalogue"]
+    );
+    assert_eq!(status["not_fetched"], Value::Null, "origin was fetched");
+}
+
+#[test]
+fn the_human_view() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let run = t.gitops(&s.repo, &["status", "--no-fetch"]);
+    run.expect(0);
+    insta::assert_snapshot!("status_quickstart", run.stdout);
+}
+
+#[test]
+fn the_answer_does_not_depend_on_the_checkout() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let before = t.gitops(&s.repo, &["status", "--json"]).expect(0).json();
+
+    // A feature branch checked out, a tracked file changed, an untracked file, and
+    // a committed change that was never pushed.
+    t.git(&s.repo, &["switch", "--quiet", "-c", "local-work"]);
+    t.commit_file(
+        &s.repo,
+        "apps/cart/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: cart\nspec:\n  replicas: 9\n",
+        "local only",
+    );
+    std::fs::write(
+        s.repo.join("apps/web/deployment.yaml"),
+        "kind: Broken\n  : [\n",
+    )
+    .unwrap();
+    std::fs::write(s.repo.join("apps/new.yaml"), "image: nope:latest\n").unwrap();
+    std::fs::write(s.repo.join(".gitops.yaml"), "enviroments: typo\n").unwrap();
+
+    let after = t.gitops(&s.repo, &["status", "--json"]).expect(0).json();
+    assert_eq!(after, before);
+}
+
+#[test]
+fn fetches_origin_first_unless_told_not_to() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let old_dev = t.rev(&s.repo, "origin/dev");
+
+    // Someone else pushes to dev.
+    let other = t.clone(&s.origin, "other", "dev");
+    let new_dev = t.commit_file(&other, "apps/cart/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: shop\ndata:\n  a: b\n", "cart: add a config map");
+    t.git(&other, &["push", "--quiet", "origin", "dev"]);
+
+    // Not fetched: the state fetched last.
+    let stale = t
+        .gitops(&s.repo, &["status", "--json", "--no-fetch"])
+        .expect(0)
+        .json();
+    assert_eq!(env(&stale, "stage")["pending"], 2);
+    assert_eq!(env(&stale, "dev")["head"], old_dev.as_str());
+    assert!(stale["not_fetched"].is_string(), "says it did not fetch");
+
+    // Fetched: the new commit is waiting for stage.
+    let fresh = t.gitops(&s.repo, &["status", "--json"]).expect(0).json();
+    assert_eq!(env(&fresh, "stage")["pending"], 3);
+    assert_eq!(env(&fresh, "dev")["head"], new_dev.as_str());
+    assert_eq!(fresh["not_fetched"], Value::Null);
+
+    // And what was fetched is what --no-fetch shows next.
+    let again = t
+        .gitops(&s.repo, &["status", "--json", "--no-fetch"])
+        .expect(0)
+        .json();
+    assert_eq!(env(&again, "stage")["pending"], 3);
+    // The local dev branch was not touched.
+    assert_eq!(t.rev(&s.repo, "dev"), old_dev);
+}
+
+#[test]
+fn an_unreachable_origin_is_a_warning() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let reachable = t.gitops(&s.repo, &["status", "--json"]).expect(0).json();
+    t.git(&s.repo, &["remote", "set-url", "origin", "/nonexistent"]);
+
+    let run = t.gitops(&s.repo, &["status", "--json"]);
+    run.expect(0);
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("warning:"))
+        .unwrap_or_else(|| panic!("a warning on stderr:\n{}", run.stderr));
+    assert!(warning.contains("origin"), "{warning}");
+    let status = run.json();
+    assert!(status["not_fetched"].is_string(), "{status:#}");
+    assert_eq!(
+        status["environments"], reachable["environments"],
+        "the state fetched last, complete"
+    );
+
+    // The human view says so too, and still shows every environment.
+    let run = t.gitops(&s.repo, &["status"]);
+    run.expect(0);
+    assert!(run.stderr.contains("origin"), "{}", run.stderr);
+    for name in ["dev", "stage", "prod"] {
+        assert!(
+            run.stdout.lines().any(|l| l.starts_with(name)),
+            "{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn refuses_outside_a_repository() {
+    let t = TestEnv::new();
+    let dir = t.plain_dir("plain");
+    let run = t.gitops(&dir, &["status"]);
+    let error = run.refused();
+    assert!(error.contains("not in a git repository"), "{error}");
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "nothing created"
+    );
+}
+
+/// A repository on `main` with one commit.
+fn plain_repo(t: &TestEnv, name: &str) -> std::path::PathBuf {
+    let repo = t.mkdir(name);
+    t.git(&repo, &["init", "--quiet", "--initial-branch=main"]);
+    t.commit_file(
+        &repo,
+        "apps/web/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n",
+        "first",
+    );
+    repo
+}
+
+#[test]
+fn refuses_without_an_origin_remote() {
+    let t = TestEnv::new();
+    let repo = plain_repo(&t, "repo");
+    let before = t.state(&repo);
+    let run = t.gitops(&repo, &["status"]);
+    let error = run.refused();
+    assert!(error.contains("origin"), "{error}");
+    assert!(
+        run.hint().contains("git remote add origin"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(t.state(&repo), before);
+}
+
+#[test]
+fn refuses_when_origin_lacks_the_environment_branches() {
+    let t = TestEnv::new();
+    let origin = t.mkdir("origin.git");
+    t.git(
+        &origin,
+        &["init", "--quiet", "--bare", "--initial-branch=main"],
+    );
+    let repo = plain_repo(&t, "repo");
+    t.git(
+        &repo,
+        &["remote", "add", "origin", origin.to_str().unwrap()],
+    );
+    t.git(&repo, &["push", "--quiet", "-u", "origin", "main"]);
+    let (before, origin_before) = (t.state(&repo), t.refs(&origin));
+
+    let run = t.gitops(&repo, &["status", "--json"]);
+    let error = run.refused();
+    for branch in ["dev", "stage", "prod"] {
+        assert!(error.contains(branch), "names {branch}: {error}");
+    }
+    assert!(run.hint().contains("gitops init"), "{}", run.stderr);
+    assert_eq!(run.stdout, "", "no JSON document for a refusal");
+    assert_eq!(t.state(&repo), before);
+    assert_eq!(t.refs(&origin), origin_before);
+}
+
+/// Commits `.gitops.yaml` with `text` on dev, pushes it, and runs `status`.
+fn status_with_config(text: &str) -> (common::Run, bool) {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    t.commit_file(&s.repo, ".gitops.yaml", text, "config: a typo");
+    t.git(&s.repo, &["push", "--quiet", "origin", "dev"]);
+    let (before, origin_before) = (t.state(&s.repo), t.refs(&s.origin));
+    let run = t.gitops(&s.repo, &["status"]);
+    let unchanged = t.state(&s.repo) == before && t.refs(&s.origin) == origin_before;
+    (run, unchanged)
+}
+
+#[test]
+fn a_config_key_typo_names_the_file_line_column_and_the_keys() {
+    let (run, unchanged) = status_with_config("enviroments:\n  - name: dev\n  - name: stage\n");
+    let error = run.refused();
+    assert!(
+        error.contains(".gitops.yaml:1:1:"),
+        "file, line 1, column 1: {error}"
+    );
+    assert!(error.contains("enviroments"), "names the typo: {error}");
+    for key in ["environments", "manifests", "pinned", "github"] {
+        assert!(error.contains(key), "lists `{key}`: {error}");
+    }
+    assert!(run.hint().contains(".gitops.yaml"), "{}", run.stderr);
+    assert!(unchanged, "nothing changed");
+}
+
+#[test]
+fn an_unknown_tag_policy_names_the_line_and_column() {
+    let (run, unchanged) = status_with_config(
+        "environments:\n  - name: dev\n  - name: stage\n    tags: semvr\n  - name: prod\n",
+    );
+    let error = run.refused();
+    assert!(
+        error.contains(".gitops.yaml:4:11:"),
+        "file, line 4, column 11: {error}"
+    );
+    assert!(error.contains("semvr"), "{error}");
+    for policy in ["commit-sha", "semver-rc", "semver", "any", "regex:"] {
+        assert!(error.contains(policy), "lists `{policy}`: {error}");
+    }
+    assert!(unchanged, "nothing changed");
+}
+
+#[test]
+fn a_manifest_that_does_not_parse_is_reported_not_fatal() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let prod = t.clone(&s.origin, "prod-clone", "prod");
+    t.commit_file(
+        &prod,
+        "apps/broken.yaml",
+        "a: [1, 2\n",
+        "Add a broken manifest",
+    );
+    t.git(&prod, &["push", "--quiet", "origin", "prod"]);
+
+    let status = t.gitops(&s.repo, &["status", "--json"]).expect(0).json();
+    assert_eq!(status["environments"].as_array().unwrap().len(), 3);
+    for name in ["dev", "stage", "prod"] {
+        let e = env(&status, name);
+        assert_eq!(
+            e["images"].as_object().unwrap().len(),
+            4,
+            "{name}: every image still listed"
+        );
+    }
+    let bad = env(&status, "prod")["unparseable"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!(bad[0]["file"], "apps/broken.yaml");
+    assert!(bad[0]["line"].as_u64().is_some_and(|l| l >= 1), "{bad:?}");
+    for name in ["dev", "stage"] {
+        assert_eq!(env(&status, name)["unparseable"], json!([]), "{name}");
+    }
+
+    let run = t.gitops(&s.repo, &["status", "--no-fetch"]);
+    run.expect(0);
+    let line = bad[0]["line"].as_u64().unwrap();
+    assert!(
+        run.stdout.contains(&format!("apps/broken.yaml:{line}")),
+        "the human view names file and line:\n{}",
+        run.stdout
+    );
+    for name in ["dev", "stage", "prod"] {
+        assert!(
+            run.stdout.lines().any(|l| l.starts_with(name)),
+            "{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn dash_c_names_the_repository() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let here = t
+        .gitops(&s.repo, &["status", "--json", "--no-fetch"])
+        .expect(0)
+        .json();
+    let repo = s.repo.to_str().unwrap();
+    let there = t
+        .gitops(t.root(), &["-C", repo, "status", "--json", "--no-fetch"])
+        .expect(0)
+        .json();
+    assert_eq!(there, here);
+    // Also after the subcommand: the flag is global.
+    let after = t
+        .gitops(t.root(), &["status", "-C", repo, "--json", "--no-fetch"])
+        .expect(0)
+        .json();
+    assert_eq!(after, here);
+}
+
+#[test]
+fn colour_only_when_asked_and_never_in_json() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let plain = t
+        .gitops(&s.repo, &["status", "--no-fetch"])
+        .expect(0)
+        .stdout
+        .clone();
+    assert!(
+        !plain.contains('\u{1b}'),
+        "no colour off a terminal:\n{plain}"
+    );
+    let coloured = t.gitops(&s.repo, &["status", "--no-fetch", "--color", "always"]);
+    assert!(
+        coloured.expect(0).stdout.contains("\u{1b}["),
+        "{}",
+        coloured.stdout
+    );
+    let json = t.gitops(
+        &s.repo,
+        &["status", "--json", "--no-fetch", "--color", "always"],
+    );
+    assert!(!json.expect(0).stdout.contains('\u{1b}'));
+    json.json();
+}
