@@ -389,13 +389,22 @@ pub fn drift_line(f: &DriftField, upstream: &str) -> String {
         Some(kind) => format!("{kind}/{}", f.name),
         None => f.name.clone(),
     };
-    let path = if f.path.is_empty() {
-        "(whole resource)".to_owned()
-    } else {
-        f.path.clone()
-    };
+    if f.path.is_empty() {
+        // A whole resource (or a file that does not parse): say what happened to it
+        // rather than printing it.
+        return match (&f.value, &f.upstream) {
+            (Some(_), None) => format!("{resource}: added ({upstream} does not have it)"),
+            (None, Some(_)) => format!("{resource}: deleted ({upstream} still has it)"),
+            (Some(_), Some(_)) => format!("{resource}: changed as a whole"),
+            (None, None) => format!(
+                "{}: changed (the file does not parse, so it is compared as a whole)",
+                f.file
+            ),
+        };
+    }
     format!(
-        "{resource} {path}: {} ({upstream} has {})",
+        "{resource} {}: {} ({upstream} has {})",
+        f.path,
         show(&f.value),
         show(&f.upstream)
     )
@@ -475,5 +484,30 @@ mod tests {
             config: "defaults".into(),
         };
         insta::assert_snapshot!(render(&status, &Ui::plain(), 1_000_000_000 + 7200));
+    }
+
+    #[test]
+    fn drift_lines_say_what_happened_without_dumping_resources() {
+        let field = |path: &str,
+                     value: Option<serde_json::Value>,
+                     upstream: Option<serde_json::Value>| DriftField {
+            file: "apps/cart/deployment.yaml".into(),
+            kind: Some("Deployment".into()),
+            name: "cart".into(),
+            path: path.into(),
+            value,
+            upstream,
+        };
+        let big = serde_json::json!({"spec": {"replicas": 1}});
+        let cases = [
+            (field("spec.replicas", Some(3.into()), Some(1.into())), "Deployment/cart spec.replicas: 3 (dev has 1)"),
+            (field("spec.paused", Some(true.into()), None), "Deployment/cart spec.paused: true (dev has (absent))"),
+            (field("", Some(big.clone()), None), "Deployment/cart: added (dev does not have it)"),
+            (field("", None, Some(big)), "Deployment/cart: deleted (dev still has it)"),
+            (field("", None, None), "apps/cart/deployment.yaml: changed (the file does not parse, so it is compared as a whole)"),
+        ];
+        for (f, want) in cases {
+            assert_eq!(drift_line(&f, "dev"), want);
+        }
     }
 }
