@@ -2,8 +2,10 @@
 //! what is pending (reachable from one tip and not another), where two branches
 //! meet. Generic over the commit id so it is tested with small integers.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
+use std::rc::Rc;
 
 /// A commit's parents and commit time (seconds since the epoch).
 #[derive(Debug, Clone)]
@@ -16,21 +18,35 @@ pub struct Node<K> {
 #[derive(Debug, Clone)]
 pub struct Graph<K> {
     pub nodes: HashMap<K, Node<K>>,
+    /// Ancestor sets already computed, by tip: status asks for the same few
+    /// branches' ancestors several times.
+    memo: RefCell<HashMap<K, Rc<HashSet<K>>>>,
 }
 
 impl<K: Copy + Eq + Hash + Ord> Graph<K> {
     pub fn new() -> Self {
         Graph {
             nodes: HashMap::new(),
+            memo: RefCell::new(HashMap::new()),
         }
     }
 
     pub fn insert(&mut self, id: K, parents: Vec<K>, time: i64) {
         self.nodes.insert(id, Node { parents, time });
+        self.memo.get_mut().clear();
     }
 
     /// `tip` and everything reachable from it.
-    pub fn ancestors(&self, tip: K) -> HashSet<K> {
+    pub fn ancestors(&self, tip: K) -> Rc<HashSet<K>> {
+        if let Some(set) = self.memo.borrow().get(&tip) {
+            return set.clone();
+        }
+        let set = Rc::new(self.walk(tip));
+        self.memo.borrow_mut().insert(tip, set.clone());
+        set
+    }
+
+    fn walk(&self, tip: K) -> HashSet<K> {
         let mut seen = HashSet::new();
         let mut stack = vec![tip];
         while let Some(id) = stack.pop() {
@@ -50,8 +66,9 @@ impl<K: Copy + Eq + Hash + Ord> Graph<K> {
         let hidden = self.ancestors(exclude);
         let mut out: Vec<K> = self
             .ancestors(include)
-            .into_iter()
+            .iter()
             .filter(|id| !hidden.contains(id))
+            .copied()
             .collect();
         out.sort_by(|a, b| {
             let ta = self.nodes.get(a).map_or(0, |n| n.time);
@@ -73,8 +90,9 @@ impl<K: Copy + Eq + Hash + Ord> Graph<K> {
         let of_a = self.ancestors(a);
         let common: Vec<K> = self
             .ancestors(b)
-            .into_iter()
+            .iter()
             .filter(|id| of_a.contains(id))
+            .copied()
             .collect();
         let generations = self.generations(&common);
         common

@@ -18,4 +18,5 @@ pub mod images;
 pub mod manifest;
 pub mod policy;
 pub mod semdiff;
+pub mod summary;
 pub mod ui;

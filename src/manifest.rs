@@ -14,7 +14,7 @@ pub struct Document {
 }
 
 /// A YAML file that does not parse: where and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ParseError {
     /// 1-based line, 0 when unknown.
     pub line: usize,
@@ -65,6 +65,15 @@ pub fn parse_documents(bytes: &[u8]) -> Result<Vec<Document>, ParseError> {
         }
     }
     Ok(docs)
+}
+
+/// Checks that every document of a YAML file parses, without building values:
+/// the cheap way to find the files that do not.
+pub fn validate(bytes: &[u8]) -> Result<(), ParseError> {
+    for de in serde_norway::Deserializer::from_slice(bytes) {
+        serde::de::IgnoredAny::deserialize(de).map_err(|e| parse_error(&e))?;
+    }
+    Ok(())
 }
 
 /// What identifies a resource across branches: apiVersion, kind, namespace, name.
@@ -219,6 +228,21 @@ mod tests {
         let err = parse_documents(b"a: 1\nb: [1, 2\nc: 3\n").unwrap_err();
         assert!(err.line >= 2, "{err:?}");
         assert!(!err.message.contains(" at line "), "{err:?}");
+    }
+
+    #[test]
+    fn validate_agrees_with_parse() {
+        for text in [
+            "a: 1\n---\nb: [1, 2]\n",
+            "a: [1, 2\n",
+            "",
+            "---\n---\n",
+            "a: b: c\n",
+            "\tx: 1\n",
+        ] {
+            let parsed = parse_documents(text.as_bytes()).map(|_| ());
+            assert_eq!(validate(text.as_bytes()), parsed, "{text:?}");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::cli::Global;
 use crate::drift::DriftField;
 use crate::error::{refused, Exit};
 use crate::git;
-use crate::semdiff::{self, Change, Kept, ResourceChange};
+use crate::semdiff::{Change, Kept, ResourceChange};
 use crate::ui::{Tone, Ui};
 
 /// Show what promoting ENV would change: the commits waiting in its upstream, the
@@ -110,19 +110,22 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
         },
     };
     let diff = gather(&mut ws, from, to)?;
+    let repo_dir = ws.repo.dir.clone();
+    let branches: Vec<String> = ws
+        .config
+        .environments
+        .iter()
+        .map(|e| e.branch.clone())
+        .collect();
+    // Freeing the workspace just before exiting is wasted time.
+    std::mem::forget(ws);
     if args.json {
         ui.json(&diff)?;
     } else {
         ui.out(&render(&diff, ui, now()));
         if args.patch && !diff.files.is_empty() {
-            let to_ref = format!(
-                "refs/remotes/{REMOTE}/{}",
-                ws.config.environments[to].branch
-            );
-            let from_ref = format!(
-                "refs/remotes/{REMOTE}/{}",
-                ws.config.environments[from].branch
-            );
+            let to_ref = format!("refs/remotes/{REMOTE}/{}", branches[to]);
+            let from_ref = format!("refs/remotes/{REMOTE}/{}", branches[from]);
             let mut argv = vec![
                 "diff",
                 "--no-color",
@@ -134,7 +137,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
             let paths: Vec<&str> = diff.files.iter().map(|f| f.path.as_str()).collect();
             argv.extend(paths);
             ui.out("\n");
-            ui.out(&git::cli::run(&ws.repo.dir, &argv)?);
+            ui.out(&git::cli::run(&repo_dir, &argv)?);
         }
     }
     if args.exit_code && !diff.commits.is_empty() {
@@ -186,25 +189,8 @@ pub fn gather(ws: &mut Workspace, from: usize, to: usize) -> Result<Diff> {
             files.push(file);
             continue;
         }
-        let mut docs = Vec::new();
-        for id in [in_to, delta.new, delta.old] {
-            docs.push(match id {
-                None => Ok(None),
-                Some(id) => match &ws.parsed(id)?.docs {
-                    Ok(d) => Ok(Some(d.clone())),
-                    Err(e) => Err(e.clone()),
-                },
-            });
-        }
-        match (&docs[0], &docs[1], &docs[2]) {
-            (Ok(to_docs), Ok(from_docs), Ok(base_docs)) => {
-                let d = semdiff::promotion_file(
-                    &delta.path,
-                    base_docs.as_deref(),
-                    to_docs.as_deref(),
-                    from_docs.as_deref(),
-                    &ws.config.pinned_rules,
-                );
+        match ws.promotion_file(&delta.path, delta.old, in_to, delta.new)? {
+            Ok(d) => {
                 // A manifest changes when a resource does, or when the target never
                 // touched it and the source changed more than pinned values (comments,
                 // say): then the merge takes the source's text as it is.
@@ -215,9 +201,9 @@ pub fn gather(ws: &mut Workspace, from: usize, to: usize) -> Result<Diff> {
                 resources.extend(d.resources);
                 kept.extend(d.kept);
             }
-            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            Err((path, e)) => {
                 files.push(file);
-                unparseable.push(format!("{}:{}: {}", delta.path, e.line, e.message))
+                unparseable.push(format!("{path}:{}: {}", e.line, e.message));
             }
         }
     }
@@ -226,6 +212,7 @@ pub fn gather(ws: &mut Workspace, from: usize, to: usize) -> Result<Diff> {
     } else {
         Vec::new()
     };
+    ws.save_cache();
     Ok(Diff {
         from: ws.config.environments[from].name.clone(),
         to: ws.config.environments[to].name.clone(),

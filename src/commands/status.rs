@@ -10,7 +10,6 @@ use super::{age, app_of, now};
 use crate::cli::Global;
 use crate::drift::DriftField;
 use crate::git;
-use crate::semdiff;
 use crate::ui::{self, Tone, Ui};
 
 /// Show each environment in promotion order: its branch and head, the commits
@@ -82,6 +81,9 @@ pub struct Unparseable {
 pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     let mut ws = Workspace::open(global, ui, !args.no_fetch)?;
     let status = gather(&mut ws)?;
+    // Freeing tens of thousands of small allocations just before exiting is
+    // wasted time; the process is about to end.
+    std::mem::forget(ws);
     if args.json {
         return ui.json(&status);
     }
@@ -97,12 +99,13 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
 /// Gathers the status of every environment.
 pub fn gather(ws: &mut Workspace) -> Result<Status> {
     let envs = ws.config.environments.clone();
-    // Parse every manifest of every environment once: environments share most blobs.
+    // Summarise every manifest of every environment once: environments share
+    // most blobs, and the summaries are kept between runs.
     let mut manifests = Vec::new();
     for branch in ws.branches.clone() {
         manifests.push(ws.manifests(branch.tree)?);
     }
-    ws.parse(manifests.iter().flatten().map(|(_, id)| *id))?;
+    ws.summarize(manifests.iter().flatten().map(|(_, id)| *id))?;
 
     let mut out = Vec::new();
     for (i, env) in envs.iter().enumerate() {
@@ -112,29 +115,25 @@ pub fn gather(ws: &mut Workspace) -> Result<Status> {
         let mut violations = Vec::new();
         let mut unparseable = Vec::new();
         for (path, id) in &manifests[i] {
-            let parsed = ws.parsed(*id)?;
-            if let Err(e) = &parsed.docs {
+            let summary = ws.summary(*id)?;
+            if let Some(e) = &summary.error {
                 unparseable.push(Unparseable {
                     file: path.clone(),
                     line: e.line,
                     message: e.message.clone(),
                 });
             }
-            for image in &parsed.images {
-                let tag = image
-                    .image
-                    .tag
-                    .clone()
-                    .or_else(|| image.image.digest.clone());
+            for image in &summary.images {
+                let tag = image.tag.clone().or_else(|| image.digest.clone());
                 images
-                    .entry(image.image.name.clone())
+                    .entry(image.name.clone())
                     .or_default()
-                    .insert(tag.clone().unwrap_or_else(|| "(untagged)".to_owned()));
-                if image.image.digest.is_none() || image.image.tag.is_some() {
-                    if let Err(message) = env.tags.check(image.image.tag.as_deref()) {
+                    .insert(tag.unwrap_or_else(|| "(untagged)".to_owned()));
+                if image.digest.is_none() || image.tag.is_some() {
+                    if let Err(message) = env.tags.check(image.tag.as_deref()) {
                         violations.push(Violation {
-                            image: image.image.name.clone(),
-                            tag: image.image.tag.clone(),
+                            image: image.name.clone(),
+                            tag: image.tag.clone(),
                             file: path.clone(),
                             message,
                         });
@@ -174,6 +173,7 @@ pub fn gather(ws: &mut Workspace) -> Result<Status> {
             pull_request: None,
         });
     }
+    ws.save_cache();
     Ok(Status {
         environments: out,
         not_fetched: ws.not_fetched.clone(),
@@ -211,31 +211,22 @@ fn pending_apps(ws: &mut Workspace, env: usize, upstream: usize) -> Result<Vec<S
             continue;
         }
         if ws.config.is_manifest(&delta.path) {
-            let to_docs = match in_to {
-                Some(id) => ws.parsed(id)?.docs.clone().ok(),
-                None => None,
-            };
-            let from_docs = match delta.new {
-                Some(id) => ws.parsed(id)?.docs.clone().ok(),
-                None => None,
-            };
-            let base_docs = match delta.old {
-                Some(id) => ws.parsed(id)?.docs.clone().ok(),
-                None => None,
-            };
-            let all_parse = in_to.is_none() == to_docs.is_none()
-                && delta.new.is_none() == from_docs.is_none()
-                && delta.old.is_none() == base_docs.is_none();
-            if all_parse {
-                let diff = semdiff::promotion_file(
-                    &delta.path,
-                    base_docs.as_deref(),
-                    to_docs.as_deref(),
-                    from_docs.as_deref(),
-                    &ws.config.pinned_rules,
-                );
-                if diff.resources.is_empty() {
-                    continue;
+            // Told from the blobs' summaries where they can tell: the upstream
+            // changed only image tags since they met, or the target already has
+            // its text apart from tags — nothing of this file travels.
+            let path = delta.path.as_str();
+            if ws.tags_only(path, delta.old, delta.new)? == Some(true)
+                || ws.tags_only(path, in_to, delta.new)? == Some(true)
+            {
+                continue;
+            }
+            // The target changed more than tags since they met too: judge field by
+            // field, three-way. Otherwise the upstream's change travels as it is.
+            if ws.tags_only(path, delta.old, in_to)? != Some(true) {
+                if let Ok(d) = ws.promotion_file(path, delta.old, in_to, delta.new)? {
+                    if d.resources.is_empty() {
+                        continue;
+                    }
                 }
             }
         }

@@ -1,12 +1,15 @@
 //! What `status` and `diff` gather before they plan: the repository, `origin`
-//! fetched (or not), the configuration, each environment's remote branch, and a
-//! cache of parsed manifests keyed by blob id, so each blob is parsed once however
-//! many environments share it.
+//! fetched (or not), the configuration, each environment's remote branch, and
+//! per-blob knowledge that environments share: a summary of every manifest blob
+//! (its images, whether it parses), made once per blob and kept in
+//! `.git/gitops/` between runs, and the parsed documents of the few blobs a
+//! semantic comparison needs.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
 
 use crate::cli::Global;
 use crate::config::{self, Config};
@@ -14,26 +17,22 @@ use crate::drift::{self, DriftField, FileChange, Parsed};
 use crate::error::refused;
 use crate::git::{self, CommitInfo, Oid, Repo};
 use crate::graph::Graph;
-use crate::images::{self, ImageUse};
 use crate::manifest::{self, Document, ParseError};
+use crate::semdiff;
+use crate::summary::{self, Summary};
 use crate::ui::Ui;
 
 pub const REMOTE: &str = "origin";
 
-/// A manifest blob, parsed once.
-#[derive(Debug)]
-pub struct ParsedBlob {
-    pub docs: Result<Vec<Document>, ParseError>,
-    pub images: Vec<ImageUse>,
-}
+/// The name of the summary cache in `.git/gitops/`, and the version of
+/// [`summary::summarize`] it was made by (bump it when that changes).
+const SUMMARY_CACHE: &str = "summaries.json";
+const SUMMARY_VERSION: &str = concat!("summaries-2/", env!("CARGO_PKG_VERSION"));
 
-fn parse_blob(bytes: &[u8]) -> ParsedBlob {
-    let docs = manifest::parse_documents(bytes);
-    let images = docs
-        .as_ref()
-        .map(|d| images::file_images(d))
-        .unwrap_or_default();
-    ParsedBlob { docs, images }
+#[derive(Serialize, Deserialize)]
+struct SummaryCache {
+    version: String,
+    blobs: HashMap<String, Summary>,
 }
 
 /// One environment's branch as fetched.
@@ -50,6 +49,9 @@ pub struct DriftCommit {
     pub fields: Vec<DriftField>,
 }
 
+/// A blob's documents, or why it does not parse.
+pub type Docs = Arc<Result<Vec<Document>, ParseError>>;
+
 pub struct Workspace {
     pub repo: Repo,
     pub config: Config,
@@ -60,7 +62,12 @@ pub struct Workspace {
     pub branches: Vec<EnvBranch>,
     pub graph: Graph<Oid>,
     pub commits: HashMap<Oid, CommitInfo>,
-    parsed: HashMap<Oid, Arc<ParsedBlob>>,
+    summaries: HashMap<Oid, Arc<Summary>>,
+    /// Summaries read from the cache, not yet used in this run.
+    cached: HashMap<String, Summary>,
+    /// Whether this run summarised blobs the cache did not have.
+    cache_grew: bool,
+    docs: HashMap<Oid, Docs>,
     files: HashMap<Oid, Arc<HashMap<String, Oid>>>,
 }
 
@@ -112,6 +119,12 @@ impl Workspace {
                 tree: commits[tip].tree,
             })
             .collect();
+        let cached = repo
+            .read_cache(SUMMARY_CACHE)
+            .and_then(|bytes| serde_json::from_slice::<SummaryCache>(&bytes).ok())
+            .filter(|c| c.version == SUMMARY_VERSION)
+            .map(|c| c.blobs)
+            .unwrap_or_default();
         Ok(Workspace {
             repo,
             config,
@@ -120,7 +133,10 @@ impl Workspace {
             branches,
             graph,
             commits,
-            parsed: HashMap::new(),
+            summaries: HashMap::new(),
+            cached,
+            cache_grew: false,
+            docs: HashMap::new(),
             files: HashMap::new(),
         })
     }
@@ -136,29 +152,6 @@ impl Workspace {
         Ok(files)
     }
 
-    /// Parses the blobs not parsed yet, in parallel.
-    pub fn parse(&mut self, ids: impl IntoIterator<Item = Oid>) -> Result<()> {
-        let mut todo: Vec<Oid> = ids
-            .into_iter()
-            .filter(|id| !self.parsed.contains_key(id))
-            .collect();
-        todo.sort();
-        todo.dedup();
-        let parsed = self.repo.map_blobs(&todo, parse_blob)?;
-        for (id, blob) in todo.into_iter().zip(parsed) {
-            self.parsed.insert(id, Arc::new(blob));
-        }
-        Ok(())
-    }
-
-    /// A parsed blob (parsing it if needed).
-    pub fn parsed(&mut self, id: Oid) -> Result<Arc<ParsedBlob>> {
-        if !self.parsed.contains_key(&id) {
-            self.parse([id])?;
-        }
-        Ok(self.parsed[&id].clone())
-    }
-
     /// The manifests of a tree: path and blob, sorted by path.
     pub fn manifests(&mut self, tree: Oid) -> Result<Vec<(String, Oid)>> {
         let files = self.files(tree)?;
@@ -171,64 +164,254 @@ impl Workspace {
         Ok(out)
     }
 
-    fn drift_parsed(&mut self, id: Option<Oid>) -> Result<Option<Parsed>> {
-        Ok(match id {
-            None => None,
-            Some(id) => Some(match &self.parsed(id)?.docs {
-                Ok(docs) => Parsed::Docs(docs.clone()),
-                Err(_) => Parsed::Unparseable,
-            }),
-        })
+    /// Summarises the blobs not summarised yet: from the cache when it has them,
+    /// else by reading them, in parallel.
+    pub fn summarize(&mut self, ids: impl IntoIterator<Item = Oid>) -> Result<()> {
+        let mut todo = Vec::new();
+        let mut seen = HashSet::new();
+        for id in ids {
+            if self.summaries.contains_key(&id) || !seen.insert(id) {
+                continue;
+            }
+            match self.cached.remove(&id.to_string()) {
+                Some(s) => {
+                    self.summaries.insert(id, Arc::new(s));
+                }
+                None => todo.push(id),
+            }
+        }
+        if todo.is_empty() {
+            return Ok(());
+        }
+        self.cache_grew = true;
+        let made = self.repo.map_blobs(&todo, summary::summarize)?;
+        for (id, s) in todo.into_iter().zip(made) {
+            self.summaries.insert(id, Arc::new(s));
+        }
+        Ok(())
     }
 
-    /// Commits on `env` (index) absent from its upstream that bring values the
-    /// upstream does not have, newest first. The first environment has none.
+    /// A blob's summary.
+    pub fn summary(&mut self, id: Oid) -> Result<Arc<Summary>> {
+        if let Some(s) = self.summaries.get(&id) {
+            return Ok(s.clone());
+        }
+        self.summarize([id])?;
+        Ok(self.summaries[&id].clone())
+    }
+
+    /// Whether two versions of the manifest at `path` differ by image tags only,
+    /// told from their summaries alone: `Some(true)` yes, `Some(false)` they differ
+    /// in more (values, or only formatting), `None` when the summaries cannot tell
+    /// (a file that does not parse, a kustomization's `newTag`, or a file with
+    /// pinned keys in the config).
+    pub fn tags_only(
+        &mut self,
+        path: &str,
+        a: Option<Oid>,
+        b: Option<Oid>,
+    ) -> Result<Option<bool>> {
+        if a == b {
+            return Ok(Some(true));
+        }
+        let (Some(a), Some(b)) = (a, b) else {
+            return Ok(Some(false));
+        };
+        if self
+            .config
+            .pinned_rules
+            .rules
+            .iter()
+            .any(|r| r.files.is_match(path))
+        {
+            return Ok(None);
+        }
+        let (sa, sb) = (self.summary(a)?, self.summary(b)?);
+        Ok(summary::same_but_tags_hashed(&sa, &sb))
+    }
+
+    /// Writes the summaries used in this run back to `.git/gitops/`, when this run
+    /// made new ones. A cache that cannot be written is not an error.
+    pub fn save_cache(&mut self) {
+        if !self.cache_grew {
+            return;
+        }
+        let cache = SummaryCache {
+            version: SUMMARY_VERSION.to_owned(),
+            blobs: self
+                .summaries
+                .iter()
+                .map(|(id, s)| (id.to_string(), (**s).clone()))
+                .collect(),
+        };
+        if let Ok(bytes) = serde_json::to_vec(&cache) {
+            let _ = self.repo.write_cache(SUMMARY_CACHE, &bytes);
+        }
+        self.cache_grew = false;
+    }
+
+    /// A blob's documents (parsed once per run).
+    pub fn docs(&mut self, id: Oid) -> Result<Docs> {
+        if let Some(d) = self.docs.get(&id) {
+            return Ok(d.clone());
+        }
+        let bytes = self.repo.blob(id)?;
+        let d: Docs = Arc::new(manifest::parse_documents(&bytes));
+        self.docs.insert(id, d.clone());
+        Ok(d)
+    }
+
+    fn optional_docs(&mut self, id: Option<Oid>) -> Result<Option<Docs>> {
+        id.map(|id| self.docs(id)).transpose()
+    }
+
+    /// Whether two versions of the manifest at `path` hold the same values apart
+    /// from pinned ones (image tags, the config's pinned keys), formatting and
+    /// comments aside. The text is compared with image tags masked first; only
+    /// when that cannot tell are both versions parsed and compared field by field.
+    pub fn same_values(&mut self, path: &str, a: Option<Oid>, b: Option<Oid>) -> Result<bool> {
+        if a == b {
+            return Ok(true);
+        }
+        let (Some(a), Some(b)) = (a, b) else {
+            return Ok(false);
+        };
+        if self.tags_only(path, Some(a), Some(b))? == Some(true) {
+            return Ok(true);
+        }
+        let (da, db) = (self.docs(a)?, self.docs(b)?);
+        match (&*da, &*db) {
+            (Ok(da), Ok(db)) => {
+                Ok(
+                    semdiff::diff_file(path, Some(da), Some(db), &self.config.pinned_rules)
+                        .resources
+                        .is_empty(),
+                )
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// The semantic changes promoting `from` into `to` makes to the manifest at
+    /// `path`, three-way against the merge base's version `base`.
+    pub fn promotion_file(
+        &mut self,
+        path: &str,
+        base: Option<Oid>,
+        to: Option<Oid>,
+        from: Option<Oid>,
+    ) -> Result<Result<semdiff::FileDiff, (String, ParseError)>> {
+        let mut docs = Vec::new();
+        for id in [base, to, from] {
+            let d = self.optional_docs(id)?;
+            if let Some(d) = &d {
+                if let Err(e) = &**d {
+                    return Ok(Err((path.to_owned(), e.clone())));
+                }
+            }
+            docs.push(d);
+        }
+        let get = |d: &Option<Docs>| -> Option<Vec<Document>> {
+            d.as_ref().and_then(|d| (**d).as_ref().ok().cloned())
+        };
+        let (base, to, from) = (get(&docs[0]), get(&docs[1]), get(&docs[2]));
+        Ok(Ok(semdiff::promotion_file(
+            path,
+            base.as_deref(),
+            to.as_deref(),
+            from.as_deref(),
+            &self.config.pinned_rules,
+        )))
+    }
+
+    fn drift_parsed(&mut self, id: Option<Oid>) -> Result<Option<Parsed>> {
+        Ok(self.optional_docs(id)?.map(|d| match &*d {
+            Ok(docs) => Parsed::Docs(docs.clone()),
+            Err(_) => Parsed::Unparseable,
+        }))
+    }
+
+    /// Commits on environment `env` (index), absent from `upstream`, that brought
+    /// values the upstream does not have and that the branch still carries (the
+    /// ones the next promotion would overwrite or conflict with), newest first.
+    ///
+    /// First the branch's tip is compared with its merge base with the upstream:
+    /// what the branch changed on its own since they last met, pinned values
+    /// aside, and the upstream's tip does not have. Only the files found there are
+    /// then followed through the branch's own commits to name the commits, each
+    /// judged field by field ([`drift::judge`]).
     pub fn drift(&mut self, env: usize, upstream: usize) -> Result<Vec<DriftCommit>> {
-        let env_tip = self.branches[env].tip;
-        let up = self.branches[upstream].clone();
-        let up_files = self.files(up.tree)?;
+        let env_b = self.branches[env].clone();
+        let up_b = self.branches[upstream].clone();
+        let base_tree = self
+            .graph
+            .merge_base(env_b.tip, up_b.tip)
+            .map(|b| self.commits[&b].tree);
+        let up_files = self.files(up_b.tree)?;
+        let mut paths = Vec::new();
+        for delta in self.repo.changes(base_tree, Some(env_b.tree))? {
+            if !self.config.is_manifest(&delta.path) {
+                continue;
+            }
+            let up_blob = up_files.get(&delta.path).copied();
+            if delta.new == up_blob
+                || self.same_values(&delta.path, delta.old, delta.new)?
+                || self.same_values(&delta.path, delta.new, up_blob)?
+            {
+                continue;
+            }
+            paths.push(delta.path);
+        }
+        if paths.is_empty() {
+            return Ok(Vec::new());
+        }
+        let up_ancestors = self.graph.ancestors(up_b.tip);
         let mut out = Vec::new();
-        for id in self.graph.only_in(env_tip, up.tip) {
+        for id in self.graph.only_in(env_b.tip, up_b.tip) {
             let commit = self.commits[&id].clone();
-            let before_tree = match commit.parents.first() {
-                Some(p) => Some(self.commits[p].tree),
-                None => None,
-            };
+            let before_tree = commit.parents.first().map(|p| self.commits[p].tree);
+            if before_tree == Some(commit.tree) {
+                continue;
+            }
             let merged_trees: Vec<Oid> = commit
                 .parents
                 .iter()
                 .skip(1)
-                .filter(|p| self.graph.is_ancestor(**p, up.tip))
+                .filter(|p| up_ancestors.contains(*p))
                 .map(|p| self.commits[p].tree)
                 .collect();
-            let deltas = self.repo.changes(before_tree, Some(commit.tree))?;
             let mut changes = Vec::new();
-            for delta in deltas {
-                if !self.config.is_manifest(&delta.path) {
-                    continue;
-                }
-                let upstream_blob = up_files.get(&delta.path).copied();
-                if delta.new.is_some() && delta.new == upstream_blob {
+            for path in &paths {
+                let after = self.repo.file_at(commit.tree, path)?;
+                let before = match before_tree {
+                    Some(t) => self.repo.file_at(t, path)?,
+                    None => None,
+                };
+                if after == before || self.same_values(path, before, after)? {
                     continue;
                 }
                 let mut merged_blobs = Vec::new();
                 for tree in &merged_trees {
-                    merged_blobs.push(self.repo.file_at(*tree, &delta.path)?);
+                    merged_blobs.push(self.repo.file_at(*tree, path)?);
                 }
-                if merged_blobs.contains(&delta.new) {
+                if merged_blobs.contains(&after) {
                     continue;
                 }
                 let mut merged = Vec::new();
                 for blob in merged_blobs {
                     merged.push(self.drift_parsed(blob)?);
                 }
+                let upstream = up_files.get(path).copied();
                 changes.push(FileChange {
-                    path: delta.path.clone(),
-                    before: self.drift_parsed(delta.old)?,
-                    after: self.drift_parsed(delta.new)?,
-                    upstream: self.drift_parsed(upstream_blob)?,
+                    path: path.clone(),
+                    before: self.drift_parsed(before)?,
+                    after: self.drift_parsed(after)?,
+                    upstream: self.drift_parsed(upstream)?,
                     merged,
                 });
+            }
+            if changes.is_empty() {
+                continue;
             }
             let fields = drift::judge(&changes, &self.config.pinned_rules);
             if !fields.is_empty() {

@@ -7,7 +7,7 @@
 
 pub mod cli;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -211,17 +211,28 @@ impl Repo {
         Ok(())
     }
 
-    /// The blob at `path` in `tree`, if there is one.
+    /// The blob at `path` in `tree`, if there is one. Reads one tree per path
+    /// component and stops at the matching entry.
     pub fn file_at(&self, tree: Oid, path: &str) -> Result<Option<Oid>> {
         let mut current = tree;
-        let parts: Vec<&str> = path.split('/').collect();
-        for (i, part) in parts.iter().enumerate() {
-            let entries = self.tree_entries(current)?;
-            let Some((_, mode, id)) = entries.into_iter().find(|(n, _, _)| n == part) else {
+        let mut parts = path.split('/').peekable();
+        while let Some(part) = parts.next() {
+            let object = self
+                .repo
+                .find_object(current)
+                .with_context(|| format!("reading tree {current}"))?;
+            let mut found = None;
+            for entry in gix::objs::TreeRefIter::from_bytes(&object.data, self.repo.object_hash()) {
+                let entry = entry.with_context(|| format!("decoding tree {current}"))?;
+                if entry.filename == part {
+                    found = Some((entry.mode, entry.oid.to_owned()));
+                    break;
+                }
+            }
+            let Some((mode, id)) = found else {
                 return Ok(None);
             };
-            let last = i + 1 == parts.len();
-            match (last, mode.is_tree(), mode.is_blob()) {
+            match (parts.peek().is_none(), mode.is_tree(), mode.is_blob()) {
                 (true, _, true) => return Ok(Some(id)),
                 (false, true, _) => current = id,
                 _ => return Ok(None),
@@ -248,43 +259,81 @@ impl Repo {
         if old == new {
             return Ok(());
         }
-        type Entry = (Option<(bool, Oid)>, Option<(bool, Oid)>);
-        let mut names: BTreeMap<String, Entry> = BTreeMap::new();
-        let usable = |mode: gix::objs::tree::EntryMode| mode.is_tree() || mode.is_blob();
-        if let Some(old) = old {
-            for (name, mode, id) in self.tree_entries(old)? {
-                if usable(mode) {
-                    names.entry(name).or_default().0 = Some((mode.is_tree(), id));
+        let hash = self.repo.object_hash();
+        let read = |id: Option<Oid>| -> Result<Option<gix::Object<'_>>> {
+            id.map(|id| {
+                self.repo
+                    .find_object(id)
+                    .with_context(|| format!("reading tree {id}"))
+            })
+            .transpose()
+        };
+        let (old_obj, new_obj) = (read(old)?, read(new)?);
+        let (a, b) = (
+            tree_list(old_obj.as_ref().map(|o| o.data.as_slice()), hash)?,
+            tree_list(new_obj.as_ref().map(|o| o.data.as_slice()), hash)?,
+        );
+        // Both lists are in git's tree order: walk them side by side.
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() || j < b.len() {
+            let order = match (a.get(i), b.get(j)) {
+                (Some(x), Some(y)) => gix::objs::tree::name_order(x.0, x.1, y.0, y.1),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                _ => std::cmp::Ordering::Greater,
+            };
+            let (left, right) = match order {
+                std::cmp::Ordering::Less => {
+                    i += 1;
+                    (Some(a[i - 1]), None)
                 }
-            }
-        }
-        if let Some(new) = new {
-            for (name, mode, id) in self.tree_entries(new)? {
-                if usable(mode) {
-                    names.entry(name).or_default().1 = Some((mode.is_tree(), id));
+                std::cmp::Ordering::Greater => {
+                    j += 1;
+                    (None, Some(b[j - 1]))
                 }
-            }
-        }
-        for (name, (a, b)) in names {
-            if a == b {
-                continue;
-            }
-            let path = join(prefix, &name);
-            let a_tree = a.filter(|(t, _)| *t).map(|(_, id)| id);
-            let b_tree = b.filter(|(t, _)| *t).map(|(_, id)| id);
-            let a_blob = a.filter(|(t, _)| !*t).map(|(_, id)| id);
-            let b_blob = b.filter(|(t, _)| !*t).map(|(_, id)| id);
-            if a_tree.is_some() || b_tree.is_some() {
-                self.diff_trees(a_tree, b_tree, &path, out)?;
-            }
-            if a_blob.is_some() || b_blob.is_some() {
+                std::cmp::Ordering::Equal => {
+                    i += 1;
+                    j += 1;
+                    if a[i - 1].2 == b[j - 1].2 {
+                        continue;
+                    }
+                    (Some(a[i - 1]), Some(b[j - 1]))
+                }
+            };
+            let (name, is_tree) = left.or(right).map(|(n, t, _)| (n, t)).expect("one side");
+            let path = join(prefix, &String::from_utf8_lossy(name));
+            if is_tree {
+                self.diff_trees(left.map(|e| e.2), right.map(|e| e.2), &path, out)?;
+            } else {
                 out.push(FileDelta {
                     path,
-                    old: a_blob,
-                    new: b_blob,
+                    old: left.map(|e| e.2),
+                    new: right.map(|e| e.2),
                 });
             }
         }
+        Ok(())
+    }
+
+    /// Where gitops keeps its caches for this repository: `.git/gitops/NAME`
+    /// (shared by all worktrees).
+    pub fn cache_path(&self, name: &str) -> PathBuf {
+        self.repo.common_dir().join("gitops").join(name)
+    }
+
+    /// A cache file's bytes, if it exists.
+    pub fn read_cache(&self, name: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.cache_path(name)).ok()
+    }
+
+    /// Replaces a cache file whole (a temporary file, then a rename), so a reader
+    /// never sees half of one.
+    pub fn write_cache(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.cache_path(name);
+        let dir = path.parent().expect("cache files live in a directory");
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
         Ok(())
     }
 
@@ -344,6 +393,25 @@ impl Repo {
             Ok(out)
         })
     }
+}
+
+/// The entries of a tree that name a tree or a file (submodules and symlinks are
+/// skipped): name, whether it is a tree, id — in git's tree order.
+fn tree_list(data: Option<&[u8]>, hash: gix::hash::Kind) -> Result<Vec<(&[u8], bool, Oid)>> {
+    let mut v = Vec::new();
+    if let Some(data) = data {
+        for entry in gix::objs::TreeRefIter::from_bytes(data, hash) {
+            let entry = entry.context("decoding a tree")?;
+            if entry.mode.is_tree() || entry.mode.is_blob() {
+                v.push((
+                    <&[u8]>::from(entry.filename),
+                    entry.mode.is_tree(),
+                    entry.oid.to_owned(),
+                ));
+            }
+        }
+    }
+    Ok(v)
 }
 
 fn join(prefix: &str, name: &str) -> String {
