@@ -405,3 +405,103 @@ fn colour_only_when_asked_and_never_in_json() {
     assert!(!json.expect(0).stdout.contains('\u{1b}'));
     json.json();
 }
+
+/// Drift is judged field by field against what the upstream has now: a hotfix on
+/// stage that dev later makes too stops being drift, a hotfix reverted on the
+/// branch stops being drift, and one that only pins image tags never was.
+#[test]
+fn drift_follows_the_values_not_the_lines() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let stage = t.clone(&s.origin, "stage-clone", "stage");
+    let dev = t.clone(&s.origin, "dev-clone", "dev");
+    let path = "apps/web/deployment.yaml";
+
+    // A tag bump straight on stage: pinned, not drift.
+    let text = std::fs::read_to_string(stage.join(path)).unwrap();
+    t.commit_file(
+        &stage,
+        path,
+        &text.replace("web:1.9.0-rc.1", "web:1.9.0-rc.2"),
+        "web 1.9.0-rc.2",
+    );
+    t.git(&stage, &["push", "--quiet", "origin", "stage"]);
+    let status = t.gitops(&s.repo, &["status", "--json"]).expect(0).json();
+    assert_eq!(env(&status, "stage")["drift"], 0, "{status:#}");
+
+    // A hotfix straight on stage: drift, with the field and both values.
+    let text = std::fs::read_to_string(stage.join(path)).unwrap();
+    t.commit_file(
+        &stage,
+        path,
+        &text.replace("replicas: 1", "replicas: 3"),
+        "Hotfix: three web replicas",
+    );
+    t.git(&stage, &["push", "--quiet", "origin", "stage"]);
+    let status = t.gitops(&s.repo, &["status", "--json"]).expect(0).json();
+    let stage_status = env(&status, "stage");
+    assert_eq!(stage_status["drift"], 1, "{status:#}");
+    let field = &stage_status["drift_commits"][0]["fields"][0];
+    assert_eq!(field["path"], "spec.replicas");
+    assert_eq!(field["value"], 3);
+    assert_eq!(field["upstream"], 1);
+    assert_eq!(
+        stage_status["drift_commits"][0]["summary"],
+        "Hotfix: three web replicas"
+    );
+
+    // dev makes the same change: the value is no longer stage's alone.
+    let text = std::fs::read_to_string(dev.join(path)).unwrap();
+    t.commit_file(
+        &dev,
+        path,
+        &text.replace("replicas: 1", "replicas: 3"),
+        "web: three replicas",
+    );
+    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+    let status = t.gitops(&s.repo, &["status", "--json"]).expect(0).json();
+    assert_eq!(env(&status, "stage")["drift"], 0, "{status:#}");
+
+    // On prod, reverting the hotfix leaves nothing to overwrite.
+    let prod = t.clone(&s.origin, "prod-clone", "prod");
+    t.git(&prod, &["revert", "--no-edit", "--no-gpg-sign", "HEAD"]);
+    t.git(&prod, &["push", "--quiet", "origin", "prod"]);
+    let status = t.gitops(&s.repo, &["status", "--json"]).expect(0).json();
+    assert_eq!(env(&status, "prod")["drift"], 0, "{status:#}");
+}
+
+/// The per-blob summaries kept in `.git/gitops/` change no answer: a second run
+/// reads them, and a damaged cache file is ignored and rewritten.
+#[test]
+fn the_summary_cache_changes_no_answer() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let first = t
+        .gitops(&s.repo, &["status", "--json", "--no-fetch"])
+        .expect(0)
+        .json();
+    let cache = s.repo.join(".git/gitops/summaries.json");
+    assert!(cache.exists(), "the first run keeps its summaries");
+    let second = t
+        .gitops(&s.repo, &["status", "--json", "--no-fetch"])
+        .expect(0)
+        .json();
+    assert_eq!(first, second);
+
+    std::fs::write(&cache, b"{ not json").unwrap();
+    let third = t
+        .gitops(&s.repo, &["status", "--json", "--no-fetch"])
+        .expect(0)
+        .json();
+    assert_eq!(first, third);
+    let text = std::fs::read_to_string(&cache).unwrap();
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&text).is_ok(),
+        "rewritten whole"
+    );
+    assert_eq!(
+        t.git(&s.repo, &["status", "--porcelain", "--untracked-files=all"]),
+        "",
+        "the working tree is untouched"
+    );
+}
