@@ -137,6 +137,100 @@ pub fn same_but_tags(a: &[u8], a_summary: &Summary, b: &[u8], b_summary: &Summar
     Some(a == b)
 }
 
+/// Writes summaries as lines of tab-separated fields — `id`, masked hash or `-`,
+/// `line:column:message` or `-`, images as `name|tag|digest|inline` joined by
+/// `;` — after a first line naming `version`. Faster to read back than JSON, which
+/// matters when a repository has tens of thousands of manifests.
+pub fn encode<'a>(version: &str, entries: impl Iterator<Item = (String, &'a Summary)>) -> Vec<u8> {
+    let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
+    let mut out = String::new();
+    out.push_str(version);
+    out.push('\n');
+    for (id, s) in entries {
+        out.push_str(&id);
+        out.push('\t');
+        out.push_str(s.masked.as_deref().unwrap_or("-"));
+        out.push('\t');
+        match &s.error {
+            Some(e) => out.push_str(&format!("{}:{}:{}", e.line, e.column, clean(&e.message))),
+            None => out.push('-'),
+        }
+        out.push('\t');
+        let images: Vec<String> = s
+            .images
+            .iter()
+            .map(|i| {
+                format!(
+                    "{}|{}|{}|{}",
+                    i.name,
+                    i.tag.as_deref().unwrap_or(""),
+                    i.digest.as_deref().unwrap_or(""),
+                    u8::from(i.inline)
+                )
+            })
+            .collect();
+        out.push_str(&images.join(";"));
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// Reads what [`encode`] wrote; `None` when the version differs or a line is
+/// damaged (the caller then starts afresh).
+pub fn decode(version: &str, bytes: &[u8]) -> Option<Vec<(String, Summary)>> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut lines = text.lines();
+    if lines.next()? != version {
+        return None;
+    }
+    let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    let mut out = Vec::new();
+    for line in lines {
+        let mut fields = line.split('\t');
+        let (id, masked, error, images) = (
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+        );
+        if fields.next().is_some() {
+            return None;
+        }
+        let error = match error {
+            "-" => None,
+            e => {
+                let mut parts = e.splitn(3, ':');
+                Some(ParseError {
+                    line: parts.next()?.parse().ok()?,
+                    column: parts.next()?.parse().ok()?,
+                    message: parts.next()?.to_owned(),
+                })
+            }
+        };
+        let mut seen = Vec::new();
+        for image in images.split(';').filter(|i| !i.is_empty()) {
+            let mut parts = image.split('|');
+            let (name, tag, digest, inline) =
+                (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+            seen.push(SeenImage {
+                name: name.to_owned(),
+                tag: some(tag),
+                digest: some(digest),
+                inline: inline == "1",
+            });
+        }
+        out.push((
+            id.to_owned(),
+            Summary {
+                images: seen,
+                error,
+                masked: (masked != "-").then(|| masked.to_owned()),
+            },
+        ));
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,5 +313,40 @@ mod tests {
         }
         let k = b"images:\n  - name: web\n    newTag: 1.2.3\n";
         assert_eq!(masked(k, &summarize(k)), None);
+    }
+
+    #[test]
+    fn the_cache_format_round_trips_and_rejects_damage() {
+        let summaries = [
+            summarize(deployment("registry.example.com:5000/shop/web:1.2.3", 1).as_bytes()),
+            summarize(b"a: [1,\tb\n"),
+            summarize(b"images:\n  - name: web\n    newTag: 1.2.3\n    digest: sha256:0000000000000000000000000000000000000000000000000000000000000000\n"),
+            summarize(b"kind: Service\n"),
+        ];
+        let bytes = encode(
+            "v1",
+            summaries
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (format!("id{i}"), s)),
+        );
+        let back = decode("v1", &bytes).expect("round trip");
+        let mut want: Vec<Summary> = summaries.to_vec();
+        for s in &mut want {
+            if let Some(e) = &mut s.error {
+                e.message = e.message.replace(['\t', '\n', '\r'], " ");
+            }
+        }
+        assert_eq!(
+            back.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>(),
+            want
+        );
+        assert_eq!(back[2].0, "id2");
+        assert!(decode("v2", &bytes).is_none(), "another version is ignored");
+        assert!(
+            decode("v1", b"v1\nid\t-\n").is_none(),
+            "a damaged line is rejected"
+        );
+        assert!(decode("v1", b"v1\nid\t-\tx:1:m\t\n").is_none());
     }
 }

@@ -150,22 +150,18 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
 pub fn gather(ws: &mut Workspace, from: usize, to: usize) -> Result<Diff> {
     let from_b = ws.branches[from].clone();
     let to_b = ws.branches[to].clone();
-    let commits: Vec<CommitOut> = ws
-        .graph
-        .only_in(from_b.tip, to_b.tip)
-        .into_iter()
-        .map(|id| {
-            let c = &ws.commits[&id];
-            CommitOut {
-                id: id.to_string(),
-                summary: c.summary.clone(),
-                author: c.author.clone(),
-                time: c.time,
-            }
-        })
-        .collect();
+    let mut commits = Vec::new();
+    for id in ws.graph.only_in(from_b.tip, to_b.tip) {
+        let c = ws.commit(id)?;
+        commits.push(CommitOut {
+            id: id.to_string(),
+            summary: c.summary,
+            author: c.author,
+            time: c.time,
+        });
+    }
     let base = ws.graph.merge_base(to_b.tip, from_b.tip);
-    let base_tree = base.map(|b| ws.commits[&b].tree);
+    let base_tree = base.map(|b| ws.tree_of(b));
     let to_files = ws.files(to_b.tree)?;
     let mut files = Vec::new();
     let mut resources = Vec::new();

@@ -105,16 +105,16 @@ pub fn gather(ws: &mut Workspace) -> Result<Status> {
     for branch in ws.branches.clone() {
         manifests.push(ws.manifests(branch.tree)?);
     }
-    ws.summarize(manifests.iter().flatten().map(|(_, id)| *id))?;
+    ws.summarize(manifests.iter().flat_map(|m| m.iter()).map(|(_, id)| *id))?;
 
     let mut out = Vec::new();
     for (i, env) in envs.iter().enumerate() {
         let branch = ws.branches[i].clone();
-        let head = ws.commits[&branch.tip].clone();
+        let head = ws.commit(branch.tip)?;
         let mut images: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let mut violations = Vec::new();
         let mut unparseable = Vec::new();
-        for (path, id) in &manifests[i] {
+        for (path, id) in manifests[i].iter() {
             let summary = ws.summary(*id)?;
             if let Some(e) = &summary.error {
                 unparseable.push(Unparseable {
@@ -198,7 +198,7 @@ fn pending_apps(ws: &mut Workspace, env: usize, upstream: usize) -> Result<Vec<S
     let Some(base) = ws.graph.merge_base(to.tip, from.tip) else {
         return Ok(Vec::new());
     };
-    let base_tree = ws.commits[&base].tree;
+    let base_tree = ws.tree_of(base);
     let to_files = ws.files(to.tree)?;
     let mut apps = BTreeSet::new();
     for delta in ws.repo.changes(Some(base_tree), Some(from.tree))? {

@@ -9,7 +9,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
 
 use crate::cli::Global;
 use crate::config::{self, Config};
@@ -26,14 +25,8 @@ pub const REMOTE: &str = "origin";
 
 /// The name of the summary cache in `.git/gitops/`, and the version of
 /// [`summary::summarize`] it was made by (bump it when that changes).
-const SUMMARY_CACHE: &str = "summaries.json";
-const SUMMARY_VERSION: &str = concat!("summaries-2/", env!("CARGO_PKG_VERSION"));
-
-#[derive(Serialize, Deserialize)]
-struct SummaryCache {
-    version: String,
-    blobs: HashMap<String, Summary>,
-}
+const SUMMARY_CACHE: &str = "summaries";
+const SUMMARY_VERSION: &str = concat!("gitops summaries 2 ", env!("CARGO_PKG_VERSION"));
 
 /// One environment's branch as fetched.
 #[derive(Debug, Clone)]
@@ -61,14 +54,36 @@ pub struct Workspace {
     pub not_fetched: Option<String>,
     pub branches: Vec<EnvBranch>,
     pub graph: Graph<Oid>,
-    pub commits: HashMap<Oid, CommitInfo>,
-    summaries: HashMap<Oid, Arc<Summary>>,
+    /// Each loaded commit's tree.
+    trees: gix::hashtable::HashMap<Oid, Oid>,
+    /// Commits decoded for display.
+    infos: HashMap<Oid, CommitInfo>,
+    summaries: gix::hashtable::HashMap<Oid, Arc<Summary>>,
     /// Summaries read from the cache, not yet used in this run.
-    cached: HashMap<String, Summary>,
+    cached: gix::hashtable::HashMap<Oid, Summary>,
     /// Whether this run summarised blobs the cache did not have.
     cache_grew: bool,
     docs: HashMap<Oid, Docs>,
-    files: HashMap<Oid, Arc<HashMap<String, Oid>>>,
+    files: HashMap<Oid, Arc<Files>>,
+    manifests: HashMap<Oid, Arc<Vec<(String, Oid)>>>,
+}
+
+/// Every file of a tree, sorted by path, for lookups by path.
+#[derive(Debug, Default)]
+pub struct Files(Vec<(String, Oid)>);
+
+impl Files {
+    /// The blob at `path`.
+    pub fn get(&self, path: &str) -> Option<&Oid> {
+        self.0
+            .binary_search_by(|(p, _)| p.as_str().cmp(path))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &(String, Oid)> {
+        self.0.iter()
+    }
 }
 
 impl Workspace {
@@ -109,21 +124,25 @@ impl Workspace {
             .hint("create them with `gitops init`, or fetch with `git fetch origin` if they were pushed since")
             .into());
         }
-        let (graph, commits) = repo
+        let (graph, trees) = repo
             .load_graph(&tips)
             .context("reading the history of the environment branches")?;
         let branches = tips
             .iter()
             .map(|tip| EnvBranch {
                 tip: *tip,
-                tree: commits[tip].tree,
+                tree: trees[tip],
             })
             .collect();
         let cached = repo
             .read_cache(SUMMARY_CACHE)
-            .and_then(|bytes| serde_json::from_slice::<SummaryCache>(&bytes).ok())
-            .filter(|c| c.version == SUMMARY_VERSION)
-            .map(|c| c.blobs)
+            .and_then(|bytes| summary::decode(SUMMARY_VERSION, &bytes))
+            .map(|entries| {
+                entries
+                    .into_iter()
+                    .filter_map(|(id, s)| Some((Oid::from_hex(id.as_bytes()).ok()?, s)))
+                    .collect()
+            })
             .unwrap_or_default();
         Ok(Workspace {
             repo,
@@ -132,36 +151,58 @@ impl Workspace {
             not_fetched,
             branches,
             graph,
-            commits,
-            summaries: HashMap::new(),
+            trees,
+            infos: HashMap::new(),
+            summaries: Default::default(),
             cached,
             cache_grew: false,
             docs: HashMap::new(),
             files: HashMap::new(),
+            manifests: HashMap::new(),
         })
     }
 
+    /// A loaded commit's tree.
+    pub fn tree_of(&self, commit: Oid) -> Oid {
+        self.trees[&commit]
+    }
+
+    /// A commit, decoded (once).
+    pub fn commit(&mut self, id: Oid) -> Result<CommitInfo> {
+        if let Some(info) = self.infos.get(&id) {
+            return Ok(info.clone());
+        }
+        let info = self.repo.commit(id)?;
+        self.infos.insert(id, info.clone());
+        Ok(info)
+    }
+
     /// Every file of a tree (cached).
-    pub fn files(&mut self, tree: Oid) -> Result<Arc<HashMap<String, Oid>>> {
+    pub fn files(&mut self, tree: Oid) -> Result<Arc<Files>> {
         if let Some(files) = self.files.get(&tree) {
             return Ok(files.clone());
         }
-        let files: HashMap<String, Oid> = self.repo.tree_files(tree)?.into_iter().collect();
-        let files = Arc::new(files);
+        let mut list = self.repo.tree_files(tree)?;
+        list.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let files = Arc::new(Files(list));
         self.files.insert(tree, files.clone());
         Ok(files)
     }
 
-    /// The manifests of a tree: path and blob, sorted by path.
-    pub fn manifests(&mut self, tree: Oid) -> Result<Vec<(String, Oid)>> {
-        let files = self.files(tree)?;
-        let mut out: Vec<(String, Oid)> = files
-            .iter()
+    /// The manifests of a tree: path and blob, sorted by path (cached).
+    pub fn manifests(&mut self, tree: Oid) -> Result<Arc<Vec<(String, Oid)>>> {
+        if let Some(m) = self.manifests.get(&tree) {
+            return Ok(m.clone());
+        }
+        let files = self.repo.tree_files(tree)?;
+        let mut list: Vec<(String, Oid)> = files
+            .into_iter()
             .filter(|(path, _)| self.config.is_manifest(path))
-            .map(|(p, id)| (p.clone(), *id))
             .collect();
-        out.sort();
-        Ok(out)
+        list.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let list = Arc::new(list);
+        self.manifests.insert(tree, list.clone());
+        Ok(list)
     }
 
     /// Summarises the blobs not summarised yet: from the cache when it has them,
@@ -173,7 +214,7 @@ impl Workspace {
             if self.summaries.contains_key(&id) || !seen.insert(id) {
                 continue;
             }
-            match self.cached.remove(&id.to_string()) {
+            match self.cached.remove(&id) {
                 Some(s) => {
                     self.summaries.insert(id, Arc::new(s));
                 }
@@ -236,17 +277,11 @@ impl Workspace {
         if !self.cache_grew {
             return;
         }
-        let cache = SummaryCache {
-            version: SUMMARY_VERSION.to_owned(),
-            blobs: self
-                .summaries
-                .iter()
-                .map(|(id, s)| (id.to_string(), (**s).clone()))
-                .collect(),
-        };
-        if let Ok(bytes) = serde_json::to_vec(&cache) {
-            let _ = self.repo.write_cache(SUMMARY_CACHE, &bytes);
-        }
+        let bytes = summary::encode(
+            SUMMARY_VERSION,
+            self.summaries.iter().map(|(id, s)| (id.to_string(), &**s)),
+        );
+        let _ = self.repo.write_cache(SUMMARY_CACHE, &bytes);
         self.cache_grew = false;
     }
 
@@ -346,54 +381,62 @@ impl Workspace {
         let base_tree = self
             .graph
             .merge_base(env_b.tip, up_b.tip)
-            .map(|b| self.commits[&b].tree);
-        let up_files = self.files(up_b.tree)?;
+            .map(|b| self.tree_of(b));
+        let deltas = self.repo.changes(base_tree, Some(env_b.tree))?;
+        let delta_paths: Vec<&str> = deltas.iter().map(|d| d.path.as_str()).collect();
+        let up_blobs = self.repo.files_at(up_b.tree, &delta_paths)?;
         let mut paths = Vec::new();
-        for delta in self.repo.changes(base_tree, Some(env_b.tree))? {
+        let mut upstream_blobs = Vec::new();
+        for (delta, up_blob) in deltas.iter().zip(up_blobs) {
             if !self.config.is_manifest(&delta.path) {
                 continue;
             }
-            let up_blob = up_files.get(&delta.path).copied();
             if delta.new == up_blob
                 || self.same_values(&delta.path, delta.old, delta.new)?
                 || self.same_values(&delta.path, delta.new, up_blob)?
             {
                 continue;
             }
-            paths.push(delta.path);
+            paths.push(delta.path.clone());
+            upstream_blobs.push(up_blob);
         }
         if paths.is_empty() {
             return Ok(Vec::new());
         }
+        let path_refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let mut at: gix::hashtable::HashMap<Oid, Vec<Option<Oid>>> = Default::default();
         let up_ancestors = self.graph.ancestors(up_b.tip);
         let mut out = Vec::new();
         for id in self.graph.only_in(env_b.tip, up_b.tip) {
-            let commit = self.commits[&id].clone();
-            let before_tree = commit.parents.first().map(|p| self.commits[p].tree);
-            if before_tree == Some(commit.tree) {
+            let tree = self.tree_of(id);
+            let parents = self.graph.nodes[&id].parents.clone();
+            let before_tree = parents.first().map(|p| self.tree_of(*p));
+            if before_tree == Some(tree) {
                 continue;
             }
-            let merged_trees: Vec<Oid> = commit
-                .parents
+            let merged_trees: Vec<Oid> = parents
                 .iter()
                 .skip(1)
                 .filter(|p| up_ancestors.contains(*p))
-                .map(|p| self.commits[p].tree)
+                .map(|p| self.tree_of(*p))
                 .collect();
+            for t in std::iter::once(tree)
+                .chain(before_tree)
+                .chain(merged_trees.iter().copied())
+            {
+                if !at.contains_key(&t) {
+                    at.insert(t, self.repo.files_at(t, &path_refs)?);
+                }
+            }
             let mut changes = Vec::new();
-            for path in &paths {
-                let after = self.repo.file_at(commit.tree, path)?;
-                let before = match before_tree {
-                    Some(t) => self.repo.file_at(t, path)?,
-                    None => None,
-                };
+            for (k, path) in paths.iter().enumerate() {
+                let after = at[&tree][k];
+                let before = before_tree.and_then(|t| at[&t][k]);
                 if after == before || self.same_values(path, before, after)? {
                     continue;
                 }
-                let mut merged_blobs = Vec::new();
-                for tree in &merged_trees {
-                    merged_blobs.push(self.repo.file_at(*tree, path)?);
-                }
+                let merged_blobs: Vec<Option<Oid>> =
+                    merged_trees.iter().map(|t| at[t][k]).collect();
                 if merged_blobs.contains(&after) {
                     continue;
                 }
@@ -401,12 +444,11 @@ impl Workspace {
                 for blob in merged_blobs {
                     merged.push(self.drift_parsed(blob)?);
                 }
-                let upstream = up_files.get(path).copied();
                 changes.push(FileChange {
                     path: path.clone(),
                     before: self.drift_parsed(before)?,
                     after: self.drift_parsed(after)?,
-                    upstream: self.drift_parsed(upstream)?,
+                    upstream: self.drift_parsed(upstream_blobs[k])?,
                     merged,
                 });
             }
@@ -415,7 +457,10 @@ impl Workspace {
             }
             let fields = drift::judge(&changes, &self.config.pinned_rules);
             if !fields.is_empty() {
-                out.push(DriftCommit { commit, fields });
+                out.push(DriftCommit {
+                    commit: self.commit(id)?,
+                    fields,
+                });
             }
         }
         Ok(out)

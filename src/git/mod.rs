@@ -7,7 +7,6 @@
 
 pub mod cli;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -162,21 +161,96 @@ impl Repo {
         decode_commit(id, &object.data, self.repo.object_hash())
     }
 
-    /// Loads every commit reachable from `tips` into a graph, with their details.
-    pub fn load_graph(&self, tips: &[Oid]) -> Result<(Graph<Oid>, HashMap<Oid, CommitInfo>)> {
+    /// Loads every commit reachable from `tips` into a graph (parents and commit
+    /// time), with each commit's tree. Messages and authors are not decoded here:
+    /// [`Repo::commit`] does that for the few commits that are shown.
+    pub fn load_graph(
+        &self,
+        tips: &[Oid],
+    ) -> Result<(Graph<Oid>, gix::hashtable::HashMap<Oid, Oid>)> {
         let mut graph = Graph::new();
-        let mut infos = HashMap::new();
+        let mut trees: gix::hashtable::HashMap<Oid, Oid> = Default::default();
         let mut stack: Vec<Oid> = tips.to_vec();
+        let hash = self.repo.object_hash();
         while let Some(id) = stack.pop() {
-            if infos.contains_key(&id) {
+            if trees.contains_key(&id) {
                 continue;
             }
-            let info = self.commit(id)?;
-            graph.insert(id, info.parents.clone(), info.time);
-            stack.extend(info.parents.iter().filter(|p| !infos.contains_key(*p)));
-            infos.insert(id, info);
+            let object = self
+                .repo
+                .find_object(id)
+                .with_context(|| format!("reading commit {id}"))?;
+            let commit = gix::objs::CommitRef::from_bytes(&object.data, hash)
+                .with_context(|| format!("decoding commit {id}"))?;
+            let parents: Vec<Oid> = commit.parents().collect();
+            let time = commit.time().map(|t| t.seconds).unwrap_or(0);
+            stack.extend(parents.iter().filter(|p| !trees.contains_key(*p)));
+            trees.insert(id, commit.tree());
+            graph.insert(id, parents, time);
         }
-        Ok((graph, infos))
+        Ok((graph, trees))
+    }
+
+    /// The blobs at several paths of one tree, reading each tree on the way once.
+    pub fn files_at(&self, tree: Oid, paths: &[&str]) -> Result<Vec<Option<Oid>>> {
+        let mut out = vec![None; paths.len()];
+        self.lookup_paths(
+            tree,
+            paths,
+            &(0..paths.len()).collect::<Vec<_>>(),
+            0,
+            &mut out,
+        )?;
+        Ok(out)
+    }
+
+    fn lookup_paths(
+        &self,
+        tree: Oid,
+        paths: &[&str],
+        which: &[usize],
+        depth: usize,
+        out: &mut [Option<Oid>],
+    ) -> Result<()> {
+        let object = self
+            .repo
+            .find_object(tree)
+            .with_context(|| format!("reading tree {tree}"))?;
+        let mut wanted: Vec<(&str, usize, bool)> = which
+            .iter()
+            .filter_map(|&i| {
+                let mut parts = paths[i].split('/');
+                let part = parts.nth(depth)?;
+                Some((part, i, parts.next().is_none()))
+            })
+            .collect();
+        wanted.sort_unstable();
+        let mut subtrees: Vec<(Oid, Vec<usize>)> = Vec::new();
+        for entry in gix::objs::TreeRefIter::from_bytes(&object.data, self.repo.object_hash()) {
+            let entry = entry.with_context(|| format!("decoding tree {tree}"))?;
+            let name = <&[u8]>::from(entry.filename);
+            let start = wanted.partition_point(|(p, _, _)| p.as_bytes() < name);
+            let mut into_tree = Vec::new();
+            for (part, i, last) in wanted[start..]
+                .iter()
+                .take_while(|(p, _, _)| p.as_bytes() == name)
+            {
+                debug_assert_eq!(part.as_bytes(), name);
+                match (*last, entry.mode.is_blob(), entry.mode.is_tree()) {
+                    (true, true, _) => out[*i] = Some(entry.oid.to_owned()),
+                    (false, _, true) => into_tree.push(*i),
+                    _ => {}
+                }
+            }
+            if !into_tree.is_empty() {
+                subtrees.push((entry.oid.to_owned(), into_tree));
+            }
+        }
+        drop(object);
+        for (id, which) in subtrees {
+            self.lookup_paths(id, paths, &which, depth + 1, out)?;
+        }
+        Ok(())
     }
 
     fn tree_entries(&self, tree: Oid) -> Result<Vec<(String, gix::objs::tree::EntryMode, Oid)>> {
