@@ -162,13 +162,15 @@ pub fn gather(ws: &mut Workspace, from: usize, to: usize) -> Result<Diff> {
     }
     let base = ws.graph.merge_base(to_b.tip, from_b.tip);
     let base_tree = base.map(|b| ws.tree_of(b));
-    let to_files = ws.files(to_b.tree)?;
+
     let mut files = Vec::new();
     let mut resources = Vec::new();
     let mut kept = Vec::new();
     let mut unparseable = Vec::new();
-    for delta in ws.repo.changes(base_tree, Some(from_b.tree))? {
-        let in_to = to_files.get(&delta.path).copied();
+    let deltas = ws.repo.changes(base_tree, Some(from_b.tree))?;
+    let paths: Vec<&str> = deltas.iter().map(|d| d.path.as_str()).collect();
+    let in_to_blobs = ws.repo.files_at(to_b.tree, &paths)?;
+    for (delta, in_to) in deltas.into_iter().zip(in_to_blobs) {
         if in_to == delta.new {
             continue;
         }

@@ -101,10 +101,8 @@ pub fn gather(ws: &mut Workspace) -> Result<Status> {
     let envs = ws.config.environments.clone();
     // Summarise every manifest of every environment once: environments share
     // most blobs, and the summaries are kept between runs.
-    let mut manifests = Vec::new();
-    for branch in ws.branches.clone() {
-        manifests.push(ws.manifests(branch.tree)?);
-    }
+    let trees: Vec<_> = ws.branches.iter().map(|b| b.tree).collect();
+    let manifests = ws.manifests_of(&trees)?;
     ws.summarize(manifests.iter().flat_map(|m| m.iter()).map(|(_, id)| *id))?;
 
     let mut out = Vec::new();
@@ -199,10 +197,11 @@ fn pending_apps(ws: &mut Workspace, env: usize, upstream: usize) -> Result<Vec<S
         return Ok(Vec::new());
     };
     let base_tree = ws.tree_of(base);
-    let to_files = ws.files(to.tree)?;
+    let deltas = ws.repo.changes(Some(base_tree), Some(from.tree))?;
+    let paths: Vec<&str> = deltas.iter().map(|d| d.path.as_str()).collect();
+    let in_to_blobs = ws.repo.files_at(to.tree, &paths)?;
     let mut apps = BTreeSet::new();
-    for delta in ws.repo.changes(Some(base_tree), Some(from.tree))? {
-        let in_to = to_files.get(&delta.path).copied();
+    for (delta, in_to) in deltas.iter().zip(in_to_blobs) {
         if in_to == delta.new {
             continue;
         }

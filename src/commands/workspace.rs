@@ -64,27 +64,9 @@ pub struct Workspace {
     /// Whether this run summarised blobs the cache did not have.
     cache_grew: bool,
     docs: HashMap<Oid, Docs>,
-    files: HashMap<Oid, Arc<Files>>,
     manifests: HashMap<Oid, Arc<Vec<(String, Oid)>>>,
 }
 
-/// Every file of a tree, sorted by path, for lookups by path.
-#[derive(Debug, Default)]
-pub struct Files(Vec<(String, Oid)>);
-
-impl Files {
-    /// The blob at `path`.
-    pub fn get(&self, path: &str) -> Option<&Oid> {
-        self.0
-            .binary_search_by(|(p, _)| p.as_str().cmp(path))
-            .ok()
-            .map(|i| &self.0[i].1)
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &(String, Oid)> {
-        self.0.iter()
-    }
-}
 
 impl Workspace {
     /// Opens the repository, fetches `origin` (unless `fetch` is false; a failed
@@ -157,7 +139,6 @@ impl Workspace {
             cached,
             cache_grew: false,
             docs: HashMap::new(),
-            files: HashMap::new(),
             manifests: HashMap::new(),
         })
     }
@@ -177,32 +158,30 @@ impl Workspace {
         Ok(info)
     }
 
-    /// Every file of a tree (cached).
-    pub fn files(&mut self, tree: Oid) -> Result<Arc<Files>> {
-        if let Some(files) = self.files.get(&tree) {
-            return Ok(files.clone());
-        }
-        let mut list = self.repo.tree_files(tree)?;
-        list.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let files = Arc::new(Files(list));
-        self.files.insert(tree, files.clone());
-        Ok(files)
-    }
-
     /// The manifests of a tree: path and blob, sorted by path (cached).
     pub fn manifests(&mut self, tree: Oid) -> Result<Arc<Vec<(String, Oid)>>> {
-        if let Some(m) = self.manifests.get(&tree) {
-            return Ok(m.clone());
+        Ok(self.manifests_of(&[tree])?.remove(0))
+    }
+
+    /// The manifests of several trees, listed in parallel.
+    pub fn manifests_of(&mut self, trees: &[Oid]) -> Result<Vec<Arc<Vec<(String, Oid)>>>> {
+        let mut todo: Vec<Oid> = trees.iter().copied().filter(|t| !self.manifests.contains_key(t)).collect();
+        todo.sort();
+        todo.dedup();
+        let config = &self.config;
+        let lists = self.repo.par_map(&todo, 2, |repo, tree| {
+            let mut list: Vec<(String, Oid)> = repo
+                .tree_files(*tree)?
+                .into_iter()
+                .filter(|(path, _)| config.is_manifest(path))
+                .collect();
+            list.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            Ok(list)
+        })?;
+        for (tree, list) in todo.into_iter().zip(lists) {
+            self.manifests.insert(tree, Arc::new(list));
         }
-        let files = self.repo.tree_files(tree)?;
-        let mut list: Vec<(String, Oid)> = files
-            .into_iter()
-            .filter(|(path, _)| self.config.is_manifest(path))
-            .collect();
-        list.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let list = Arc::new(list);
-        self.manifests.insert(tree, list.clone());
-        Ok(list)
+        Ok(trees.iter().map(|t| self.manifests[t].clone()).collect())
     }
 
     /// Summarises the blobs not summarised yet: from the cache when it has them,
@@ -404,10 +383,21 @@ impl Workspace {
             return Ok(Vec::new());
         }
         let path_refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-        let mut at: gix::hashtable::HashMap<Oid, Vec<Option<Oid>>> = Default::default();
         let up_ancestors = self.graph.ancestors(up_b.tip);
+        // Where the drifted files were in every commit involved, looked up on
+        // every core: each commit's tree, its parents' trees.
+        let candidates = self.graph.only_in(env_b.tip, up_b.tip);
+        let mut trees: Vec<Oid> = Vec::new();
+        for id in &candidates {
+            trees.push(self.tree_of(*id));
+            trees.extend(self.graph.nodes[id].parents.iter().map(|p| self.tree_of(*p)));
+        }
+        trees.sort();
+        trees.dedup();
+        let found = self.repo.par_map(&trees, 8, |repo, tree| repo.files_at(*tree, &path_refs))?;
+        let at: gix::hashtable::HashMap<Oid, Vec<Option<Oid>>> = trees.into_iter().zip(found).collect();
         let mut out = Vec::new();
-        for id in self.graph.only_in(env_b.tip, up_b.tip) {
+        for id in candidates {
             let tree = self.tree_of(id);
             let parents = self.graph.nodes[&id].parents.clone();
             let before_tree = parents.first().map(|p| self.tree_of(*p));
@@ -420,14 +410,7 @@ impl Workspace {
                 .filter(|p| up_ancestors.contains(*p))
                 .map(|p| self.tree_of(*p))
                 .collect();
-            for t in std::iter::once(tree)
-                .chain(before_tree)
-                .chain(merged_trees.iter().copied())
-            {
-                if !at.contains_key(&t) {
-                    at.insert(t, self.repo.files_at(t, &path_refs)?);
-                }
-            }
+
             let mut changes = Vec::new();
             for (k, path) in paths.iter().enumerate() {
                 let after = at[&tree][k];

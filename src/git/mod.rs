@@ -423,46 +423,41 @@ impl Repo {
     /// Reads each blob once and maps it with `f`, on every core. The result is in
     /// the order of `ids`.
     pub fn map_blobs<T: Send>(&self, ids: &[Oid], f: impl Fn(&[u8]) -> T + Sync) -> Result<Vec<T>> {
+        self.par_map(ids, 64, |repo, id| {
+            Ok(f(&repo
+                .repo
+                .find_object(*id)
+                .with_context(|| format!("reading blob {id}"))?
+                .data))
+        })
+    }
+
+    /// Maps `items` with `f` on every core, each thread with its own handle on the
+    /// repository; in order. Fewer than `min` items are done on this thread.
+    pub fn par_map<I: Sync, T: Send>(&self, items: &[I], min: usize, f: impl Fn(&Repo, &I) -> Result<T> + Sync) -> Result<Vec<T>> {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
             .clamp(1, 8);
-        if ids.len() < 64 || threads == 1 {
-            return ids
-                .iter()
-                .map(|id| {
-                    Ok(f(&self
-                        .repo
-                        .find_object(*id)
-                        .with_context(|| format!("reading blob {id}"))?
-                        .data))
-                })
-                .collect();
+        if items.len() < min.max(2) || threads == 1 {
+            return items.iter().map(|i| f(self, i)).collect();
         }
-        let chunk = ids.len().div_ceil(threads);
+        let chunk = items.len().div_ceil(threads);
         std::thread::scope(|scope| {
-            let handles: Vec<_> = ids
+            let handles: Vec<_> = items
                 .chunks(chunk)
                 .map(|part| {
                     let f = &f;
                     let sync = &self.sync;
                     scope.spawn(move || -> Result<Vec<T>> {
-                        let mut repo = sync.to_thread_local();
-                        repo.object_cache_size_if_unset(4 * 1024 * 1024);
-                        part.iter()
-                            .map(|id| {
-                                Ok(f(&repo
-                                    .find_object(*id)
-                                    .with_context(|| format!("reading blob {id}"))?
-                                    .data))
-                            })
-                            .collect()
+                        let local = Repo::wrap(sync.to_thread_local());
+                        part.iter().map(|i| f(&local, i)).collect()
                     })
                 })
                 .collect();
-            let mut out = Vec::with_capacity(ids.len());
+            let mut out = Vec::with_capacity(items.len());
             for handle in handles {
-                out.extend(handle.join().expect("blob reader thread panicked")?);
+                out.extend(handle.join().expect("repository reader thread panicked")?);
             }
             Ok(out)
         })
