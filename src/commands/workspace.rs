@@ -67,7 +67,6 @@ pub struct Workspace {
     manifests: HashMap<Oid, Arc<Vec<(String, Oid)>>>,
 }
 
-
 impl Workspace {
     /// Opens the repository, fetches `origin` (unless `fetch` is false; a failed
     /// fetch is a warning and the last fetched state is used), reads the
@@ -106,6 +105,19 @@ impl Workspace {
             .hint("create them with `gitops init`, or fetch with `git fetch origin` if they were pushed since")
             .into());
         }
+        // Decode the summaries kept from earlier runs while the history loads.
+        let cache_bytes = repo.read_cache(SUMMARY_CACHE);
+        let decoding = std::thread::spawn(move || -> gix::hashtable::HashMap<Oid, Summary> {
+            cache_bytes
+                .and_then(|bytes| summary::decode(SUMMARY_VERSION, &bytes))
+                .map(|entries| {
+                    entries
+                        .into_iter()
+                        .filter_map(|(id, s)| Some((Oid::from_hex(id.as_bytes()).ok()?, s)))
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
         let (graph, trees) = repo
             .load_graph(&tips)
             .context("reading the history of the environment branches")?;
@@ -116,16 +128,7 @@ impl Workspace {
                 tree: trees[tip],
             })
             .collect();
-        let cached = repo
-            .read_cache(SUMMARY_CACHE)
-            .and_then(|bytes| summary::decode(SUMMARY_VERSION, &bytes))
-            .map(|entries| {
-                entries
-                    .into_iter()
-                    .filter_map(|(id, s)| Some((Oid::from_hex(id.as_bytes()).ok()?, s)))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let cached = decoding.join().unwrap_or_default();
         Ok(Workspace {
             repo,
             config,
@@ -165,7 +168,11 @@ impl Workspace {
 
     /// The manifests of several trees, listed in parallel.
     pub fn manifests_of(&mut self, trees: &[Oid]) -> Result<Vec<Arc<Vec<(String, Oid)>>>> {
-        let mut todo: Vec<Oid> = trees.iter().copied().filter(|t| !self.manifests.contains_key(t)).collect();
+        let mut todo: Vec<Oid> = trees
+            .iter()
+            .copied()
+            .filter(|t| !self.manifests.contains_key(t))
+            .collect();
         todo.sort();
         todo.dedup();
         let config = &self.config;
@@ -390,12 +397,20 @@ impl Workspace {
         let mut trees: Vec<Oid> = Vec::new();
         for id in &candidates {
             trees.push(self.tree_of(*id));
-            trees.extend(self.graph.nodes[id].parents.iter().map(|p| self.tree_of(*p)));
+            trees.extend(
+                self.graph.nodes[id]
+                    .parents
+                    .iter()
+                    .map(|p| self.tree_of(*p)),
+            );
         }
         trees.sort();
         trees.dedup();
-        let found = self.repo.par_map(&trees, 8, |repo, tree| repo.files_at(*tree, &path_refs))?;
-        let at: gix::hashtable::HashMap<Oid, Vec<Option<Oid>>> = trees.into_iter().zip(found).collect();
+        let found = self
+            .repo
+            .par_map(&trees, 8, |repo, tree| repo.files_at(*tree, &path_refs))?;
+        let at: gix::hashtable::HashMap<Oid, Vec<Option<Oid>>> =
+            trees.into_iter().zip(found).collect();
         let mut out = Vec::new();
         for id in candidates {
             let tree = self.tree_of(id);

@@ -164,29 +164,59 @@ impl Repo {
     /// Loads every commit reachable from `tips` into a graph (parents and commit
     /// time), with each commit's tree. Messages and authors are not decoded here:
     /// [`Repo::commit`] does that for the few commits that are shown.
+    ///
+    /// Commits never change, so what was decoded once is kept in
+    /// `.git/gitops/commits` (id, tree, time, parents) and read back on the next
+    /// run, the way git's own commit-graph file works; only new commits are read
+    /// from the object store.
     pub fn load_graph(
         &self,
         tips: &[Oid],
     ) -> Result<(Graph<Oid>, gix::hashtable::HashMap<Oid, Oid>)> {
+        let known = self
+            .read_cache(COMMIT_CACHE)
+            .map(|b| decode_commits(&b))
+            .unwrap_or_default();
         let mut graph = Graph::new();
         let mut trees: gix::hashtable::HashMap<Oid, Oid> = Default::default();
         let mut stack: Vec<Oid> = tips.to_vec();
         let hash = self.repo.object_hash();
+        let mut fresh = 0usize;
         while let Some(id) = stack.pop() {
             if trees.contains_key(&id) {
                 continue;
             }
-            let object = self
-                .repo
-                .find_object(id)
-                .with_context(|| format!("reading commit {id}"))?;
-            let commit = gix::objs::CommitRef::from_bytes(&object.data, hash)
-                .with_context(|| format!("decoding commit {id}"))?;
-            let parents: Vec<Oid> = commit.parents().collect();
-            let time = commit.time().map(|t| t.seconds).unwrap_or(0);
+            let (tree, time, parents) = match known.get(&id) {
+                Some(entry) => entry.clone(),
+                None => {
+                    fresh += 1;
+                    let object = self
+                        .repo
+                        .find_object(id)
+                        .with_context(|| format!("reading commit {id}"))?;
+                    let commit = gix::objs::CommitRef::from_bytes(&object.data, hash)
+                        .with_context(|| format!("decoding commit {id}"))?;
+                    let time = commit.time().map(|t| t.seconds).unwrap_or(0);
+                    (commit.tree(), time, commit.parents().collect::<Vec<Oid>>())
+                }
+            };
             stack.extend(parents.iter().filter(|p| !trees.contains_key(*p)));
-            trees.insert(id, commit.tree());
+            trees.insert(id, tree);
             graph.insert(id, parents, time);
+        }
+        if fresh > 0 && hash == gix::hash::Kind::Sha1 {
+            let mut bytes = COMMIT_CACHE_MAGIC.to_vec();
+            for (id, node) in &graph.nodes {
+                bytes.extend_from_slice(id.as_bytes());
+                bytes.extend_from_slice(trees[id].as_bytes());
+                bytes.extend_from_slice(&node.time.to_le_bytes());
+                bytes.push(node.parents.len().min(255) as u8);
+                for p in node.parents.iter().take(255) {
+                    bytes.extend_from_slice(p.as_bytes());
+                }
+            }
+            // A cache that cannot be written only costs time on the next run.
+            let _ = self.write_cache(COMMIT_CACHE, &bytes);
         }
         Ok((graph, trees))
     }
@@ -434,7 +464,12 @@ impl Repo {
 
     /// Maps `items` with `f` on every core, each thread with its own handle on the
     /// repository; in order. Fewer than `min` items are done on this thread.
-    pub fn par_map<I: Sync, T: Send>(&self, items: &[I], min: usize, f: impl Fn(&Repo, &I) -> Result<T> + Sync) -> Result<Vec<T>> {
+    pub fn par_map<I: Sync, T: Send>(
+        &self,
+        items: &[I],
+        min: usize,
+        f: impl Fn(&Repo, &I) -> Result<T> + Sync,
+    ) -> Result<Vec<T>> {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
@@ -462,6 +497,35 @@ impl Repo {
             Ok(out)
         })
     }
+}
+
+const COMMIT_CACHE: &str = "commits";
+const COMMIT_CACHE_MAGIC: &[u8] = b"gitops commits 1\n";
+
+/// Reads the commit cache: id → (tree, time, parents). Anything damaged ends the
+/// reading there; what was read before stays usable.
+fn decode_commits(bytes: &[u8]) -> gix::hashtable::HashMap<Oid, (Oid, i64, Vec<Oid>)> {
+    let mut out: gix::hashtable::HashMap<Oid, (Oid, i64, Vec<Oid>)> = Default::default();
+    let Some(mut rest) = bytes.strip_prefix(COMMIT_CACHE_MAGIC) else {
+        return out;
+    };
+    let id = |b: &[u8]| Oid::try_from(b).ok();
+    while rest.len() >= 49 {
+        let (Some(commit), Some(tree)) = (id(&rest[..20]), id(&rest[20..40])) else {
+            break;
+        };
+        let time = i64::from_le_bytes(rest[40..48].try_into().expect("8 bytes"));
+        let n = rest[48] as usize;
+        let end = 49 + 20 * n;
+        if rest.len() < end {
+            break;
+        }
+        let parents: Option<Vec<Oid>> = rest[49..end].chunks(20).map(id).collect();
+        let Some(parents) = parents else { break };
+        out.insert(commit, (tree, time, parents));
+        rest = &rest[end..];
+    }
+    out
 }
 
 /// The entries of a tree that name a tree or a file (submodules and symlinks are
