@@ -42,6 +42,9 @@ pub struct DriftCommit {
     pub fields: Vec<DriftField>,
 }
 
+/// The manifests of a tree: path and blob, sorted by path.
+pub type Manifests = Arc<Vec<(String, Oid)>>;
+
 /// A blob's documents, or why it does not parse.
 pub type Docs = Arc<Result<Vec<Document>, ParseError>>;
 
@@ -64,7 +67,7 @@ pub struct Workspace {
     /// Whether this run summarised blobs the cache did not have.
     cache_grew: bool,
     docs: HashMap<Oid, Docs>,
-    manifests: HashMap<Oid, Arc<Vec<(String, Oid)>>>,
+    manifests: HashMap<Oid, Manifests>,
 }
 
 impl Workspace {
@@ -162,12 +165,12 @@ impl Workspace {
     }
 
     /// The manifests of a tree: path and blob, sorted by path (cached).
-    pub fn manifests(&mut self, tree: Oid) -> Result<Arc<Vec<(String, Oid)>>> {
+    pub fn manifests(&mut self, tree: Oid) -> Result<Manifests> {
         Ok(self.manifests_of(&[tree])?.remove(0))
     }
 
     /// The manifests of several trees, listed in parallel.
-    pub fn manifests_of(&mut self, trees: &[Oid]) -> Result<Vec<Arc<Vec<(String, Oid)>>>> {
+    pub fn manifests_of(&mut self, trees: &[Oid]) -> Result<Vec<Manifests>> {
         let mut todo: Vec<Oid> = trees
             .iter()
             .copied()
