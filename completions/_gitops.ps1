@@ -30,6 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
             [CompletionResult]::new('quickstart', 'quickstart', [CompletionResultType]::ParameterValue, 'Create a sample configuration repository for a small online shop (catalogue, cart, checkout and web apps) with a bare `origin` beside it and a realistic history: dev two changes ahead of stage, stage one promotion ahead of prod, and a hotfix made straight on prod. Offline; touches nothing outside DIR')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Set up an existing repository: ask for the environments, branches, tag policies and promotion modes, write `.gitops.yaml`, create the missing environment branches from the default branch and push them on confirmation')
             [CompletionResult]::new('feature', 'feature', [CompletionResultType]::ParameterValue, 'Work on feature branches cut from the first environment')
+            [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Promote the next environment: merge its upstream (or `--from`) into it on the branch `gitops/promote-<from>-to-<env>`, built in the object store — never in your checkout — keeping ENV''s own image tags, then push it and open or refresh the pull request into ENV')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each environment in promotion order: its branch and head, the commits waiting in its upstream and the apps they touch, drift, and every image tag')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what promoting ENV would change: the commits waiting in its upstream, the files, and a semantic diff of the manifests (resources matched by apiVersion, kind, namespace and name; each changed field with its old and new value). Pinned values (image tags and the config''s `pinned` keys) are listed apart as kept')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL (bash, zsh, fish, powershell, elvish). The same scripts are kept in the repository''s `completions/`')
@@ -93,6 +94,22 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
         'gitops;feature;help;help' {
             break
         }
+        'gitops;promote' {
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Promote from this environment instead of ENV''s upstream')
+            [CompletionResult]::new('--set-image', '--set-image', [CompletionResultType]::ParameterName, 'The tag for an image ENV does not run yet (repeatable), e.g. `--set-image redis=7.2.4`')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if gitops was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan, the title and the body; push nothing (no token needed)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (needed without a terminal for `confirm: true` environments)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (needed without a terminal for `confirm: true` environments)')
+            [CompletionResult]::new('--draft', '--draft', [CompletionResultType]::ParameterName, 'Open the pull request as a draft')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (see the README)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'gitops;status' {
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if gitops was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never')
@@ -131,6 +148,7 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
             [CompletionResult]::new('quickstart', 'quickstart', [CompletionResultType]::ParameterValue, 'Create a sample configuration repository for a small online shop (catalogue, cart, checkout and web apps) with a bare `origin` beside it and a realistic history: dev two changes ahead of stage, stage one promotion ahead of prod, and a hotfix made straight on prod. Offline; touches nothing outside DIR')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Set up an existing repository: ask for the environments, branches, tag policies and promotion modes, write `.gitops.yaml`, create the missing environment branches from the default branch and push them on confirmation')
             [CompletionResult]::new('feature', 'feature', [CompletionResultType]::ParameterValue, 'Work on feature branches cut from the first environment')
+            [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Promote the next environment: merge its upstream (or `--from`) into it on the branch `gitops/promote-<from>-to-<env>`, built in the object store — never in your checkout — keeping ENV''s own image tags, then push it and open or refresh the pull request into ENV')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each environment in promotion order: its branch and head, the commits waiting in its upstream and the apps they touch, drift, and every image tag')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what promoting ENV would change: the commits waiting in its upstream, the files, and a semantic diff of the manifests (resources matched by apiVersion, kind, namespace and name; each changed field with its old and new value). Pinned values (image tags and the config''s `pinned` keys) are listed apart as kept')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL (bash, zsh, fish, powershell, elvish). The same scripts are kept in the repository''s `completions/`')
@@ -148,6 +166,9 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
             break
         }
         'gitops;help;feature;start' {
+            break
+        }
+        'gitops;help;promote' {
             break
         }
         'gitops;help;status' {

@@ -31,6 +31,9 @@ _gitops() {
             gitops,init)
                 cmd="gitops__subcmd__init"
                 ;;
+            gitops,promote)
+                cmd="gitops__subcmd__promote"
+                ;;
             gitops,quickstart)
                 cmd="gitops__subcmd__quickstart"
                 ;;
@@ -64,6 +67,9 @@ _gitops() {
             gitops__subcmd__help,init)
                 cmd="gitops__subcmd__help__subcmd__init"
                 ;;
+            gitops__subcmd__help,promote)
+                cmd="gitops__subcmd__help__subcmd__promote"
+                ;;
             gitops__subcmd__help,quickstart)
                 cmd="gitops__subcmd__help__subcmd__quickstart"
                 ;;
@@ -80,7 +86,7 @@ _gitops() {
 
     case "${cmd}" in
         gitops)
-            opts="-C -h -V --color --help --version quickstart init feature status diff completions help"
+            opts="-C -h -V --color --help --version quickstart init feature promote status diff completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -255,7 +261,7 @@ _gitops() {
             return 0
             ;;
         gitops__subcmd__help)
-            opts="quickstart init feature status diff completions help"
+            opts="quickstart init feature promote status diff completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -352,6 +358,20 @@ _gitops() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gitops__subcmd__help__subcmd__promote)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gitops__subcmd__help__subcmd__quickstart)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -400,6 +420,39 @@ _gitops() {
                     return 0
                     ;;
                 --promotion)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitops__subcmd__promote)
+            opts="-y -C -h -V --from --dry-run --yes --draft --set-image --json --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set-image)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -27,6 +27,7 @@ set edit:completion:arg-completer[gitops] = {|@words|
             cand quickstart 'Create a sample configuration repository for a small online shop (catalogue, cart, checkout and web apps) with a bare `origin` beside it and a realistic history: dev two changes ahead of stage, stage one promotion ahead of prod, and a hotfix made straight on prod. Offline; touches nothing outside DIR'
             cand init 'Set up an existing repository: ask for the environments, branches, tag policies and promotion modes, write `.gitops.yaml`, create the missing environment branches from the default branch and push them on confirmation'
             cand feature 'Work on feature branches cut from the first environment'
+            cand promote 'Promote the next environment: merge its upstream (or `--from`) into it on the branch `gitops/promote-<from>-to-<env>`, built in the object store — never in your checkout — keeping ENV''s own image tags, then push it and open or refresh the pull request into ENV'
             cand status 'Show each environment in promotion order: its branch and head, the commits waiting in its upstream and the apps they touch, drift, and every image tag'
             cand diff 'Show what promoting ENV would change: the commits waiting in its upstream, the files, and a semantic diff of the manifests (resources matched by apiVersion, kind, namespace and name; each changed field with its old and new value). Pinned values (image tags and the config''s `pinned` keys) are listed apart as kept'
             cand completions 'Print the shell completion script for SHELL (bash, zsh, fish, powershell, elvish). The same scripts are kept in the repository''s `completions/`'
@@ -82,6 +83,21 @@ set edit:completion:arg-completer[gitops] = {|@words|
         }
         &'gitops;feature;help;help'= {
         }
+        &'gitops;promote'= {
+            cand --from 'Promote from this environment instead of ENV''s upstream'
+            cand --set-image 'The tag for an image ENV does not run yet (repeatable), e.g. `--set-image redis=7.2.4`'
+            cand -C 'Run as if gitops was started in DIR'
+            cand --color 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never'
+            cand --dry-run 'Print the plan, the title and the body; push nothing (no token needed)'
+            cand -y 'Do not ask for confirmation (needed without a terminal for `confirm: true` environments)'
+            cand --yes 'Do not ask for confirmation (needed without a terminal for `confirm: true` environments)'
+            cand --draft 'Open the pull request as a draft'
+            cand --json 'Print one JSON document (see the README)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'gitops;status'= {
             cand -C 'Run as if gitops was started in DIR'
             cand --color 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never'
@@ -117,6 +133,7 @@ set edit:completion:arg-completer[gitops] = {|@words|
             cand quickstart 'Create a sample configuration repository for a small online shop (catalogue, cart, checkout and web apps) with a bare `origin` beside it and a realistic history: dev two changes ahead of stage, stage one promotion ahead of prod, and a hotfix made straight on prod. Offline; touches nothing outside DIR'
             cand init 'Set up an existing repository: ask for the environments, branches, tag policies and promotion modes, write `.gitops.yaml`, create the missing environment branches from the default branch and push them on confirmation'
             cand feature 'Work on feature branches cut from the first environment'
+            cand promote 'Promote the next environment: merge its upstream (or `--from`) into it on the branch `gitops/promote-<from>-to-<env>`, built in the object store — never in your checkout — keeping ENV''s own image tags, then push it and open or refresh the pull request into ENV'
             cand status 'Show each environment in promotion order: its branch and head, the commits waiting in its upstream and the apps they touch, drift, and every image tag'
             cand diff 'Show what promoting ENV would change: the commits waiting in its upstream, the files, and a semantic diff of the manifests (resources matched by apiVersion, kind, namespace and name; each changed field with its old and new value). Pinned values (image tags and the config''s `pinned` keys) are listed apart as kept'
             cand completions 'Print the shell completion script for SHELL (bash, zsh, fish, powershell, elvish). The same scripts are kept in the repository''s `completions/`'
@@ -130,6 +147,8 @@ set edit:completion:arg-completer[gitops] = {|@words|
             cand start 'Fetch origin, create NAME from `origin/<first environment>` (not from a stale local branch), check it out and set it to push to `origin/NAME`'
         }
         &'gitops;help;feature;start'= {
+        }
+        &'gitops;help;promote'= {
         }
         &'gitops;help;status'= {
         }

@@ -49,6 +49,7 @@ pub enum Command {
     Init(commands::init::Args),
     #[command(subcommand)]
     Feature(commands::feature::Command),
+    Promote(commands::promote::Args),
     Status(commands::status::Args),
     Diff(commands::diff::Args),
     Completions(commands::completions::Args),

@@ -77,38 +77,7 @@ pub struct DriftOut {
 
 pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     let mut ws = Workspace::open(global, ui, !args.no_fetch)?;
-    let (to, _) = ws.config.environment(&args.env)?;
-    let from = match &args.from {
-        Some(name) => {
-            let (from, _) = ws.config.environment(name)?;
-            if from == to {
-                return Err(refused(format!("cannot promote `{name}` into itself"))
-                    .hint(format!(
-                        "name another source: gitops diff {} --from ENV",
-                        args.env
-                    ))
-                    .into());
-            }
-            from
-        }
-        None => match to.checked_sub(1) {
-            Some(u) => u,
-            None => {
-                return Err(refused(format!(
-                    "`{}` is the first environment: it has no upstream to promote from",
-                    args.env
-                ))
-                .hint(match ws.config.environments.get(1) {
-                    Some(next) => format!(
-                        "gitops diff {} shows what {} would get from {}",
-                        next.name, next.name, args.env
-                    ),
-                    None => "add environments to .gitops.yaml".to_owned(),
-                })
-                .into())
-            }
-        },
-    };
+    let (from, to) = source_and_target(&ws, &args.env, args.from.as_deref(), "diff")?;
     let diff = gather(&mut ws, from, to)?;
     let repo_dir = ws.repo.dir.clone();
     let branches: Vec<String> = ws
@@ -144,6 +113,47 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
         return Err(Exit(crate::error::exit::FOUND).into());
     }
     Ok(())
+}
+
+/// The environments a promotion goes from and to (indexes): `env`, from its
+/// upstream or from `from`. `command` names the command in hints.
+pub fn source_and_target(
+    ws: &Workspace,
+    env: &str,
+    from: Option<&str>,
+    command: &str,
+) -> Result<(usize, usize)> {
+    let (to, _) = ws.config.environment(env)?;
+    let from = match from {
+        Some(name) => {
+            let (from, _) = ws.config.environment(name)?;
+            if from == to {
+                return Err(refused(format!("cannot promote `{name}` into itself"))
+                    .hint(format!(
+                        "name another source: gitops {command} {env} --from ENV"
+                    ))
+                    .into());
+            }
+            from
+        }
+        None => match to.checked_sub(1) {
+            Some(u) => u,
+            None => {
+                return Err(refused(format!(
+                    "`{env}` is the first environment: it has no upstream to promote from"
+                ))
+                .hint(match ws.config.environments.get(1) {
+                    Some(next) => format!(
+                        "gitops {command} {} brings {} what {env} has",
+                        next.name, next.name
+                    ),
+                    None => "add environments to .gitops.yaml".to_owned(),
+                })
+                .into())
+            }
+        },
+    };
+    Ok((from, to))
 }
 
 /// Plans the promotion of environment `from` into `to` (indexes).

@@ -4,6 +4,8 @@ pub mod completions;
 pub mod diff;
 pub mod feature;
 pub mod init;
+pub mod promote;
+mod pull_request;
 pub mod quickstart;
 pub mod status;
 mod workspace;
@@ -22,6 +24,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
         Command::Quickstart(args) => quickstart::run(&global, args, ui),
         Command::Init(args) => init::run(&global, args, ui),
         Command::Feature(cmd) => feature::run(&global, cmd, ui),
+        Command::Promote(args) => promote::run(&global, args, ui),
         Command::Status(args) => status::run(&global, args, ui),
         Command::Diff(args) => diff::run(&global, args, ui),
         Command::Completions(args) => completions::run(args, ui),

@@ -125,3 +125,183 @@ pub fn push(dir: &Path, remote_name: &str, refspecs: &[String]) -> Result<()> {
     }
     Ok(())
 }
+
+/// The result of merging two commits in the object store (`git merge-tree
+/// --write-tree`): the merged tree (with conflict markers in conflicted files)
+/// and the paths that conflict. Nothing is checked out.
+#[derive(Debug, Clone)]
+pub struct MergeTree {
+    pub tree: String,
+    pub conflicts: Vec<String>,
+    /// The kinds of conflict git reported (`content`, `modify/delete`, ...), by path.
+    pub kinds: Vec<(String, String)>,
+}
+
+/// Merges `theirs` into `ours` without a working tree (git 2.38 or newer).
+pub fn merge_tree(dir: &Path, ours: &str, theirs: &str) -> Result<MergeTree> {
+    let mut cmd = command(dir);
+    cmd.args([
+        "-c",
+        "merge.conflictStyle=merge",
+        "merge-tree",
+        "--write-tree",
+        "--name-only",
+        "-z",
+        ours,
+        theirs,
+    ]);
+    let out = output(cmd)?;
+    // 0: clean, 1: conflicts; anything else is a failure.
+    if !matches!(out.status.code(), Some(0 | 1)) {
+        anyhow::bail!(
+            "`git merge-tree` failed: {} (git 2.38 or newer is needed)",
+            reason(&out)
+        );
+    }
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut parts = text.split('\0');
+    let tree = parts.next().unwrap_or_default().trim().to_owned();
+    let mut conflicts = Vec::new();
+    for name in parts.by_ref() {
+        if name.is_empty() {
+            break;
+        }
+        conflicts.push(name.to_owned());
+    }
+    // Then: <count> NUL <path>... NUL <type> NUL <message> NUL, repeated.
+    let rest: Vec<&str> = parts.collect();
+    let mut kinds = Vec::new();
+    let mut i = 0;
+    while i < rest.len() {
+        let Ok(count) = rest[i].trim_start_matches('\n').parse::<usize>() else {
+            break;
+        };
+        let paths = &rest[i + 1..(i + 1 + count).min(rest.len())];
+        let kind = rest.get(i + 1 + count).copied().unwrap_or_default();
+        for p in paths {
+            kinds.push((p.to_string(), kind.to_owned()));
+        }
+        i += count + 3;
+    }
+    Ok(MergeTree {
+        tree,
+        conflicts,
+        kinds,
+    })
+}
+
+/// Writes a blob into the object store.
+pub fn hash_object(dir: &Path, bytes: &[u8]) -> Result<String> {
+    use std::io::Write;
+    let mut cmd = command(dir);
+    cmd.args(["hash-object", "-w", "--stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().context("running git hash-object")?;
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(bytes)
+        .context("writing to git hash-object")?;
+    let out = child.wait_with_output()?;
+    if !out.status.success() {
+        anyhow::bail!("`git hash-object` failed: {}", reason(&out));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// A new tree: `base` with the files in `updates` replaced (blob id) or removed
+/// (None), built in a private index file, never the repository's own.
+pub fn edit_tree(
+    dir: &Path,
+    git_dir: &Path,
+    base: &str,
+    updates: &[(String, Option<String>)],
+) -> Result<String> {
+    let index = git_dir.join(format!("gitops-index-{}", std::process::id()));
+    let index_str = index.to_string_lossy().into_owned();
+    let env = [("GIT_INDEX_FILE", index_str.as_str())];
+    let result = (|| {
+        run_env(dir, &["read-tree", base], &env)?;
+        for (path, blob) in updates {
+            match blob {
+                Some(blob) => run_env(
+                    dir,
+                    &[
+                        "update-index",
+                        "--add",
+                        "--cacheinfo",
+                        &format!("100644,{blob},{path}"),
+                    ],
+                    &env,
+                )?,
+                None => run_env(dir, &["update-index", "--force-remove", "--", path], &env)?,
+            };
+        }
+        Ok(run_env(dir, &["write-tree"], &env)?.trim().to_owned())
+    })();
+    let _ = std::fs::remove_file(&index);
+    result
+}
+
+/// A commit of `tree` with `parents`, by the configured (or given) identity.
+pub fn commit_tree(
+    dir: &Path,
+    tree: &str,
+    parents: &[String],
+    message: &str,
+    env: &[(&str, &str)],
+) -> Result<String> {
+    let mut args = vec!["commit-tree".to_owned(), tree.to_owned()];
+    for p in parents {
+        args.push("-p".to_owned());
+        args.push(p.clone());
+    }
+    args.push("-m".to_owned());
+    args.push(message.to_owned());
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    Ok(run_env(dir, &argv, env)?.trim().to_owned())
+}
+
+/// Pushes `commit` to `refs/heads/<branch>` on the remote, only if the remote
+/// branch is still at `expected` (`None`: it must not exist) — never over
+/// someone's work pushed in between.
+pub fn push_with_lease(
+    dir: &Path,
+    remote_name: &str,
+    commit: &str,
+    branch: &str,
+    expected: Option<&str>,
+) -> Result<()> {
+    let lease = format!(
+        "--force-with-lease=refs/heads/{branch}:{}",
+        expected.unwrap_or("")
+    );
+    let refspec = format!("{commit}:refs/heads/{branch}");
+    let mut cmd = command(dir);
+    cmd.args(["push", "--porcelain", &lease, remote_name, &refspec]);
+    let out = output(cmd)?;
+    if !out.status.success() {
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let why = if all.contains("stale info")
+            || all.contains("fetch first")
+            || all.contains("non-fast-forward")
+        {
+            format!("`{branch}` changed on {remote_name} since it was fetched")
+        } else if all.contains("protected branch") || all.contains("GH006") {
+            format!("`{branch}` is protected on {remote_name}")
+        } else {
+            reason(&out)
+        };
+        return Err(remote(format!("could not push `{branch}`: {why}"))
+            .hint("run the command again: it fetches and builds the branch afresh")
+            .into());
+    }
+    Ok(())
+}

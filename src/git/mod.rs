@@ -23,6 +23,8 @@ pub struct CommitInfo {
     pub parents: Vec<Oid>,
     pub tree: Oid,
     pub summary: String,
+    /// The whole message.
+    pub message: String,
     pub author: String,
     pub email: String,
     /// Commit time, seconds since the epoch.
@@ -86,6 +88,11 @@ impl Repo {
             .unwrap_or_else(|| repo.git_dir().to_path_buf());
         let sync = repo.clone().into_sync();
         Repo { repo, sync, dir }
+    }
+
+    /// The repository's git directory (`.git`).
+    pub fn git_dir(&self) -> &Path {
+        self.repo.git_dir()
     }
 
     /// Whether this repository has a working tree.
@@ -568,6 +575,7 @@ fn decode_commit(id: Oid, data: &[u8], hash: gix::hash::Kind) -> Result<CommitIn
         parents: commit.parents().collect(),
         tree: commit.tree(),
         summary: message.summary().to_string(),
+        message: commit.message.to_string(),
         author: author.name.to_string().trim().to_owned(),
         email: author.email.to_string().trim().to_owned(),
         time,

@@ -1,0 +1,1477 @@
+//! GitHub: pull requests, labels, reviewers, statuses, auto-merge and branch
+//! protection. The only code that imports octocrab.
+//!
+//! Discovery is pure and tested apart: which token ([`discover_token`]), which API
+//! and GraphQL URLs ([`api_base`], [`graphql_url`]) and which repository
+//! ([`parse_remote`], [`RepoId::from_config`]). [`GitHub`] then makes the calls;
+//! its methods block (a current-thread tokio runtime lives inside), so the rest of
+//! the program stays synchronous. Call them from a thread that is not itself
+//! running a tokio runtime.
+//!
+//! Octocrab is used as the HTTP client only (authentication, base URI, TLS): its
+//! own retry layer is not compiled in, and every call goes through
+//! [`GitHub::call`], which retries with backoff, honours `retry-after` and the rate
+//! limit reset, counts requests and turns GitHub's answers into
+//! [`Failure`](crate::error::Failure)s (exit 3) that never contain the token.
+
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Result;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::{refused, remote, Failure};
+
+// ---------------------------------------------------------------------------
+// Token discovery
+
+/// A GitHub token. Its `Debug` shows `Token(***)`; it has no `Display`, so it
+/// cannot end up in a message by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    pub fn new(value: impl Into<String>) -> Token {
+        Token(value.into())
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(***)")
+    }
+}
+
+/// Where the token came from, named in errors (never the value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    /// An environment variable: `GH_TOKEN`, `GITHUB_TOKEN`, `GH_ENTERPRISE_TOKEN`
+    /// or `GITHUB_ENTERPRISE_TOKEN`.
+    Env(&'static str),
+    /// The output of `gh auth token --hostname HOST`.
+    GhCli,
+}
+
+impl fmt::Display for TokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenSource::Env(var) => f.write_str(var),
+            TokenSource::GhCli => f.write_str("`gh auth token`"),
+        }
+    }
+}
+
+/// Whether `host` is a GitHub Enterprise Server host (as `gh` decides it): not
+/// github.com and not a GHE.com tenancy (`*.ghe.com`).
+pub fn is_enterprise(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    host != "github.com" && !is_tenancy(&host)
+}
+
+fn is_tenancy(host: &str) -> bool {
+    host.ends_with(".ghe.com")
+}
+
+/// The token for `host`, in PRODUCT.md's order: `GH_TOKEN`, then `GITHUB_TOKEN`
+/// (GitHub Enterprise hosts: `GH_ENTERPRISE_TOKEN`, then
+/// `GITHUB_ENTERPRISE_TOKEN`), then what `gh` gives for the host. Empty values
+/// are skipped. `env` and `gh` are injected; see [`token_for_host`] for the real
+/// ones.
+pub fn discover_token(
+    host: &str,
+    env: impl Fn(&str) -> Option<String>,
+    gh: impl Fn(&str) -> Option<String>,
+) -> Option<(Token, TokenSource)> {
+    let vars: [&'static str; 2] = if is_enterprise(host) {
+        ["GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"]
+    } else {
+        ["GH_TOKEN", "GITHUB_TOKEN"]
+    };
+    for var in vars {
+        if let Some(value) = env(var) {
+            let value = value.trim();
+            if !value.is_empty() {
+                return Some((Token(value.to_owned()), TokenSource::Env(var)));
+            }
+        }
+    }
+    let value = gh(host)?;
+    let value = value.trim();
+    (!value.is_empty()).then(|| (Token(value.to_owned()), TokenSource::GhCli))
+}
+
+/// Runs `gh auth token --hostname HOST` with no stdin and no stderr; `None` when
+/// gh is not installed, fails, or prints nothing.
+pub fn gh_auth_token(host: &str) -> Option<String> {
+    use std::process::{Command, Stdio};
+    let out = Command::new("gh")
+        .args(["auth", "token", "--hostname", host])
+        .env("GH_PROMPT_DISABLED", "1")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8(out.stdout).ok()?;
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// [`discover_token`] with the process environment and the real `gh`.
+pub fn token_for_host(host: &str) -> Option<(Token, TokenSource)> {
+    discover_token(host, |k| std::env::var(k).ok(), gh_auth_token)
+}
+
+// ---------------------------------------------------------------------------
+// URLs
+
+/// The REST API base: `GITHUB_API_URL` when set, else `https://api.github.com`
+/// for github.com, `https://api.HOST` for GHE.com tenancies and
+/// `https://HOST/api/v3` for GitHub Enterprise Server. No trailing slash.
+pub fn api_base(host: &str, github_api_url: Option<&str>) -> String {
+    if let Some(url) = github_api_url.map(str::trim).filter(|u| !u.is_empty()) {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let host = host.to_ascii_lowercase();
+    if host == "github.com" {
+        "https://api.github.com".to_owned()
+    } else if is_tenancy(&host) {
+        format!("https://api.{host}")
+    } else {
+        format!("https://{host}/api/v3")
+    }
+}
+
+/// The GraphQL endpoint. github.com: `https://api.github.com/graphql`; GitHub
+/// Enterprise Server: `https://HOST/api/graphql` (not under `/api/v3`, which is
+/// where octocrab's `graphql()` would post). With `GITHUB_API_URL` set:
+/// `<base>/graphql`, or `…/api/graphql` when the base ends in `/api/v3` (GitHub
+/// Actions on Enterprise Server).
+pub fn graphql_url(host: &str, github_api_url: Option<&str>) -> String {
+    if let Some(url) = github_api_url.map(str::trim).filter(|u| !u.is_empty()) {
+        let url = url.trim_end_matches('/');
+        return match url.strip_suffix("/api/v3") {
+            Some(root) => format!("{root}/api/graphql"),
+            None => format!("{url}/graphql"),
+        };
+    }
+    let host = host.to_ascii_lowercase();
+    if host == "github.com" {
+        "https://api.github.com/graphql".to_owned()
+    } else if is_tenancy(&host) {
+        format!("https://api.{host}/graphql")
+    } else {
+        format!("https://{host}/api/graphql")
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Repository
+
+/// A repository on a GitHub host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoId {
+    /// The web host, lowercase (`github.com`, `ghe.example.com`); an https port
+    /// other than 443 is kept, an ssh port is not.
+    pub host: String,
+    pub owner: String,
+    pub name: String,
+}
+
+/// Where the repository name came from, named when GitHub does not know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepoSource {
+    /// `github.repository` in `.gitops.yaml`.
+    Config,
+    /// Parsed from the `origin` remote's URL.
+    Origin,
+}
+
+impl fmt::Display for RepoSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RepoSource::Config => f.write_str("from github.repository in .gitops.yaml"),
+            RepoSource::Origin => f.write_str("from the origin URL"),
+        }
+    }
+}
+
+impl fmt::Display for RepoId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.owner, self.name)
+    }
+}
+
+impl RepoId {
+    /// `github.repository` from the config (`OWNER/NAME`) on `host` (the origin's
+    /// host when it is a GitHub URL, else `github.com`).
+    pub fn from_config(value: &str, host: &str) -> Result<RepoId, Failure> {
+        let value = value.trim();
+        let parts = value
+            .strip_suffix(".git")
+            .unwrap_or(value)
+            .split_once('/')
+            .filter(|(o, n)| valid_segment(o) && valid_segment(n));
+        match parts {
+            Some((owner, name)) => Ok(RepoId {
+                host: host.to_ascii_lowercase(),
+                owner: owner.to_owned(),
+                name: name.to_owned(),
+            }),
+            None => Err(refused(format!(
+                "github.repository `{value}` in .gitops.yaml is not OWNER/NAME"
+            ))
+            .hint("write it as `repository: shop/config`")),
+        }
+    }
+
+    /// The repository's page.
+    pub fn web_url(&self) -> String {
+        format!("https://{}/{}/{}", self.host, self.owner, self.name)
+    }
+
+    /// Where a person opens the pull request from `head` into `base` by hand.
+    pub fn compare_url(&self, base: &str, head: &str) -> String {
+        format!(
+            "{}/compare/{}...{}?expand=1",
+            self.web_url(),
+            encode(base),
+            encode(head)
+        )
+    }
+}
+
+fn valid_segment(s: &str) -> bool {
+    !s.is_empty()
+        && s != "."
+        && s != ".."
+        && !s.contains(['/', '\\', ':', '?', '#', '@'])
+        && !s.chars().any(char::is_whitespace)
+}
+
+/// The GitHub repository a remote URL names: scp-like (`git@github.com:shop/config.git`),
+/// `ssh://`, `git://`, `http(s)://`, with or without user, port, `.git` and a
+/// trailing slash. `None` for local paths and for anything that is not exactly
+/// `OWNER/NAME` on a host.
+pub fn parse_remote(url: &str) -> Option<RepoId> {
+    let url = url.trim();
+    let (host, path) = if let Some((scheme, rest)) = url.split_once("://") {
+        let keep_port = match scheme.to_ascii_lowercase().as_str() {
+            "https" | "http" => true,
+            "ssh" | "git+ssh" | "ssh+git" | "git" => false,
+            _ => return None,
+        };
+        let (authority, path) = rest.split_once('/')?;
+        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let host = match host.split_once(':') {
+            Some((h, port)) if !keep_port || port == "443" || port == "80" => h,
+            _ => host,
+        };
+        (host, path)
+    } else {
+        // scp-like `[user@]host:path`; a slash before the colon makes it a path.
+        let (before, path) = url.split_once(':')?;
+        if before.contains('/') || before.contains('\\') {
+            return None;
+        }
+        let host = before.rsplit_once('@').map_or(before, |(_, h)| h);
+        if host.len() < 2 {
+            return None; // `C:\…`
+        }
+        (host, path.trim_start_matches('/'))
+    };
+    let path = path.trim_end_matches('/');
+    let path = path.strip_suffix(".git").unwrap_or(path);
+    let (owner, name) = path.split_once('/')?;
+    if host.is_empty() || !valid_segment(owner) || !valid_segment(name) {
+        return None;
+    }
+    Some(RepoId {
+        host: host.to_ascii_lowercase(),
+        owner: owner.to_owned(),
+        name: name.to_owned(),
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Retries
+
+/// How calls are retried: at most `attempts` tries; between them
+/// `base × 2^(try-1)`, or what GitHub asks for (`retry-after`, the rate limit
+/// reset). A wait longer than `max_wait` is not waited: the call fails at once
+/// saying when to come back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub base: Duration,
+    pub max_wait: Duration,
+    /// For one request, from sending to the end of the answer.
+    pub timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 3,
+            base: Duration::from_millis(500),
+            max_wait: Duration::from_secs(60),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The default, with the base delay from `GITOPS_RETRY_BASE_MS` when set.
+    pub fn from_env(env: impl Fn(&str) -> Option<String>) -> RetryPolicy {
+        let mut policy = RetryPolicy::default();
+        if let Some(ms) = env("GITOPS_RETRY_BASE_MS").and_then(|v| v.trim().parse::<u64>().ok()) {
+            policy.base = Duration::from_millis(ms);
+        }
+        policy
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        self.base
+            .saturating_mul(1u32 << (attempt.saturating_sub(1)).min(16))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Results
+
+/// A pull request, as the commands need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pull {
+    pub number: u64,
+    /// The web page (`html_url`).
+    pub url: String,
+    pub state: String,
+    pub title: String,
+    /// Empty when GitHub has none.
+    pub body: String,
+    pub draft: bool,
+    /// The GraphQL id, for [`GitHub::enable_auto_merge`].
+    pub node_id: String,
+    pub head_sha: String,
+    /// Who opened it (GitHub refuses to request their review).
+    pub author: String,
+}
+
+#[derive(Deserialize)]
+struct RawPull {
+    number: u64,
+    html_url: String,
+    state: String,
+    title: String,
+    body: Option<String>,
+    #[serde(default)]
+    draft: Option<bool>,
+    node_id: String,
+    head: RawHead,
+    #[serde(default)]
+    user: Option<RawUser>,
+}
+
+#[derive(Deserialize)]
+struct RawHead {
+    sha: String,
+}
+
+#[derive(Deserialize)]
+struct RawUser {
+    login: String,
+}
+
+impl From<RawPull> for Pull {
+    fn from(raw: RawPull) -> Pull {
+        Pull {
+            number: raw.number,
+            url: raw.html_url,
+            state: raw.state,
+            title: raw.title,
+            body: raw.body.unwrap_or_default(),
+            draft: raw.draft.unwrap_or(false),
+            node_id: raw.node_id,
+            head_sha: raw.head.sha,
+            author: raw.user.map(|u| u.login).unwrap_or_default(),
+        }
+    }
+}
+
+/// The repository's settings that matter here.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Repository {
+    pub full_name: String,
+    pub default_branch: String,
+    pub html_url: String,
+    /// Absent when the token may not see the repository's settings.
+    #[serde(default)]
+    pub allow_auto_merge: Option<bool>,
+}
+
+/// How GitHub merges when auto-merge fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeMethod {
+    Merge,
+    Squash,
+    Rebase,
+}
+
+impl MergeMethod {
+    fn graphql(self) -> &'static str {
+        match self {
+            MergeMethod::Merge => "MERGE",
+            MergeMethod::Squash => "SQUASH",
+            MergeMethod::Rebase => "REBASE",
+        }
+    }
+}
+
+/// What enabling auto-merge did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AutoMerge {
+    /// Enabled: GitHub merges once the requirements are met.
+    Enabled,
+    /// The repository does not allow auto-merge (Settings → General → Pull
+    /// Requests → Allow auto-merge); GitHub's message.
+    NotAllowed(String),
+    /// The pull request can be merged right now, so there is nothing to wait for
+    /// (GitHub's "clean status"); GitHub's message.
+    Clean(String),
+}
+
+// ---------------------------------------------------------------------------
+// The client
+
+/// What a call was doing, for errors.
+enum Scope {
+    /// Anything under /repos/OWNER/NAME: a 404 means the repository.
+    Repo,
+    /// A numbered pull request (or its issue).
+    Pull(u64),
+    /// The GraphQL endpoint.
+    GraphQl,
+}
+
+enum Method {
+    Get,
+    Post,
+    Patch,
+}
+
+/// One HTTP answer, read whole.
+struct Reply {
+    status: u16,
+    reason: &'static str,
+    retry_after: Option<u64>,
+    remaining: Option<u64>,
+    reset: Option<u64>,
+    body: String,
+}
+
+impl Reply {
+    fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    fn json(&self) -> Option<Value> {
+        serde_json::from_str(&self.body).ok()
+    }
+
+    /// GitHub's `message`, or the status' reason when the body is not GitHub's.
+    fn message(&self) -> String {
+        self.json()
+            .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
+            .unwrap_or_else(|| self.reason.to_owned())
+    }
+
+    /// The `errors[]` of a validation failure, each as one phrase.
+    fn error_details(&self) -> Vec<String> {
+        let Some(errors) = self
+            .json()
+            .and_then(|v| v.get("errors").and_then(Value::as_array).cloned())
+        else {
+            return Vec::new();
+        };
+        errors
+            .iter()
+            .map(|e| match e {
+                Value::String(s) => s.clone(),
+                _ => match e.get("message").and_then(Value::as_str) {
+                    Some(m) => m.to_owned(),
+                    None => {
+                        let field = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("");
+                        format!("{} {} {}", field("resource"), field("field"), field("code"))
+                            .trim()
+                            .to_owned()
+                    }
+                },
+            })
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+
+    fn status_line(&self) -> String {
+        format!("{} {}", self.status, self.reason)
+    }
+
+    /// A primary rate limit: no requests left until the reset.
+    fn exhausted(&self) -> bool {
+        self.remaining == Some(0)
+    }
+
+    /// 429, or a 403 that is about the rate limit rather than permissions.
+    fn rate_limited(&self) -> bool {
+        self.status == 429
+            || (self.status == 403
+                && (self.exhausted()
+                    || self.retry_after.is_some()
+                    || self.message().to_ascii_lowercase().contains("rate limit")))
+    }
+}
+
+/// Why the last attempt failed, kept to explain a call that ran out of tries.
+enum Failed {
+    Transport(String),
+    Reply(Reply),
+}
+
+/// A client for one repository. Methods block.
+pub struct GitHub {
+    // Dropped before the runtime it was built in.
+    client: octocrab::Octocrab,
+    runtime: tokio::runtime::Runtime,
+    api_base: String,
+    graphql_url: String,
+    token: Token,
+    token_source: TokenSource,
+    repo: RepoId,
+    repo_source: RepoSource,
+    retry: RetryPolicy,
+    requests: AtomicUsize,
+}
+
+impl fmt::Debug for GitHub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GitHub")
+            .field("api_base", &self.api_base)
+            .field("graphql_url", &self.graphql_url)
+            .field("token", &self.token)
+            .field("token_source", &self.token_source)
+            .field("repo", &self.repo)
+            .field("repo_source", &self.repo_source)
+            .field("requests", &self.requests())
+            .finish()
+    }
+}
+
+impl GitHub {
+    /// A client for `repo` at `api_base` (see [`api_base`], [`graphql_url`]).
+    /// Retries follow [`RetryPolicy::from_env`].
+    pub fn new(
+        api_base: &str,
+        graphql_url: &str,
+        token: Token,
+        token_source: TokenSource,
+        repo: RepoId,
+        repo_source: RepoSource,
+    ) -> Result<GitHub> {
+        // Octocrab builds its Authorization header with `parse().unwrap()`.
+        if !token.0.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(refused(format!(
+                "the token from {token_source} is not a GitHub token: it contains spaces or control characters"
+            ))
+            .hint(token_hint(token_source, &repo.host))
+            .into());
+        }
+        let api_base = api_base.trim_end_matches('/').to_owned();
+        let origin = origin_of(&api_base).ok_or_else(|| {
+            refused(format!(
+                "the GitHub API URL `{api_base}` is not an http(s) URL"
+            ))
+            .hint("check GITHUB_API_URL")
+        })?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| remote(format!("could not start the GitHub client: {e}")))?;
+        // Octocrab spawns its request buffer on the current runtime.
+        let client = {
+            let _runtime = runtime.enter();
+            octocrab::Octocrab::builder()
+                .personal_token(token.0.clone())
+                .add_header(
+                    "accept".parse().expect("a valid header name"),
+                    "application/vnd.github+json".to_owned(),
+                )
+                .base_uri(origin.as_str())
+                .and_then(|b| b.build())
+                .map_err(|e| {
+                    remote(format!(
+                        "could not set up HTTPS for {api_base}: {}",
+                        root_cause(&e)
+                    ))
+                    .hint("install the system's CA certificates (ca-certificates), or set SSL_CERT_FILE")
+                })?
+        };
+        Ok(GitHub {
+            client,
+            runtime,
+            api_base,
+            graphql_url: graphql_url.trim_end_matches('/').to_owned(),
+            token,
+            token_source,
+            repo,
+            repo_source,
+            retry: RetryPolicy::from_env(|k| std::env::var(k).ok()),
+            requests: AtomicUsize::new(0),
+        })
+    }
+
+    /// The client for `repo` as the environment configures it (`GITHUB_API_URL`,
+    /// the token variables, `gh`); `None` when there is no token.
+    pub fn from_env(repo: RepoId, repo_source: RepoSource) -> Result<Option<GitHub>> {
+        let Some((token, source)) = token_for_host(&repo.host) else {
+            return Ok(None);
+        };
+        let api_url = std::env::var("GITHUB_API_URL").ok();
+        let api = api_base(&repo.host, api_url.as_deref());
+        let graphql = graphql_url(&repo.host, api_url.as_deref());
+        GitHub::new(&api, &graphql, token, source, repo, repo_source).map(Some)
+    }
+
+    /// Replaces the retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> GitHub {
+        self.retry = retry;
+        self
+    }
+
+    /// HTTP requests sent so far, retries included.
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    pub fn repo(&self) -> &RepoId {
+        &self.repo
+    }
+
+    pub fn api_base(&self) -> &str {
+        &self.api_base
+    }
+
+    pub fn token_source(&self) -> TokenSource {
+        self.token_source
+    }
+
+    // -- calls ---------------------------------------------------------------
+
+    /// The repository (`GET /repos/OWNER/NAME`).
+    pub fn repository(&self) -> Result<Repository> {
+        let what = format!("read repository {}", self.repo);
+        let reply = self.call(Method::Get, &self.repo_url(""), None, &what)?;
+        let reply = self.expect_ok(reply, &what, Scope::Repo)?;
+        self.parse(&reply, &what)
+    }
+
+    /// The open pull request from `head_branch` (in this repository) into `base`.
+    /// One request.
+    pub fn find_open_pull(&self, head_branch: &str, base: &str) -> Result<Option<Pull>> {
+        let what = format!("look for the open pull request from {head_branch} into {base}");
+        let url = format!(
+            "{}?head={}&base={}&state=open",
+            self.repo_url("/pulls"),
+            encode(&format!("{}:{head_branch}", self.repo.owner)),
+            encode(base)
+        );
+        let reply = self.call(Method::Get, &url, None, &what)?;
+        let reply = self.expect_ok(reply, &what, Scope::Repo)?;
+        let pulls: Vec<RawPull> = self.parse(&reply, &what)?;
+        Ok(pulls.into_iter().next().map(Pull::from))
+    }
+
+    /// Opens a pull request from `head_branch` into `base`. When GitHub says one
+    /// is already open (a rerun, or a retried create that had in fact succeeded),
+    /// that one is returned.
+    pub fn create_pull(
+        &self,
+        title: &str,
+        body: &str,
+        head_branch: &str,
+        base: &str,
+        draft: bool,
+    ) -> Result<Pull> {
+        let what = format!("open the pull request from {head_branch} into {base}");
+        let payload = json!({
+            "title": title,
+            "body": body,
+            "head": head_branch,
+            "base": base,
+            "draft": draft,
+        });
+        let reply = self.call(
+            Method::Post,
+            &self.repo_url("/pulls"),
+            Some(&payload),
+            &what,
+        )?;
+        if reply.status == 422
+            && reply
+                .error_details()
+                .iter()
+                .chain(std::iter::once(&reply.message()))
+                .any(|m| m.starts_with("A pull request already exists"))
+        {
+            if let Some(pull) = self.find_open_pull(head_branch, base)? {
+                return Ok(pull);
+            }
+        }
+        let reply = self.expect_ok(reply, &what, Scope::Repo)?;
+        Ok(self.parse::<RawPull>(&reply, &what)?.into())
+    }
+
+    /// Sets a pull request's title and body.
+    pub fn update_pull(&self, number: u64, title: &str, body: &str) -> Result<Pull> {
+        let what = format!("update pull request #{number}");
+        let payload = json!({ "title": title, "body": body });
+        let url = self.repo_url(&format!("/pulls/{number}"));
+        let reply = self.call(Method::Patch, &url, Some(&payload), &what)?;
+        let reply = self.expect_ok(reply, &what, Scope::Pull(number))?;
+        Ok(self.parse::<RawPull>(&reply, &what)?.into())
+    }
+
+    /// Adds labels (labels already there stay; unknown ones are created by
+    /// GitHub). Nothing to add: no request.
+    pub fn add_labels(&self, number: u64, labels: &[String]) -> Result<()> {
+        if labels.is_empty() {
+            return Ok(());
+        }
+        let what = format!("label pull request #{number}");
+        let url = self.repo_url(&format!("/issues/{number}/labels"));
+        let reply = self.call(
+            Method::Post,
+            &url,
+            Some(&json!({ "labels": labels })),
+            &what,
+        )?;
+        self.expect_ok(reply, &what, Scope::Pull(number))?;
+        Ok(())
+    }
+
+    /// Requests reviews: `alice` is a user, `shop/platform` the team `platform`
+    /// (of the repository's organisation). Nobody to ask: no request.
+    pub fn request_reviewers(&self, number: u64, reviewers: &[String]) -> Result<()> {
+        let (users, teams) = split_reviewers(reviewers);
+        if users.is_empty() && teams.is_empty() {
+            return Ok(());
+        }
+        let what = format!("request reviews on pull request #{number}");
+        let url = self.repo_url(&format!("/pulls/{number}/requested_reviewers"));
+        let payload = json!({ "reviewers": users, "team_reviewers": teams });
+        let reply = self.call(Method::Post, &url, Some(&payload), &what)?;
+        self.expect_ok(reply, &what, Scope::Pull(number))?;
+        Ok(())
+    }
+
+    /// The combined status of a commit or branch: `success`, `pending`,
+    /// `failure` or `error` (`pending` when nothing reported).
+    pub fn combined_status(&self, reference: &str) -> Result<String> {
+        let what = format!("read the status of {reference}");
+        let url = self.repo_url(&format!("/commits/{}/status", encode(reference)));
+        let reply = self.call(Method::Get, &url, None, &what)?;
+        let reply = self.expect_ok(reply, &what, Scope::Repo)?;
+        #[derive(Deserialize)]
+        struct Combined {
+            state: String,
+        }
+        Ok(self.parse::<Combined>(&reply, &what)?.state)
+    }
+
+    /// Enables auto-merge (GraphQL `enablePullRequestAutoMerge`). A repository
+    /// that does not allow it, or a pull request that can be merged right now, is
+    /// an answer, not an error.
+    pub fn enable_auto_merge(&self, pull_node_id: &str, method: MergeMethod) -> Result<AutoMerge> {
+        let what = "enable auto-merge".to_owned();
+        let payload = json!({
+            "query": "mutation($id: ID!, $method: PullRequestMergeMethod!) { \
+                enablePullRequestAutoMerge(input: {pullRequestId: $id, mergeMethod: $method}) { \
+                pullRequest { autoMergeRequest { enabledAt mergeMethod } } } }",
+            "variables": { "id": pull_node_id, "method": method.graphql() },
+        });
+        let reply = self.call(Method::Post, &self.graphql_url, Some(&payload), &what)?;
+        let reply = self.expect_ok(reply, &what, Scope::GraphQl)?;
+        let value: Value = self.parse(&reply, &what)?;
+        let messages: Vec<String> = value
+            .get("errors")
+            .and_then(Value::as_array)
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| e.get("message").and_then(Value::as_str))
+                    .map(|m| self.redact(m))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if messages.is_empty() {
+            return Ok(AutoMerge::Enabled);
+        }
+        let joined = messages.join("; ");
+        let lower = joined.to_ascii_lowercase();
+        if lower.contains("auto merge is not allowed")
+            || lower.contains("auto-merge is not allowed")
+        {
+            return Ok(AutoMerge::NotAllowed(joined));
+        }
+        if lower.contains("clean status") {
+            return Ok(AutoMerge::Clean(joined));
+        }
+        Err(remote(format!("GitHub refused to {what}: {joined}"))
+            .hint("check the pull request on GitHub; `gh pr merge --auto` shows the same answer")
+            .into())
+    }
+
+    /// The protection of `branch`, or `None` when it is not protected. Reading it
+    /// needs admin rights on the repository.
+    pub fn branch_protection(&self, branch: &str) -> Result<Option<Value>> {
+        let what = format!("read the protection of branch {branch}");
+        let url = self.repo_url(&format!("/branches/{}/protection", encode(branch)));
+        let reply = self.call(Method::Get, &url, None, &what)?;
+        if reply.status == 404 && reply.message() == "Branch not protected" {
+            return Ok(None);
+        }
+        let reply = self.expect_ok(reply, &what, Scope::Repo)?;
+        self.parse(&reply, &what).map(Some)
+    }
+
+    // -- plumbing ------------------------------------------------------------
+
+    fn repo_url(&self, rest: &str) -> String {
+        format!(
+            "{}/repos/{}/{}{rest}",
+            self.api_base,
+            encode(&self.repo.owner),
+            encode(&self.repo.name)
+        )
+    }
+
+    fn redact(&self, text: &str) -> String {
+        if self.token.0.is_empty() {
+            text.to_owned()
+        } else {
+            text.replace(&self.token.0, "***")
+        }
+    }
+
+    fn parse<T: serde::de::DeserializeOwned>(&self, reply: &Reply, what: &str) -> Result<T> {
+        serde_json::from_str(&reply.body).map_err(|e| {
+            remote(format!(
+                "could not {what}: GitHub's answer was not understood ({e})"
+            ))
+            .hint(format!("check that {} is a GitHub API", self.api_base))
+            .into()
+        })
+    }
+
+    /// Sends one request with retries. Returns the first answer that is not to be
+    /// retried (any 2xx or 4xx but rate limits); errors when the tries run out or
+    /// GitHub asks for a longer wait than the policy allows.
+    fn call(&self, method: Method, url: &str, body: Option<&Value>, what: &str) -> Result<Reply> {
+        self.runtime.block_on(async {
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                self.requests.fetch_add(1, Ordering::Relaxed);
+                let outcome =
+                    tokio::time::timeout(self.retry.timeout, self.send(&method, url, body)).await;
+                let (failed, wait) = match outcome {
+                    Err(_) => (
+                        Failed::Transport(format!(
+                            "no answer within {} s",
+                            self.retry.timeout.as_secs()
+                        )),
+                        self.retry.backoff(attempt),
+                    ),
+                    Ok(Err(cause)) => (Failed::Transport(cause), self.retry.backoff(attempt)),
+                    Ok(Ok(reply)) if reply.status >= 500 => {
+                        let wait = reply
+                            .retry_after
+                            .map(Duration::from_secs)
+                            .unwrap_or_else(|| self.retry.backoff(attempt));
+                        (Failed::Reply(reply), wait)
+                    }
+                    Ok(Ok(reply)) if reply.rate_limited() => {
+                        let wait = if let Some(secs) = reply.retry_after {
+                            Duration::from_secs(secs)
+                        } else if let (true, Some(reset)) = (reply.exhausted(), reply.reset) {
+                            Duration::from_secs(reset.saturating_sub(now_epoch()))
+                        } else {
+                            // GitHub: without either header, wait at least a minute.
+                            Duration::from_secs(60)
+                                .min(self.retry.max_wait)
+                                .max(self.retry.backoff(attempt))
+                        };
+                        (Failed::Reply(reply), wait)
+                    }
+                    Ok(Ok(reply)) => return Ok(reply),
+                };
+                if attempt >= self.retry.attempts || wait > self.retry.max_wait {
+                    return Err(self.give_up(failed, attempt, wait, what));
+                }
+                tokio::time::sleep(wait).await;
+            }
+        })
+    }
+
+    async fn send(
+        &self,
+        method: &Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Reply, String> {
+        let response = match method {
+            Method::Get => self.client._get(url).await,
+            Method::Post => self.client._post(url, body).await,
+            Method::Patch => self.client._patch(url, body).await,
+        }
+        .map_err(|e| root_cause(&e))?;
+        let status = response.status();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        let (retry_after, remaining, reset) = (
+            header("retry-after"),
+            header("x-ratelimit-remaining"),
+            header("x-ratelimit-reset"),
+        );
+        let body = self
+            .client
+            .body_to_string(response)
+            .await
+            .map_err(|e| root_cause(&e))?;
+        Ok(Reply {
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or(""),
+            retry_after,
+            remaining,
+            reset,
+            body,
+        })
+    }
+
+    /// The error for a call whose last try failed.
+    fn give_up(&self, failed: Failed, attempts: u32, wait: Duration, what: &str) -> anyhow::Error {
+        let tries = if attempts == 1 {
+            String::new()
+        } else {
+            format!(" after {attempts} attempts")
+        };
+        let failure = match failed {
+            Failed::Transport(cause) => remote(format!(
+                "could not reach GitHub at {}{tries}: {}",
+                self.api_base,
+                self.redact(&cause)
+            ))
+            .hint("check the network (and GITHUB_API_URL when it is set), then run the command again"),
+            Failed::Reply(reply) if reply.rate_limited() && reply.exhausted() => {
+                let when = match reply.reset {
+                    Some(reset) => format!(
+                        "; it resets {}",
+                        when(Duration::from_secs(reset.saturating_sub(now_epoch())), reset)
+                    ),
+                    None => String::new(),
+                };
+                remote(format!(
+                    "GitHub's API rate limit for the token from {} is used up{when}",
+                    self.token_source
+                ))
+                .hint("wait for the reset and run the command again")
+            }
+            Failed::Reply(reply) if reply.rate_limited() => remote(format!(
+                "GitHub's secondary rate limit stopped the requests{tries} ({}); try again {}",
+                self.redact(&reply.message()),
+                when(wait, now_epoch() + wait.as_secs())
+            ))
+            .hint("wait a few minutes and run the command again"),
+            Failed::Reply(reply) => remote(format!(
+                "GitHub failed to {what}: {}{tries}",
+                reply.status_line()
+            ))
+            .hint("GitHub may be having trouble (https://www.githubstatus.com); run the command again later"),
+        };
+        failure.into()
+    }
+
+    /// The answer if it is a success, else its error.
+    fn expect_ok(&self, reply: Reply, what: &str, scope: Scope) -> Result<Reply> {
+        if reply.ok() {
+            return Ok(reply);
+        }
+        let message = self.redact(&reply.message());
+        let host = &self.repo.host;
+        let failure = match reply.status {
+            401 => remote(format!(
+                "GitHub rejected the token from {} ({} {message})",
+                self.token_source, reply.status
+            ))
+            .hint(token_hint(self.token_source, host)),
+            404 => match scope {
+                Scope::Repo => remote(format!(
+                    "repository {} not found on GitHub ({})",
+                    self.repo, self.repo_source
+                ))
+                .hint(self.repo_hint()),
+                Scope::Pull(number) => remote(format!(
+                    "pull request #{number} not found in {} ({})",
+                    self.repo, self.repo_source
+                ))
+                .hint(self.repo_hint()),
+                Scope::GraphQl => remote(format!(
+                    "could not {what}: GitHub has no GraphQL API at {}",
+                    self.graphql_url
+                ))
+                .hint("check GITHUB_API_URL"),
+            },
+            422 => {
+                let details = reply
+                    .error_details()
+                    .into_iter()
+                    .map(|d| self.redact(&d))
+                    .collect::<Vec<_>>();
+                let mut text = message;
+                if !details.is_empty() {
+                    text = format!("{text}: {}", details.join("; "));
+                }
+                remote(format!("GitHub refused to {what}: {text}"))
+                    .hint("fix what GitHub names above and run the command again")
+            }
+            403 => remote(format!("GitHub refused to {what}: {message} (403)")).hint(format!(
+                "the token from {} needs write access to {} (pull requests, issues and contents)",
+                self.token_source, self.repo
+            )),
+            _ => remote(format!(
+                "GitHub refused to {what}: {message} ({})",
+                reply.status_line()
+            ))
+            .hint("run the command again; if it keeps failing, check the repository on GitHub"),
+        };
+        Err(failure.into())
+    }
+
+    fn repo_hint(&self) -> String {
+        let fix = match self.repo_source {
+            RepoSource::Config => "check github.repository in .gitops.yaml".to_owned(),
+            RepoSource::Origin => {
+                "check `git remote get-url origin`, or set github.repository in .gitops.yaml"
+                    .to_owned()
+            }
+        };
+        format!(
+            "{fix}; GitHub also answers 404 when the token from {} cannot see {}",
+            self.token_source, self.repo
+        )
+    }
+}
+
+fn token_hint(source: TokenSource, host: &str) -> String {
+    match source {
+        TokenSource::Env(var) => format!(
+            "set {var} to a valid token, or unset it and run `gh auth login --hostname {host}`"
+        ),
+        TokenSource::GhCli => format!("run `gh auth login --hostname {host}`"),
+    }
+}
+
+/// Users and team slugs: `org/team` is a team.
+pub fn split_reviewers(reviewers: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut users = Vec::new();
+    let mut teams = Vec::new();
+    for r in reviewers {
+        match r.split_once('/') {
+            Some((_, team)) => teams.push(team.to_owned()),
+            None => users.push(r.clone()),
+        }
+    }
+    (users, teams)
+}
+
+/// `scheme://authority` of an http(s) URL.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if !matches!(scheme, "http" | "https") {
+        return None;
+    }
+    let authority = rest.split('/').next().filter(|a| !a.is_empty())?;
+    Some(format!("{scheme}://{authority}"))
+}
+
+/// The innermost cause: `Connection refused (os error 111)` rather than
+/// octocrab's wrappers.
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn now_epoch() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// "in 12 minutes (14:05 UTC)".
+fn when(wait: Duration, at_epoch: u64) -> String {
+    let secs = wait.as_secs();
+    let relative = if secs < 60 {
+        format!("in {secs} s")
+    } else {
+        let minutes = secs.div_ceil(60);
+        if minutes < 120 {
+            format!("in {minutes} minutes")
+        } else {
+            format!("in {} h {} min", minutes / 60, minutes % 60)
+        }
+    };
+    let day = at_epoch % 86_400;
+    format!("{relative} ({:02}:{:02} UTC)", day / 3600, day % 3600 / 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    fn no_gh(_: &str) -> Option<String> {
+        None
+    }
+
+    fn discovered(host: &str, vars: &[(&str, &str)], gh: Option<&str>) -> Option<TokenSource> {
+        let gh = gh.map(str::to_owned);
+        discover_token(host, env(vars), |_| gh.clone()).map(|(_, s)| s)
+    }
+
+    #[test]
+    fn token_order() {
+        use TokenSource::*;
+        let all = [
+            ("GH_TOKEN", "a"),
+            ("GITHUB_TOKEN", "b"),
+            ("GH_ENTERPRISE_TOKEN", "c"),
+            ("GITHUB_ENTERPRISE_TOKEN", "d"),
+        ];
+        // host, environment, what gh prints, the source chosen
+        type Case<'a> = (
+            &'a str,
+            &'a [(&'a str, &'a str)],
+            Option<&'a str>,
+            Option<TokenSource>,
+        );
+        let cases: &[Case] = &[
+            ("github.com", &all, Some("g"), Some(Env("GH_TOKEN"))),
+            (
+                "github.com",
+                &all[1..],
+                Some("g"),
+                Some(Env("GITHUB_TOKEN")),
+            ),
+            ("github.com", &all[2..], Some("g"), Some(GhCli)),
+            ("github.com", &all[2..], None, None),
+            (
+                "github.com",
+                &[("GH_TOKEN", ""), ("GITHUB_TOKEN", "b")],
+                None,
+                Some(Env("GITHUB_TOKEN")),
+            ),
+            ("github.com", &[("GH_TOKEN", "  \n")], Some("\n"), None),
+            ("GitHub.com", &all, None, Some(Env("GH_TOKEN"))),
+            ("octo.ghe.com", &all, None, Some(Env("GH_TOKEN"))),
+            (
+                "ghe.example.com",
+                &all,
+                None,
+                Some(Env("GH_ENTERPRISE_TOKEN")),
+            ),
+            ("ghe.example.com", &all[..1], None, None),
+            (
+                "ghe.example.com",
+                &all[3..],
+                None,
+                Some(Env("GITHUB_ENTERPRISE_TOKEN")),
+            ),
+            ("ghe.example.com", &all[..2], Some("g\n"), Some(GhCli)),
+        ];
+        for (host, vars, gh, want) in cases {
+            assert_eq!(discovered(host, vars, *gh), *want, "{host} {vars:?} {gh:?}");
+        }
+    }
+
+    #[test]
+    fn token_is_trimmed_and_gh_gets_the_host() {
+        let asked = std::cell::RefCell::new(Vec::new());
+        let (token, source) = discover_token("ghe.example.com", no_gh_env, |h| {
+            asked.borrow_mut().push(h.to_owned());
+            Some("gho_abc\n".to_owned())
+        })
+        .unwrap();
+        assert_eq!(token, Token::new("gho_abc"));
+        assert_eq!(source, TokenSource::GhCli);
+        assert_eq!(*asked.borrow(), ["ghe.example.com"]);
+        let (token, _) =
+            discover_token("github.com", env(&[("GH_TOKEN", " t1 \n")]), no_gh).unwrap();
+        assert_eq!(token, Token::new("t1"));
+    }
+
+    fn no_gh_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn token_debug_is_redacted() {
+        let token = Token::new("ghp_verysecret");
+        assert_eq!(format!("{token:?}"), "Token(***)");
+        let found = discover_token("github.com", env(&[("GH_TOKEN", "ghp_verysecret")]), no_gh);
+        assert!(!format!("{found:?}").contains("verysecret"));
+    }
+
+    #[test]
+    fn urls() {
+        let cases: &[(&str, Option<&str>, &str, &str)] = &[
+            (
+                "github.com",
+                None,
+                "https://api.github.com",
+                "https://api.github.com/graphql",
+            ),
+            (
+                "GitHub.com",
+                Some(""),
+                "https://api.github.com",
+                "https://api.github.com/graphql",
+            ),
+            (
+                "ghe.example.com",
+                None,
+                "https://ghe.example.com/api/v3",
+                "https://ghe.example.com/api/graphql",
+            ),
+            (
+                "ghe.example.com:8443",
+                None,
+                "https://ghe.example.com:8443/api/v3",
+                "https://ghe.example.com:8443/api/graphql",
+            ),
+            (
+                "octo.ghe.com",
+                None,
+                "https://api.octo.ghe.com",
+                "https://api.octo.ghe.com/graphql",
+            ),
+            (
+                "github.com",
+                Some("https://api.github.com"),
+                "https://api.github.com",
+                "https://api.github.com/graphql",
+            ),
+            (
+                "github.com",
+                Some("http://127.0.0.1:4321/"),
+                "http://127.0.0.1:4321",
+                "http://127.0.0.1:4321/graphql",
+            ),
+            (
+                "ghe.example.com",
+                Some("https://ghe.example.com/api/v3"),
+                "https://ghe.example.com/api/v3",
+                "https://ghe.example.com/api/graphql",
+            ),
+            (
+                "github.com",
+                Some("http://127.0.0.1:4321/api/v3/"),
+                "http://127.0.0.1:4321/api/v3",
+                "http://127.0.0.1:4321/api/graphql",
+            ),
+        ];
+        for (host, env, api, graphql) in cases {
+            assert_eq!(api_base(host, *env), *api, "{host} {env:?}");
+            assert_eq!(graphql_url(host, *env), *graphql, "{host} {env:?}");
+        }
+    }
+
+    #[test]
+    fn remotes() {
+        let repo = |host: &str, owner: &str, name: &str| {
+            Some(RepoId {
+                host: host.to_owned(),
+                owner: owner.to_owned(),
+                name: name.to_owned(),
+            })
+        };
+        let cases = [
+            (
+                "git@github.com:shop/config.git",
+                repo("github.com", "shop", "config"),
+            ),
+            (
+                "git@github.com:shop/config",
+                repo("github.com", "shop", "config"),
+            ),
+            (
+                "github.com:shop/config.git/",
+                repo("github.com", "shop", "config"),
+            ),
+            (
+                "ssh://git@github.com/shop/config",
+                repo("github.com", "shop", "config"),
+            ),
+            (
+                "ssh://git@ghe.example.com:2222/shop/config.git",
+                repo("ghe.example.com", "shop", "config"),
+            ),
+            (
+                "git+ssh://git@GitHub.com/shop/config.git",
+                repo("github.com", "shop", "config"),
+            ),
+            (
+                "https://github.com/shop/config",
+                repo("github.com", "shop", "config"),
+            ),
+            (
+                "https://github.com/shop/config.git",
+                repo("github.com", "shop", "config"),
+            ),
+            (
+                "https://github.com/shop/config/",
+                repo("github.com", "shop", "config"),
+            ),
+            (
+                "https://github.com:443/shop/config",
+                repo("github.com", "shop", "config"),
+            ),
+            (
+                "https://user@ghe.example.com/shop/config",
+                repo("ghe.example.com", "shop", "config"),
+            ),
+            (
+                "https://user:pass@ghe.example.com:8443/shop/config.git",
+                repo("ghe.example.com:8443", "shop", "config"),
+            ),
+            (
+                "http://ghe.example.com/shop/my.config",
+                repo("ghe.example.com", "shop", "my.config"),
+            ),
+            (
+                "git://github.com/shop/config.git",
+                repo("github.com", "shop", "config"),
+            ),
+            ("https://github.com/shop", None),
+            ("https://gitlab.example.com/group/sub/config.git", None),
+            ("/srv/git/config.git", None),
+            ("../config", None),
+            ("file:///srv/git/shop/config.git", None),
+            ("C:\\repos\\config", None),
+            ("", None),
+        ];
+        for (url, want) in cases {
+            assert_eq!(parse_remote(url), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn config_repository() {
+        let repo = RepoId::from_config("shop/config", "ghe.example.com").unwrap();
+        assert_eq!(repo.to_string(), "shop/config");
+        assert_eq!(repo.host, "ghe.example.com");
+        assert_eq!(
+            repo.compare_url("dev", "feature/x"),
+            "https://ghe.example.com/shop/config/compare/dev...feature%2Fx?expand=1"
+        );
+        for bad in [
+            "shop",
+            "shop/",
+            "/config",
+            "shop/config/extra",
+            "shop config/x",
+            "",
+        ] {
+            let err = RepoId::from_config(bad, "github.com").unwrap_err();
+            assert_eq!(err.exit_code(), crate::error::exit::USAGE, "{bad}");
+        }
+    }
+
+    #[test]
+    fn reviewers_split() {
+        let (users, teams) =
+            split_reviewers(&["alice".into(), "shop/platform".into(), "bob".into()]);
+        assert_eq!(users, ["alice", "bob"]);
+        assert_eq!(teams, ["platform"]);
+    }
+
+    #[test]
+    fn retry_policy_from_env() {
+        assert_eq!(RetryPolicy::from_env(|_| None), RetryPolicy::default());
+        let p = RetryPolicy::from_env(env(&[("GITOPS_RETRY_BASE_MS", "1")]));
+        assert_eq!(p.base, Duration::from_millis(1));
+        assert_eq!(p.backoff(1), Duration::from_millis(1));
+        assert_eq!(p.backoff(3), Duration::from_millis(4));
+        assert_eq!(
+            RetryPolicy::from_env(env(&[("GITOPS_RETRY_BASE_MS", "x")])),
+            RetryPolicy::default()
+        );
+    }
+
+    #[test]
+    fn waits_read_well() {
+        assert_eq!(
+            when(Duration::from_secs(5), 3600 + 65),
+            "in 5 s (01:01 UTC)"
+        );
+        assert_eq!(when(Duration::from_secs(61), 0), "in 2 minutes (00:00 UTC)");
+        assert_eq!(
+            when(Duration::from_secs(3 * 3600), 86_399),
+            "in 3 h 0 min (23:59 UTC)"
+        );
+    }
+
+    #[test]
+    fn encoding() {
+        assert_eq!(encode("shop:feature/x y"), "shop%3Afeature%2Fx%20y");
+        assert_eq!(encode("v1.2_3-~"), "v1.2_3-~");
+        assert_eq!(
+            origin_of("https://ghe.example.com/api/v3").as_deref(),
+            Some("https://ghe.example.com")
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:80").as_deref(),
+            Some("http://127.0.0.1:80")
+        );
+        assert_eq!(origin_of("ftp://x/y"), None);
+    }
+}

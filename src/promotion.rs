@@ -1,0 +1,317 @@
+//! Promotion as plain data: resolving the conflicts that only pinned values cause,
+//! putting the target environment's image tags back, and the pull request's title
+//! and body. Pure: texts and lists in, texts and lists out.
+
+use std::collections::BTreeMap;
+
+use crate::summary::SeenImage;
+
+/// The hidden marker that identifies a pull request made by gitops.
+pub fn marker(from: &str, to: &str) -> String {
+    format!("<!-- gitops:promotion {from}->{to} -->")
+}
+
+/// The trailer that marks every commit gitops makes on a promotion branch, so a
+/// rerun can tell its own commits from a person's.
+pub const TRAILER: &str = "Gitops-Promotion:";
+
+/// The promotion branch.
+pub fn branch(from: &str, to: &str) -> String {
+    format!("gitops/promote-{from}-to-{to}")
+}
+
+/// The pull request's title.
+pub fn title(from: &str, to: &str) -> String {
+    format!("Promote {from} to {to}")
+}
+
+/// `text` with every `name:tag` (and `name@digest`) of `images` reduced to
+/// `name:` (`name@`).
+pub fn mask(text: &[u8], images: &[SeenImage]) -> Vec<u8> {
+    let mut out = text.to_vec();
+    for image in images {
+        if let Some(tag) = &image.tag {
+            out = replace(
+                &out,
+                format!("{}:{tag}", image.name).as_bytes(),
+                format!("{}:", image.name).as_bytes(),
+            );
+        }
+        if let Some(digest) = &image.digest {
+            out = replace(&out, format!("@{digest}").as_bytes(), b"@");
+        }
+    }
+    out
+}
+
+fn replace(text: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut last = 0;
+    for i in memchr::memmem::find_iter(text, from) {
+        out.extend_from_slice(&text[last..i]);
+        out.extend_from_slice(to);
+        last = i + from.len();
+    }
+    out.extend_from_slice(&text[last..]);
+    out
+}
+
+/// A conflict hunk that is more than pinned values: its first line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RealConflict {
+    pub line: usize,
+}
+
+/// Resolves a file that `git merge-tree` left with conflict markers (`<<<<<<<`,
+/// `=======`, `>>>>>>>`; ours is the target environment): every hunk whose two
+/// sides differ only by image tags takes ours — the target keeps its pinned
+/// values. Any other hunk is a real conflict, reported by line.
+pub fn resolve_pinned_conflicts(
+    text: &[u8],
+    images: &[SeenImage],
+) -> Result<Vec<u8>, Vec<RealConflict>> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut real = Vec::new();
+    let mut lines = text.split_inclusive(|b| *b == b'\n').enumerate();
+    while let Some((n, line)) = lines.next() {
+        if !line.starts_with(b"<<<<<<< ") && line.trim_ascii_end() != b"<<<<<<<" {
+            out.extend_from_slice(line);
+            continue;
+        }
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        let mut in_theirs = false;
+        let mut closed = false;
+        for (_, l) in lines.by_ref() {
+            if !in_theirs && l.trim_ascii_end() == b"=======" {
+                in_theirs = true;
+            } else if in_theirs && (l.starts_with(b">>>>>>> ") || l.trim_ascii_end() == b">>>>>>>")
+            {
+                closed = true;
+                break;
+            } else if in_theirs {
+                theirs.extend_from_slice(l);
+            } else {
+                ours.extend_from_slice(l);
+            }
+        }
+        if closed && mask(&ours, images) == mask(&theirs, images) {
+            out.extend_from_slice(&ours);
+        } else {
+            real.push(RealConflict { line: n + 1 });
+        }
+    }
+    if real.is_empty() {
+        Ok(out)
+    } else {
+        Err(real)
+    }
+}
+
+/// An image the target environment does not run yet: it has no pinned tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewImage {
+    pub name: String,
+    pub tag: Option<String>,
+}
+
+/// Puts the target environment's tags back into a merged file: each inline image
+/// (`name:tag` in a container's `image`) whose name the target runs (`pinned`:
+/// name → tag) gets the target's tag. Images the target does not run are
+/// returned, for the caller to check against the target's policy or `--set-image`.
+pub fn restore_tags(
+    text: &[u8],
+    images: &[SeenImage],
+    pinned: &BTreeMap<String, String>,
+) -> (Vec<u8>, Vec<NewImage>) {
+    let mut out = text.to_vec();
+    let mut new = Vec::new();
+    for image in images.iter().filter(|i| i.inline) {
+        match (pinned.get(&image.name), &image.tag) {
+            (Some(keep), Some(tag)) if keep != tag => {
+                out = replace(
+                    &out,
+                    format!("{}:{tag}", image.name).as_bytes(),
+                    format!("{}:{keep}", image.name).as_bytes(),
+                );
+            }
+            (Some(_), _) => {}
+            (None, tag) => new.push(NewImage {
+                name: image.name.clone(),
+                tag: tag.clone(),
+            }),
+        }
+    }
+    (out, new)
+}
+
+/// A commit, as the pull request body lists it.
+#[derive(Debug, Clone)]
+pub struct BodyCommit {
+    pub short: String,
+    pub summary: String,
+    pub author: String,
+}
+
+/// What the body says.
+#[derive(Debug, Clone, Default)]
+pub struct BodyInput {
+    pub from: String,
+    pub to: String,
+    pub commits: Vec<BodyCommit>,
+    pub apps: Vec<String>,
+    /// `Kind/name path: from → to` lines.
+    pub changes: Vec<String>,
+    /// `Kind/name path: value (upstream has other)` lines.
+    pub kept: Vec<String>,
+    /// `short summary (author)` lines.
+    pub drift: Vec<String>,
+}
+
+/// GitHub's limit on a pull request body.
+pub const BODY_LIMIT: usize = 65_536;
+
+/// The pull request body: commits, apps and resources that change, pinned values
+/// kept, drift warnings and the hidden marker — shortened section by section to
+/// stay within GitHub's limit rather than fail on a huge promotion.
+pub fn body(input: &BodyInput) -> String {
+    for cap in [usize::MAX, 200, 50, 10, 0] {
+        let text = render_body(input, cap);
+        if text.len() <= BODY_LIMIT {
+            return text;
+        }
+    }
+    render_body(input, 0)
+}
+
+fn section(out: &mut String, heading: &str, lines: &[String], cap: usize) {
+    if lines.is_empty() {
+        return;
+    }
+    out.push_str(&format!("\n### {heading}\n\n"));
+    for line in lines.iter().take(cap) {
+        out.push_str(&format!("- {line}\n"));
+    }
+    if lines.len() > cap {
+        out.push_str(&format!("- … and {} more\n", lines.len() - cap));
+    }
+}
+
+fn render_body(input: &BodyInput, cap: usize) -> String {
+    let mut out = format!(
+        "Promotes `{}` to `{}`: {} commit{}.\n",
+        input.from,
+        input.to,
+        input.commits.len(),
+        if input.commits.len() == 1 { "" } else { "s" }
+    );
+    if !input.drift.is_empty() {
+        out.push_str(&format!(
+            "\n> [!WARNING]\n> `{}` carries changes `{}` does not have (drift); this promotion may overwrite them.\n",
+            input.to, input.from
+        ));
+    }
+    let commits: Vec<String> = input
+        .commits
+        .iter()
+        .map(|c| {
+            format!(
+                "`{}` {} ({})",
+                c.short,
+                c.summary.replace('\n', " "),
+                c.author
+            )
+        })
+        .collect();
+    section(&mut out, "Commits", &commits, cap);
+    if !input.apps.is_empty() {
+        out.push_str(&format!("\n### Apps\n\n{}\n", input.apps.join(", ")));
+    }
+    section(&mut out, "Changes", &input.changes, cap);
+    section(
+        &mut out,
+        &format!("Kept on {} (pinned)", input.to),
+        &input.kept,
+        cap,
+    );
+    section(
+        &mut out,
+        &format!("Drift on {}", input.to),
+        &input.drift,
+        cap,
+    );
+    out.push('\n');
+    out.push_str(&marker(&input.from, &input.to));
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn img(name: &str, tag: &str) -> SeenImage {
+        SeenImage {
+            name: name.into(),
+            tag: Some(tag.into()),
+            digest: None,
+            inline: true,
+        }
+    }
+
+    #[test]
+    fn conflicts_on_image_tags_keep_the_targets_tag() {
+        let text = b"a: 1\n<<<<<<< ours\n    image: shop/web:1.2.3\n=======\n    image: shop/web:4f2c9ab\n>>>>>>> theirs\nb: 2\n";
+        let images = [img("shop/web", "1.2.3"), img("shop/web", "4f2c9ab")];
+        let out = resolve_pinned_conflicts(text, &images).unwrap();
+        assert_eq!(out, b"a: 1\n    image: shop/web:1.2.3\nb: 2\n");
+    }
+
+    #[test]
+    fn other_conflicts_are_real_and_named_by_line() {
+        let text = b"a: 1\n<<<<<<< ours\nreplicas: 3\n=======\nreplicas: 2\n>>>>>>> theirs\n";
+        assert_eq!(
+            resolve_pinned_conflicts(text, &[]),
+            Err(vec![RealConflict { line: 2 }])
+        );
+        let unclosed = b"<<<<<<< ours\nx\n=======\ny\n";
+        assert!(resolve_pinned_conflicts(unclosed, &[]).is_err());
+    }
+
+    #[test]
+    fn restoring_tags_keeps_the_targets_and_reports_new_images() {
+        let text = b"image: shop/web:4f2c9ab\n---\nimage: shop/redis:7.2\n";
+        let images = [img("shop/web", "4f2c9ab"), img("shop/redis", "7.2")];
+        let pinned = BTreeMap::from([("shop/web".to_owned(), "1.2.3".to_owned())]);
+        let (out, new) = restore_tags(text, &images, &pinned);
+        assert_eq!(out, b"image: shop/web:1.2.3\n---\nimage: shop/redis:7.2\n");
+        assert_eq!(
+            new,
+            [NewImage {
+                name: "shop/redis".into(),
+                tag: Some("7.2".into())
+            }]
+        );
+    }
+
+    #[test]
+    fn the_body_has_the_marker_and_stays_within_githubs_limit() {
+        let mut input = BodyInput {
+            from: "dev".into(),
+            to: "stage".into(),
+            ..Default::default()
+        };
+        input.commits = (0..5000)
+            .map(|i| BodyCommit {
+                short: format!("{i:07x}"),
+                summary: "x".repeat(100),
+                author: "Ada".into(),
+            })
+            .collect();
+        let body = body(&input);
+        assert!(body.len() <= BODY_LIMIT, "{}", body.len());
+        assert!(body.contains("more"));
+        assert!(body.trim_end().ends_with(&marker("dev", "stage")));
+        assert_eq!(title("dev", "stage"), "Promote dev to stage");
+        assert_eq!(branch("dev", "stage"), "gitops/promote-dev-to-stage");
+    }
+}

@@ -1,0 +1,308 @@
+//! `gitops promote ENV`: the promotion branch, built in the object store, pushed
+//! with a lease, never over a person's work. These tests need no GitHub: the
+//! sample's origin is a local bare repository, so the pull request step says to
+//! open it by hand.
+
+mod common;
+
+use common::TestEnv;
+
+const BRANCH: &str = "gitops/promote-dev-to-stage";
+
+fn show(t: &TestEnv, repo: &std::path::Path, rev_path: &str) -> String {
+    t.git(repo, &["show", rev_path])
+}
+
+#[test]
+fn builds_the_promotion_branch_keeping_the_targets_image_tags() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let before = t.state(&s.repo);
+    let stage = t.rev(&s.origin, "stage");
+    let dev = t.rev(&s.origin, "dev");
+
+    let run = t.gitops(&s.repo, &["promote", "stage", "--json"]);
+    run.expect(0);
+    let out = run.json();
+    assert_eq!(out["action"], "pushed", "{out:#}");
+    assert_eq!(out["branch"], BRANCH);
+    assert_eq!(out["pull_request"], serde_json::Value::Null);
+    assert_eq!(out["title"], "Promote dev to stage");
+    assert!(out["body"]
+        .as_str()
+        .unwrap()
+        .contains("<!-- gitops:promotion dev->stage -->"));
+
+    // A merge of dev into stage on origin.
+    let tip = t.rev(&s.origin, BRANCH);
+    assert_eq!(out["commit"], tip.as_str());
+    let parents = t.git(&s.origin, &["rev-list", "--parents", "-n1", &tip]);
+    assert_eq!(
+        parents.split_whitespace().skip(1).collect::<Vec<_>>(),
+        [stage.as_str(), dev.as_str()]
+    );
+    // dev's changes travel, stage's tags stay.
+    let cart = show(&t, &s.origin, &format!("{tip}:apps/cart/deployment.yaml"));
+    assert!(cart.contains("REDIS_URL"), "{cart}");
+    assert!(
+        cart.contains("registry.example.com/shop/cart:2.1.0-rc.1"),
+        "{cart}"
+    );
+    assert!(
+        !cart.contains("5a6b7c8"),
+        "dev's tag must not reach stage: {cart}"
+    );
+    let web = show(&t, &s.origin, &format!("{tip}:apps/web/deployment.yaml"));
+    assert!(
+        web.contains("256Mi") && web.contains("shop/web:1.9.0-rc.1"),
+        "{web}"
+    );
+    // Nothing else moved, and the checkout is as it was.
+    assert_eq!(t.rev(&s.origin, "stage"), stage);
+    assert_eq!(
+        t.state(&s.repo)
+            .replace(&format!("refs/remotes/origin/{BRANCH} {tip}\n"), ""),
+        before
+    );
+}
+
+#[test]
+fn a_rerun_with_nothing_new_changes_nothing_and_a_new_commit_refreshes_the_branch() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    t.gitops(&s.repo, &["promote", "stage"]).expect(0);
+    let first = t.rev(&s.origin, BRANCH);
+
+    let out = t
+        .gitops(&s.repo, &["promote", "stage", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(out["action"], "unchanged", "{out:#}");
+    assert_eq!(t.rev(&s.origin, BRANCH), first);
+
+    let dev = t.clone(&s.origin, "dev-clone", "dev");
+    let text = std::fs::read_to_string(dev.join("apps/checkout/deployment.yaml")).unwrap();
+    t.commit_file(
+        &dev,
+        "apps/checkout/deployment.yaml",
+        &text.replace("cpu: 100m", "cpu: 200m"),
+        "checkout: more cpu",
+    );
+    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+    let out = t
+        .gitops(&s.repo, &["promote", "stage", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(out["action"], "pushed", "{out:#}");
+    assert_eq!(out["commits"], 3);
+    let tip = t.rev(&s.origin, BRANCH);
+    assert_ne!(tip, first);
+    let checkout = show(
+        &t,
+        &s.origin,
+        &format!("{tip}:apps/checkout/deployment.yaml"),
+    );
+    assert!(
+        checkout.contains("cpu: 200m") && checkout.contains("checkout:3.0.2-rc.3"),
+        "{checkout}"
+    );
+}
+
+#[test]
+fn conflicts_on_tags_resolve_to_the_target_and_its_hotfix_stays() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    // stage → prod: every deployment's tag line differs on both sides.
+    let out = t
+        .gitops(&s.repo, &["promote", "prod", "--yes", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(out["action"], "pushed", "{out:#}");
+    let tip = t.rev(&s.origin, "gitops/promote-stage-to-prod");
+    let checkout = show(
+        &t,
+        &s.origin,
+        &format!("{tip}:apps/checkout/deployment.yaml"),
+    );
+    assert!(
+        checkout.contains("checkout:3.0.1"),
+        "prod keeps its release: {checkout}"
+    );
+    assert!(
+        checkout.contains("PAYMENT_TIMEOUT"),
+        "prod's hotfix stays: {checkout}"
+    );
+    assert!(!checkout.contains("<<<<<<<"), "{checkout}");
+    let catalogue = show(
+        &t,
+        &s.origin,
+        &format!("{tip}:apps/catalogue/deployment.yaml"),
+    );
+    assert!(
+        catalogue.contains("replicas: 2") && catalogue.contains("catalogue:1.3.0"),
+        "{catalogue}"
+    );
+}
+
+#[test]
+fn a_real_conflict_stops_names_the_files_and_the_drift_and_leaves_nothing() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    // A hotfix straight on stage to the same line dev changed.
+    let stage = t.clone(&s.origin, "stage-clone", "stage");
+    let text = std::fs::read_to_string(stage.join("apps/web/deployment.yaml")).unwrap();
+    t.commit_file(
+        &stage,
+        "apps/web/deployment.yaml",
+        &text.replace("memory: 128Mi", "memory: 512Mi"),
+        "Hotfix: web memory 512Mi",
+    );
+    t.git(&stage, &["push", "--quiet", "origin", "stage"]);
+    let origin_before = t.refs(&s.origin);
+
+    let run = t.gitops(&s.repo, &["promote", "stage"]);
+    let error = run.refused();
+    assert!(error.contains("apps/web/deployment.yaml"), "{error}");
+    assert!(
+        run.hint().contains("Hotfix: web memory 512Mi"),
+        "the drift commit is named: {}",
+        run.stderr
+    );
+    assert_eq!(t.refs(&s.origin), origin_before, "nothing pushed");
+}
+
+#[test]
+fn never_overwrites_a_persons_commit_on_the_promotion_branch() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    t.gitops(&s.repo, &["promote", "stage"]).expect(0);
+    let other = t.clone(&s.origin, "other", BRANCH);
+    t.commit_file(
+        &other,
+        "notes.txt",
+        "fix\n",
+        "A person's fix on the promotion branch",
+    );
+    t.git(&other, &["push", "--quiet", "origin", BRANCH]);
+    let theirs = t.rev(&s.origin, BRANCH);
+    // Something new to promote, so gitops would want to rebuild the branch.
+    let dev = t.clone(&s.origin, "dev-clone", "dev");
+    t.commit_file(
+        &dev,
+        "apps/web/extra.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\n",
+        "web: extra config",
+    );
+    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+
+    let run = t.gitops(&s.repo, &["promote", "stage"]);
+    let error = run.refused();
+    assert!(error.contains("A person's fix"), "{error}");
+    assert_eq!(
+        t.rev(&s.origin, BRANCH),
+        theirs,
+        "their commit is still there"
+    );
+}
+
+#[test]
+fn a_new_workload_needs_a_tag_the_targets_policy_accepts() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let dev = t.clone(&s.origin, "dev-clone", "dev");
+    let redis = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: redis\n  namespace: shop\nspec:\n  template:\n    spec:\n      containers:\n        - name: redis\n          image: registry.example.com/shop/redis:9f8e7d6\n";
+    t.commit_file(&dev, "apps/redis/deployment.yaml", redis, "Add redis");
+    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+    let origin_before = t.refs(&s.origin);
+
+    let run = t.gitops(&s.repo, &["promote", "stage"]);
+    let error = run.refused();
+    assert!(error.contains("registry.example.com/shop/redis"), "{error}");
+    assert!(run.hint().contains("--set-image"), "{}", run.stderr);
+    assert_eq!(t.refs(&s.origin), origin_before, "nothing pushed");
+
+    let run = t.gitops(&s.repo, &["promote", "stage", "--set-image", "redis=7.2.4"]);
+    run.refused(); // 7.2.4 is not a release candidate: stage's policy refuses it too
+
+    let out = t
+        .gitops(
+            &s.repo,
+            &[
+                "promote",
+                "stage",
+                "--set-image",
+                "redis=7.2.4-rc.1",
+                "--json",
+            ],
+        )
+        .expect(0)
+        .json();
+    assert_eq!(out["action"], "pushed");
+    let tip = t.rev(&s.origin, BRANCH);
+    let file = show(&t, &s.origin, &format!("{tip}:apps/redis/deployment.yaml"));
+    assert!(file.contains("shop/redis:7.2.4-rc.1"), "{file}");
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_pushes_nothing() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let before = t.refs(&s.origin);
+    let run = t.gitops(&s.repo, &["promote", "prod", "--dry-run"]);
+    run.expect(0);
+    assert!(
+        run.stdout.contains("Promote stage to prod"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("<!-- gitops:promotion stage->prod -->"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("Drift on prod"), "{}", run.stdout);
+    assert_eq!(t.refs(&s.origin), before);
+}
+
+#[test]
+fn refusals() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let before = t.refs(&s.origin);
+    // prod asks first; there is no terminal here.
+    let run = t.gitops(&s.repo, &["promote", "prod"]);
+    assert!(run.refused().contains("confirmation"));
+    assert!(run.hint().contains("--yes"));
+    t.gitops(&s.repo, &["promote", "dev"]).refused();
+    t.gitops(&s.repo, &["promote", "qa"]).refused();
+    t.gitops(&s.repo, &["promote", "stage", "--set-image", "redis"])
+        .refused();
+    t.gitops(
+        &s.repo,
+        &["promote", "stage", "--set-image", "redis=bad tag"],
+    )
+    .refused();
+    assert_eq!(t.refs(&s.origin), before);
+    // Nothing pending: exit 0, no branch.
+    let dev = t.clone(&s.origin, "dev-clone", "dev");
+    t.git(
+        &dev,
+        &[
+            "push",
+            "--quiet",
+            "--force",
+            "origin",
+            "origin/stage:refs/heads/dev",
+        ],
+    );
+    let out = t
+        .gitops(&s.repo, &["promote", "stage", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(out["action"], "nothing");
+    assert!(
+        t.try_git(&s.origin, &["rev-parse", "--verify", BRANCH])
+            .code
+            != 0
+    );
+}
