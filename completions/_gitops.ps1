@@ -69,6 +69,7 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Fetch origin, create NAME from `origin/<first environment>` (not from a stale local branch), check it out and set it to push to `origin/NAME`')
+            [CompletionResult]::new('finish', 'finish', [CompletionResultType]::ParameterValue, 'Push the current feature branch and open its pull request into the first environment, or refresh the one already open. Refuses on an environment branch')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -83,12 +84,28 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'gitops;feature;finish' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if gitops was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never')
+            [CompletionResult]::new('--draft', '--draft', [CompletionResultType]::ParameterName, 'Open the pull request as a draft')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be pushed and the pull request; push nothing (no token needed)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document: action, branch, pull_request')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'gitops;feature;help' {
             [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Fetch origin, create NAME from `origin/<first environment>` (not from a stale local branch), check it out and set it to push to `origin/NAME`')
+            [CompletionResult]::new('finish', 'finish', [CompletionResultType]::ParameterValue, 'Push the current feature branch and open its pull request into the first environment, or refresh the one already open. Refuses on an environment branch')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'gitops;feature;help;start' {
+            break
+        }
+        'gitops;feature;help;finish' {
             break
         }
         'gitops;feature;help;help' {
@@ -163,9 +180,13 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
         }
         'gitops;help;feature' {
             [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Fetch origin, create NAME from `origin/<first environment>` (not from a stale local branch), check it out and set it to push to `origin/NAME`')
+            [CompletionResult]::new('finish', 'finish', [CompletionResultType]::ParameterValue, 'Push the current feature branch and open its pull request into the first environment, or refresh the one already open. Refuses on an environment branch')
             break
         }
         'gitops;help;feature;start' {
+            break
+        }
+        'gitops;help;feature;finish' {
             break
         }
         'gitops;help;promote' {

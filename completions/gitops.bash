@@ -40,11 +40,17 @@ _gitops() {
             gitops,status)
                 cmd="gitops__subcmd__status"
                 ;;
+            gitops__subcmd__feature,finish)
+                cmd="gitops__subcmd__feature__subcmd__finish"
+                ;;
             gitops__subcmd__feature,help)
                 cmd="gitops__subcmd__feature__subcmd__help"
                 ;;
             gitops__subcmd__feature,start)
                 cmd="gitops__subcmd__feature__subcmd__start"
+                ;;
+            gitops__subcmd__feature__subcmd__help,finish)
+                cmd="gitops__subcmd__feature__subcmd__help__subcmd__finish"
                 ;;
             gitops__subcmd__feature__subcmd__help,help)
                 cmd="gitops__subcmd__feature__subcmd__help__subcmd__help"
@@ -75,6 +81,9 @@ _gitops() {
                 ;;
             gitops__subcmd__help,status)
                 cmd="gitops__subcmd__help__subcmd__status"
+                ;;
+            gitops__subcmd__help__subcmd__feature,finish)
+                cmd="gitops__subcmd__help__subcmd__feature__subcmd__finish"
                 ;;
             gitops__subcmd__help__subcmd__feature,start)
                 cmd="gitops__subcmd__help__subcmd__feature__subcmd__start"
@@ -165,7 +174,7 @@ _gitops() {
             return 0
             ;;
         gitops__subcmd__feature)
-            opts="-C -h -V --color --help --version start help"
+            opts="-C -h -V --color --help --version start finish help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -189,9 +198,48 @@ _gitops() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        gitops__subcmd__feature__subcmd__help)
-            opts="start help"
+        gitops__subcmd__feature__subcmd__finish)
+            opts="-C -h -V --draft --dry-run --json --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitops__subcmd__feature__subcmd__help)
+            opts="start finish help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitops__subcmd__feature__subcmd__help__subcmd__finish)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -303,8 +351,22 @@ _gitops() {
             return 0
             ;;
         gitops__subcmd__help__subcmd__feature)
-            opts="start"
+            opts="start finish"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitops__subcmd__help__subcmd__feature__subcmd__finish)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -63,6 +63,7 @@ set edit:completion:arg-completer[gitops] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand start 'Fetch origin, create NAME from `origin/<first environment>` (not from a stale local branch), check it out and set it to push to `origin/NAME`'
+            cand finish 'Push the current feature branch and open its pull request into the first environment, or refresh the one already open. Refuses on an environment branch'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gitops;feature;start'= {
@@ -75,11 +76,25 @@ set edit:completion:arg-completer[gitops] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'gitops;feature;finish'= {
+            cand -C 'Run as if gitops was started in DIR'
+            cand --color 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never'
+            cand --draft 'Open the pull request as a draft'
+            cand --dry-run 'Show what would be pushed and the pull request; push nothing (no token needed)'
+            cand --json 'Print one JSON document: action, branch, pull_request'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'gitops;feature;help'= {
             cand start 'Fetch origin, create NAME from `origin/<first environment>` (not from a stale local branch), check it out and set it to push to `origin/NAME`'
+            cand finish 'Push the current feature branch and open its pull request into the first environment, or refresh the one already open. Refuses on an environment branch'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gitops;feature;help;start'= {
+        }
+        &'gitops;feature;help;finish'= {
         }
         &'gitops;feature;help;help'= {
         }
@@ -145,8 +160,11 @@ set edit:completion:arg-completer[gitops] = {|@words|
         }
         &'gitops;help;feature'= {
             cand start 'Fetch origin, create NAME from `origin/<first environment>` (not from a stale local branch), check it out and set it to push to `origin/NAME`'
+            cand finish 'Push the current feature branch and open its pull request into the first environment, or refresh the one already open. Refuses on an environment branch'
         }
         &'gitops;help;feature;start'= {
+        }
+        &'gitops;help;feature;finish'= {
         }
         &'gitops;help;promote'= {
         }

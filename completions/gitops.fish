@@ -55,14 +55,15 @@ never\t''"
 complete -c gitops -n "__fish_gitops_using_subcommand init" -s y -l yes -d 'Accept the defaults for every question not answered by a flag, and push'
 complete -c gitops -n "__fish_gitops_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gitops -n "__fish_gitops_using_subcommand init" -s V -l version -d 'Print version'
-complete -c gitops -n "__fish_gitops_using_subcommand feature; and not __fish_seen_subcommand_from start help" -s C -d 'Run as if gitops was started in DIR' -r -f -a "(__fish_complete_directories)"
-complete -c gitops -n "__fish_gitops_using_subcommand feature; and not __fish_seen_subcommand_from start help" -l color -d 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and not __fish_seen_subcommand_from start finish help" -s C -d 'Run as if gitops was started in DIR' -r -f -a "(__fish_complete_directories)"
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and not __fish_seen_subcommand_from start finish help" -l color -d 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c gitops -n "__fish_gitops_using_subcommand feature; and not __fish_seen_subcommand_from start help" -s h -l help -d 'Print help'
-complete -c gitops -n "__fish_gitops_using_subcommand feature; and not __fish_seen_subcommand_from start help" -s V -l version -d 'Print version'
-complete -c gitops -n "__fish_gitops_using_subcommand feature; and not __fish_seen_subcommand_from start help" -f -a "start" -d 'Fetch origin, create NAME from `origin/<first environment>` (not from a stale local branch), check it out and set it to push to `origin/NAME`'
-complete -c gitops -n "__fish_gitops_using_subcommand feature; and not __fish_seen_subcommand_from start help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and not __fish_seen_subcommand_from start finish help" -s h -l help -d 'Print help'
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and not __fish_seen_subcommand_from start finish help" -s V -l version -d 'Print version'
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and not __fish_seen_subcommand_from start finish help" -f -a "start" -d 'Fetch origin, create NAME from `origin/<first environment>` (not from a stale local branch), check it out and set it to push to `origin/NAME`'
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and not __fish_seen_subcommand_from start finish help" -f -a "finish" -d 'Push the current feature branch and open its pull request into the first environment, or refresh the one already open. Refuses on an environment branch'
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and not __fish_seen_subcommand_from start finish help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from start" -l from -d 'Branch off this environment instead of the first one' -r
 complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from start" -s C -d 'Run as if gitops was started in DIR' -r -f -a "(__fish_complete_directories)"
 complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from start" -l color -d 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
@@ -71,7 +72,17 @@ never\t''"
 complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from start" -l offline -d 'Do not fetch: branch off the local environment branch'
 complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help'
 complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from start" -s V -l version -d 'Print version'
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from finish" -s C -d 'Run as if gitops was started in DIR' -r -f -a "(__fish_complete_directories)"
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from finish" -l color -d 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from finish" -l draft -d 'Open the pull request as a draft'
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from finish" -l dry-run -d 'Show what would be pushed and the pull request; push nothing (no token needed)'
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from finish" -l json -d 'Print one JSON document: action, branch, pull_request'
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from finish" -s h -l help -d 'Print help'
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from finish" -s V -l version -d 'Print version'
 complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from help" -f -a "start" -d 'Fetch origin, create NAME from `origin/<first environment>` (not from a stale local branch), check it out and set it to push to `origin/NAME`'
+complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from help" -f -a "finish" -d 'Push the current feature branch and open its pull request into the first environment, or refresh the one already open. Refuses on an environment branch'
 complete -c gitops -n "__fish_gitops_using_subcommand feature; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gitops -n "__fish_gitops_using_subcommand promote" -l from -d 'Promote from this environment instead of ENV\'s upstream' -r
 complete -c gitops -n "__fish_gitops_using_subcommand promote" -l set-image -d 'The tag for an image ENV does not run yet (repeatable), e.g. `--set-image redis=7.2.4`' -r
@@ -119,3 +130,4 @@ complete -c gitops -n "__fish_gitops_using_subcommand help; and not __fish_seen_
 complete -c gitops -n "__fish_gitops_using_subcommand help; and not __fish_seen_subcommand_from quickstart init feature promote status diff completions help" -f -a "completions" -d 'Print the shell completion script for SHELL (bash, zsh, fish, powershell, elvish). The same scripts are kept in the repository\'s `completions/`'
 complete -c gitops -n "__fish_gitops_using_subcommand help; and not __fish_seen_subcommand_from quickstart init feature promote status diff completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gitops -n "__fish_gitops_using_subcommand help; and __fish_seen_subcommand_from feature" -f -a "start" -d 'Fetch origin, create NAME from `origin/<first environment>` (not from a stale local branch), check it out and set it to push to `origin/NAME`'
+complete -c gitops -n "__fish_gitops_using_subcommand help; and __fish_seen_subcommand_from feature" -f -a "finish" -d 'Push the current feature branch and open its pull request into the first environment, or refresh the one already open. Refuses on an environment branch'

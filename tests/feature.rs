@@ -262,3 +262,63 @@ fn refuses_outside_a_repository() {
     run.refused();
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
 }
+
+#[test]
+fn finish_pushes_the_feature_branch_and_refuses_environment_branches() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    // On dev itself: refused, nothing pushed.
+    let before = t.refs(&s.origin);
+    let run = t.gitops(&s.repo, &["feature", "finish"]);
+    assert!(
+        run.refused()
+            .contains("`dev` is the branch of environment dev"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(t.refs(&s.origin), before);
+
+    t.gitops(&s.repo, &["feature", "start", "add-redis"])
+        .expect(0);
+    // Nothing committed yet: nothing to finish.
+    t.gitops(&s.repo, &["feature", "finish"]).refused();
+    let head = t.commit_file(
+        &s.repo,
+        "apps/cart/redis.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: redis}\n",
+        "cart: redis config",
+    );
+
+    // --dry-run shows the pull request and pushes nothing.
+    let out = t
+        .gitops(&s.repo, &["feature", "finish", "--dry-run", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(out["action"], "planned");
+    assert_eq!(out["title"], "cart: redis config");
+    assert_eq!(t.refs(&s.origin), before);
+
+    let out = t
+        .gitops(&s.repo, &["feature", "finish", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(out["action"], "pushed", "{out:#}");
+    assert_eq!(out["base"], "dev");
+    assert_eq!(
+        out["pull_request"],
+        serde_json::Value::Null,
+        "no token, no GitHub repository"
+    );
+    assert_eq!(t.rev(&s.origin, "add-redis"), head);
+    assert_eq!(
+        t.git(&s.repo, &["config", "branch.add-redis.merge"]).trim(),
+        "refs/heads/add-redis"
+    );
+
+    // A rerun has nothing to push.
+    let out = t
+        .gitops(&s.repo, &["feature", "finish", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(out["action"], "unchanged");
+}

@@ -13,6 +13,34 @@ use crate::ui::Ui;
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     Start(StartArgs),
+    Finish(FinishArgs),
+}
+
+/// Push the current feature branch and open its pull request into the first
+/// environment, or refresh the one already open. Refuses on an environment branch.
+#[derive(Debug, clap::Args)]
+pub struct FinishArgs {
+    /// Open the pull request as a draft.
+    #[arg(long)]
+    pub draft: bool,
+    /// Show what would be pushed and the pull request; push nothing (no token needed).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print one JSON document: action, branch, pull_request.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct FinishOut {
+    /// planned | pushed | opened | updated | unchanged
+    pub action: &'static str,
+    pub branch: String,
+    pub base: String,
+    pub commits: usize,
+    pub pull_request: Option<super::pull_request::PullOut>,
+    pub compare_url: Option<String>,
+    pub title: String,
 }
 
 /// Fetch origin, create NAME from `origin/<first environment>` (not from a stale
@@ -32,6 +60,7 @@ pub struct StartArgs {
 pub fn run(global: &Global, cmd: Command, ui: &Ui) -> Result<()> {
     match cmd {
         Command::Start(args) => start(global, args, ui),
+        Command::Finish(args) => finish(global, args, ui),
     }
 }
 
@@ -181,5 +210,140 @@ fn start(global: &Global, args: StartArgs, ui: &Ui) -> Result<()> {
         git::short(&base)
     ));
     ui.note("Commit your change, then push it and open a pull request into the first environment.");
+    Ok(())
+}
+
+fn finish(global: &Global, args: FinishArgs, ui: &Ui) -> Result<()> {
+    let repo = Repo::discover(&global.dir())?;
+    let Some(branch) = repo.current_branch() else {
+        return Err(refused("HEAD is not on a branch")
+            .hint("switch to your feature branch first: git switch NAME")
+            .into());
+    };
+    if repo.remote_url(REMOTE).is_none() {
+        return Err(refused("this repository has no remote named `origin`")
+            .hint("add it with `git remote add origin URL`")
+            .into());
+    }
+    let (config, _) = load_config(&repo)?;
+    if let Some(env) = config.environments.iter().find(|e| e.branch == branch) {
+        return Err(refused(format!(
+            "`{branch}` is the branch of environment {}: changes reach it through pull requests, not pushes",
+            env.name
+        ))
+        .hint("start a feature branch: gitops feature start NAME")
+        .into());
+    }
+    let Some(head) = repo.head_commit() else {
+        return Err(refused(format!("`{branch}` has no commits yet"))
+            .hint("commit your change first")
+            .into());
+    };
+    if !args.dry_run {
+        ui.spin("fetching origin", || git::cli::fetch(&repo.dir, REMOTE))?;
+    }
+    let base = config.environments[0].branch.clone();
+    let Some(base_tip) = repo.remote_branch(REMOTE, &base)? else {
+        return Err(
+            refused(format!("environment branch `{base}` not found on origin"))
+                .hint("create the environment branches with `gitops init`")
+                .into(),
+        );
+    };
+    let (graph, _) = repo.load_graph(&[head, base_tip])?;
+    let ahead = graph.only_in(head, base_tip);
+    if ahead.is_empty() {
+        return Err(refused(format!(
+            "`{branch}` has no commits that {base} does not have"
+        ))
+        .hint("commit your change, then run gitops feature finish again")
+        .into());
+    }
+    let mut commits = Vec::new();
+    for id in &ahead {
+        commits.push(repo.commit(*id)?);
+    }
+    // Like `gh pr create --fill`: one commit gives its subject, several the branch name.
+    let title = if commits.len() == 1 {
+        commits[0].summary.clone()
+    } else {
+        branch.replace(['-', '_'], " ")
+    };
+    let mut body = format!("Merges `{branch}` into `{base}`.\n\n### Commits\n\n");
+    for c in commits.iter().rev() {
+        body.push_str(&format!("- `{}` {} ({})\n", c.short(), c.summary, c.author));
+    }
+    body.push_str(&format!("\n<!-- gitops:feature {branch} -->\n"));
+    let mut out = FinishOut {
+        action: "planned",
+        branch: branch.clone(),
+        base: base.clone(),
+        commits: commits.len(),
+        pull_request: None,
+        compare_url: None,
+        title: title.clone(),
+    };
+    if args.dry_run {
+        if args.json {
+            return ui.json(&out);
+        }
+        ui.out(&format!("Would push {branch} ({} commit{}) and open a pull request into {base}:\n\n{title}\n\n{body}", commits.len(), if commits.len() == 1 { "" } else { "s" }));
+        ui.note("Dry run: nothing pushed.");
+        return Ok(());
+    }
+    let remote_tip = repo.remote_branch(REMOTE, &branch)?;
+    if remote_tip != Some(head) {
+        let refspec = format!("HEAD:refs/heads/{branch}");
+        ui.spin("pushing", || git::cli::push(&repo.dir, REMOTE, std::slice::from_ref(&refspec))).map_err(|e| {
+            match e.downcast::<crate::error::Failure>() {
+                Ok(f) => anyhow::Error::new(
+                    crate::error::remote(f.message).hint(format!(
+                        "if origin/{branch} has commits you do not (`git log HEAD..origin/{branch}`), bring them in with `git pull --rebase`, then run this again"
+                    )),
+                ),
+                Err(e) => e,
+            }
+        })?;
+        git::cli::run(
+            &repo.dir,
+            &["config", &format!("branch.{branch}.remote"), REMOTE],
+        )?;
+        git::cli::run(
+            &repo.dir,
+            &[
+                "config",
+                &format!("branch.{branch}.merge"),
+                &format!("refs/heads/{branch}"),
+            ],
+        )?;
+        out.action = "pushed";
+    } else {
+        out.action = "unchanged";
+    }
+    let outcome = super::pull_request::upsert(
+        &repo,
+        &config,
+        ui,
+        &super::pull_request::Wanted {
+            head: &branch,
+            base: &base,
+            title: &title,
+            body: &body,
+            draft: args.draft,
+            labels: &[],
+            reviewers: &[],
+            auto_merge: false,
+        },
+    )?;
+    if let Some(action) = outcome.action {
+        if !(action == "unchanged" && out.action == "pushed") {
+            out.action = action;
+        }
+    }
+    out.pull_request = outcome.pull;
+    out.compare_url = outcome.compare_url;
+    if args.json {
+        ui.json(&out)?;
+    }
     Ok(())
 }

@@ -7,9 +7,11 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::diff::{self, source_and_target, Diff};
+use super::pull_request::{self, PullOut, Wanted};
 use super::workspace::{Workspace, REMOTE};
 use super::{app_of, now};
 use crate::cli::Global;
+use crate::config::Promotion;
 use crate::error::{refused, remote};
 use crate::git::{self, Oid};
 use crate::policy;
@@ -64,12 +66,6 @@ pub struct PromoteOut {
     pub body: Option<String>,
     /// Where to open the pull request, when it was not opened (no token).
     pub compare_url: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct PullOut {
-    pub number: u64,
-    pub url: String,
 }
 
 /// The promotion commit's tree, built from the merge.
@@ -486,7 +482,29 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
         }
     };
     out.commit = Some(commit.to_string());
-    super::pull_request::open_or_refresh(&mut ws, ui, &mut out, &body, &to_env, args.draft)?;
+    let outcome = pull_request::upsert(
+        &ws.repo,
+        &ws.config,
+        ui,
+        &Wanted {
+            head: &branch,
+            base: &to_env.branch,
+            title: &title,
+            body: &body,
+            draft: args.draft,
+            labels: &ws.config.github.labels,
+            reviewers: &ws.config.github.reviewers,
+            auto_merge: to_env.promotion == Promotion::AutoMerge,
+        },
+    )?;
+    // The branch's own news (pushed) matters more than an unchanged pull request.
+    if let Some(action) = outcome.action {
+        if !(action == "unchanged" && out.action == "pushed") {
+            out.action = action;
+        }
+    }
+    out.pull_request = outcome.pull;
+    out.compare_url = outcome.compare_url;
     if args.json {
         ui.json(&out)?;
     } else {
