@@ -402,6 +402,17 @@ impl From<RawPull> for Pull {
     }
 }
 
+/// An open pull request and the combined state of its checks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PullChecks {
+    pub number: u64,
+    pub url: String,
+    pub state: String,
+    pub draft: bool,
+    /// `success`, `pending`, `failure`, `error`, `expected`; `None` without checks.
+    pub checks: Option<String>,
+}
+
 /// The repository's settings that matter here.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Repository {
@@ -831,6 +842,72 @@ impl GitHub {
         Err(remote(format!("GitHub refused to {what}: {joined}"))
             .hint("check the pull request on GitHub; `gh pr merge --auto` shows the same answer")
             .into())
+    }
+
+    /// The open pull request from `head_branch` into `base` with the combined
+    /// state of its checks (`SUCCESS`, `PENDING`, `FAILURE`, ...; `None` when it
+    /// has none) — one GraphQL request.
+    pub fn open_pull_with_checks(
+        &self,
+        head_branch: &str,
+        base: &str,
+    ) -> Result<Option<PullChecks>> {
+        let what = format!("look for the open pull request from {head_branch} into {base}");
+        let payload = json!({
+            "query": "query($owner: String!, $name: String!, $head: String!, $base: String!) { \
+                repository(owner: $owner, name: $name) { \
+                pullRequests(headRefName: $head, baseRefName: $base, states: OPEN, first: 1) { \
+                nodes { number url state isDraft \
+                commits(last: 1) { nodes { commit { statusCheckRollup { state } } } } } } } }",
+            "variables": { "owner": self.repo.owner, "name": self.repo.name, "head": head_branch, "base": base },
+        });
+        let reply = self.call(Method::Post, &self.graphql_url, Some(&payload), &what)?;
+        let reply = self.expect_ok(reply, &what, Scope::GraphQl)?;
+        let value: Value = self.parse(&reply, &what)?;
+        if let Some(errors) = value.get("errors").and_then(Value::as_array) {
+            let messages: Vec<String> = errors
+                .iter()
+                .filter_map(|e| e.get("message").and_then(Value::as_str))
+                .map(|m| self.redact(m))
+                .collect();
+            if !messages.is_empty() {
+                return Err(
+                    remote(format!("GitHub could not {what}: {}", messages.join("; ")))
+                        .hint(format!(
+                            "check that the token from {} can read {}",
+                            self.token_source, self.repo
+                        ))
+                        .into(),
+                );
+            }
+        }
+        let node = value
+            .pointer("/data/repository/pullRequests/nodes/0")
+            .cloned();
+        let Some(node) = node else {
+            return Ok(None);
+        };
+        Ok(Some(PullChecks {
+            number: node.get("number").and_then(Value::as_u64).unwrap_or(0),
+            url: node
+                .get("url")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            state: node
+                .get("state")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_ascii_lowercase(),
+            draft: node
+                .get("isDraft")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            checks: node
+                .pointer("/commits/nodes/0/commit/statusCheckRollup/state")
+                .and_then(Value::as_str)
+                .map(str::to_ascii_lowercase),
+        }))
     }
 
     /// The protection of `branch`, or `None` when it is not protected. Reading it

@@ -52,7 +52,8 @@ pub struct EnvStatus {
     pub policy: String,
     pub policy_violations: Vec<Violation>,
     pub unparseable: Vec<Unparseable>,
-    pub pull_request: Option<serde_json::Value>,
+    /// The open promotion pull request into this environment, when GitHub was asked.
+    pub pull_request: Option<crate::github::PullChecks>,
 }
 
 #[derive(Debug, Serialize)]
@@ -80,7 +81,8 @@ pub struct Unparseable {
 
 pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     let mut ws = Workspace::open(global, ui, !args.no_fetch)?;
-    let status = gather(&mut ws)?;
+    let mut status = gather(&mut ws)?;
+    ask_pull_requests(&ws, ui, &mut status);
     // Freeing tens of thousands of small allocations just before exiting is
     // wasted time; the process is about to end.
     std::mem::forget(ws);
@@ -94,6 +96,55 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Fills in each environment's open promotion pull request — one request per
+/// environment — when there is a token and GitHub can be reached; otherwise says
+/// once, on stderr, what was not asked. GitHub failing is a warning here: the
+/// local answer still comes.
+fn ask_pull_requests(ws: &Workspace, ui: &Ui, status: &mut Status) {
+    let offline = status
+        .not_fetched
+        .as_deref()
+        .is_some_and(|r| r != "--no-fetch");
+    if offline {
+        ui.note("Promotion pull requests: not asked (origin was not reached; GitHub likely is not either).");
+        return;
+    }
+    let repository = match super::pull_request::repository(&ws.repo, &ws.config) {
+        Ok(Some(r)) => r,
+        Ok(None) => return,
+        Err(e) => {
+            ui.warn(&format!("promotion pull requests not asked: {e}"));
+            return;
+        }
+    };
+    let gh = match crate::github::GitHub::from_env(repository.0, repository.1) {
+        Ok(Some(gh)) => gh,
+        Ok(None) => {
+            ui.note("Promotion pull requests: not asked (no GitHub token: set GH_TOKEN or run `gh auth login`).");
+            return;
+        }
+        Err(e) => {
+            ui.warn(&format!("promotion pull requests not asked: {e}"));
+            return;
+        }
+    };
+    for env in status.environments.iter_mut() {
+        let Some(upstream) = env.upstream.clone() else {
+            continue;
+        };
+        let branch = crate::promotion::branch(&upstream, &env.name);
+        match gh.open_pull_with_checks(&branch, &env.branch) {
+            Ok(pull) => env.pull_request = pull,
+            Err(e) => {
+                ui.warn(&format!(
+                    "could not ask GitHub for the promotion pull requests: {e}"
+                ));
+                return;
+            }
+        }
+    }
 }
 
 /// Gathers the status of every environment.
@@ -273,6 +324,36 @@ pub fn render(status: &Status, ui: &Ui, now: i64) -> String {
             drift,
             (env.head_summary.clone(), Tone::Plain),
         ]);
+    }
+    if status.environments.iter().any(|e| e.pull_request.is_some()) {
+        rows[0].push(("PULL REQUEST".to_owned(), Tone::Bold));
+        for (row, env) in rows.iter_mut().skip(1).zip(&status.environments) {
+            row.push(match &env.pull_request {
+                Some(p) => {
+                    let checks = p.checks.as_deref().unwrap_or("no checks");
+                    let tone = match checks {
+                        "success" => Tone::Good,
+                        "failure" | "error" => Tone::Bad,
+                        _ => Tone::Warn,
+                    };
+                    (
+                        format!(
+                            "#{} {}{}",
+                            p.number,
+                            if p.draft { "draft, " } else { "" },
+                            checks
+                        ),
+                        tone,
+                    )
+                }
+                None => ("-".to_owned(), Tone::Dim),
+            });
+        }
+        // Keep the subject last: it is the widest column.
+        for row in rows.iter_mut() {
+            let subject = row.remove(6);
+            row.push(subject);
+        }
     }
     let mut out = ui::table(ui, &rows);
 
@@ -499,5 +580,30 @@ mod tests {
         for (f, want) in cases {
             assert_eq!(drift_line(&f, "dev"), want);
         }
+    }
+
+    #[test]
+    fn renders_the_promotion_pull_requests_when_github_was_asked() {
+        let mut stage = env("stage", Some("dev"), 2, vec![], "1.2.3-rc.1");
+        stage.pull_request = Some(crate::github::PullChecks {
+            number: 42,
+            url: "https://github.com/shop/config/pull/42".into(),
+            state: "open".into(),
+            draft: false,
+            checks: Some("success".into()),
+        });
+        let status = Status {
+            environments: vec![env("dev", None, 0, vec![], "3f9c2ab"), stage],
+            not_fetched: None,
+            config: "defaults".into(),
+        };
+        insta::assert_snapshot!(render(&status, &Ui::plain(), 1_000_000_000 + 60), @r"
+        ENV    BRANCH  HEAD     AGE           PENDING            DRIFT  PULL REQUEST  SUBJECT
+        dev    dev     3f9c2ab  1 minute ago  -                  -      -             Latest on dev
+        stage  stage   3f9c2ab  1 minute ago  2 from dev (cart)  none   #42 success   Latest on stage
+
+        IMAGE                           DEV      STAGE
+        registry.example.com/shop/cart  3f9c2ab  1.2.3-rc.1
+        ");
     }
 }

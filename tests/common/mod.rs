@@ -171,6 +171,18 @@ impl TestEnv {
         Run::from(out)
     }
 
+    /// Runs `gitops ARGS` in `dir` with extra environment variables (a token, a
+    /// GitHub double's URL).
+    #[allow(dead_code)]
+    pub fn gitops_with(&self, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = self.command(env!("CARGO_BIN_EXE_gitops"), dir);
+        cmd.args(args).env("GITOPS_RETRY_BASE_MS", "1");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Run::from(cmd.output().expect("running gitops"))
+    }
+
     /// Runs `git ARGS` in `dir`, whatever its outcome.
     pub fn try_git(&self, dir: &Path, args: &[&str]) -> Run {
         let out = self

@@ -1,0 +1,142 @@
+//! `gitops status` with a token: each environment's open promotion pull request,
+//! one GitHub request per environment, against a local GitHub double.
+
+mod common;
+
+use common::{env, TestEnv};
+use serde_json::{json, Value};
+use wiremock::matchers::{body_partial_json, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const TOKEN: &str = "ghp_statusTOKEN0987654321abcdef";
+
+fn fixture(name: &str) -> Value {
+    let file = format!(
+        "{}/tests/fixtures/github/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap()
+}
+
+/// Points origin/HEAD's config at octocat/Hello-World.
+fn configure(t: &TestEnv, s: &common::Sample) {
+    let dev = t.clone(&s.origin, "dev-clone", "dev");
+    let config = t.git(&dev, &["show", "HEAD:.gitops.yaml"]);
+    t.commit_file(
+        &dev,
+        ".gitops.yaml",
+        &format!("{config}github:\n  repository: octocat/Hello-World\n"),
+        "Name the GitHub repository",
+    );
+    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+}
+
+#[test]
+fn shows_each_promotion_pull_request_with_one_request_per_environment() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    configure(&t, &s);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(MockServer::start());
+    runtime.block_on(
+        Mock::given(method("POST"))
+            .and(path("/graphql"))
+            .and(body_partial_json(
+                json!({"variables": {"head": "gitops/promote-dev-to-stage", "base": "stage"}}),
+            ))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(fixture("graphql-open-pull-with-checks")),
+            )
+            .mount(&server),
+    );
+    runtime.block_on(
+        Mock::given(method("POST"))
+            .and(path("/graphql"))
+            .and(body_partial_json(json!({"variables": {"base": "prod"}})))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(
+                    json!({"data": {"repository": {"pullRequests": {"nodes": []}}}}),
+                ),
+            )
+            .mount(&server),
+    );
+
+    let run = t.gitops_with(
+        &s.repo,
+        &["status", "--json"],
+        &[("GITHUB_API_URL", &server.uri()), ("GH_TOKEN", TOKEN)],
+    );
+    run.expect(0);
+    let status = run.json();
+    assert_eq!(env(&status, "dev")["pull_request"], Value::Null);
+    let stage = &env(&status, "stage")["pull_request"];
+    assert_eq!(stage["number"], 1347, "{status:#}");
+    assert_eq!(stage["checks"], "success");
+    assert_eq!(stage["state"], "open");
+    assert_eq!(env(&status, "prod")["pull_request"], Value::Null);
+    let requests = runtime.block_on(server.received_requests()).unwrap();
+    assert_eq!(
+        requests.len(),
+        2,
+        "one request per environment with an upstream"
+    );
+    for r in &requests {
+        assert_eq!(
+            r.headers.get("authorization").unwrap().to_str().unwrap(),
+            format!("Bearer {TOKEN}")
+        );
+    }
+    assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN));
+
+    // The human view has the column.
+    let run = t.gitops_with(
+        &s.repo,
+        &["status"],
+        &[("GITHUB_API_URL", &server.uri()), ("GH_TOKEN", TOKEN)],
+    );
+    run.expect(0);
+    assert!(run.stdout.contains("#1347 success"), "{}", run.stdout);
+}
+
+#[test]
+fn without_a_token_it_says_what_it_did_not_ask_and_github_failing_is_a_warning() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    configure(&t, &s);
+    let run = t.gitops(&s.repo, &["status", "--json"]);
+    run.expect(0);
+    assert!(run.stderr.contains("not asked"), "{}", run.stderr);
+    assert_eq!(env(&run.json(), "stage")["pull_request"], Value::Null);
+
+    // A GitHub that answers 401: the local answer still comes, with a warning.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(MockServer::start());
+    runtime.block_on(
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(401).set_body_json(fixture("error-bad-credentials")),
+            )
+            .mount(&server),
+    );
+    let run = t.gitops_with(
+        &s.repo,
+        &["status", "--json"],
+        &[("GITHUB_API_URL", &server.uri()), ("GH_TOKEN", TOKEN)],
+    );
+    run.expect(0);
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l.starts_with("warning:") && l.contains("GH_TOKEN")),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(TOKEN));
+    assert_eq!(run.json()["environments"].as_array().unwrap().len(), 3);
+}
