@@ -359,6 +359,10 @@ pub struct Pull {
     pub head_sha: String,
     /// Who opened it (GitHub refuses to request their review).
     pub author: String,
+    /// Its labels' names.
+    pub labels: Vec<String>,
+    /// Whether auto-merge is enabled on it.
+    pub auto_merge: bool,
 }
 
 #[derive(Deserialize)]
@@ -374,6 +378,15 @@ struct RawPull {
     head: RawHead,
     #[serde(default)]
     user: Option<RawUser>,
+    #[serde(default)]
+    labels: Vec<RawLabel>,
+    #[serde(default)]
+    auto_merge: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct RawLabel {
+    name: String,
 }
 
 #[derive(Deserialize)]
@@ -398,6 +411,8 @@ impl From<RawPull> for Pull {
             node_id: raw.node_id,
             head_sha: raw.head.sha,
             author: raw.user.map(|u| u.login).unwrap_or_default(),
+            labels: raw.labels.into_iter().map(|l| l.name).collect(),
+            auto_merge: raw.auto_merge.is_some_and(|a| !a.is_null()),
         }
     }
 }

@@ -83,33 +83,35 @@ pub fn upsert(repo: &Repo, config: &Config, ui: &Ui, want: &Wanted) -> Result<Ou
         return Ok(outcome);
     };
     let pull = match gh.find_open_pull(want.head, want.base)? {
-        Some(pull) if pull.title == want.title && pull.body.trim_end() == want.body.trim_end() => {
-            outcome.action = Some("unchanged");
-            pull
-        }
         Some(pull) => {
-            outcome.action = Some("updated");
-            gh.update_pull(pull.number, want.title, want.body)?
+            let pull = if pull.title == want.title && pull.body.trim_end() == want.body.trim_end() {
+                outcome.action = Some("unchanged");
+                pull
+            } else {
+                outcome.action = Some("updated");
+                gh.update_pull(pull.number, want.title, want.body)?
+            };
+            // Labels go on last when a pull request is opened: missing ones mean an
+            // earlier run stopped part-way, so finish what it started.
+            let missing_labels = want.labels.iter().any(|l| !pull.labels.contains(l));
+            if missing_labels {
+                request_reviews(&gh, &pull, want)?;
+            }
+            if want.auto_merge && !pull.auto_merge {
+                enable_auto_merge(&gh, ui, &pull)?;
+            }
+            if missing_labels {
+                gh.add_labels(pull.number, want.labels)?;
+            }
+            pull
         }
         None => {
             let pull = gh.create_pull(want.title, want.body, want.head, want.base, want.draft)?;
-            gh.add_labels(pull.number, want.labels)?;
-            let reviewers: Vec<String> = want
-                .reviewers
-                .iter()
-                .filter(|r| !r.eq_ignore_ascii_case(&pull.author))
-                .cloned()
-                .collect();
-            gh.request_reviewers(pull.number, &reviewers)?;
+            request_reviews(&gh, &pull, want)?;
             if want.auto_merge {
-                match gh.enable_auto_merge(&pull.node_id, MergeMethod::Merge)? {
-                    AutoMerge::Enabled => ui.note("Auto-merge enabled: GitHub merges it once checks and reviews pass."),
-                    AutoMerge::NotAllowed(why) => ui.warn(&format!(
-                        "auto-merge could not be enabled ({why}); allow it in the repository's settings (General → Pull Requests → Allow auto-merge)"
-                    )),
-                    AutoMerge::Clean(_) => ui.note("The pull request can be merged now."),
-                }
+                enable_auto_merge(&gh, ui, &pull)?;
             }
+            gh.add_labels(pull.number, want.labels)?;
             outcome.action = Some("opened");
             pull
         }
@@ -120,4 +122,25 @@ pub fn upsert(repo: &Repo, config: &Config, ui: &Ui, want: &Wanted) -> Result<Ou
         url: pull.url,
     });
     Ok(outcome)
+}
+
+fn request_reviews(gh: &GitHub, pull: &github::Pull, want: &Wanted) -> Result<()> {
+    let reviewers: Vec<String> = want
+        .reviewers
+        .iter()
+        .filter(|r| !r.eq_ignore_ascii_case(&pull.author))
+        .cloned()
+        .collect();
+    gh.request_reviewers(pull.number, &reviewers)
+}
+
+fn enable_auto_merge(gh: &GitHub, ui: &Ui, pull: &github::Pull) -> Result<()> {
+    match gh.enable_auto_merge(&pull.node_id, MergeMethod::Merge)? {
+        AutoMerge::Enabled => ui.note("Auto-merge enabled: GitHub merges it once checks and reviews pass."),
+        AutoMerge::NotAllowed(why) => ui.warn(&format!(
+            "auto-merge could not be enabled ({why}); allow it in the repository's settings (General → Pull Requests → Allow auto-merge)"
+        )),
+        AutoMerge::Clean(_) => ui.note("The pull request can be merged now."),
+    }
+    Ok(())
 }

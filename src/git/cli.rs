@@ -289,18 +289,27 @@ pub fn push_with_lease(
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        let why = if all.contains("stale info")
+        let (why, hint) = if all.contains("stale info")
             || all.contains("fetch first")
             || all.contains("non-fast-forward")
         {
-            format!("`{branch}` changed on {remote_name} since it was fetched")
-        } else if all.contains("protected branch") || all.contains("GH006") {
-            format!("`{branch}` is protected on {remote_name}")
+            (
+                format!("`{branch}` changed on {remote_name} since it was fetched"),
+                "run the command again: it fetches and builds the branch afresh".to_owned(),
+            )
+        } else if all.contains("rotected branch") || all.contains("GH006") {
+            (
+                format!("`{branch}` is protected on {remote_name}"),
+                format!("let gitops push `{branch}`: exempt `gitops/*` from the branch protection rule that matches it"),
+            )
         } else {
-            reason(&out)
+            (
+                reason(&out),
+                "check that origin is reachable and that you may push there, then run the command again".to_owned(),
+            )
         };
         return Err(remote(format!("could not push `{branch}`: {why}"))
-            .hint("run the command again: it fetches and builds the branch afresh")
+            .hint(hint)
             .into());
     }
     Ok(())
