@@ -63,41 +63,82 @@ pub struct RealConflict {
 }
 
 /// Resolves a file that `git merge-tree` left with conflict markers (`<<<<<<<`,
-/// `=======`, `>>>>>>>`; ours is the target environment): every hunk whose two
-/// sides differ only by image tags takes ours — the target keeps its pinned
-/// values. Any other hunk is a real conflict, reported by line.
+/// an optional `|||||||` base section, `=======`, `>>>>>>>`; ours is the target
+/// environment). A hunk whose two sides differ only by image tags takes ours —
+/// the target keeps its pinned values. A hunk with a base section whose three
+/// sides have the same number of lines is merged line by line, three-way: a line
+/// only one side changed takes that side; a line both changed takes ours when the
+/// two differ only by image tags or when `pinned_line` says it sets a pinned key.
+/// Anything else is a real conflict, reported by line.
 pub fn resolve_pinned_conflicts(
     text: &[u8],
     images: &[SeenImage],
+    pinned_line: impl Fn(&[u8]) -> bool,
 ) -> Result<Vec<u8>, Vec<RealConflict>> {
     let mut out = Vec::with_capacity(text.len());
     let mut real = Vec::new();
     let mut lines = text.split_inclusive(|b| *b == b'\n').enumerate();
+    let is = |l: &[u8], marker: &[u8]| {
+        l.trim_ascii_end() == marker
+            || (l.starts_with(marker) && l.get(marker.len()) == Some(&b' '))
+    };
     while let Some((n, line)) = lines.next() {
-        if !line.starts_with(b"<<<<<<< ") && line.trim_ascii_end() != b"<<<<<<<" {
+        if !is(line, b"<<<<<<<") {
             out.extend_from_slice(line);
             continue;
         }
-        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-        let mut in_theirs = false;
+        let (mut ours, mut base, mut theirs): (Vec<&[u8]>, Option<Vec<&[u8]>>, Vec<&[u8]>) =
+            (Vec::new(), None, Vec::new());
+        let mut section = 0; // 0 ours, 1 base, 2 theirs
         let mut closed = false;
         for (_, l) in lines.by_ref() {
-            if !in_theirs && l.trim_ascii_end() == b"=======" {
-                in_theirs = true;
-            } else if in_theirs && (l.starts_with(b">>>>>>> ") || l.trim_ascii_end() == b">>>>>>>")
-            {
+            if section == 0 && is(l, b"|||||||") {
+                section = 1;
+                base = Some(Vec::new());
+            } else if section < 2 && l.trim_ascii_end() == b"=======" {
+                section = 2;
+            } else if section == 2 && is(l, b">>>>>>>") {
                 closed = true;
                 break;
-            } else if in_theirs {
-                theirs.extend_from_slice(l);
             } else {
-                ours.extend_from_slice(l);
+                match section {
+                    0 => ours.push(l),
+                    1 => base.get_or_insert_with(Vec::new).push(l),
+                    _ => theirs.push(l),
+                }
             }
         }
-        if closed && mask(&ours, images) == mask(&theirs, images) {
-            out.extend_from_slice(&ours);
-        } else {
-            real.push(RealConflict { line: n + 1 });
+        let joined = |v: &[&[u8]]| v.concat();
+        if closed && mask(&joined(&ours), images) == mask(&joined(&theirs), images) {
+            out.extend_from_slice(&joined(&ours));
+            continue;
+        }
+        let merged = match (&base, closed) {
+            (Some(base), true) if base.len() == ours.len() && base.len() == theirs.len() => {
+                let mut merged = Vec::new();
+                let mut ok = true;
+                for ((o, b), t) in ours.iter().zip(base).zip(&theirs) {
+                    let line: &[u8] = if o == t || t == b {
+                        o
+                    } else if o == b {
+                        t
+                    } else if mask(o, images) == mask(t, images)
+                        || (pinned_line(o) && pinned_line(t))
+                    {
+                        o
+                    } else {
+                        ok = false;
+                        break;
+                    };
+                    merged.extend_from_slice(line);
+                }
+                ok.then_some(merged)
+            }
+            _ => None,
+        };
+        match merged {
+            Some(m) => out.extend_from_slice(&m),
+            None => real.push(RealConflict { line: n + 1 }),
         }
     }
     if real.is_empty() {
@@ -105,6 +146,21 @@ pub fn resolve_pinned_conflicts(
     } else {
         Err(real)
     }
+}
+
+/// Whether a YAML line sets one of `keys` (dot paths; the last part is matched:
+/// `ingress.host` → a `host:` line): what [`resolve_pinned_conflicts`] keeps from
+/// the target in a file the config pins keys of.
+pub fn sets_key(line: &[u8], keys: &[String]) -> bool {
+    let text = String::from_utf8_lossy(line);
+    let t = text.trim_start().trim_start_matches("- ").trim_start();
+    keys.iter().any(|k| {
+        let last = k.rsplit('.').next().unwrap_or(k);
+        !last.is_empty()
+            && (t.starts_with(&format!("{last}:"))
+                || t.starts_with(&format!("\"{last}\":"))
+                || t.starts_with(&format!("'{last}':")))
+    })
 }
 
 /// An image the target environment does not run yet: it has no pinned tag.
@@ -262,7 +318,7 @@ mod tests {
     fn conflicts_on_image_tags_keep_the_targets_tag() {
         let text = b"a: 1\n<<<<<<< ours\n    image: shop/web:1.2.3\n=======\n    image: shop/web:4f2c9ab\n>>>>>>> theirs\nb: 2\n";
         let images = [img("shop/web", "1.2.3"), img("shop/web", "4f2c9ab")];
-        let out = resolve_pinned_conflicts(text, &images).unwrap();
+        let out = resolve_pinned_conflicts(text, &images, |_| false).unwrap();
         assert_eq!(out, b"a: 1\n    image: shop/web:1.2.3\nb: 2\n");
     }
 
@@ -270,11 +326,11 @@ mod tests {
     fn other_conflicts_are_real_and_named_by_line() {
         let text = b"a: 1\n<<<<<<< ours\nreplicas: 3\n=======\nreplicas: 2\n>>>>>>> theirs\n";
         assert_eq!(
-            resolve_pinned_conflicts(text, &[]),
+            resolve_pinned_conflicts(text, &[], |_| false),
             Err(vec![RealConflict { line: 2 }])
         );
         let unclosed = b"<<<<<<< ours\nx\n=======\ny\n";
-        assert!(resolve_pinned_conflicts(unclosed, &[]).is_err());
+        assert!(resolve_pinned_conflicts(unclosed, &[], |_| false).is_err());
     }
 
     #[test]
@@ -313,5 +369,47 @@ mod tests {
         assert!(body.trim_end().ends_with(&marker("dev", "stage")));
         assert_eq!(title("dev", "stage"), "Promote dev to stage");
         assert_eq!(branch("dev", "stage"), "gitops/promote-dev-to-stage");
+    }
+
+    #[test]
+    fn a_hunk_with_its_base_merges_line_by_line() {
+        let images = [img("shop/web", "1.2.3"), img("shop/web", "4f2c9ab")];
+        let keys = ["replicaCount".to_owned()];
+        let cases: &[(&str, Option<&str>)] = &[
+            // Tag line changed on both sides, the next line only by the source.
+            (
+                "<<<<<<< ours\nimage: shop/web:1.2.3\npull: IfNotPresent\n||||||| base\nimage: shop/web:0.9.0\npull: IfNotPresent\n=======\nimage: shop/web:4f2c9ab\npull: Always\n>>>>>>> theirs\n",
+                Some("image: shop/web:1.2.3\npull: Always\n"),
+            ),
+            // A pinned key both changed keeps ours; the neighbour takes theirs.
+            (
+                "<<<<<<< ours\nreplicaCount: 2\nlogLevel: info\n||||||| base\nreplicaCount: 1\nlogLevel: info\n=======\nreplicaCount: 1\nlogLevel: debug\n>>>>>>> theirs\n",
+                Some("replicaCount: 2\nlogLevel: debug\n"),
+            ),
+            (
+                "<<<<<<< ours\nreplicaCount: 2\n||||||| base\nreplicaCount: 1\n=======\nreplicaCount: 5\n>>>>>>> theirs\n",
+                Some("replicaCount: 2\n"),
+            ),
+            // Both changed an ordinary line differently: a real conflict.
+            (
+                "<<<<<<< ours\nlogLevel: warn\n||||||| base\nlogLevel: info\n=======\nlogLevel: debug\n>>>>>>> theirs\n",
+                None,
+            ),
+            // Line counts differ: no line-by-line merge.
+            (
+                "<<<<<<< ours\na: 1\n||||||| base\na: 0\n=======\na: 2\nb: 3\n>>>>>>> theirs\n",
+                None,
+            ),
+        ];
+        for (text, want) in cases {
+            let got = resolve_pinned_conflicts(text.as_bytes(), &images, |l| sets_key(l, &keys));
+            assert_eq!(
+                got.ok().map(|v| String::from_utf8(v).unwrap()).as_deref(),
+                *want,
+                "{text}"
+            );
+        }
+        assert!(sets_key(b"  - replicaCount: 3\n", &keys));
+        assert!(!sets_key(b"replicaCountMax: 3\n", &keys));
     }
 }

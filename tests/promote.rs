@@ -306,3 +306,76 @@ fn refusals() {
             != 0
     );
 }
+
+/// The config's pinned keys: the target's own value survives the merge; a change
+/// the source makes to one is refused, never let through unseen.
+#[test]
+fn configured_pinned_keys_are_never_overwritten() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let dev = t.clone(&s.origin, "dev-clone", "dev");
+    let config = t.git(&dev, &["show", "HEAD:.gitops.yaml"]);
+    std::fs::write(
+        dev.join(".gitops.yaml"),
+        format!("{config}pinned:\n  - files: \"apps/*/values.yaml\"\n    keys: [replicaCount]\n"),
+    )
+    .unwrap();
+    t.commit_file(
+        &dev,
+        "apps/web/values.yaml",
+        "replicaCount: 1\nlogLevel: info\n",
+        "web: values",
+    );
+    t.commit_file(
+        &dev,
+        "apps/cart/values.yaml",
+        "replicaCount: 1\nlogLevel: info\n",
+        "cart: values",
+    );
+    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+    // Promote, and merge the pull request (a fast-forward of stage to the branch).
+    t.gitops(&s.repo, &["promote", "stage"]).expect(0);
+    let stage = t.clone(&s.origin, "stage-clone", "stage");
+    t.git(
+        &stage,
+        &["merge", "--quiet", "--ff-only", &format!("origin/{BRANCH}")],
+    );
+    // stage pins its own web replica count.
+    t.commit_file(
+        &stage,
+        "apps/web/values.yaml",
+        "replicaCount: 2\nlogLevel: info\n",
+        "stage: two web replicas",
+    );
+    t.git(&stage, &["push", "--quiet", "origin", "stage"]);
+
+    // dev changes another key: stage's pinned 2 stays.
+    t.commit_file(
+        &dev,
+        "apps/web/values.yaml",
+        "replicaCount: 1\nlogLevel: debug\n",
+        "web: debug logs",
+    );
+    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+    t.gitops(&s.repo, &["promote", "stage"]).expect(0);
+    let tip = t.rev(&s.origin, BRANCH);
+    let values = show(&t, &s.origin, &format!("{tip}:apps/web/values.yaml"));
+    assert_eq!(values, "replicaCount: 2\nlogLevel: debug\n");
+
+    // dev changes cart's pinned key, which stage never set itself: refused, named.
+    t.commit_file(
+        &dev,
+        "apps/cart/values.yaml",
+        "replicaCount: 5\nlogLevel: info\n",
+        "cart: five replicas",
+    );
+    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+    let before = t.refs(&s.origin);
+    let run = t.gitops(&s.repo, &["promote", "stage"]);
+    let error = run.refused();
+    assert!(
+        error.contains("apps/cart/values.yaml") && error.contains("replicaCount"),
+        "{error}"
+    );
+    assert_eq!(t.refs(&s.origin), before, "nothing pushed");
+}

@@ -202,7 +202,17 @@ fn build(
         for id in [in_to[k], in_from[k]].into_iter().flatten() {
             images.extend(ws.summary(id)?.images.iter().cloned());
         }
-        match promotion::resolve_pinned_conflicts(&ws.repo.blob(result)?, &images) {
+        let keys: Vec<String> = ws
+            .config
+            .pinned_rules
+            .rules
+            .iter()
+            .filter(|r| r.files.is_match(path))
+            .flat_map(|r| r.keys.iter().cloned())
+            .collect();
+        match promotion::resolve_pinned_conflicts(&ws.repo.blob(result)?, &images, |line| {
+            promotion::sets_key(line, &keys)
+        }) {
             Ok(text) => {
                 let blob = git::cli::hash_object(&ws.repo.dir, &text)?;
                 updates.insert(path.clone(), Some(blob));
@@ -330,6 +340,46 @@ fn build(
         )?;
         Oid::from_hex(tree.as_bytes())?
     };
+    // The config's pinned keys (besides image tags) are kept by the merge when the
+    // target set them itself; gitops does not yet write them back when the source
+    // changed them. Refuse rather than let the source's value through unseen.
+    if !ws.config.pinned_rules.rules.is_empty() {
+        for delta in ws.repo.changes(Some(to_b.tree), Some(tree))? {
+            let pinned_file = ws
+                .config
+                .pinned_rules
+                .rules
+                .iter()
+                .any(|r| r.files.is_match(&delta.path));
+            let (Some(old), Some(new)) = (delta.old, delta.new) else {
+                continue;
+            };
+            if !pinned_file {
+                continue;
+            }
+            let (a, b) = (ws.docs(old)?, ws.docs(new)?);
+            if let (Ok(a), Ok(b)) = (&*a, &*b) {
+                let d = crate::semdiff::diff_file(
+                    &delta.path,
+                    Some(a),
+                    Some(b),
+                    &ws.config.pinned_rules,
+                );
+                if let Some(k) = d
+                    .kept
+                    .iter()
+                    .find(|k| !k.path.ends_with(".image") && !k.path.ends_with(".newTag"))
+                {
+                    return Err(refused(format!(
+                        "promoting would change {}'s pinned `{}` in {} ({} → {}): gitops cannot yet keep configured pinned keys when {from_name} changes them",
+                        to_env.name, k.path, delta.path, k.value, k.upstream
+                    ))
+                    .hint("promote that file by hand for now, keeping the value; image tags are kept automatically")
+                    .into());
+                }
+            }
+        }
+    }
     Ok(Built { tree })
 }
 

@@ -142,7 +142,7 @@ pub fn merge_tree(dir: &Path, ours: &str, theirs: &str) -> Result<MergeTree> {
     let mut cmd = command(dir);
     cmd.args([
         "-c",
-        "merge.conflictStyle=merge",
+        "merge.conflictStyle=diff3",
         "merge-tree",
         "--write-tree",
         "--name-only",
