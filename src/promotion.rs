@@ -87,8 +87,9 @@ pub fn resolve_pinned_conflicts(
             out.extend_from_slice(line);
             continue;
         }
-        let (mut ours, mut base, mut theirs): (Vec<&[u8]>, Option<Vec<&[u8]>>, Vec<&[u8]>) =
-            (Vec::new(), None, Vec::new());
+        let mut ours: Vec<&[u8]> = Vec::new();
+        let mut base: Option<Vec<&[u8]>> = None;
+        let mut theirs: Vec<&[u8]> = Vec::new();
         let mut section = 0; // 0 ours, 1 base, 2 theirs
         let mut closed = false;
         for (_, l) in lines.by_ref() {
