@@ -322,3 +322,27 @@ fn finish_pushes_the_feature_branch_and_refuses_environment_branches() {
         .json();
     assert_eq!(out["action"], "unchanged");
 }
+
+#[test]
+fn finish_never_pushes_over_commits_someone_else_pushed() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    t.gitops(&s.repo, &["feature", "start", "add-redis"])
+        .expect(0);
+    t.commit_file(&s.repo, "apps/cart/redis.yaml", "a: 1\n", "cart: redis");
+    t.gitops(&s.repo, &["feature", "finish"]).expect(0);
+    // A colleague pushes to the same branch.
+    let other = t.clone(&s.origin, "colleague", "add-redis");
+    let theirs = t.commit_file(&other, "apps/cart/notes.yaml", "b: 2\n", "cart: notes");
+    t.git(&other, &["push", "--quiet", "origin", "add-redis"]);
+    // Meanwhile another local commit.
+    t.commit_file(&s.repo, "apps/cart/redis.yaml", "a: 2\n", "cart: redis 2");
+    let run = t.gitops(&s.repo, &["feature", "finish"]);
+    run.expect(3);
+    assert!(run.hint().contains("git pull --rebase"), "{}", run.stderr);
+    assert_eq!(
+        t.rev(&s.origin, "add-redis"),
+        theirs,
+        "their commit is still there"
+    );
+}

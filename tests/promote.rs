@@ -379,3 +379,24 @@ fn configured_pinned_keys_are_never_overwritten() {
     );
     assert_eq!(t.refs(&s.origin), before, "nothing pushed");
 }
+
+#[test]
+fn an_unreachable_origin_is_exit_3_and_dry_run_still_plans() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    t.git(
+        &s.repo,
+        &["remote", "set-url", "origin", "/nonexistent/origin.git"],
+    );
+    let run = t.gitops(&s.repo, &["promote", "stage"]);
+    run.expect(3);
+    assert!(run.error_line().contains("origin"), "{}", run.stderr);
+    assert!(run.hint().contains("--dry-run"), "{}", run.stderr);
+    let run = t.gitops(&s.repo, &["promote", "stage", "--dry-run"]);
+    run.expect(0);
+    assert!(
+        run.stdout.contains("Promote dev to stage"),
+        "{}",
+        run.stdout
+    );
+}
