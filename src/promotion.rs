@@ -164,6 +164,45 @@ pub fn sets_key(line: &[u8], keys: &[String]) -> bool {
     })
 }
 
+/// Puts the target's lines for the config's pinned `keys` back into a merged
+/// file: the i-th line of `merged` that sets a key (by its last part, see
+/// [`sets_key`]) takes the i-th such line of `target`. `None` when the two files
+/// do not set the keys the same number of times (the lines cannot be paired with
+/// confidence); the caller then refuses rather than guess.
+pub fn restore_keys(merged: &[u8], target: &[u8], keys: &[String]) -> Option<Vec<u8>> {
+    let mut out = merged.to_vec();
+    for key in keys {
+        let one = std::slice::from_ref(key);
+        let theirs: Vec<&[u8]> = target
+            .split_inclusive(|b| *b == b'\n')
+            .filter(|l| sets_key(l, one))
+            .collect();
+        let lines: Vec<&[u8]> = out.split_inclusive(|b| *b == b'\n').collect();
+        let ours = lines.iter().filter(|l| sets_key(l, one)).count();
+        if ours != theirs.len() {
+            return None;
+        }
+        let mut next = theirs.into_iter();
+        let mut rebuilt = Vec::with_capacity(out.len());
+        for line in lines {
+            if sets_key(line, one) {
+                let mut keep = next.next().expect("counted").to_vec();
+                // Keep the merged file's line ending.
+                if line.ends_with(b"\n") && !keep.ends_with(b"\n") {
+                    keep.push(b'\n');
+                } else if !line.ends_with(b"\n") && keep.ends_with(b"\n") {
+                    keep.pop();
+                }
+                rebuilt.extend_from_slice(&keep);
+            } else {
+                rebuilt.extend_from_slice(line);
+            }
+        }
+        out = rebuilt;
+    }
+    Some(out)
+}
+
 /// An image the target environment does not run yet: it has no pinned tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewImage {
@@ -412,5 +451,25 @@ mod tests {
         }
         assert!(sets_key(b"  - replicaCount: 3\n", &keys));
         assert!(!sets_key(b"replicaCountMax: 3\n", &keys));
+    }
+
+    #[test]
+    fn pinned_key_lines_come_back_from_the_target() {
+        let keys = ["replicaCount".to_owned(), "ingress.host".to_owned()];
+        let merged = b"replicaCount: 5\nlogLevel: debug\ningress:\n  host: dev.shop.example\n";
+        let target = b"replicaCount: 2\nlogLevel: info\ningress:\n  host: shop.example\n";
+        assert_eq!(
+            restore_keys(merged, target, &keys).unwrap(),
+            b"replicaCount: 2\nlogLevel: debug\ningress:\n  host: shop.example\n"
+        );
+        // A key set a different number of times: no guessing.
+        assert_eq!(
+            restore_keys(
+                b"replicaCount: 1\nx:\n  replicaCount: 2\n",
+                b"replicaCount: 1\n",
+                &keys
+            ),
+            None
+        );
     }
 }

@@ -362,12 +362,27 @@ fn configured_pinned_keys_are_never_overwritten() {
     let values = show(&t, &s.origin, &format!("{tip}:apps/web/values.yaml"));
     assert_eq!(values, "replicaCount: 2\nlogLevel: debug\n");
 
-    // dev changes cart's pinned key, which stage never set itself: refused, named.
+    // dev changes cart's pinned key, which stage never set itself: stage's value
+    // still stays — pinned values never travel.
     t.commit_file(
         &dev,
         "apps/cart/values.yaml",
         "replicaCount: 5\nlogLevel: info\n",
         "cart: five replicas",
+    );
+    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+    t.gitops(&s.repo, &["promote", "stage"]).expect(0);
+    let tip = t.rev(&s.origin, BRANCH);
+    let values = show(&t, &s.origin, &format!("{tip}:apps/cart/values.yaml"));
+    assert_eq!(values, "replicaCount: 1\nlogLevel: info\n");
+
+    // A pinned key set a second time in the file: the lines cannot be paired with
+    // confidence, so the promotion is refused and names the file.
+    t.commit_file(
+        &dev,
+        "apps/cart/values.yaml",
+        "replicaCount: 5\nlogLevel: info\nworker:\n  replicaCount: 2\n",
+        "cart: a worker",
     );
     t.git(&dev, &["push", "--quiet", "origin", "dev"]);
     let before = t.refs(&s.origin);

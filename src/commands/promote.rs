@@ -340,10 +340,43 @@ fn build(
         )?;
         Oid::from_hex(tree.as_bytes())?
     };
-    // The config's pinned keys (besides image tags) are kept by the merge when the
-    // target set them itself; gitops does not yet write them back when the source
-    // changed them. Refuse rather than let the source's value through unseen.
+    // The config's pinned keys (besides image tags): where the merge brought the
+    // source's line for one, the target's line goes back; what still differs after
+    // that is refused rather than let through unseen.
+    let mut tree = tree;
     if !ws.config.pinned_rules.rules.is_empty() {
+        let mut key_updates = Vec::new();
+        for delta in ws.repo.changes(Some(to_b.tree), Some(tree))? {
+            let keys: Vec<String> = ws
+                .config
+                .pinned_rules
+                .rules
+                .iter()
+                .filter(|r| r.files.is_match(&delta.path))
+                .flat_map(|r| r.keys.iter().cloned())
+                .collect();
+            let (Some(old), Some(new), false) = (delta.old, delta.new, keys.is_empty()) else {
+                continue;
+            };
+            let (merged_text, target_text) = (ws.repo.blob(new)?, ws.repo.blob(old)?);
+            if let Some(restored) = promotion::restore_keys(&merged_text, &target_text, &keys) {
+                if restored != merged_text {
+                    key_updates.push((
+                        delta.path.clone(),
+                        Some(git::cli::hash_object(&ws.repo.dir, &restored)?),
+                    ));
+                }
+            }
+        }
+        if !key_updates.is_empty() {
+            let edited = git::cli::edit_tree(
+                &ws.repo.dir,
+                ws.repo.git_dir(),
+                &tree.to_string(),
+                &key_updates,
+            )?;
+            tree = Oid::from_hex(edited.as_bytes())?;
+        }
         for delta in ws.repo.changes(Some(to_b.tree), Some(tree))? {
             let pinned_file = ws
                 .config
@@ -371,8 +404,8 @@ fn build(
                     .find(|k| !k.path.ends_with(".image") && !k.path.ends_with(".newTag"))
                 {
                     return Err(refused(format!(
-                        "promoting would change {}'s pinned `{}` in {} ({} → {}): gitops cannot yet keep configured pinned keys when {from_name} changes them",
-                        to_env.name, k.path, delta.path, k.value, k.upstream
+                        "promoting would change {}'s pinned `{}` in {} ({} → {}): gitops could not pair its lines to keep {}'s value",
+                        to_env.name, k.path, delta.path, k.value, k.upstream, to_env.name
                     ))
                     .hint("promote that file by hand for now, keeping the value; image tags are kept automatically")
                     .into());
