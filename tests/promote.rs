@@ -415,3 +415,52 @@ fn an_unreachable_origin_is_exit_3_and_dry_run_still_plans() {
         run.stdout
     );
 }
+
+/// `confirm: true` environments ask on a terminal: `n` pushes nothing, `y`
+/// promotes. The terminal is a pseudo-terminal from util-linux's `script`.
+#[test]
+fn confirm_environments_ask_on_a_terminal() {
+    use std::io::Write;
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let answer = |key: &str| {
+        let cmd = format!(
+            "{} promote prod --color never",
+            env!("CARGO_BIN_EXE_gitops")
+        );
+        let mut child = t
+            .command("script", &s.repo)
+            .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("util-linux `script` runs the command on a pseudo-terminal");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(key.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, screen) = answer("n");
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("Promote stage to prod?"), "{screen}");
+    assert!(
+        t.try_git(
+            &s.origin,
+            &["rev-parse", "--verify", "gitops/promote-stage-to-prod"]
+        )
+        .code
+            != 0,
+        "nothing pushed"
+    );
+    let (code, screen) = answer("y");
+    assert_eq!(code, Some(0), "{screen}");
+    t.rev(&s.origin, "gitops/promote-stage-to-prod");
+}
