@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::summary::SeenImage;
+use crate::summary::{mask_images as mask, replace_all as replace, SeenImage};
 
 /// The hidden marker that identifies a pull request made by gitops.
 pub fn marker(from: &str, to: &str) -> String {
@@ -23,37 +23,6 @@ pub fn branch(from: &str, to: &str) -> String {
 /// The pull request's title.
 pub fn title(from: &str, to: &str) -> String {
     format!("Promote {from} to {to}")
-}
-
-/// `text` with every `name:tag` (and `name@digest`) of `images` reduced to
-/// `name:` (`name@`).
-pub fn mask(text: &[u8], images: &[SeenImage]) -> Vec<u8> {
-    let mut out = text.to_vec();
-    for image in images {
-        if let Some(tag) = &image.tag {
-            out = replace(
-                &out,
-                format!("{}:{tag}", image.name).as_bytes(),
-                format!("{}:", image.name).as_bytes(),
-            );
-        }
-        if let Some(digest) = &image.digest {
-            out = replace(&out, format!("@{digest}").as_bytes(), b"@");
-        }
-    }
-    out
-}
-
-fn replace(text: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len());
-    let mut last = 0;
-    for i in memchr::memmem::find_iter(text, from) {
-        out.extend_from_slice(&text[last..i]);
-        out.extend_from_slice(to);
-        last = i + from.len();
-    }
-    out.extend_from_slice(&text[last..]);
-    out
 }
 
 /// A conflict hunk that is more than pinned values: its first line.

@@ -93,7 +93,8 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     memchr::memmem::find(haystack, needle).is_some()
 }
 
-fn replace_all(text: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+/// `text` with every occurrence of `from` replaced by `to`.
+pub fn replace_all(text: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(text.len());
     let mut last = 0;
     for i in memchr::memmem::find_iter(text, from) {
@@ -113,19 +114,27 @@ pub fn masked<'a>(bytes: &'a [u8], summary: &Summary) -> Option<Cow<'a, [u8]>> {
     if summary.error.is_some() || summary.images.iter().any(|i| !i.inline) {
         return None;
     }
-    let mut text = Cow::Borrowed(bytes);
-    for image in &summary.images {
+    if summary.images.is_empty() {
+        return Some(Cow::Borrowed(bytes));
+    }
+    Some(Cow::Owned(mask_images(bytes, &summary.images)))
+}
+
+/// `text` with every `name:tag` (and `name@digest`) of `images` reduced to
+/// `name:` (`name@`).
+pub fn mask_images(text: &[u8], images: &[SeenImage]) -> Vec<u8> {
+    let mut out = text.to_vec();
+    for image in images {
         if let Some(tag) = &image.tag {
             let from = format!("{}:{tag}", image.name);
             let to = format!("{}:", image.name);
-            text = Cow::Owned(replace_all(&text, from.as_bytes(), to.as_bytes()));
+            out = replace_all(&out, from.as_bytes(), to.as_bytes());
         }
         if let Some(digest) = &image.digest {
-            let from = format!("@{digest}");
-            text = Cow::Owned(replace_all(&text, from.as_bytes(), b"@"));
+            out = replace_all(&out, format!("@{digest}").as_bytes(), b"@");
         }
     }
-    Some(text)
+    out
 }
 
 /// `Some(true)` when the two versions are the same text once image tags are set
