@@ -417,7 +417,14 @@ fn build(
 }
 
 /// Commits on the promotion branch (not in the target) that gitops did not make.
-fn foreign_commits(ws: &mut Workspace, tip: Oid, to_tip: Oid) -> Result<Vec<git::CommitInfo>> {
+/// Commits reachable from `tip` and not from `to_tip` whose message lacks
+/// `trailer`: the ones a person made on a branch gitops owns.
+pub(super) fn foreign_commits(
+    ws: &mut Workspace,
+    tip: Oid,
+    to_tip: Oid,
+    trailer: &str,
+) -> Result<Vec<git::CommitInfo>> {
     let known = ws.graph.ancestors(to_tip);
     let mut out = Vec::new();
     let mut stack = vec![tip];
@@ -427,7 +434,7 @@ fn foreign_commits(ws: &mut Workspace, tip: Oid, to_tip: Oid) -> Result<Vec<git:
             continue;
         }
         let c = ws.repo.commit(id)?;
-        if !c.message.contains(promotion::TRAILER) {
+        if !c.message.contains(trailer) {
             out.push(c.clone());
         }
         stack.extend(c.parents.iter().copied());
@@ -519,7 +526,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     let remote_tip = ws.repo.remote_branch(REMOTE, &branch)?;
     let mut commit = None;
     if let Some(tip) = remote_tip {
-        let foreign = foreign_commits(&mut ws, tip, to_tip)?;
+        let foreign = foreign_commits(&mut ws, tip, to_tip, promotion::TRAILER)?;
         if let Some(c) = foreign.first() {
             return Err(refused(format!(
                 "{} pushed {} \"{}\" to {branch}: gitops will not overwrite a person's work",
