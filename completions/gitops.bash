@@ -28,6 +28,9 @@ _gitops() {
             gitops,help)
                 cmd="gitops__subcmd__help"
                 ;;
+            gitops,image)
+                cmd="gitops__subcmd__image"
+                ;;
             gitops,init)
                 cmd="gitops__subcmd__init"
                 ;;
@@ -70,6 +73,9 @@ _gitops() {
             gitops__subcmd__help,help)
                 cmd="gitops__subcmd__help__subcmd__help"
                 ;;
+            gitops__subcmd__help,image)
+                cmd="gitops__subcmd__help__subcmd__image"
+                ;;
             gitops__subcmd__help,init)
                 cmd="gitops__subcmd__help__subcmd__init"
                 ;;
@@ -88,6 +94,21 @@ _gitops() {
             gitops__subcmd__help__subcmd__feature,start)
                 cmd="gitops__subcmd__help__subcmd__feature__subcmd__start"
                 ;;
+            gitops__subcmd__help__subcmd__image,set)
+                cmd="gitops__subcmd__help__subcmd__image__subcmd__set"
+                ;;
+            gitops__subcmd__image,help)
+                cmd="gitops__subcmd__image__subcmd__help"
+                ;;
+            gitops__subcmd__image,set)
+                cmd="gitops__subcmd__image__subcmd__set"
+                ;;
+            gitops__subcmd__image__subcmd__help,help)
+                cmd="gitops__subcmd__image__subcmd__help__subcmd__help"
+                ;;
+            gitops__subcmd__image__subcmd__help,set)
+                cmd="gitops__subcmd__image__subcmd__help__subcmd__set"
+                ;;
             *)
                 ;;
         esac
@@ -95,7 +116,7 @@ _gitops() {
 
     case "${cmd}" in
         gitops)
-            opts="-C -h -V --color --help --version quickstart init feature promote status diff completions help"
+            opts="-C -h -V --color --help --version quickstart init feature image promote status diff completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -309,7 +330,7 @@ _gitops() {
             return 0
             ;;
         gitops__subcmd__help)
-            opts="quickstart init feature promote status diff completions help"
+            opts="quickstart init feature image promote status diff completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -406,6 +427,34 @@ _gitops() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gitops__subcmd__help__subcmd__image)
+            opts="set"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitops__subcmd__help__subcmd__image__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gitops__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -455,6 +504,102 @@ _gitops() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitops__subcmd__image)
+            opts="-C -h -V --color --help --version set help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -C)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitops__subcmd__image__subcmd__help)
+            opts="set help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitops__subcmd__image__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitops__subcmd__image__subcmd__help__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitops__subcmd__image__subcmd__set)
+            opts="-C -h -V --env --dry-run --allow-downgrade --json --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

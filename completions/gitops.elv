@@ -27,6 +27,7 @@ set edit:completion:arg-completer[gitops] = {|@words|
             cand quickstart 'Create a sample configuration repository for a small online shop (catalogue, cart, checkout and web apps) with a bare `origin` beside it and a realistic history: dev two changes ahead of stage, stage one promotion ahead of prod, and a hotfix made straight on prod. Offline; touches nothing outside DIR'
             cand init 'Set up an existing repository: ask for the environments, branches, tag policies and promotion modes, write `.gitops.yaml`, create the missing environment branches from the default branch and push them on confirmation'
             cand feature 'Work on feature branches cut from the first environment'
+            cand image 'Work with the image tags an environment runs'
             cand promote 'Promote the next environment: merge its upstream (or `--from`) into it on the branch `gitops/promote-<from>-to-<env>`, built in the object store — never in your checkout — keeping ENV''s own image tags, then push it and open or refresh the pull request into ENV'
             cand status 'Show each environment in promotion order: its branch and head, the commits waiting in its upstream and the apps they touch, drift, and every image tag'
             cand diff 'Show what promoting ENV would change: the commits waiting in its upstream, the files, and a semantic diff of the manifests (resources matched by apiVersion, kind, namespace and name; each changed field with its old and new value). Pinned values (image tags and the config''s `pinned` keys) are listed apart as kept'
@@ -98,6 +99,36 @@ set edit:completion:arg-completer[gitops] = {|@words|
         }
         &'gitops;feature;help;help'= {
         }
+        &'gitops;image'= {
+            cand -C 'Run as if gitops was started in DIR'
+            cand --color 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand set 'Set IMAGE''s tag to TAG on ENV''s branch, through a pull request: checks TAG against ENV''s policy and refuses a downgrade, changes only the bytes of the tag in every manifest that runs IMAGE, commits on `gitops/image-<env>-<name>` from `origin/<env>`, pushes and opens (or refreshes) the pull request — with auto-merge for `auto-merge` environments. One branch and one pull request per environment and image: a newer tag refreshes them'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gitops;image;set'= {
+            cand --env 'The environment'
+            cand -C 'Run as if gitops was started in DIR'
+            cand --color 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never'
+            cand --dry-run 'Show the change; push nothing (no token needed)'
+            cand --allow-downgrade 'Allow a tag older than the one the environment runs'
+            cand --json 'Print one JSON document: action, branch, pull_request, ...'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'gitops;image;help'= {
+            cand set 'Set IMAGE''s tag to TAG on ENV''s branch, through a pull request: checks TAG against ENV''s policy and refuses a downgrade, changes only the bytes of the tag in every manifest that runs IMAGE, commits on `gitops/image-<env>-<name>` from `origin/<env>`, pushes and opens (or refreshes) the pull request — with auto-merge for `auto-merge` environments. One branch and one pull request per environment and image: a newer tag refreshes them'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gitops;image;help;set'= {
+        }
+        &'gitops;image;help;help'= {
+        }
         &'gitops;promote'= {
             cand --from 'Promote from this environment instead of ENV''s upstream'
             cand --set-image 'The tag for an image ENV does not run yet (repeatable), e.g. `--set-image redis=7.2.4`'
@@ -148,6 +179,7 @@ set edit:completion:arg-completer[gitops] = {|@words|
             cand quickstart 'Create a sample configuration repository for a small online shop (catalogue, cart, checkout and web apps) with a bare `origin` beside it and a realistic history: dev two changes ahead of stage, stage one promotion ahead of prod, and a hotfix made straight on prod. Offline; touches nothing outside DIR'
             cand init 'Set up an existing repository: ask for the environments, branches, tag policies and promotion modes, write `.gitops.yaml`, create the missing environment branches from the default branch and push them on confirmation'
             cand feature 'Work on feature branches cut from the first environment'
+            cand image 'Work with the image tags an environment runs'
             cand promote 'Promote the next environment: merge its upstream (or `--from`) into it on the branch `gitops/promote-<from>-to-<env>`, built in the object store — never in your checkout — keeping ENV''s own image tags, then push it and open or refresh the pull request into ENV'
             cand status 'Show each environment in promotion order: its branch and head, the commits waiting in its upstream and the apps they touch, drift, and every image tag'
             cand diff 'Show what promoting ENV would change: the commits waiting in its upstream, the files, and a semantic diff of the manifests (resources matched by apiVersion, kind, namespace and name; each changed field with its old and new value). Pinned values (image tags and the config''s `pinned` keys) are listed apart as kept'
@@ -165,6 +197,11 @@ set edit:completion:arg-completer[gitops] = {|@words|
         &'gitops;help;feature;start'= {
         }
         &'gitops;help;feature;finish'= {
+        }
+        &'gitops;help;image'= {
+            cand set 'Set IMAGE''s tag to TAG on ENV''s branch, through a pull request: checks TAG against ENV''s policy and refuses a downgrade, changes only the bytes of the tag in every manifest that runs IMAGE, commits on `gitops/image-<env>-<name>` from `origin/<env>`, pushes and opens (or refreshes) the pull request — with auto-merge for `auto-merge` environments. One branch and one pull request per environment and image: a newer tag refreshes them'
+        }
+        &'gitops;help;image;set'= {
         }
         &'gitops;help;promote'= {
         }

@@ -49,6 +49,8 @@ pub enum Command {
     Init(commands::init::Args),
     #[command(subcommand)]
     Feature(commands::feature::Command),
+    #[command(subcommand)]
+    Image(commands::image::Command),
     Promote(commands::promote::Args),
     Status(commands::status::Args),
     Diff(commands::diff::Args),

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod drift;
+pub mod edit;
 pub mod error;
 pub mod git;
 pub mod github;

@@ -3,6 +3,7 @@
 pub mod completions;
 pub mod diff;
 pub mod feature;
+pub mod image;
 pub mod init;
 pub mod promote;
 mod pull_request;
@@ -24,6 +25,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
         Command::Quickstart(args) => quickstart::run(&global, args, ui),
         Command::Init(args) => init::run(&global, args, ui),
         Command::Feature(cmd) => feature::run(&global, cmd, ui),
+        Command::Image(cmd) => image::run(&global, cmd, ui),
         Command::Promote(args) => promote::run(&global, args, ui),
         Command::Status(args) => status::run(&global, args, ui),
         Command::Diff(args) => diff::run(&global, args, ui),

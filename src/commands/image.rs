@@ -1,0 +1,383 @@
+//! `gitops image set IMAGE TAG --env ENV`: the step CI runs after pushing an image.
+
+use std::collections::BTreeSet;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::promote::foreign_commits;
+use super::pull_request::{self, PullOut, Wanted};
+use super::workspace::{Workspace, REMOTE};
+use crate::cli::Global;
+use crate::config::Promotion;
+use crate::edit;
+use crate::error::{refused, remote};
+use crate::git::{self, Oid};
+use crate::image::ImageRef;
+use crate::policy;
+use crate::ui::Ui;
+
+/// The trailer that marks gitops's commits on an image branch.
+pub const TRAILER: &str = "Gitops-Image:";
+
+/// Work with the image tags an environment runs.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    Set(SetArgs),
+}
+
+/// Set IMAGE's tag to TAG on ENV's branch, through a pull request: checks TAG
+/// against ENV's policy and refuses a downgrade, changes only the bytes of the tag
+/// in every manifest that runs IMAGE, commits on `gitops/image-<env>-<name>` from
+/// `origin/<env>`, pushes and opens (or refreshes) the pull request — with
+/// auto-merge for `auto-merge` environments. One branch and one pull request per
+/// environment and image: a newer tag refreshes them.
+#[derive(Debug, clap::Args)]
+pub struct SetArgs {
+    /// The image: a full name (registry.example.com/shop/cart) or its last path part (cart).
+    pub image: String,
+    /// The new tag.
+    pub tag: String,
+    /// The environment.
+    #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
+    pub env: String,
+    /// Show the change; push nothing (no token needed).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Allow a tag older than the one the environment runs.
+    #[arg(long)]
+    pub allow_downgrade: bool,
+    /// Print one JSON document: action, branch, pull_request, ...
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SetOut {
+    /// nothing | planned | pushed | unchanged | opened | updated
+    pub action: &'static str,
+    pub env: String,
+    pub image: String,
+    pub tag: String,
+    /// The tags ENV ran before.
+    pub from: Vec<String>,
+    pub files: Vec<String>,
+    pub branch: Option<String>,
+    pub commit: Option<String>,
+    pub pull_request: Option<PullOut>,
+    pub compare_url: Option<String>,
+}
+
+pub fn run(global: &Global, cmd: Command, ui: &Ui) -> Result<()> {
+    match cmd {
+        Command::Set(args) => set(global, args, ui),
+    }
+}
+
+/// The branch for an image on an environment.
+pub fn branch(env: &str, short_name: &str) -> String {
+    format!("gitops/image-{env}-{short_name}")
+}
+
+/// A unified diff of two versions of a file whose lines correspond one to one
+/// (a tag edit never adds or removes a line).
+fn line_diff(path: &str, old: &[u8], new: &[u8]) -> String {
+    let mut out = format!("--- a/{path}\n+++ b/{path}\n");
+    let old_lines: Vec<&[u8]> = old.split_inclusive(|b| *b == b'\n').collect();
+    let new_lines: Vec<&[u8]> = new.split_inclusive(|b| *b == b'\n').collect();
+    for (i, (a, b)) in old_lines.iter().zip(&new_lines).enumerate() {
+        if a != b {
+            out.push_str(&format!(
+                "@@ -{n},1 +{n},1 @@\n-{}\n+{}\n",
+                String::from_utf8_lossy(a).trim_end_matches(['\r', '\n']),
+                String::from_utf8_lossy(b).trim_end_matches(['\r', '\n']),
+                n = i + 1
+            ));
+        }
+    }
+    out
+}
+
+fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
+    // The tag itself first: nothing else happens for a string that is no tag.
+    if !policy::is_valid_tag(&args.tag) {
+        return Err(refused(format!("`{}` is not a valid image tag", args.tag))
+            .hint("a tag is letters, digits, `_`, `.` and `-`, up to 128 characters, not starting with `.` or `-`")
+            .into());
+    }
+    let mut ws = Workspace::open(global, ui, true)?;
+    if let (false, Some(why)) = (args.dry_run, &ws.not_fetched) {
+        return Err(remote(format!(
+            "cannot set an image without reaching origin: {why}"
+        ))
+        .hint("check the network; --dry-run shows the change from what was fetched last")
+        .into());
+    }
+    let (index, env) = ws.config.environment(&args.env)?;
+    let env = env.clone();
+    if let Err(why) = env.tags.check(Some(&args.tag)) {
+        return Err(refused(format!("{}: {why}", env.name))
+            .hint(format!(
+                "{} takes tags like {}",
+                env.name,
+                env.tags.accepts()
+            ))
+            .into());
+    }
+    let tip = ws.branches[index].tip;
+    let tree = ws.branches[index].tree;
+
+    // Where ENV runs IMAGE.
+    let manifests = ws.manifests(tree)?;
+    ws.summarize(manifests.iter().map(|(_, id)| *id))?;
+    let mut names = BTreeSet::new();
+    let mut all_names = BTreeSet::new();
+    let mut broken = Vec::new();
+    for (path, id) in manifests.iter() {
+        let summary = ws.summary(*id)?;
+        if let Some(e) = &summary.error {
+            broken.push(format!("{path}:{}: {}", e.line, e.message));
+        }
+        for image in &summary.images {
+            all_names.insert(image.name.clone());
+            let r = ImageRef {
+                name: image.name.clone(),
+                tag: None,
+                digest: None,
+            };
+            if r.matches(&args.image) {
+                names.insert(image.name.clone());
+            }
+        }
+    }
+    let name = match names.len() {
+        1 => names.into_iter().next().expect("one"),
+        0 => {
+            return Err(
+                refused(format!("{} runs no image `{}`", env.name, args.image))
+                    .hint(format!(
+                        "images on {}: {}",
+                        env.name,
+                        if all_names.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            all_names.into_iter().collect::<Vec<_>>().join(", ")
+                        }
+                    ))
+                    .into(),
+            )
+        }
+        _ => {
+            return Err(refused(format!(
+                "`{}` names several images on {}",
+                args.image, env.name
+            ))
+            .hint(format!(
+                "name one in full: {}",
+                names.into_iter().collect::<Vec<_>>().join(", ")
+            ))
+            .into())
+        }
+    };
+    if !broken.is_empty() {
+        return Err(refused(format!(
+            "{} has manifests that do not parse: {}",
+            env.name,
+            broken.join("; ")
+        ))
+        .hint("fix them through a pull request first; nothing was changed")
+        .into());
+    }
+    let short = name.rsplit('/').next().unwrap_or(&name).to_owned();
+
+    // Edit every site, byte for byte.
+    let mut updates = Vec::new();
+    let mut files = Vec::new();
+    let mut from_tags = BTreeSet::new();
+    let mut diffs = String::new();
+    for (path, id) in manifests.iter() {
+        if !ws.summary(*id)?.images.iter().any(|i| i.name == name) {
+            continue;
+        }
+        let bytes = ws.repo.blob(*id)?;
+        let sites: Vec<edit::TagSite> = edit::tag_sites(&bytes)
+            .map_err(|e| refused(format!("{path}:{}: {}", e.line, e.message)))?
+            .into_iter()
+            .filter(|s| s.image.name == name)
+            .collect();
+        if let Some(b) = sites.iter().find(|s| s.blocked.is_some()) {
+            let why = b.blocked.as_ref().map(|r| r.reason()).unwrap_or_default();
+            return Err(refused(format!(
+                "{path}:{}: {name} cannot be edited there: {why}",
+                b.line
+            ))
+            .hint("change that line by hand through a pull request; nothing was changed")
+            .into());
+        }
+        for s in &sites {
+            from_tags.insert(
+                s.image
+                    .tag
+                    .clone()
+                    .unwrap_or_else(|| "(untagged)".to_owned()),
+            );
+        }
+        let edited = edit::set_tag(&bytes, &sites, &args.tag).map_err(|e| {
+            refused(format!("{path}: {e}"))
+                .hint("change it by hand through a pull request; nothing was changed")
+        })?;
+        if edited != bytes {
+            diffs.push_str(&line_diff(path, &bytes, &edited));
+            updates.push((
+                path.clone(),
+                Some(git::cli::hash_object(&ws.repo.dir, &edited)?),
+            ));
+            files.push(path.clone());
+        }
+    }
+    let from: Vec<String> = from_tags.into_iter().collect();
+    // Refuse a downgrade: a tag older than one ENV runs.
+    if !args.allow_downgrade {
+        if let Some(newer) = from
+            .iter()
+            .find(|t| env.tags.compare(&args.tag, t) == Some(std::cmp::Ordering::Less))
+        {
+            return Err(refused(format!(
+                "{} runs {name}:{newer}, newer than {}: that would be a downgrade",
+                env.name, args.tag
+            ))
+            .hint("pass --allow-downgrade to roll back on purpose")
+            .into());
+        }
+    }
+    let branch = branch(&env.name, &short);
+    let mut out = SetOut {
+        action: "nothing",
+        env: env.name.clone(),
+        image: name.clone(),
+        tag: args.tag.clone(),
+        from,
+        files: files.clone(),
+        branch: None,
+        commit: None,
+        pull_request: None,
+        compare_url: None,
+    };
+    if updates.is_empty() {
+        if args.json {
+            ui.json(&out)?;
+        } else {
+            ui.note(&format!(
+                "{} already runs {name}:{}: nothing to change.",
+                env.name, args.tag
+            ));
+        }
+        return Ok(());
+    }
+    out.branch = Some(branch.clone());
+    if args.dry_run {
+        out.action = "planned";
+        if args.json {
+            return ui.json(&out);
+        }
+        ui.out(&diffs);
+        ui.note(&format!(
+            "Dry run: would commit on {branch} and open a pull request into {}.",
+            env.branch
+        ));
+        return Ok(());
+    }
+    let new_tree =
+        git::cli::edit_tree(&ws.repo.dir, ws.repo.git_dir(), &tree.to_string(), &updates)?;
+    let new_tree = Oid::from_hex(new_tree.as_bytes())?;
+    let title = format!("Set {short} to {} on {}", args.tag, env.name);
+    let remote_tip = ws.repo.remote_branch(REMOTE, &branch)?;
+    let mut commit = None;
+    if let Some(existing) = remote_tip {
+        if let Some(c) = foreign_commits(&mut ws, existing, tip, TRAILER)?.first() {
+            return Err(refused(format!(
+                "{} pushed {} \"{}\" to {branch}: gitops will not overwrite a person's work",
+                c.author,
+                c.short(),
+                c.summary
+            ))
+            .hint(format!("merge or close that work first, or delete the branch (git push origin --delete {branch})"))
+            .into());
+        }
+        let info = ws.repo.commit(existing)?;
+        if info.tree == new_tree && info.parents == [tip] {
+            commit = Some(existing);
+            out.action = "unchanged";
+        }
+    }
+    let commit = match commit {
+        Some(c) => c,
+        None => {
+            let message = format!("{title}\n\n{TRAILER} {} {name}\n", env.name);
+            let id = git::cli::commit_tree(
+                &ws.repo.dir,
+                &new_tree.to_string(),
+                &[tip.to_string()],
+                &message,
+                &[
+                    ("GIT_AUTHOR_NAME", "gitops"),
+                    ("GIT_AUTHOR_EMAIL", "gitops@users.noreply.github.com"),
+                    ("GIT_COMMITTER_NAME", "gitops"),
+                    ("GIT_COMMITTER_EMAIL", "gitops@users.noreply.github.com"),
+                ],
+            )?;
+            let expected = remote_tip.map(|t| t.to_string());
+            ui.spin("pushing", || {
+                git::cli::push_with_lease(&ws.repo.dir, REMOTE, &id, &branch, expected.as_deref())
+            })?;
+            out.action = "pushed";
+            Oid::from_hex(id.as_bytes())?
+        }
+    };
+    out.commit = Some(commit.to_string());
+    let mut body = format!("Sets `{name}` to `{}` on `{}`", args.tag, env.name);
+    if !out.from.is_empty() {
+        body.push_str(&format!(" (was `{}`)", out.from.join("`, `")));
+    }
+    body.push_str(".\n\n### Files\n\n");
+    for f in &files {
+        body.push_str(&format!("- `{f}`\n"));
+    }
+    body.push_str(&format!("\n<!-- gitops:image {} {name} -->\n", env.name));
+    let outcome = pull_request::upsert(
+        &ws.repo,
+        &ws.config,
+        ui,
+        &Wanted {
+            head: &branch,
+            base: &env.branch,
+            title: &title,
+            body: &body,
+            draft: false,
+            labels: &ws.config.github.labels,
+            reviewers: &ws.config.github.reviewers,
+            auto_merge: env.promotion == Promotion::AutoMerge,
+        },
+    )?;
+    if let Some(action) = outcome.action {
+        if !(action == "unchanged" && out.action == "pushed") {
+            out.action = action;
+        }
+    }
+    out.pull_request = outcome.pull;
+    out.compare_url = outcome.compare_url;
+    if args.json {
+        ui.json(&out)?;
+    } else {
+        ui.note(&format!(
+            "{branch} {} ({}).",
+            if out.action == "unchanged" {
+                "is up to date"
+            } else {
+                "pushed"
+            },
+            git::short(&commit)
+        ));
+    }
+    Ok(())
+}

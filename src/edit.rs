@@ -1,0 +1,803 @@
+//! Byte-exact image tag edits in YAML manifests: where a file sets an image's tag
+//! (as exact byte ranges), and the file with only those bytes replaced. Pure:
+//! bytes in, bytes and plain data out.
+//!
+//! Which fields hold images is `crate::images`'s call, made on the documents as
+//! `crate::manifest::parse_documents` reads them (serde_norway). Where their text
+//! is comes from a second parse with `saphyr_parser`, whose events carry source
+//! positions, walked in step with the first so that each image use is tied to the
+//! node it came from. Those positions are not taken on trust (saphyr counts them
+//! in characters, not bytes, and lets a quoted scalar's span run on through a
+//! trailing comment): only the start of a scalar is used, turned into a byte
+//! offset, and the scalar's text there must be its value exactly, quotes
+//! included, or the site is not edited.
+//!
+//! A site that cannot be edited in place is still reported, with the reason in
+//! [`TagSite::blocked`], so a caller can say so instead of silently missing it:
+//!
+//! - an image given by an alias (`image: *web`) — its text is the anchor's;
+//! - an image whose node, or a collection holding it, has an anchor that an alias
+//!   refers to — editing it would change the alias's value too, and that may be a
+//!   mention of the image outside an image field;
+//! - a scalar whose source text is not its value verbatim (escape sequences,
+//!   folded lines, block scalars): rather than guess, it is left alone;
+//! - a kustomization entry without `newTag`: adding one means adding a line, which
+//!   is not a tag edit.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::ops::Range;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
+use serde_norway::Value;
+
+use crate::image::ImageRef;
+use crate::images;
+use crate::manifest::{parse_documents, ParseError};
+use crate::policy::is_valid_tag;
+
+/// Where a manifest sets an image's tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagSite {
+    /// The document's position in its file, counting from 0 (empty documents count),
+    /// as `crate::manifest::Document::index`.
+    pub doc: usize,
+    /// 1-based line of `span.start`.
+    pub line: usize,
+    /// The tag-bearing field in `crate::manifest::flatten`'s notation, as
+    /// `crate::images` reports it: `spec.template.spec.containers[name=web].image`
+    /// or `images[name=cart].newTag`.
+    pub field: String,
+    /// The image as the field sets it (for a kustomization entry: `newName` or
+    /// `name`, with `newTag` and `digest`).
+    pub image: ImageRef,
+    /// The document's kind (`Deployment`, ...; `Kustomization` for a kustomization
+    /// file without one).
+    pub kind: String,
+    /// The container's name, for workloads.
+    pub container: Option<String>,
+    /// Byte range of the tag in the file.
+    ///
+    /// For a container's `image: name:tag` it is the part after the `:` that
+    /// follows the name, inside the quotes if any (before an `@digest`). For an
+    /// image without a tag it is empty, right after the name: where `:TAG` goes.
+    /// For a kustomization entry it is the `newTag` scalar's text, inside the
+    /// quotes if any. For a blocked site it is empty at the start of the value (of
+    /// the alias, of the entry for [`Blocked::NoNewTag`]) unless the tag's bytes
+    /// are known.
+    pub span: Range<usize>,
+    /// Why the tag cannot be replaced in place, if it cannot.
+    pub blocked: Option<Blocked>,
+}
+
+/// Why a tag site cannot be edited in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Blocked {
+    /// The image is given by an alias (`image: *web`); its text is the anchor's.
+    Alias,
+    /// The image's node, or a collection holding it, has an anchor an alias refers
+    /// to: editing it would change the alias's value too.
+    Shared,
+    /// The scalar's source text is not its value verbatim (escape sequences, folded
+    /// lines, a block scalar).
+    NotVerbatim,
+    /// A kustomization entry without `newTag`, or with an empty one.
+    NoNewTag,
+}
+
+impl Blocked {
+    /// Why, as said after the field: "spec.template.spec.containers[name=web].image is set through a YAML alias".
+    pub fn reason(self) -> &'static str {
+        match self {
+            Blocked::Alias => "is set through a YAML alias (*name); edit the anchor by hand",
+            Blocked::Shared => {
+                "is inside a YAML anchor (&name) that an alias refers to; editing it would change the alias too"
+            }
+            Blocked::NotVerbatim => {
+                "is written with escape sequences, folded lines or a block scalar; edit it by hand"
+            }
+            Blocked::NoNewTag => "has no newTag in its kustomization entry; add one by hand",
+        }
+    }
+}
+
+/// Why `set_tag` refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EditError {
+    /// The new tag is not a valid image tag.
+    InvalidTag(String),
+    /// The file does not parse.
+    Parse(ParseError),
+    /// The site cannot be edited in place.
+    Blocked {
+        line: usize,
+        field: String,
+        why: Blocked,
+    },
+    /// The site is not one `tag_sites` finds in these bytes (it came from another
+    /// version of the file).
+    Stale { line: usize, field: String },
+    /// After the edit, the field does not read back as the image with the new tag
+    /// (a plain `newTag: 1.10` reads back as the number 1.1, say).
+    Unverified {
+        line: usize,
+        field: String,
+        found: Option<String>,
+    },
+}
+
+impl fmt::Display for EditError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EditError::InvalidTag(tag) => write!(
+                f,
+                "{tag:?} is not a valid image tag (letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-')"
+            ),
+            EditError::Parse(e) => write!(f, "the YAML does not parse: {e}"),
+            EditError::Blocked { line, field, why } => {
+                write!(f, "line {line}: {field} {}", why.reason())
+            }
+            EditError::Stale { line, field } => {
+                write!(f, "line {line}: {field} is not where the file sets it")
+            }
+            EditError::Unverified { line, field, found } => match found {
+                Some(found) => write!(
+                    f,
+                    "line {line}: after the edit {field} reads back as {found:?}; quote the value by hand"
+                ),
+                None => write!(
+                    f,
+                    "line {line}: after the edit {field} no longer reads back as an image tag"
+                ),
+            },
+        }
+    }
+}
+
+impl std::error::Error for EditError {}
+
+/// Every place `bytes` sets an image's tag, in all documents, in document order:
+/// the `image` of each container, init container and ephemeral container of a
+/// Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob or Pod, and each
+/// kustomization `images:` entry's `newTag` — exactly the uses
+/// `crate::images::images` reports, one site each.
+///
+/// Mentions of an image anywhere else (annotations, comments, environment
+/// variables, ConfigMap data, Helm values files) are not sites. Sites that cannot
+/// be edited in place are reported with [`TagSite::blocked`] set.
+///
+/// Fails when the file does not parse (as `parse_documents` says), or, for a file
+/// that sets images, when saphyr_parser cannot read it (it refuses a tab right
+/// after `:`, which libyaml takes) or the two parsers disagree about where an
+/// image field is written: such a file is never edited by guess.
+pub fn tag_sites(bytes: &[u8]) -> Result<Vec<TagSite>, ParseError> {
+    let docs = parse_documents(bytes)?;
+    let uses: Vec<(usize, &Value, Vec<images::ImageUse>)> = docs
+        .iter()
+        .map(|doc| (doc.index, &doc.value, images::images(&doc.value)))
+        .filter(|(_, _, uses)| !uses.is_empty())
+        .collect();
+    if uses.is_empty() {
+        return Ok(Vec::new());
+    }
+    // parse_documents read it, so it is UTF-8.
+    let text = std::str::from_utf8(bytes).map_err(|e| ParseError {
+        line: 0,
+        column: 0,
+        message: format!("the file is not UTF-8: {e}"),
+    })?;
+    let tree = Tree::parse(text)?;
+    let lines = LineIndex::new(text);
+    let mut sites = Vec::new();
+    for (index, value, uses) in uses {
+        let disagree = |field: &str| ParseError {
+            line: 0,
+            column: 0,
+            message: format!(
+                "document {}: cannot find where {field} is written (the YAML parsers disagree)",
+                index + 1
+            ),
+        };
+        let Some(&root) = tree.docs.get(index) else {
+            return Err(disagree("the document"));
+        };
+        let mut visits = Vec::new();
+        tree.walk(root, value, String::new(), &mut visits);
+        let mut used = vec![false; visits.len()];
+        for found in uses {
+            let site = locate(text, &tree, &visits, &mut used, &found)
+                .ok_or_else(|| disagree(&found.field))?;
+            sites.push(TagSite {
+                doc: index,
+                line: lines.line(site.span.start),
+                field: found.field,
+                image: found.image,
+                kind: found.kind,
+                container: found.container,
+                span: site.span,
+                blocked: site.blocked,
+            });
+        }
+    }
+    Ok(sites)
+}
+
+/// `bytes` with the tag of each of `sites` set to `new_tag`: the bytes of each
+/// site's span are replaced by `new_tag` (an image without a tag gets `:new_tag`
+/// inserted after its name) and every other byte is kept.
+///
+/// `sites` must come from `tag_sites(bytes)` (any subset, in any order) and must
+/// not be blocked. The result is checked by reading it again: every site must
+/// read back with the new tag and nothing else may have moved, or nothing is
+/// returned. A plain scalar keeps its style, so a plain `newTag` given a tag
+/// such as `1.10`, which YAML reads as a number, is refused rather than quoted.
+pub fn set_tag(bytes: &[u8], sites: &[TagSite], new_tag: &str) -> Result<Vec<u8>, EditError> {
+    if !is_valid_tag(new_tag) {
+        return Err(EditError::InvalidTag(new_tag.to_owned()));
+    }
+    let current = tag_sites(bytes).map_err(EditError::Parse)?;
+    let mut chosen = vec![false; current.len()];
+    for site in sites {
+        if let Some(why) = site.blocked {
+            return Err(EditError::Blocked {
+                line: site.line,
+                field: site.field.clone(),
+                why,
+            });
+        }
+        match current.iter().position(|c| c == site) {
+            Some(i) => chosen[i] = true,
+            None => {
+                return Err(EditError::Stale {
+                    line: site.line,
+                    field: site.field.clone(),
+                })
+            }
+        }
+    }
+
+    let mut edits: Vec<&TagSite> = current
+        .iter()
+        .zip(&chosen)
+        .filter_map(|(site, &c)| c.then_some(site))
+        .collect();
+    edits.sort_by_key(|site| (site.span.start, site.span.end));
+    let mut out = Vec::with_capacity(bytes.len() + edits.len() * (new_tag.len() + 1));
+    let mut at = 0;
+    for site in edits {
+        // Sites never share bytes; refuse rather than splice if they do.
+        if site.span.start < at {
+            return Err(EditError::Stale {
+                line: site.line,
+                field: site.field.clone(),
+            });
+        }
+        out.extend_from_slice(&bytes[at..site.span.start]);
+        if site.image.tag.is_none() && site.span.is_empty() {
+            out.push(b':');
+        }
+        out.extend_from_slice(new_tag.as_bytes());
+        at = site.span.end;
+    }
+    out.extend_from_slice(&bytes[at..]);
+
+    let after = tag_sites(&out).map_err(EditError::Parse)?;
+    if after.len() != current.len() {
+        let first = &current[chosen.iter().position(|&c| c).unwrap_or(0)];
+        return Err(EditError::Unverified {
+            line: first.line,
+            field: first.field.clone(),
+            found: None,
+        });
+    }
+    for ((before, after), &edited) in current.iter().zip(&after).zip(&chosen) {
+        let mut want = before.image.clone();
+        if edited {
+            want.tag = Some(new_tag.to_owned());
+        }
+        if after.doc != before.doc || after.field != before.field || after.image != want {
+            return Err(EditError::Unverified {
+                line: before.line,
+                field: before.field.clone(),
+                found: if before.field.ends_with(".newTag") {
+                    after.image.tag.clone()
+                } else {
+                    Some(after.image.to_string())
+                },
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Where one image use is, before its line is known.
+struct Located {
+    span: Range<usize>,
+    blocked: Option<Blocked>,
+}
+
+/// Finds the node `found` came from among `visits` (the first not yet used with
+/// its field path) and the tag's bytes in it. `None` when the two parsers
+/// disagree about the document.
+fn locate(
+    text: &str,
+    tree: &Tree,
+    visits: &[Visit<'_>],
+    used: &mut [bool],
+    found: &images::ImageUse,
+) -> Option<Located> {
+    let is_kustomize = found.container.is_none() && !found.field.ends_with(".image");
+    let index = visits
+        .iter()
+        .enumerate()
+        .position(|(i, v)| !used[i] && v.path == found.field);
+    // A kustomization entry without a newTag (or with an empty one): its field is
+    // where a tag would go.
+    let no_new_tag = || {
+        let entry_path = found.field.strip_suffix(".newTag")?;
+        let entry = visits.iter().find(|v| v.path == entry_path)?;
+        let start = tree.start(entry.node);
+        Some(Located {
+            span: start..start,
+            blocked: Some(Blocked::NoNewTag),
+        })
+    };
+    let Some(index) = index else {
+        return no_new_tag();
+    };
+    used[index] = true;
+    let visit = &visits[index];
+    if let Some(alias_start) = visit.alias_start {
+        return Some(Located {
+            span: alias_start..alias_start,
+            blocked: Some(Blocked::Alias),
+        });
+    }
+    let Node::Scalar {
+        value,
+        style,
+        start,
+        ..
+    } = &tree.nodes[visit.node]
+    else {
+        return None;
+    };
+    // The saphyr value must be what serde_norway read (a number for a newTag).
+    let agrees = match visit.value {
+        Value::String(s) => s == value,
+        Value::Number(_) => is_kustomize && *style == ScalarStyle::Plain,
+        _ if is_kustomize && found.image.tag.is_none() => return no_new_tag(),
+        _ => false,
+    };
+    if !agrees {
+        return None;
+    }
+    let not_verbatim = Located {
+        span: *start..*start,
+        blocked: Some(Blocked::NotVerbatim),
+    };
+    let Some(content) = verbatim(text, *start, value, *style) else {
+        return Some(not_verbatim);
+    };
+    let span = if is_kustomize {
+        content..content + value.len()
+    } else {
+        if *value != found.image.to_string() {
+            return None;
+        }
+        let name_end = content + found.image.name.len();
+        match &found.image.tag {
+            Some(tag) => {
+                if text.as_bytes().get(name_end) != Some(&b':') {
+                    return None;
+                }
+                name_end + 1..name_end + 1 + tag.len()
+            }
+            None => name_end..name_end,
+        }
+    };
+    Some(Located {
+        span,
+        blocked: visit.shared.then_some(Blocked::Shared),
+    })
+}
+
+/// The byte offset where a scalar's content starts, if its source text from
+/// `start` (where the parser puts the node, properties included) is the value
+/// verbatim: optional `&anchor` and `!tag`, the opening quote of a quoted scalar,
+/// the value's exact bytes, then the closing quote or, for a plain scalar, the
+/// end of the scalar.
+fn verbatim(text: &str, start: usize, value: &str, style: ScalarStyle) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let quote = match style {
+        ScalarStyle::Plain => None,
+        ScalarStyle::SingleQuoted => Some(b'\''),
+        ScalarStyle::DoubleQuoted => Some(b'"'),
+        _ => return None,
+    };
+    // A quote (or a backslash) in the value is written escaped: never verbatim.
+    if quote.is_some_and(|q| value.bytes().any(|b| b == q || (q == b'"' && b == b'\\'))) {
+        return None;
+    }
+    let mut p = skip_properties(bytes, start);
+    if let Some(q) = quote {
+        if bytes.get(p) != Some(&q) {
+            return None;
+        }
+        p += 1;
+    }
+    if value.is_empty() || text.get(p..p + value.len()) != Some(value) {
+        return None;
+    }
+    let next = bytes.get(p + value.len()).copied();
+    let ends = match quote {
+        Some(q) => next == Some(q),
+        None => matches!(
+            next,
+            None | Some(b' ' | b'\t' | b'\r' | b'\n' | b',' | b']' | b'}')
+        ),
+    };
+    ends.then_some(p)
+}
+
+/// Skips a node's properties (`&anchor`, `!tag`) and the white space and
+/// comments after them.
+fn skip_properties(bytes: &[u8], mut p: usize) -> usize {
+    loop {
+        match bytes.get(p) {
+            Some(b'&' | b'!') => {
+                while p < bytes.len() && !matches!(bytes[p], b' ' | b'\t' | b'\r' | b'\n') {
+                    p += 1;
+                }
+            }
+            Some(b' ' | b'\t' | b'\r' | b'\n') => p += 1,
+            Some(b'#') if p > 0 && matches!(bytes[p - 1], b' ' | b'\t' | b'\r' | b'\n') => {
+                while p < bytes.len() && !matches!(bytes[p], b'\r' | b'\n') {
+                    p += 1;
+                }
+            }
+            _ => return p,
+        }
+    }
+}
+
+/// Byte offsets of line starts, for 1-based line numbers.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { starts }
+    }
+
+    fn line(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset)
+    }
+}
+
+type NodeId = usize;
+
+/// A YAML node as saphyr_parser reads it, with the byte offset where it starts.
+#[derive(Debug)]
+enum Node {
+    Scalar {
+        value: String,
+        style: ScalarStyle,
+        anchor: usize,
+        start: usize,
+    },
+    Sequence {
+        anchor: usize,
+        items: Vec<NodeId>,
+        start: usize,
+    },
+    Mapping {
+        anchor: usize,
+        entries: Vec<(NodeId, NodeId)>,
+        start: usize,
+    },
+    Alias {
+        anchor: usize,
+        start: usize,
+    },
+}
+
+impl Node {
+    fn anchor(&self) -> usize {
+        match self {
+            Node::Scalar { anchor, .. }
+            | Node::Sequence { anchor, .. }
+            | Node::Mapping { anchor, .. } => *anchor,
+            Node::Alias { .. } => 0,
+        }
+    }
+}
+
+/// The documents of a file as saphyr_parser reads them.
+#[derive(Debug, Default)]
+struct Tree {
+    nodes: Vec<Node>,
+    /// The root of each document, in order (empty documents included).
+    docs: Vec<NodeId>,
+    /// Anchored nodes by anchor id (saphyr numbers anchors across the stream).
+    anchors: Vec<(usize, NodeId)>,
+    /// The anchor ids some alias refers to.
+    aliased: HashSet<usize>,
+}
+
+/// A node reached while walking a document in step with serde_norway's value.
+struct Visit<'v> {
+    /// flatten's path to the node.
+    path: String,
+    /// The node (for an alias: the anchored node it stands for).
+    node: NodeId,
+    /// serde_norway's value there.
+    value: &'v Value,
+    /// Where the alias is, when the node was reached through one.
+    alias_start: Option<usize>,
+    /// Whether the node or a collection above it has an anchor an alias refers to.
+    shared: bool,
+}
+
+fn scan_error(e: &ScanError) -> ParseError {
+    ParseError {
+        line: e.marker().line(),
+        column: e.marker().col() + 1,
+        message: format!("{} (while locating image tags)", e.info()),
+    }
+}
+
+impl Tree {
+    fn parse(text: &str) -> Result<Tree, ParseError> {
+        // saphyr's marks count characters; this turns them into byte offsets.
+        let offsets: Vec<usize> = text
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(text.len()))
+            .collect();
+        let byte = |index: usize| offsets.get(index).copied().unwrap_or(text.len());
+
+        let mut tree = Tree::default();
+        // Open collections, with a mapping's key waiting for its value.
+        let mut open: Vec<(NodeId, Option<NodeId>)> = Vec::new();
+        for event in Parser::new_from_str(text) {
+            let (event, span) = event.map_err(|e| scan_error(&e))?;
+            let start = byte(span.start.index());
+            let node = match event {
+                Event::Scalar(value, style, anchor, _) => Node::Scalar {
+                    value: value.into_owned(),
+                    style,
+                    anchor,
+                    start,
+                },
+                Event::Alias(anchor) => {
+                    tree.aliased.insert(anchor);
+                    Node::Alias { anchor, start }
+                }
+                Event::SequenceStart(anchor, _) => Node::Sequence {
+                    anchor,
+                    items: Vec::new(),
+                    start,
+                },
+                Event::MappingStart(anchor, _) => Node::Mapping {
+                    anchor,
+                    entries: Vec::new(),
+                    start,
+                },
+                Event::SequenceEnd | Event::MappingEnd => {
+                    open.pop();
+                    continue;
+                }
+                Event::StreamStart
+                | Event::StreamEnd
+                | Event::DocumentStart(_)
+                | Event::DocumentEnd
+                | Event::Nothing => continue,
+            };
+            let id = tree.nodes.len();
+            let anchor = node.anchor();
+            let is_collection = matches!(node, Node::Sequence { .. } | Node::Mapping { .. });
+            tree.nodes.push(node);
+            if anchor != 0 {
+                tree.anchors.push((anchor, id));
+            }
+            match open.last_mut() {
+                None => tree.docs.push(id),
+                Some((parent, pending)) => match &mut tree.nodes[*parent] {
+                    Node::Sequence { items, .. } => items.push(id),
+                    Node::Mapping { entries, .. } => match pending.take() {
+                        Some(key) => entries.push((key, id)),
+                        None => *pending = Some(id),
+                    },
+                    _ => unreachable!("only collections are open"),
+                },
+            }
+            if is_collection {
+                open.push((id, None));
+            }
+        }
+        Ok(tree)
+    }
+
+    fn start(&self, id: NodeId) -> usize {
+        match &self.nodes[id] {
+            Node::Scalar { start, .. }
+            | Node::Sequence { start, .. }
+            | Node::Mapping { start, .. }
+            | Node::Alias { start, .. } => *start,
+        }
+    }
+
+    /// Walks the node `id` and serde_norway's `value` for it in step, recording
+    /// every node reached with its path in `crate::manifest::flatten`'s notation.
+    /// Where the two disagree (which they should not), that branch is left out.
+    fn walk<'v>(&self, id: NodeId, value: &'v Value, path: String, out: &mut Vec<Visit<'v>>) {
+        self.walk_from(id, value, path, None, false, out);
+    }
+
+    fn walk_from<'v>(
+        &self,
+        mut id: NodeId,
+        mut value: &'v Value,
+        path: String,
+        mut alias_start: Option<usize>,
+        mut shared: bool,
+        out: &mut Vec<Visit<'v>>,
+    ) {
+        if let Node::Alias { anchor, start } = &self.nodes[id] {
+            let Some(&(_, target)) = self.anchors.iter().rev().find(|(a, _)| a == anchor) else {
+                return;
+            };
+            id = target;
+            alias_start = alias_start.or(Some(*start));
+        }
+        let anchor = self.nodes[id].anchor();
+        shared |= anchor != 0 && self.aliased.contains(&anchor);
+        // flatten looks through tags.
+        while let Value::Tagged(tagged) = value {
+            value = &tagged.value;
+        }
+        let children: Vec<(NodeId, &'v Value, String)> = match (&self.nodes[id], value) {
+            (Node::Mapping { entries, .. }, Value::Mapping(map)) if entries.len() == map.len() => {
+                let mut children = Vec::new();
+                for (&(key_id, value_id), (key, item)) in entries.iter().zip(map) {
+                    // Image fields sit under string keys only.
+                    let Value::String(key) = key else { continue };
+                    let same_key =
+                        matches!(&self.nodes[key_id], Node::Scalar { value, .. } if value == key);
+                    if !same_key {
+                        return;
+                    }
+                    let child = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    children.push((value_id, item, child));
+                }
+                children
+            }
+            (Node::Sequence { items, .. }, Value::Sequence(seq)) if items.len() == seq.len() => {
+                items
+                    .iter()
+                    .zip(seq)
+                    .enumerate()
+                    .map(|(i, (&item_id, item))| {
+                        let child = match item.get("name").and_then(Value::as_str) {
+                            Some(name) => format!("{path}[name={name}]"),
+                            None => format!("{path}[{i}]"),
+                        };
+                        (item_id, item, child)
+                    })
+                    .collect()
+            }
+            (Node::Scalar { .. }, _) => Vec::new(),
+            _ => return,
+        };
+        out.push(Visit {
+            path,
+            node: id,
+            value,
+            alias_start,
+            shared,
+        });
+        for (child, item, path) in children {
+            self.walk_from(child, item, path, alias_start, shared, out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[test]
+    fn verbatim_scalars() {
+        use ScalarStyle::{DoubleQuoted, Folded, Literal, Plain, SingleQuoted};
+        // (source from the node's start, value, style, where the content starts)
+        let cases: &[(&str, &str, ScalarStyle, Option<usize>)] = &[
+            ("app:1\n", "app:1", Plain, Some(0)),
+            ("app:1", "app:1", Plain, Some(0)),
+            ("app:1 # c", "app:1", Plain, Some(0)),
+            ("app:1}", "app:1", Plain, Some(0)),
+            ("app:1,", "app:1", Plain, Some(0)),
+            ("app:1\r\n", "app:1", Plain, Some(0)),
+            ("'app:1' # 'app:1'", "app:1", SingleQuoted, Some(1)),
+            ("\"app:1\" # c", "app:1", DoubleQuoted, Some(1)),
+            ("&a app:1", "app:1", Plain, Some(3)),
+            ("&a !!str 'app:1'", "app:1", SingleQuoted, Some(10)),
+            ("!!str # c\n  \"app:1\"", "app:1", DoubleQuoted, Some(13)),
+            // Not the value verbatim, or not where the parser said.
+            ("\"app:\\x31\"", "app:1", DoubleQuoted, None),
+            ("'app:1'", "app:1", DoubleQuoted, None),
+            ("app:1x", "app:1", Plain, None),
+            ("app:\n  1", "app: 1", Plain, None),
+            ("'app:1'''", "app:1'", SingleQuoted, None),
+            (r#""app:1\\""#, "app:1\\", DoubleQuoted, None),
+            ("app:1\n", "app:1\n", Literal, None),
+            ("app:1\n", "app:1", Folded, None),
+            ("x: app:1", "app:1", Plain, None),
+            ("", "", Plain, None),
+        ];
+        for &(source, value, style, want) in cases {
+            assert_eq!(verbatim(source, 0, value, style), want, "{source:?}");
+        }
+    }
+
+    #[test]
+    fn lines_count_from_one() {
+        let lines = LineIndex::new("a\r\nb\n\nc");
+        let got: Vec<usize> = (0..8).map(|i| lines.line(i)).collect();
+        assert_eq!(got, [1, 1, 1, 2, 2, 3, 4, 4]);
+    }
+
+    /// Both parsers count the same documents, so an index from one names a
+    /// document of the other (files without any document aside: both have no
+    /// images).
+    #[test]
+    fn the_parsers_agree_on_documents() {
+        for input in [
+            "a: 1\n",
+            "---\n",
+            "a: 1\n---\n",
+            "a: 1\n...\n",
+            "--- # c\n...\n---\nb: 1\n",
+            "%YAML 1.1\n---\na: 1\n",
+            "# c\n---\na: 1\n---\n# d\n",
+            "---\n---\n---\na: 1\n",
+            "a: 1\r\n--- \r\nb: 2\r\n",
+            "--- a\n--- |\n  b\n",
+            "---\n...\n---\n...\n",
+        ] {
+            let serde = serde_norway::Deserializer::from_str(input)
+                .map(|de| Value::deserialize(de).map(|_| ()))
+                .collect::<Result<Vec<()>, _>>()
+                .unwrap();
+            let tree = Tree::parse(input).unwrap();
+            assert_eq!(tree.docs.len(), serde.len(), "{input:?}");
+        }
+    }
+
+    /// saphyr refuses a tab right after `:`, which libyaml reads. A file that
+    /// sets no image is not read by saphyr at all; one that does is reported as
+    /// unreadable, never edited by guess.
+    #[test]
+    fn files_only_saphyr_refuses() {
+        assert_eq!(
+            tag_sites(b"kind: ConfigMap\ndata:\n  a:\tb\n"),
+            Ok(Vec::new())
+        );
+        let err = tag_sites(b"kind: Pod\nspec:\n  containers:\n  - image:\tapp:1\n").unwrap_err();
+        assert_eq!(err.line, 4, "{err:?}");
+        assert!(err.message.contains("while locating image tags"), "{err:?}");
+    }
+}

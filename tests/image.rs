@@ -1,0 +1,247 @@
+//! `gitops image set IMAGE TAG --env ENV`: a byte-exact tag edit on a branch per
+//! environment and image, through a pull request.
+
+mod common;
+
+use common::TestEnv;
+
+const BRANCH: &str = "gitops/image-stage-cart";
+const FILE: &str = "apps/cart/deployment.yaml";
+
+#[test]
+fn sets_the_tag_changing_only_its_bytes_and_refreshes_one_branch() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let stage = t.rev(&s.origin, "stage");
+    let before = t.git(&s.origin, &["show", &format!("stage:{FILE}")]);
+
+    let out = t
+        .gitops(
+            &s.repo,
+            &[
+                "image",
+                "set",
+                "cart",
+                "2.2.0-rc.1",
+                "--env",
+                "stage",
+                "--json",
+            ],
+        )
+        .expect(0)
+        .json();
+    assert_eq!(out["action"], "pushed", "{out:#}");
+    assert_eq!(out["branch"], BRANCH);
+    assert_eq!(out["image"], "registry.example.com/shop/cart");
+    assert_eq!(out["from"], serde_json::json!(["2.1.0-rc.1"]));
+    assert_eq!(out["pull_request"], serde_json::Value::Null);
+    let tip = t.rev(&s.origin, BRANCH);
+    assert_eq!(
+        t.git(&s.origin, &["rev-parse", &format!("{tip}^")]).trim(),
+        stage,
+        "one commit on origin/stage"
+    );
+    let after = t.git(&s.origin, &["show", &format!("{tip}:{FILE}")]);
+    assert_eq!(
+        after,
+        before.replace("cart:2.1.0-rc.1", "cart:2.2.0-rc.1"),
+        "only the tag's bytes changed"
+    );
+    assert_eq!(
+        t.rev(&s.origin, "stage"),
+        stage,
+        "stage itself is untouched"
+    );
+
+    // The same tag again: nothing new.
+    let out = t
+        .gitops(
+            &s.repo,
+            &[
+                "image",
+                "set",
+                "cart",
+                "2.2.0-rc.1",
+                "--env",
+                "stage",
+                "--json",
+            ],
+        )
+        .expect(0)
+        .json();
+    assert_eq!(out["action"], "unchanged", "{out:#}");
+    assert_eq!(t.rev(&s.origin, BRANCH), tip);
+
+    // A newer release candidate refreshes the same branch.
+    let out = t
+        .gitops(
+            &s.repo,
+            &[
+                "image",
+                "set",
+                "cart",
+                "2.2.0-rc.2",
+                "--env",
+                "stage",
+                "--json",
+            ],
+        )
+        .expect(0)
+        .json();
+    assert_eq!(out["action"], "pushed", "{out:#}");
+    let tip = t.rev(&s.origin, BRANCH);
+    assert_eq!(
+        t.git(&s.origin, &["rev-parse", &format!("{tip}^")]).trim(),
+        stage
+    );
+    assert!(t
+        .git(&s.origin, &["show", &format!("{tip}:{FILE}")])
+        .contains("cart:2.2.0-rc.2"));
+    let branches = t.git(
+        &s.origin,
+        &["for-each-ref", "--format=%(refname)", "refs/heads/gitops/"],
+    );
+    assert_eq!(branches.lines().count(), 1, "{branches}");
+}
+
+#[test]
+fn the_tag_already_in_place_is_nothing_to_do() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let before = t.refs(&s.origin);
+    let out = t
+        .gitops(
+            &s.repo,
+            &[
+                "image",
+                "set",
+                "cart",
+                "2.1.0-rc.1",
+                "--env",
+                "stage",
+                "--json",
+            ],
+        )
+        .expect(0)
+        .json();
+    assert_eq!(out["action"], "nothing");
+    assert_eq!(t.refs(&s.origin), before);
+}
+
+#[test]
+fn dry_run_shows_the_diff_and_pushes_nothing() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let before = t.refs(&s.origin);
+    let run = t.gitops(
+        &s.repo,
+        &[
+            "image",
+            "set",
+            "registry.example.com/shop/web",
+            "1a2b3c4",
+            "--env",
+            "dev",
+            "--dry-run",
+        ],
+    );
+    run.expect(0);
+    assert!(
+        run.stdout
+            .contains("-          image: registry.example.com/shop/web:d31f8a2"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("+          image: registry.example.com/shop/web:1a2b3c4"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(t.refs(&s.origin), before);
+}
+
+#[test]
+fn refusals_change_nothing() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let before = t.refs(&s.origin);
+    // Not a tag at all: refused before anything else, even outside a repository.
+    let outside = t.plain_dir("outside");
+    t.gitops(
+        &outside,
+        &["image", "set", "cart", "bad tag", "--env", "stage"],
+    )
+    .refused();
+    // Each refusal names what is wrong.
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["image", "set", "cart", "2.2.0", "--env", "stage"],
+            "semver-rc",
+        ),
+        (
+            &["image", "set", "cart", "2.0.0-rc.9", "--env", "stage"],
+            "downgrade",
+        ),
+        (
+            &["image", "set", "redis", "7.2.4-rc.1", "--env", "stage"],
+            "runs no image",
+        ),
+        (
+            &["image", "set", "cart", "2.2.0-rc.1", "--env", "qa"],
+            "not configured",
+        ),
+        (
+            &["image", "set", "cart", "latest", "--env", "prod"],
+            "latest",
+        ),
+    ];
+    for (args, words) in cases {
+        let run = t.gitops(&s.repo, args);
+        let error = run.refused();
+        assert!(error.contains(words), "{args:?}: {error}");
+    }
+    assert_eq!(t.refs(&s.origin), before);
+    // A rollback on purpose.
+    let out = t
+        .gitops(
+            &s.repo,
+            &[
+                "image",
+                "set",
+                "cart",
+                "2.0.0-rc.9",
+                "--env",
+                "stage",
+                "--allow-downgrade",
+                "--json",
+            ],
+        )
+        .expect(0)
+        .json();
+    assert_eq!(out["action"], "pushed");
+}
+
+#[test]
+fn an_ambiguous_short_name_lists_the_full_ones() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let stage = t.clone(&s.origin, "stage-clone", "stage");
+    t.commit_file(
+        &stage,
+        "apps/cart/worker.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: worker}\nspec:\n  template:\n    spec:\n      containers:\n        - name: w\n          image: other.example.com/cart:1.0.0-rc.1\n",
+        "cart worker",
+    );
+    t.git(&stage, &["push", "--quiet", "origin", "stage"]);
+    let run = t.gitops(
+        &s.repo,
+        &["image", "set", "cart", "2.2.0-rc.1", "--env", "stage"],
+    );
+    run.refused();
+    let hint = run.hint();
+    assert!(
+        hint.contains("registry.example.com/shop/cart") && hint.contains("other.example.com/cart"),
+        "{hint}"
+    );
+}
