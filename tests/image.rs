@@ -245,3 +245,93 @@ fn an_ambiguous_short_name_lists_the_full_ones() {
         "{hint}"
     );
 }
+
+/// On an `auto-merge` environment the pull request gets auto-merge, through the
+/// local GitHub double (bodies: GitHub's documented examples).
+#[test]
+fn dev_gets_a_pull_request_with_auto_merge() {
+    use serde_json::{json, Value};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let fixture = |name: &str| -> Value {
+        let file = format!(
+            "{}/tests/fixtures/github/{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
+    };
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let dev = t.clone(&s.origin, "dev-clone", "dev");
+    let config = t.git(&dev, &["show", "HEAD:.gitops.yaml"]);
+    t.commit_file(
+        &dev,
+        ".gitops.yaml",
+        &format!("{config}github:\n  repository: shop/config\n"),
+        "Name the repository",
+    );
+    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(MockServer::start());
+    let mount = |m: Mock| runtime.block_on(m.mount(&server));
+    mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/shop/config/pulls"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
+    );
+    mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/shop/config/pulls"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(fixture("pull-request"))),
+    );
+    mount(
+        Mock::given(method("POST"))
+            .and(path("/graphql"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(fixture("graphql-auto-merge-enabled")),
+            ),
+    );
+
+    let run = t.gitops_with(
+        &s.repo,
+        &["image", "set", "web", "1a2b3c4", "--env", "dev", "--json"],
+        &[
+            ("GITHUB_API_URL", &server.uri()),
+            ("GH_TOKEN", "ghp_imageTOKEN42"),
+        ],
+    );
+    run.expect(0);
+    let out = run.json();
+    assert_eq!(out["action"], "opened", "{out:#}\n{}", run.stderr);
+    assert_eq!(out["branch"], "gitops/image-dev-web");
+    assert_eq!(
+        out["pull_request"]["number"],
+        fixture("pull-request")["number"]
+    );
+    let requests = runtime.block_on(server.received_requests()).unwrap();
+    let calls: Vec<String> = requests
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "GET /repos/shop/config/pulls",
+            "POST /repos/shop/config/pulls",
+            "POST /graphql"
+        ],
+        "no labels or reviewers configured"
+    );
+    let create: Value = serde_json::from_slice(&requests[1].body).unwrap();
+    assert_eq!(create["title"], "Set web to 1a2b3c4 on dev");
+    assert_eq!(create["head"], "gitops/image-dev-web");
+    assert_eq!(create["base"], "dev");
+    let graphql = String::from_utf8_lossy(&requests[2].body).into_owned();
+    assert!(graphql.contains("enablePullRequestAutoMerge"), "{graphql}");
+    assert!(!run.stdout.contains("ghp_imageTOKEN42") && !run.stderr.contains("ghp_imageTOKEN42"));
+}
