@@ -335,3 +335,40 @@ fn dev_gets_a_pull_request_with_auto_merge() {
     assert!(graphql.contains("enablePullRequestAutoMerge"), "{graphql}");
     assert!(!run.stdout.contains("ghp_imageTOKEN42") && !run.stderr.contains("ghp_imageTOKEN42"));
 }
+
+#[test]
+fn a_manifest_that_does_not_parse_stops_it_and_a_persons_commit_is_never_overwritten() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    // A person's commit on the image branch.
+    t.gitops(
+        &s.repo,
+        &["image", "set", "cart", "2.2.0-rc.1", "--env", "stage"],
+    )
+    .expect(0);
+    let other = t.clone(&s.origin, "other", BRANCH);
+    let theirs = t.commit_file(&other, "apps/cart/notes.txt", "x\n", "A person's note");
+    t.git(&other, &["push", "--quiet", "origin", BRANCH]);
+    let run = t.gitops(
+        &s.repo,
+        &["image", "set", "cart", "2.2.0-rc.2", "--env", "stage"],
+    );
+    assert!(run.refused().contains("A person's note"), "{}", run.stderr);
+    assert_eq!(t.rev(&s.origin, BRANCH), theirs);
+
+    // A broken manifest on stage: named with its line, nothing changed.
+    let stage = t.clone(&s.origin, "stage-clone", "stage");
+    t.commit_file(&stage, "apps/cart/broken.yaml", "a: [1, 2\n", "broken");
+    t.git(&stage, &["push", "--quiet", "origin", "stage"]);
+    let before = t.refs(&s.origin);
+    let run = t.gitops(
+        &s.repo,
+        &["image", "set", "web", "1.9.0-rc.2", "--env", "stage"],
+    );
+    assert!(
+        run.refused().contains("apps/cart/broken.yaml:"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(t.refs(&s.origin), before);
+}
