@@ -34,6 +34,7 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
             [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Promote the next environment: merge its upstream (or `--from`) into it on the branch `gitops/promote-<from>-to-<env>`, built in the object store — never in your checkout — keeping ENV''s own image tags, then push it and open or refresh the pull request into ENV')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each environment in promotion order: its branch and head, the commits waiting in its upstream and the apps they touch, drift, and every image tag')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what promoting ENV would change: the commits waiting in its upstream, the files, and a semantic diff of the manifests (resources matched by apiVersion, kind, namespace and name; each changed field with its old and new value). Pinned values (image tags and the config''s `pinned` keys) are listed apart as kept')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check that every configuration repository follows the same branch strategy: environment branches exist, every repository has the same environments, the config agrees on every branch, no drift, every image satisfies its environment''s policy, every manifest parses, environment branches are protected (with a token), and no merged feature branch lingers')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL (bash, zsh, fish, powershell, elvish). The same scripts are kept in the repository''s `completions/`')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -188,6 +189,17 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'gitops;check' {
+            [CompletionResult]::new('--workspace', '--workspace', [CompletionResultType]::ParameterName, 'A workspace file: `repos: [path-or-url, ...]`, optional `reference:`')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if gitops was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (see the README)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'gitops;completions' {
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if gitops was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never')
@@ -205,6 +217,7 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
             [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Promote the next environment: merge its upstream (or `--from`) into it on the branch `gitops/promote-<from>-to-<env>`, built in the object store — never in your checkout — keeping ENV''s own image tags, then push it and open or refresh the pull request into ENV')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each environment in promotion order: its branch and head, the commits waiting in its upstream and the apps they touch, drift, and every image tag')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what promoting ENV would change: the commits waiting in its upstream, the files, and a semantic diff of the manifests (resources matched by apiVersion, kind, namespace and name; each changed field with its old and new value). Pinned values (image tags and the config''s `pinned` keys) are listed apart as kept')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check that every configuration repository follows the same branch strategy: environment branches exist, every repository has the same environments, the config agrees on every branch, no drift, every image satisfies its environment''s policy, every manifest parses, environment branches are protected (with a token), and no merged feature branch lingers')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL (bash, zsh, fish, powershell, elvish). The same scripts are kept in the repository''s `completions/`')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -240,6 +253,9 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
             break
         }
         'gitops;help;diff' {
+            break
+        }
+        'gitops;help;check' {
             break
         }
         'gitops;help;completions' {

@@ -16,6 +16,9 @@ _gitops() {
             ",$1")
                 cmd="gitops"
                 ;;
+            gitops,check)
+                cmd="gitops__subcmd__check"
+                ;;
             gitops,completions)
                 cmd="gitops__subcmd__completions"
                 ;;
@@ -60,6 +63,9 @@ _gitops() {
                 ;;
             gitops__subcmd__feature__subcmd__help,start)
                 cmd="gitops__subcmd__feature__subcmd__help__subcmd__start"
+                ;;
+            gitops__subcmd__help,check)
+                cmd="gitops__subcmd__help__subcmd__check"
                 ;;
             gitops__subcmd__help,completions)
                 cmd="gitops__subcmd__help__subcmd__completions"
@@ -116,12 +122,52 @@ _gitops() {
 
     case "${cmd}" in
         gitops)
-            opts="-C -h -V --color --help --version quickstart init feature image promote status diff completions help"
+            opts="-C -h -V --color --help --version quickstart init feature image promote status diff check completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                -C)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitops__subcmd__check)
+            opts="-C -h -V --workspace --json --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --workspace)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
                 -C)
                     COMPREPLY=()
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
@@ -330,8 +376,22 @@ _gitops() {
             return 0
             ;;
         gitops__subcmd__help)
-            opts="quickstart init feature image promote status diff completions help"
+            opts="quickstart init feature image promote status diff check completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitops__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -31,6 +31,7 @@ set edit:completion:arg-completer[gitops] = {|@words|
             cand promote 'Promote the next environment: merge its upstream (or `--from`) into it on the branch `gitops/promote-<from>-to-<env>`, built in the object store — never in your checkout — keeping ENV''s own image tags, then push it and open or refresh the pull request into ENV'
             cand status 'Show each environment in promotion order: its branch and head, the commits waiting in its upstream and the apps they touch, drift, and every image tag'
             cand diff 'Show what promoting ENV would change: the commits waiting in its upstream, the files, and a semantic diff of the manifests (resources matched by apiVersion, kind, namespace and name; each changed field with its old and new value). Pinned values (image tags and the config''s `pinned` keys) are listed apart as kept'
+            cand check 'Check that every configuration repository follows the same branch strategy: environment branches exist, every repository has the same environments, the config agrees on every branch, no drift, every image satisfies its environment''s policy, every manifest parses, environment branches are protected (with a token), and no merged feature branch lingers'
             cand completions 'Print the shell completion script for SHELL (bash, zsh, fish, powershell, elvish). The same scripts are kept in the repository''s `completions/`'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -167,6 +168,16 @@ set edit:completion:arg-completer[gitops] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'gitops;check'= {
+            cand --workspace 'A workspace file: `repos: [path-or-url, ...]`, optional `reference:`'
+            cand -C 'Run as if gitops was started in DIR'
+            cand --color 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never'
+            cand --json 'Print one JSON document (see the README)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'gitops;completions'= {
             cand -C 'Run as if gitops was started in DIR'
             cand --color 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never'
@@ -183,6 +194,7 @@ set edit:completion:arg-completer[gitops] = {|@words|
             cand promote 'Promote the next environment: merge its upstream (or `--from`) into it on the branch `gitops/promote-<from>-to-<env>`, built in the object store — never in your checkout — keeping ENV''s own image tags, then push it and open or refresh the pull request into ENV'
             cand status 'Show each environment in promotion order: its branch and head, the commits waiting in its upstream and the apps they touch, drift, and every image tag'
             cand diff 'Show what promoting ENV would change: the commits waiting in its upstream, the files, and a semantic diff of the manifests (resources matched by apiVersion, kind, namespace and name; each changed field with its old and new value). Pinned values (image tags and the config''s `pinned` keys) are listed apart as kept'
+            cand check 'Check that every configuration repository follows the same branch strategy: environment branches exist, every repository has the same environments, the config agrees on every branch, no drift, every image satisfies its environment''s policy, every manifest parses, environment branches are protected (with a token), and no merged feature branch lingers'
             cand completions 'Print the shell completion script for SHELL (bash, zsh, fish, powershell, elvish). The same scripts are kept in the repository''s `completions/`'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -208,6 +220,8 @@ set edit:completion:arg-completer[gitops] = {|@words|
         &'gitops;help;status'= {
         }
         &'gitops;help;diff'= {
+        }
+        &'gitops;help;check'= {
         }
         &'gitops;help;completions'= {
         }

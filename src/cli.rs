@@ -54,5 +54,6 @@ pub enum Command {
     Promote(commands::promote::Args),
     Status(commands::status::Args),
     Diff(commands::diff::Args),
+    Check(commands::check::Args),
     Completions(commands::completions::Args),
 }

@@ -150,6 +150,19 @@ impl Ui {
         result
     }
 
+    /// A progress bar on stderr for `len` steps, on a terminal only.
+    pub fn progress(&self, len: u64, message: &str) -> Progress {
+        if !self.err_is_term {
+            return Progress(None);
+        }
+        let bar = indicatif::ProgressBar::new(len);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}") {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(message.to_owned());
+        Progress(Some(bar))
+    }
+
     /// Asks for a line of text, with a default.
     pub fn ask(&self, prompt: &str, default: &str) -> anyhow::Result<String> {
         Ok(dialoguer::Input::<String>::new()
@@ -173,6 +186,25 @@ impl Ui {
             .with_prompt(prompt)
             .default(default)
             .interact()?)
+    }
+}
+
+/// A progress bar, or nothing off a terminal; shared by worker threads.
+pub struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    /// One step done.
+    pub fn inc(&self) {
+        if let Some(bar) = &self.0 {
+            bar.inc(1);
+        }
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
     }
 }
 

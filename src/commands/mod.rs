@@ -1,5 +1,6 @@
 //! One module per subcommand: its arguments and `run`, as gather → plan → render.
 
+pub mod check;
 pub mod completions;
 pub mod diff;
 pub mod feature;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<()> {
         Command::Promote(args) => promote::run(&global, args, ui),
         Command::Status(args) => status::run(&global, args, ui),
         Command::Diff(args) => diff::run(&global, args, ui),
+        Command::Check(args) => check::run(&global, args, ui),
         Command::Completions(args) => completions::run(args, ui),
     }
 }

@@ -90,6 +90,12 @@ impl Workspace {
         } else {
             not_fetched = Some("--no-fetch".to_owned());
         }
+        Workspace::load(repo, not_fetched)
+    }
+
+    /// A workspace over an already fetched repository (what `check` uses for each
+    /// repository it checks): the configuration and the environment branches.
+    pub fn load(repo: Repo, not_fetched: Option<String>) -> Result<Workspace> {
         let (config, config_source) = load_config(&repo)?;
         let mut tips = Vec::new();
         let mut missing = Vec::new();

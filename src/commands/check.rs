@@ -1,0 +1,647 @@
+//! `gitops check`: one branch strategy across every configuration repository.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use super::workspace::{load_config, Workspace, REMOTE};
+use crate::cli::Global;
+use crate::config::Config;
+use crate::error::{refused, Exit};
+use crate::git::{self, Repo};
+use crate::ui::{self, Tone, Ui};
+
+/// Check that every configuration repository follows the same branch strategy:
+/// environment branches exist, every repository has the same environments, the
+/// config agrees on every branch, no drift, every image satisfies its
+/// environment's policy, every manifest parses, environment branches are
+/// protected (with a token), and no merged feature branch lingers.
+///
+/// REPO is a local path or a Git URL (cloned bare into the cache directory once,
+/// fetched after). Exit 0 when no check failed, 1 when one did, 2 when the tool
+/// itself could not run.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Repositories: local paths or Git URLs (default: the current repository).
+    pub repos: Vec<String>,
+    /// A workspace file: `repos: [path-or-url, ...]`, optional `reference:`.
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub workspace: Option<PathBuf>,
+    /// Print one JSON document (see the README).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The checks, in the order they are shown.
+pub const CHECKS: [&str; 8] = [
+    "branches",
+    "consistent-environments",
+    "config-same-on-branches",
+    "drift",
+    "tag-policy",
+    "manifests-parse",
+    "protection",
+    "stale-features",
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkspaceFile {
+    repos: Vec<String>,
+    #[serde(default)]
+    reference: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub check: &'static str,
+    /// error | warning | info
+    pub severity: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RepoReport {
+    pub repo: String,
+    pub ok: bool,
+    pub findings: Vec<Finding>,
+    /// Checks not run, and why (`protection` without a token, ...).
+    pub skipped: BTreeMap<&'static str, String>,
+    #[serde(skip)]
+    environments: Option<Vec<(String, String, String)>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub repos: Vec<RepoReport>,
+}
+
+fn finding(check: &'static str, severity: &'static str, message: impl Into<String>) -> Finding {
+    Finding {
+        check,
+        severity,
+        message: message.into(),
+    }
+}
+
+fn is_url(spec: &str) -> bool {
+    spec.contains("://") || (spec.contains('@') && spec.contains(':') && !Path::new(spec).exists())
+}
+
+/// Where a URL is kept: `$XDG_CACHE_HOME/gitops/repos/<name>` (else `~/.cache`).
+fn cache_dir(url: &str) -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    let name: String = url
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    base.join("gitops")
+        .join("repos")
+        .join(format!("{name}.git"))
+}
+
+/// Opens (cloning or fetching) one repository; the error is the repository's
+/// finding, not the end of the run.
+fn open(spec: &str) -> Result<Repo, String> {
+    if is_url(spec) {
+        let dir = cache_dir(spec);
+        if !dir.join("HEAD").exists() {
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            let init = || -> Result<()> {
+                git::cli::run(&dir, &["init", "--quiet", "--bare"])?;
+                git::cli::run(&dir, &["remote", "add", REMOTE, spec])?;
+                Ok(())
+            };
+            init().map_err(|e| format!("{e:#}"))?;
+        }
+        git::cli::fetch(&dir, REMOTE).map_err(|e| {
+            if !dir.join("refs/remotes").exists()
+                || std::fs::read_dir(dir.join("refs/remotes"))
+                    .map_or(true, |mut d| d.next().is_none())
+            {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+            format!("{e}")
+        })?;
+        return Repo::open(&dir).map_err(|e| format!("{e:#}"));
+    }
+    let repo = Repo::discover(Path::new(spec)).map_err(|e| format!("{e}"))?;
+    if repo.remote_url(REMOTE).is_none() {
+        return Err("it has no remote named `origin`".to_owned());
+    }
+    git::cli::fetch(&repo.dir, REMOTE).map_err(|e| format!("{e}"))?;
+    Ok(repo)
+}
+
+fn check_repo(spec: &str, gh_token: bool) -> RepoReport {
+    let mut report = RepoReport {
+        repo: spec.to_owned(),
+        ok: true,
+        findings: Vec::new(),
+        skipped: BTreeMap::new(),
+        environments: None,
+    };
+    let repo = match open(spec) {
+        Ok(repo) => repo,
+        Err(why) => {
+            report.findings.push(finding(
+                "branches",
+                "error",
+                format!("cannot read the repository: {why}"),
+            ));
+            return finish(report);
+        }
+    };
+    let (config, source) = match load_config(&repo) {
+        Ok(c) => c,
+        Err(e) => {
+            report
+                .findings
+                .push(finding("config-same-on-branches", "error", format!("{e}")));
+            return finish(report);
+        }
+    };
+    if source.starts_with("defaults") {
+        report.findings.push(finding(
+            "consistent-environments",
+            "info",
+            "no .gitops.yaml: the default environments apply (dev, stage, prod)",
+        ));
+    }
+    report.environments = Some(
+        config
+            .environments
+            .iter()
+            .map(|e| (e.name.clone(), e.branch.clone(), e.tags.to_string()))
+            .collect(),
+    );
+    // branches
+    let mut missing = Vec::new();
+    for env in &config.environments {
+        if repo
+            .remote_branch(REMOTE, &env.branch)
+            .ok()
+            .flatten()
+            .is_none()
+        {
+            missing.push(env.branch.clone());
+        }
+    }
+    if !missing.is_empty() {
+        report.findings.push(finding(
+            "branches",
+            "error",
+            format!(
+                "missing on origin: {} (create them with `gitops init`)",
+                missing.join(", ")
+            ),
+        ));
+        return finish(report);
+    }
+    // config-same-on-branches
+    config_on_branches(&repo, &config, &mut report);
+    let mut ws = match Workspace::load(repo, None) {
+        Ok(ws) => ws,
+        Err(e) => {
+            report
+                .findings
+                .push(finding("branches", "error", format!("{e}")));
+            return finish(report);
+        }
+    };
+    match super::status::gather(&mut ws) {
+        Ok(status) => {
+            for env in &status.environments {
+                for d in &env.drift_commits {
+                    report.findings.push(finding(
+                        "drift",
+                        "error",
+                        format!(
+                            "{} carries {} \"{}\" ({}), which {} does not have: bring it upstream through a pull request",
+                            env.name,
+                            &d.id[..7],
+                            d.summary,
+                            d.author,
+                            env.upstream.as_deref().unwrap_or("its upstream")
+                        ),
+                    ));
+                }
+                for v in &env.policy_violations {
+                    report.findings.push(finding(
+                        "tag-policy",
+                        "error",
+                        format!("{} on {} ({}): {}", v.image, env.name, v.file, v.message),
+                    ));
+                }
+                for u in &env.unparseable {
+                    report.findings.push(finding(
+                        "manifests-parse",
+                        "error",
+                        format!("{}:{} on {}: {}", u.file, u.line, env.name, u.message),
+                    ));
+                }
+            }
+        }
+        Err(e) => report
+            .findings
+            .push(finding("drift", "error", format!("{e:#}"))),
+    }
+    stale_features(&ws, &mut report);
+    protection(&ws, gh_token, &mut report);
+    finish(report)
+}
+
+fn finish(mut report: RepoReport) -> RepoReport {
+    report.ok = !report.findings.iter().any(|f| f.severity == "error");
+    report
+}
+
+fn config_on_branches(repo: &Repo, config: &Config, report: &mut RepoReport) {
+    let want: Vec<(String, String, String)> = config
+        .environments
+        .iter()
+        .map(|e| (e.name.clone(), e.branch.clone(), e.tags.to_string()))
+        .collect();
+    for env in &config.environments {
+        let label = format!("{REMOTE}/{}", env.branch);
+        let read = || -> Result<Option<String>> {
+            let Some(tip) = repo.remote_branch(REMOTE, &env.branch)? else {
+                return Ok(None);
+            };
+            let tree = repo.commit(tip)?.tree;
+            match repo.file_at(tree, crate::config::FILE)? {
+                Some(blob) => Ok(Some(
+                    String::from_utf8_lossy(&repo.blob(blob)?).into_owned(),
+                )),
+                None => Ok(None),
+            }
+        };
+        let text = match read() {
+            Ok(t) => t,
+            Err(e) => {
+                report.findings.push(finding(
+                    "config-same-on-branches",
+                    "error",
+                    format!("{label}: {e:#}"),
+                ));
+                continue;
+            }
+        };
+        let parsed = match text {
+            None => Config::default(),
+            Some(text) => match Config::parse(&text, &format!("{label}:{}", crate::config::FILE)) {
+                Ok(c) => c,
+                Err(e) => {
+                    report.findings.push(finding(
+                        "config-same-on-branches",
+                        "error",
+                        e.to_string(),
+                    ));
+                    continue;
+                }
+            },
+        };
+        let got: Vec<(String, String, String)> = parsed
+            .environments
+            .iter()
+            .map(|e| (e.name.clone(), e.branch.clone(), e.tags.to_string()))
+            .collect();
+        if got != want {
+            report.findings.push(finding(
+                "config-same-on-branches",
+                "error",
+                format!(
+                    "{label} defines the environments {} where the default branch has {}: promote the config change to every environment",
+                    describe(&got),
+                    describe(&want)
+                ),
+            ));
+        }
+    }
+}
+
+fn describe(envs: &[(String, String, String)]) -> String {
+    envs.iter()
+        .map(|(n, b, t)| {
+            if n == b {
+                format!("{n} ({t})")
+            } else {
+                format!("{n} on {b} ({t})")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" → ")
+}
+
+/// Feature branches on origin already merged into the first environment.
+fn stale_features(ws: &Workspace, report: &mut RepoReport) {
+    let first_tip = ws.branches[0].tip;
+    let env_branches: BTreeSet<&str> = ws
+        .config
+        .environments
+        .iter()
+        .map(|e| e.branch.as_str())
+        .collect();
+    let Ok(names) = git::cli::run(
+        &ws.repo.dir,
+        &[
+            "for-each-ref",
+            "--format=%(refname:strip=3) %(objectname)",
+            &format!("refs/remotes/{REMOTE}/"),
+        ],
+    ) else {
+        return;
+    };
+    let mut stale = Vec::new();
+    for line in names.lines() {
+        let Some((name, id)) = line.split_once(' ') else {
+            continue;
+        };
+        if name == "HEAD" || env_branches.contains(name) || name.starts_with("gitops/") {
+            continue;
+        }
+        let Ok(id) = git::Oid::from_hex(id.as_bytes()) else {
+            continue;
+        };
+        if ws.graph.nodes.contains_key(&id) && ws.graph.is_ancestor(id, first_tip) {
+            stale.push(name.to_owned());
+        }
+    }
+    if !stale.is_empty() {
+        report.findings.push(finding(
+            "stale-features",
+            "warning",
+            format!(
+                "merged into {} and still on origin: {} (delete them: git push origin --delete NAME)",
+                ws.config.environments[0].branch,
+                stale.join(", ")
+            ),
+        ));
+    }
+}
+
+fn protection(ws: &Workspace, gh_token: bool, report: &mut RepoReport) {
+    if !gh_token {
+        report
+            .skipped
+            .insert("protection", "no GitHub token".to_owned());
+        return;
+    }
+    let gh = match super::pull_request::repository(&ws.repo, &ws.config).and_then(|r| match r {
+        Some((id, source)) => crate::github::GitHub::from_env(id, source),
+        None => Ok(None),
+    }) {
+        Ok(Some(gh)) => gh,
+        Ok(None) => {
+            report.skipped.insert(
+                "protection",
+                "not a GitHub repository (no github.repository, origin not on GitHub)".to_owned(),
+            );
+            return;
+        }
+        Err(e) => {
+            report
+                .findings
+                .push(finding("protection", "error", format!("{e}")));
+            return;
+        }
+    };
+    let first = &ws.config.environments[0].branch;
+    match gh.repository() {
+        Ok(r) if &r.default_branch != first => report.findings.push(finding(
+            "protection",
+            "error",
+            format!("the default branch is {} but the first environment is {first}: make {first} the default branch", r.default_branch),
+        )),
+        Ok(_) => {}
+        Err(e) => {
+            report.findings.push(finding("protection", "error", format!("{e}")));
+            return;
+        }
+    }
+    for env in ws.config.environments.iter().skip(1) {
+        match gh.branch_protection(&env.branch) {
+            Ok(None) => report.findings.push(finding(
+                "protection",
+                "error",
+                format!(
+                    "{} is not protected: require a pull request with a review before merging",
+                    env.branch
+                ),
+            )),
+            Ok(Some(rule)) => {
+                let reviews = rule
+                    .pointer("/required_pull_request_reviews/required_approving_review_count")
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or(0);
+                if reviews == 0 {
+                    report.findings.push(finding(
+                        "protection",
+                        "error",
+                        format!("{} is protected but requires no review: require at least one approving review", env.branch),
+                    ));
+                }
+            }
+            Err(e) => report
+                .findings
+                .push(finding("protection", "error", format!("{e}"))),
+        }
+    }
+}
+
+/// The environments most repositories have, or the reference's.
+fn consistent(reports: &mut [RepoReport], reference: Option<&str>) {
+    let reference_envs = match reference {
+        Some(r) => reports
+            .iter()
+            .find(|x| x.repo == r)
+            .and_then(|x| x.environments.clone()),
+        None => {
+            let mut counts: BTreeMap<Vec<(String, String, String)>, usize> = BTreeMap::new();
+            for r in reports.iter() {
+                if let Some(e) = &r.environments {
+                    *counts.entry(e.clone()).or_default() += 1;
+                }
+            }
+            counts.into_iter().max_by_key(|(_, n)| *n).map(|(e, _)| e)
+        }
+    };
+    let Some(want) = reference_envs else { return };
+    for r in reports.iter_mut() {
+        if let Some(got) = &r.environments {
+            if *got != want {
+                r.findings.push(finding(
+                    "consistent-environments",
+                    "error",
+                    format!(
+                        "environments {} where {} has {}",
+                        describe(got),
+                        reference.unwrap_or("the majority"),
+                        describe(&want)
+                    ),
+                ));
+                r.ok = false;
+            }
+        }
+    }
+}
+
+pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
+    let mut specs: Vec<String> = args.repos.clone();
+    let mut reference = None;
+    if let Some(file) = &args.workspace {
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            refused(format!(
+                "cannot read the workspace file {}: {e}",
+                file.display()
+            ))
+            .hint("pass an existing file: --workspace repos.yaml")
+        })?;
+        let ws: WorkspaceFile = serde_norway::from_str(&text).map_err(|e| {
+            let at = e.location().map(|l| format!(":{}:{}", l.line(), l.column())).unwrap_or_default();
+            refused(format!("{}{at}: {}", file.display(), e.to_string().split(" at line ").next().unwrap_or_default()))
+                .hint("a workspace file is `repos: [path-or-url, ...]` with an optional `reference: path-or-url`")
+        })?;
+        let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        let resolve = |s: &str| {
+            if is_url(s) || Path::new(s).is_absolute() {
+                s.to_owned()
+            } else {
+                base.join(s).to_string_lossy().into_owned()
+            }
+        };
+        if ws.repos.is_empty() {
+            return Err(refused(format!("{} names no repositories", file.display()))
+                .hint("list them: repos: [path-or-url, ...]")
+                .into());
+        }
+        reference = ws.reference.as_deref().map(resolve);
+        specs.extend(ws.repos.iter().map(|s| resolve(s)));
+    }
+    if specs.is_empty() {
+        specs.push(global.dir().to_string_lossy().into_owned());
+    }
+    let mut seen = BTreeSet::new();
+    let mut unique = Vec::new();
+    for s in specs {
+        if seen.insert(s.clone()) {
+            unique.push(s);
+        } else {
+            ui.warn(&format!("{s} is listed twice: checked once"));
+        }
+    }
+    if let Some(r) = &reference {
+        if !seen.contains(r) {
+            return Err(
+                refused(format!("the reference {r} is not among the repositories"))
+                    .hint("add it to `repos:` or fix `reference:`")
+                    .into(),
+            );
+        }
+    }
+    let gh_token = [
+        "GH_TOKEN",
+        "GITHUB_TOKEN",
+        "GH_ENTERPRISE_TOKEN",
+        "GITHUB_ENTERPRISE_TOKEN",
+    ]
+    .iter()
+    .any(|v| std::env::var(v).is_ok_and(|t| !t.trim().is_empty()));
+    let progress = ui.progress(unique.len() as u64, "checking");
+    let workers = unique.len().clamp(1, 4);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(spec) = unique.get(i) else { break };
+                let report = check_repo(spec, gh_token);
+                results.lock().expect("results").push((i, report));
+                progress.inc();
+            });
+        }
+    });
+    progress.finish();
+    let mut results = results.into_inner().context("collecting the results")?;
+    results.sort_by_key(|(i, _)| *i);
+    let mut reports: Vec<RepoReport> = results.into_iter().map(|(_, r)| r).collect();
+    consistent(&mut reports, reference.as_deref());
+    let failed = reports.iter().any(|r| !r.ok);
+    let report = Report { repos: reports };
+    if args.json {
+        ui.json(&report)?;
+    } else {
+        ui.out(&render(&report, ui));
+        if !gh_token {
+            ui.note("protection: not checked (no GitHub token: set GH_TOKEN or GITHUB_TOKEN).");
+        }
+    }
+    if failed {
+        return Err(Exit(crate::error::exit::FOUND).into());
+    }
+    Ok(())
+}
+
+/// A table, repository by check, then the findings under it.
+pub fn render(report: &Report, ui: &Ui) -> String {
+    let mut header = vec![("REPOSITORY".to_owned(), Tone::Bold)];
+    header.extend(CHECKS.iter().map(|c| (c.to_string(), Tone::Bold)));
+    let mut rows = vec![header];
+    for r in &report.repos {
+        let mut row = vec![(r.repo.clone(), Tone::Plain)];
+        for check in CHECKS {
+            let worst = r
+                .findings
+                .iter()
+                .filter(|f| f.check == check)
+                .map(|f| f.severity)
+                .fold("ok", |acc, s| match (acc, s) {
+                    ("error", _) | (_, "error") => "error",
+                    ("warning", _) | (_, "warning") => "warning",
+                    _ => "ok",
+                });
+            row.push(match (worst, r.skipped.contains_key(check)) {
+                ("error", _) => ("✗".to_owned(), Tone::Bad),
+                ("warning", _) => ("!".to_owned(), Tone::Warn),
+                (_, true) => ("-".to_owned(), Tone::Dim),
+                _ => ("✓".to_owned(), Tone::Good),
+            });
+        }
+        rows.push(row);
+    }
+    let mut out = ui::table(ui, &rows);
+    for r in &report.repos {
+        if r.findings.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("\n{}\n", ui.paint(Tone::Bold, &r.repo)));
+        for f in &r.findings {
+            let tone = match f.severity {
+                "error" => Tone::Bad,
+                "warning" => Tone::Warn,
+                _ => Tone::Dim,
+            };
+            out.push_str(&format!(
+                "  {} {}: {}\n",
+                ui.paint(tone, f.severity),
+                f.check,
+                f.message
+            ));
+        }
+    }
+    out
+}
