@@ -107,9 +107,13 @@ fn cache_dir(url: &str) -> PathBuf {
             }
         })
         .collect();
+    // The readable name can collide (`a/b` and `a_b`): a hash of the URL keeps them apart.
+    let hash = url.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
     base.join("gitops")
         .join("repos")
-        .join(format!("{name}.git"))
+        .join(format!("{name}-{:08x}.git", hash as u32))
 }
 
 /// Opens (cloning or fetching) one repository; the error is the repository's
@@ -136,6 +140,8 @@ fn open(spec: &str) -> Result<Repo, String> {
             }
             format!("{e}")
         })?;
+        // Learn origin's default branch: that is where the config is read from.
+        let _ = git::cli::run(&dir, &["remote", "set-head", REMOTE, "--auto"]);
         return Repo::open(&dir).map_err(|e| format!("{e:#}"));
     }
     let repo = Repo::discover(Path::new(spec)).map_err(|e| format!("{e}"))?;

@@ -1,0 +1,631 @@
+//! `gitops check`: every configuration repository follows the same branch
+//! strategy. One failure kind per repository in one workspace run, Git URLs kept
+//! in a cache and fetched after, bad input, and branch protection against a local
+//! GitHub double.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{Sample, TestEnv};
+use serde_json::Value;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const TOKEN: &str = "ghp_checkTOKEN1234567890abcdef";
+
+fn fixture(name: &str) -> Value {
+    let file = format!(
+        "{}/tests/fixtures/github/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+/// The quickstart sample under `root/name` (it carries a hotfix on prod: drift).
+fn sample(t: &TestEnv, name: &str) -> Sample {
+    let base = t.root().join(name);
+    t.gitops(t.root(), &["quickstart", s(&base)]).expect(0);
+    Sample {
+        repo: base.join("shop-config"),
+        origin: base.join("origin.git"),
+    }
+}
+
+/// The quickstart sample with its hotfix reverted on prod: no drift.
+fn clean_sample(t: &TestEnv, name: &str) -> Sample {
+    let sample = sample(t, name);
+    revert_hotfix(t, &sample, &format!("{name}-prod"));
+    sample
+}
+
+fn revert_hotfix(t: &TestEnv, sample: &Sample, clone: &str) {
+    let prod = t.clone(&sample.origin, clone, "prod");
+    t.git(&prod, &["revert", "--no-edit", "--no-gpg-sign", "HEAD"]);
+    t.git(&prod, &["push", "--quiet", "origin", "prod"]);
+}
+
+/// Commits `text` at `file` on `branch` of `origin` (through a new clone) and pushes.
+fn push_file(t: &TestEnv, origin: &Path, branch: &str, clone: &str, file: &str, text: &str) {
+    let work = t.clone(origin, clone, branch);
+    t.commit_file(&work, file, text, &format!("Change {file}"));
+    t.git(&work, &["push", "--quiet", "origin", branch]);
+}
+
+/// A repository made from nothing: a bare origin whose HEAD is dev, and a clone
+/// `root/name/work` whose origin/HEAD is dev. `files` are committed on dev, which
+/// is pushed to dev and to each of `others`.
+fn scratch(t: &TestEnv, name: &str, files: &[(&str, &str)], others: &[&str]) -> Sample {
+    let base = t.mkdir(name);
+    let origin = base.join("origin.git");
+    let work = base.join("work");
+    t.git(&base, &["init", "--quiet", "--bare", s(&origin)]);
+    t.git(&origin, &["symbolic-ref", "HEAD", "refs/heads/dev"]);
+    t.git(&base, &["clone", "--quiet", s(&origin), s(&work)]);
+    t.git(&work, &["checkout", "--quiet", "-B", "dev"]);
+    t.commit_file(&work, "README.md", "configuration\n", "Start");
+    for (file, text) in files {
+        t.commit_file(&work, file, text, &format!("Add {file}"));
+    }
+    let mut push = vec!["push".to_owned(), "--quiet".into(), "origin".into()];
+    push.push("dev".into());
+    push.extend(others.iter().map(|b| format!("dev:{b}")));
+    let push: Vec<&str> = push.iter().map(String::as_str).collect();
+    t.git(&work, &push);
+    t.git(&work, &["remote", "set-head", "origin", "dev"]);
+    Sample { repo: work, origin }
+}
+
+/// `config` with three environments dev, stage, prod and prod's policy.
+fn three_environments(prod_tags: &str) -> String {
+    format!(
+        "environments:\n- name: dev\n  tags: commit-sha\n- name: stage\n  tags: semver-rc\n- name: prod\n  tags: {prod_tags}\n"
+    )
+}
+
+/// Writes a workspace file under a new directory `root/dir` and returns its path.
+fn workspace(t: &TestEnv, dir: &str, repos: &[String], reference: Option<&str>) -> PathBuf {
+    let dir = t.mkdir(dir);
+    let mut text = String::from("repos:\n");
+    for r in repos {
+        text.push_str(&format!("- '{r}'\n"));
+    }
+    if let Some(r) = reference {
+        text.push_str(&format!("reference: '{r}'\n"));
+    }
+    let file = dir.join("repos.yaml");
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+/// The report of `repo` in a `check --json` document.
+fn report<'a>(doc: &'a Value, repo: &str) -> &'a Value {
+    doc["repos"]
+        .as_array()
+        .expect("repos is an array")
+        .iter()
+        .find(|r| r["repo"] == repo)
+        .unwrap_or_else(|| panic!("no report for {repo} in {doc:#}"))
+}
+
+/// The findings of a report with `severity`.
+fn findings<'a>(report: &'a Value, severity: &str) -> Vec<&'a Value> {
+    report["findings"]
+        .as_array()
+        .expect("findings is an array")
+        .iter()
+        .filter(|f| f["severity"] == severity)
+        .collect()
+}
+
+/// The check ids of a report's errors.
+fn errors(report: &Value) -> Vec<String> {
+    findings(report, "error")
+        .iter()
+        .map(|f| f["check"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The one error of `repo`: its check id must be `check`. Returns its message.
+fn only_error(doc: &Value, repo: &str, check: &str) -> String {
+    let r = report(doc, repo);
+    assert_eq!(errors(r), [check], "{repo}: {r:#}");
+    assert_eq!(r["ok"], false, "{r:#}");
+    findings(r, "error")[0]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn assert_passes(doc: &Value, repo: &str) {
+    let r = report(doc, repo);
+    assert_eq!(r["ok"], true, "{r:#}");
+    assert!(errors(r).is_empty(), "{r:#}");
+}
+
+#[test]
+fn a_clean_repository_passes_and_protection_is_skipped_without_a_token() {
+    let t = TestEnv::new();
+    let clean = clean_sample(&t, "clean");
+    let run = t.gitops(&clean.repo, &["check", "--json"]);
+    run.expect(0);
+    let doc = run.json();
+    let repos = doc["repos"].as_array().unwrap();
+    assert_eq!(repos.len(), 1, "{doc:#}");
+    let r = &repos[0];
+    assert_eq!(r["ok"], true, "{doc:#}");
+    assert!(errors(r).is_empty(), "{doc:#}");
+    assert!(findings(r, "warning").is_empty(), "{doc:#}");
+    let skipped = r["skipped"]["protection"].as_str().unwrap_or_default();
+    assert!(skipped.contains("token"), "{doc:#}");
+
+    // The same repository named by path, in the human view: a table and a note.
+    let run = t.gitops(t.root(), &["check", s(&clean.repo)]);
+    run.expect(0);
+    assert!(run.stdout.contains("REPOSITORY"), "{}", run.stdout);
+    assert!(run.stdout.contains("stale-features"), "{}", run.stdout);
+    assert!(run.stderr.contains("no GitHub token"), "{}", run.stderr);
+}
+
+#[test]
+fn one_workspace_run_finds_one_failure_kind_per_repository() {
+    let t = TestEnv::new();
+
+    // drift: the sample as it is.
+    let drift = sample(&t, "drift");
+
+    // branches: origin has dev only (and no .gitops.yaml: the defaults).
+    let branches = scratch(&t, "branches", &[], &[]);
+
+    // tag-policy: `latest` on stage.
+    let tag = clean_sample(&t, "tag");
+    let stage = t.clone(&tag.origin, "tag-stage", "stage");
+    let deployment = std::fs::read_to_string(stage.join("apps/cart/deployment.yaml")).unwrap();
+    let latest: String = deployment
+        .lines()
+        .map(|l| match l.split_once("image: ") {
+            Some((indent, image)) => format!(
+                "{indent}image: {}:latest\n",
+                image.rsplit_once(':').map_or(image, |(name, _)| name)
+            ),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    assert_ne!(latest, deployment, "the deployment runs an image");
+    t.commit_file(&stage, "apps/cart/deployment.yaml", &latest, "Run latest");
+    t.git(&stage, &["push", "--quiet", "origin", "stage"]);
+
+    // manifests-parse: a manifest that is not YAML on dev.
+    let parse = clean_sample(&t, "parse");
+    push_file(
+        &t,
+        &parse.origin,
+        "dev",
+        "parse-dev",
+        "apps/broken.yaml",
+        "a: [1, 2\n",
+    );
+
+    // config-same-on-branches: prod still has the config dev and stage replaced
+    // (behind, not drifted).
+    let config = scratch(
+        &t,
+        "config",
+        &[(".gitops.yaml", &three_environments("any"))],
+        &["stage", "prod"],
+    );
+    t.commit_file(
+        &config.repo,
+        ".gitops.yaml",
+        &three_environments("semver"),
+        "Require releases on prod",
+    );
+    t.git(
+        &config.repo,
+        &["push", "--quiet", "origin", "dev", "dev:stage"],
+    );
+
+    // consistent-environments: dev, qa, prod.
+    let qa = scratch(
+        &t,
+        "qa",
+        &[(
+            ".gitops.yaml",
+            "environments:\n- name: dev\n  tags: commit-sha\n- name: qa\n  tags: semver-rc\n- name: prod\n  tags: semver\n",
+        )],
+        &["qa", "prod"],
+    );
+
+    // stale-features: a feature branch merged into dev and left on origin.
+    let stale = clean_sample(&t, "stale");
+    let dev = t.clone(&stale.origin, "stale-dev", "dev");
+    t.git(&dev, &["checkout", "--quiet", "-b", "feature/login"]);
+    t.commit_file(&dev, "apps/web/login.txt", "login\n", "Add a login page");
+    t.git(&dev, &["push", "--quiet", "origin", "feature/login"]);
+    t.git(&dev, &["checkout", "--quiet", "dev"]);
+    t.git(
+        &dev,
+        &[
+            "merge",
+            "--quiet",
+            "--no-ff",
+            "--no-gpg-sign",
+            "--no-edit",
+            "feature/login",
+        ],
+    );
+    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+
+    let clean = clean_sample(&t, "clean");
+
+    let repos: Vec<String> = [
+        &drift, &branches, &tag, &parse, &config, &qa, &stale, &clean,
+    ]
+    .iter()
+    .map(|x| s(&x.repo).to_owned())
+    .collect();
+    let [drift, branches, tag, parse, config, qa, stale, clean] = repos.clone().try_into().unwrap();
+    let file = workspace(&t, "ws", &repos, None);
+    let run = t.gitops(t.root(), &["check", "--json", "--workspace", s(&file)]);
+    run.expect(1);
+    let doc = run.json();
+    assert_eq!(doc["repos"].as_array().unwrap().len(), 8, "{doc:#}");
+    // In the order given.
+    let order: Vec<&str> = doc["repos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["repo"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, repos, "{doc:#}");
+
+    let message = only_error(&doc, &drift, "drift");
+    assert!(
+        message.contains("prod") && message.contains("Hotfix"),
+        "{message}"
+    );
+
+    let message = only_error(&doc, &branches, "branches");
+    assert!(
+        message.contains("stage") && message.contains("prod"),
+        "{message}"
+    );
+
+    let message = only_error(&doc, &tag, "tag-policy");
+    assert!(
+        message.contains("latest") && message.contains("stage"),
+        "{message}"
+    );
+    assert!(message.contains("apps/cart/deployment.yaml"), "{message}");
+
+    let message = only_error(&doc, &parse, "manifests-parse");
+    assert!(message.contains("apps/broken.yaml:"), "{message}");
+    let line = message
+        .split("apps/broken.yaml:")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse::<u32>().ok());
+    assert!(
+        matches!(line, Some(n) if n >= 1),
+        "a line number: {message}"
+    );
+
+    let message = only_error(&doc, &config, "config-same-on-branches");
+    assert!(
+        message.contains("origin/prod") && message.contains("any"),
+        "{message}"
+    );
+
+    let message = only_error(&doc, &qa, "consistent-environments");
+    assert!(
+        message.contains("qa") && message.contains("majority"),
+        "{message}"
+    );
+
+    let r = report(&doc, &stale);
+    assert_eq!(r["ok"], true, "a warning only: {r:#}");
+    assert!(errors(r).is_empty(), "{r:#}");
+    let warnings = findings(r, "warning");
+    assert_eq!(warnings.len(), 1, "{r:#}");
+    assert_eq!(warnings[0]["check"], "stale-features");
+    assert!(
+        warnings[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("feature/login"),
+        "{r:#}"
+    );
+
+    assert_passes(&doc, &clean);
+    assert!(findings(report(&doc, &clean), "warning").is_empty());
+}
+
+#[test]
+fn the_reference_is_what_the_others_are_compared_with() {
+    let t = TestEnv::new();
+    let qa_config = "environments:\n- name: dev\n  tags: commit-sha\n- name: qa\n  tags: semver-rc\n- name: prod\n  tags: semver\n";
+    scratch(&t, "qa", &[(".gitops.yaml", qa_config)], &["qa", "prod"]);
+    scratch(&t, "one", &[], &["stage", "prod"]);
+    scratch(&t, "two", &[], &["stage", "prod"]);
+    let repos = ["../qa/work", "../one/work", "../two/work"].map(str::to_owned);
+
+    // Without a reference: the majority (the defaults).
+    let file = workspace(&t, "majority", &repos, None);
+    let run = t.gitops(t.root(), &["check", "--json", "--workspace", s(&file)]);
+    run.expect(1);
+    let doc = run.json();
+    let at = |dir: &str, r: &str| s(&t.root().join(dir).join(r)).to_owned();
+    only_error(
+        &doc,
+        &at("majority", "../qa/work"),
+        "consistent-environments",
+    );
+    assert_passes(&doc, &at("majority", "../one/work"));
+    assert_passes(&doc, &at("majority", "../two/work"));
+
+    // With the odd one as the reference: the others are flagged instead.
+    let file = workspace(&t, "reference", &repos, Some("../qa/work"));
+    let run = t.gitops(t.root(), &["check", "--json", "--workspace", s(&file)]);
+    run.expect(1);
+    let doc = run.json();
+    assert_passes(&doc, &at("reference", "../qa/work"));
+    for other in ["../one/work", "../two/work"] {
+        let message = only_error(&doc, &at("reference", other), "consistent-environments");
+        assert!(message.contains("qa"), "{message}");
+    }
+}
+
+#[test]
+fn a_url_is_cloned_into_the_cache_once_and_fetched_after() {
+    let t = TestEnv::new();
+    let sample = sample(&t, "remote");
+    let cache = t.mkdir("cache");
+    let env = [("XDG_CACHE_HOME", s(&cache))];
+    let url = format!("file://{}", s(&sample.origin));
+
+    let run = t.gitops_with(t.root(), &["check", "--json", &url], &env);
+    run.expect(1);
+    let doc = run.json();
+    only_error(&doc, &url, "drift");
+    let repos = cache.join("gitops").join("repos");
+    let entries = || -> Vec<PathBuf> {
+        std::fs::read_dir(&repos)
+            .unwrap_or_else(|e| panic!("{}: {e}", repos.display()))
+            .map(|e| e.unwrap().path())
+            .collect()
+    };
+    let first = entries();
+    assert_eq!(first.len(), 1, "one clone in the cache: {first:?}");
+    let clone = &first[0];
+    assert!(clone.join("HEAD").is_file(), "a bare clone: {clone:?}");
+    assert_eq!(
+        t.rev(clone, "refs/remotes/origin/prod"),
+        t.rev(&sample.origin, "prod")
+    );
+
+    // A new commit on origin: the next run fetches it into the same clone.
+    revert_hotfix(&t, &sample, "remote-prod");
+    let run = t.gitops_with(t.root(), &["check", "--json", &url], &env);
+    run.expect(0);
+    assert_passes(&run.json(), &url);
+    assert_eq!(entries(), first, "the same clone, fetched");
+    assert_eq!(
+        t.rev(clone, "refs/remotes/origin/prod"),
+        t.rev(&sample.origin, "prod")
+    );
+}
+
+#[test]
+fn an_unreachable_url_is_a_finding_for_that_repository_only() {
+    let t = TestEnv::new();
+    let clean = clean_sample(&t, "clean");
+    let cache = t.mkdir("cache");
+    let url = "file:///nonexistent/x.git";
+    let run = t.gitops_with(
+        t.root(),
+        &["check", "--json", url, s(&clean.repo)],
+        &[("XDG_CACHE_HOME", s(&cache))],
+    );
+    run.expect(1);
+    let doc = run.json();
+    assert_eq!(doc["repos"].as_array().unwrap().len(), 2, "{doc:#}");
+    let message = only_error(&doc, url, "branches");
+    assert!(message.contains("cannot read"), "{message}");
+    assert_passes(&doc, s(&clean.repo));
+    // Nothing half-cloned is left in the cache.
+    let repos = cache.join("gitops").join("repos");
+    let left: Vec<_> = std::fs::read_dir(&repos)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn a_workspace_file_that_does_not_parse_or_names_nothing_is_refused() {
+    let t = TestEnv::new();
+    let dir = t.plain_dir("ws");
+
+    let file = dir.join("broken.yaml");
+    std::fs::write(&file, "repos: [a, b\n").unwrap();
+    let run = t.gitops(&dir, &["check", "--json", "--workspace", s(&file)]);
+    let error = run.refused();
+    assert!(error.contains(s(&file)), "{error}");
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+
+    let file = dir.join("empty.yaml");
+    std::fs::write(&file, "repos: []\n").unwrap();
+    let run = t.gitops(&dir, &["check", "--json", "--workspace", s(&file)]);
+    let error = run.refused();
+    assert!(error.contains(s(&file)), "{error}");
+
+    let file = dir.join("missing.yaml");
+    let run = t.gitops(&dir, &["check", "--workspace", s(&file)]);
+    let error = run.refused();
+    assert!(error.contains(s(&file)), "{error}");
+
+    let file = dir.join("reference.yaml");
+    std::fs::write(&file, "repos: [/a]\nreference: /b\n").unwrap();
+    let run = t.gitops(&dir, &["check", "--workspace", s(&file)]);
+    let error = run.refused();
+    assert!(error.contains("/b"), "{error}");
+}
+
+#[test]
+fn a_path_that_is_not_a_repository_is_a_finding_not_the_end_of_the_run() {
+    let t = TestEnv::new();
+    let clean = clean_sample(&t, "clean");
+    let plain = t.plain_dir("plain");
+    let repos = [s(&plain).to_owned(), s(&clean.repo).to_owned()];
+    let file = workspace(&t, "ws", &repos, None);
+    let run = t.gitops(t.root(), &["check", "--json", "--workspace", s(&file)]);
+    run.expect(1);
+    let doc = run.json();
+    assert_eq!(doc["repos"].as_array().unwrap().len(), 2, "{doc:#}");
+    only_error(&doc, s(&plain), "branches");
+    assert_passes(&doc, s(&clean.repo));
+}
+
+#[test]
+fn a_repository_listed_twice_is_checked_once_with_a_warning() {
+    let t = TestEnv::new();
+    let clean = clean_sample(&t, "clean");
+    let repo = s(&clean.repo).to_owned();
+    let file = workspace(&t, "ws", &[repo.clone(), repo.clone()], None);
+    let run = t.gitops(t.root(), &["check", "--json", "--workspace", s(&file)]);
+    run.expect(0);
+    let doc = run.json();
+    assert_eq!(doc["repos"].as_array().unwrap().len(), 1, "{doc:#}");
+    assert_passes(&doc, &repo);
+    let warnings: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("warning:"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", run.stderr);
+    assert!(warnings[0].contains(&repo), "{}", run.stderr);
+}
+
+#[test]
+fn with_a_token_an_unprotected_environment_branch_is_an_error() {
+    let t = TestEnv::new();
+    let clean = clean_sample(&t, "clean");
+    let dev = t.clone(&clean.origin, "dev-clone", "dev");
+    let config = t.git(&dev, &["show", "HEAD:.gitops.yaml"]);
+    t.commit_file(
+        &dev,
+        ".gitops.yaml",
+        &format!("{config}github:\n  repository: octocat/Hello-World\n"),
+        "Name the GitHub repository",
+    );
+    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+
+    let mut repository = fixture("repository");
+    repository["default_branch"] = "dev".into();
+    let protection = fixture("branch-protection");
+    let reviews = protection
+        .pointer("/required_pull_request_reviews/required_approving_review_count")
+        .and_then(Value::as_u64);
+    assert!(
+        matches!(reviews, Some(n) if n > 0),
+        "stage requires a review"
+    );
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(MockServer::start());
+    runtime.block_on(
+        Mock::given(method("GET"))
+            .and(path("/repos/octocat/Hello-World"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(repository))
+            .mount(&server),
+    );
+    runtime.block_on(
+        Mock::given(method("GET"))
+            .and(path("/repos/octocat/Hello-World/branches/stage/protection"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(protection))
+            .mount(&server),
+    );
+    runtime.block_on(
+        Mock::given(method("GET"))
+            .and(path("/repos/octocat/Hello-World/branches/prod/protection"))
+            .respond_with(
+                ResponseTemplate::new(404).set_body_json(fixture("error-branch-not-protected")),
+            )
+            .mount(&server),
+    );
+
+    let run = t.gitops_with(
+        &clean.repo,
+        &["check", "--json"],
+        &[("GITHUB_API_URL", &server.uri()), ("GH_TOKEN", TOKEN)],
+    );
+    run.expect(1);
+    let doc = run.json();
+    let r = &doc["repos"][0];
+    assert!(r["skipped"].get("protection").is_none(), "{doc:#}");
+    assert_eq!(errors(r), ["protection"], "{doc:#}");
+    let all: Vec<&Value> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "protection")
+        .collect();
+    assert_eq!(all.len(), 1, "exactly one protection finding: {doc:#}");
+    assert_eq!(all[0]["severity"], "error");
+    let message = all[0]["message"].as_str().unwrap();
+    assert!(message.contains("prod"), "{message}");
+    assert!(!message.contains("stage"), "{message}");
+
+    let requests = runtime.block_on(server.received_requests()).unwrap();
+    assert_eq!(requests.len(), 3, "{requests:?}");
+    for r in &requests {
+        assert_eq!(
+            r.headers.get("authorization").unwrap().to_str().unwrap(),
+            format!("Bearer {TOKEN}")
+        );
+    }
+    assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN));
+}
+
+#[test]
+
+fn a_url_reads_the_config_on_its_default_branch() {
+    let t = TestEnv::new();
+    let config = "environments:\n- name: dev\n  branch: develop\n- name: prod\n  branch: main\n";
+    let base = t.mkdir("renamed");
+    let origin = base.join("origin.git");
+    let work = base.join("work");
+    t.git(&base, &["init", "--quiet", "--bare", s(&origin)]);
+    t.git(&origin, &["symbolic-ref", "HEAD", "refs/heads/develop"]);
+    t.git(&base, &["clone", "--quiet", s(&origin), s(&work)]);
+    t.git(&work, &["checkout", "--quiet", "-B", "develop"]);
+    t.commit_file(&work, ".gitops.yaml", config, "Configure");
+    t.git(
+        &work,
+        &["push", "--quiet", "origin", "develop", "develop:main"],
+    );
+    t.git(&work, &["remote", "set-head", "origin", "develop"]);
+
+    // By path, the clone's origin/HEAD names develop: it passes.
+    let run = t.gitops(t.root(), &["check", "--json", s(&work)]);
+    run.expect(0);
+
+    // By URL, the same repository must pass too.
+    let cache = t.mkdir("cache");
+    let url = format!("file://{}", s(&origin));
+    let run = t.gitops_with(
+        t.root(),
+        &["check", "--json", &url],
+        &[("XDG_CACHE_HOME", s(&cache))],
+    );
+    run.expect(0);
+    let doc = run.json();
+    assert_passes(&doc, &url);
+    assert!(findings(report(&doc, &url), "info").is_empty(), "{doc:#}");
+}
