@@ -127,6 +127,8 @@ fn open(spec: &str) -> Result<Repo, String> {
             let init = || -> Result<()> {
                 git::cli::run(&dir, &["init", "--quiet", "--bare"])?;
                 git::cli::run(&dir, &["remote", "add", REMOTE, spec])?;
+                // Keep fetched objects packed: fewer files to open on every run.
+                git::cli::run(&dir, &["config", "fetch.unpackLimit", "1"])?;
                 Ok(())
             };
             init().map_err(|e| format!("{e:#}"))?;
@@ -140,8 +142,11 @@ fn open(spec: &str) -> Result<Repo, String> {
             }
             format!("{e}")
         })?;
-        // Learn origin's default branch: that is where the config is read from.
-        let _ = git::cli::run(&dir, &["remote", "set-head", REMOTE, "--auto"]);
+        // Learn origin's default branch once, as `git clone` does: that is where the
+        // config is read from.
+        if !dir.join("refs/remotes").join(REMOTE).join("HEAD").exists() {
+            let _ = git::cli::run(&dir, &["remote", "set-head", REMOTE, "--auto"]);
+        }
         return Repo::open(&dir).map_err(|e| format!("{e:#}"));
     }
     let repo = Repo::discover(Path::new(spec)).map_err(|e| format!("{e}"))?;
@@ -361,27 +366,15 @@ fn stale_features(ws: &Workspace, report: &mut RepoReport) {
         .iter()
         .map(|e| e.branch.as_str())
         .collect();
-    let Ok(names) = git::cli::run(
-        &ws.repo.dir,
-        &[
-            "for-each-ref",
-            "--format=%(refname:strip=3) %(objectname)",
-            &format!("refs/remotes/{REMOTE}/"),
-        ],
-    ) else {
+    let Ok(branches) = ws.repo.remote_branches(REMOTE) else {
         return;
     };
     let mut stale = Vec::new();
-    for line in names.lines() {
-        let Some((name, id)) = line.split_once(' ') else {
-            continue;
-        };
-        if name == "HEAD" || env_branches.contains(name) || name.starts_with("gitops/") {
+    for (name, id) in branches {
+        let name = name.as_str();
+        if env_branches.contains(name) || name.starts_with("gitops/") {
             continue;
         }
-        let Ok(id) = git::Oid::from_hex(id.as_bytes()) else {
-            continue;
-        };
         if ws.graph.nodes.contains_key(&id) && ws.graph.is_ancestor(id, first_tip) {
             stale.push(name.to_owned());
         }
@@ -567,6 +560,8 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     .iter()
     .any(|v| std::env::var(v).is_ok_and(|t| !t.trim().is_empty()));
     let progress = ui.progress(unique.len() as u64, "checking");
+    // Repositories are checked in parallel; each one on one thread.
+    git::single_threaded(unique.len() > 1);
     let workers = unique.len().clamp(1, 4);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results = std::sync::Mutex::new(Vec::new());

@@ -128,6 +128,30 @@ impl Repo {
         self.resolve(&format!("refs/remotes/{remote}/{branch}"))
     }
 
+    /// Every remote-tracking branch of `remote`: name (without `refs/remotes/<remote>/`) and commit.
+    pub fn remote_branches(&self, remote: &str) -> Result<Vec<(String, Oid)>> {
+        let prefix = format!("refs/remotes/{remote}/");
+        let platform = self.repo.references().context("listing references")?;
+        let mut out = Vec::new();
+        for r in platform
+            .prefixed(prefix.as_str())
+            .context("listing remote branches")?
+        {
+            let Ok(mut r) = r else { continue };
+            let name = r.name().as_bstr().to_string();
+            let Some(short) = name.strip_prefix(&prefix) else {
+                continue;
+            };
+            if short == "HEAD" {
+                continue;
+            }
+            if let Ok(id) = r.peel_to_id() {
+                out.push((short.to_owned(), id.detach()));
+            }
+        }
+        Ok(out)
+    }
+
     /// The commit of the local branch.
     pub fn local_branch(&self, branch: &str) -> Result<Option<Oid>> {
         self.resolve(&format!("refs/heads/{branch}"))
@@ -477,10 +501,14 @@ impl Repo {
         min: usize,
         f: impl Fn(&Repo, &I) -> Result<T> + Sync,
     ) -> Result<Vec<T>> {
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .clamp(1, 8);
+        let threads = if SINGLE_THREADED.load(std::sync::atomic::Ordering::Relaxed) {
+            1
+        } else {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        }
+        .clamp(1, 8);
         if items.len() < min.max(2) || threads == 1 {
             return items.iter().map(|i| f(self, i)).collect();
         }
@@ -507,6 +535,14 @@ impl Repo {
 }
 
 const COMMIT_CACHE: &str = "commits";
+
+static SINGLE_THREADED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Reads one repository on one thread: for callers that already work on several
+/// repositories in parallel (`check`), where more threads only cost.
+pub fn single_threaded(on: bool) {
+    SINGLE_THREADED.store(on, std::sync::atomic::Ordering::Relaxed);
+}
 const COMMIT_CACHE_MAGIC: &[u8] = b"gitops commits 1\n";
 
 /// Reads the commit cache: id → (tree, time, parents). Anything damaged ends the
