@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::promote::foreign_commits;
+use super::promote::{publish, Publish};
 use super::pull_request::{self, PullOut, Wanted};
-use super::workspace::{Workspace, REMOTE};
+use super::workspace::Workspace;
 use crate::cli::Global;
 use crate::config::Promotion;
 use crate::edit;
@@ -291,49 +291,20 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
         git::cli::edit_tree(&ws.repo.dir, ws.repo.git_dir(), &tree.to_string(), &updates)?;
     let new_tree = Oid::from_hex(new_tree.as_bytes())?;
     let title = format!("Set {short} to {} on {}", args.tag, env.name);
-    let remote_tip = ws.repo.remote_branch(REMOTE, &branch)?;
-    let mut commit = None;
-    if let Some(existing) = remote_tip {
-        if let Some(c) = foreign_commits(&mut ws, existing, tip, TRAILER)?.first() {
-            return Err(refused(format!(
-                "{} pushed {} \"{}\" to {branch}: gitops will not overwrite a person's work",
-                c.author,
-                c.short(),
-                c.summary
-            ))
-            .hint(format!("merge or close that work first, or delete the branch (git push origin --delete {branch})"))
-            .into());
-        }
-        let info = ws.repo.commit(existing)?;
-        if info.tree == new_tree && info.parents == [tip] {
-            commit = Some(existing);
-            out.action = "unchanged";
-        }
-    }
-    let commit = match commit {
-        Some(c) => c,
-        None => {
-            let message = format!("{title}\n\n{TRAILER} {} {name}\n", env.name);
-            let id = git::cli::commit_tree(
-                &ws.repo.dir,
-                &new_tree.to_string(),
-                &[tip.to_string()],
-                &message,
-                &[
-                    ("GIT_AUTHOR_NAME", "gitops"),
-                    ("GIT_AUTHOR_EMAIL", "gitops@users.noreply.github.com"),
-                    ("GIT_COMMITTER_NAME", "gitops"),
-                    ("GIT_COMMITTER_EMAIL", "gitops@users.noreply.github.com"),
-                ],
-            )?;
-            let expected = remote_tip.map(|t| t.to_string());
-            ui.spin("pushing", || {
-                git::cli::push_with_lease(&ws.repo.dir, REMOTE, &id, &branch, expected.as_deref())
-            })?;
-            out.action = "pushed";
-            Oid::from_hex(id.as_bytes())?
-        }
-    };
+    let message = format!("{title}\n\n{TRAILER} {} {name}\n", env.name);
+    let (commit, pushed) = publish(
+        &mut ws,
+        ui,
+        &Publish {
+            branch: &branch,
+            base: tip,
+            tree: new_tree,
+            parents: &[tip],
+            message: &message,
+            trailer: TRAILER,
+        },
+    )?;
+    out.action = if pushed { "pushed" } else { "unchanged" };
     out.commit = Some(commit.to_string());
     let mut body = format!("Sets `{name}` to `{}` on `{}`", args.tag, env.name);
     if !out.from.is_empty() {

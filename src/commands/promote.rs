@@ -417,6 +417,69 @@ fn build(
 }
 
 /// Commits on the promotion branch (not in the target) that gitops did not make.
+/// Puts `tree` on the branch gitops owns: a commit with `parents` and `message`
+/// (which carries `trailer`), pushed with a lease. The branch may be replaced only
+/// while every commit on it (beyond `base`) carries the trailer; a person's commit
+/// stops it. When the branch already holds that tree on those parents, nothing is
+/// pushed. Returns the branch's commit and whether it was pushed.
+/// A commit gitops wants on a branch it owns.
+pub(super) struct Publish<'a> {
+    pub branch: &'a str,
+    /// The environment's tip: commits beyond it are the branch's own.
+    pub base: Oid,
+    pub tree: Oid,
+    pub parents: &'a [Oid],
+    pub message: &'a str,
+    /// The trailer every gitops commit on the branch carries.
+    pub trailer: &'a str,
+}
+
+pub(super) fn publish(ws: &mut Workspace, ui: &Ui, p: &Publish) -> Result<(Oid, bool)> {
+    let Publish {
+        branch,
+        base,
+        tree,
+        parents,
+        message,
+        trailer,
+    } = *p;
+    let remote_tip = ws.repo.remote_branch(REMOTE, branch)?;
+    if let Some(tip) = remote_tip {
+        if let Some(c) = foreign_commits(ws, tip, base, trailer)?.first() {
+            return Err(refused(format!(
+                "{} pushed {} \"{}\" to {branch}: gitops will not overwrite a person's work",
+                c.author,
+                c.short(),
+                c.summary
+            ))
+            .hint(format!("merge or close that work first, or delete the branch (git push origin --delete {branch}) to start over"))
+            .into());
+        }
+        let existing = ws.repo.commit(tip)?;
+        if existing.tree == tree && existing.parents == parents {
+            return Ok((tip, false));
+        }
+    }
+    let parents: Vec<String> = parents.iter().map(Oid::to_string).collect();
+    let id = git::cli::commit_tree(
+        &ws.repo.dir,
+        &tree.to_string(),
+        &parents,
+        message,
+        &[
+            ("GIT_AUTHOR_NAME", "gitops"),
+            ("GIT_AUTHOR_EMAIL", "gitops@users.noreply.github.com"),
+            ("GIT_COMMITTER_NAME", "gitops"),
+            ("GIT_COMMITTER_EMAIL", "gitops@users.noreply.github.com"),
+        ],
+    )?;
+    let expected = remote_tip.map(|t| t.to_string());
+    ui.spin("pushing", || {
+        git::cli::push_with_lease(&ws.repo.dir, REMOTE, &id, branch, expected.as_deref())
+    })?;
+    Ok((Oid::from_hex(id.as_bytes())?, true))
+}
+
 /// Commits reachable from `tip` and not from `to_tip` whose message lacks
 /// `trailer`: the ones a person made on a branch gitops owns.
 pub(super) fn foreign_commits(
@@ -523,54 +586,24 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
 
     let to_tip = ws.branches[to].tip;
     let from_tip = ws.branches[from].tip;
-    let remote_tip = ws.repo.remote_branch(REMOTE, &branch)?;
-    let mut commit = None;
-    if let Some(tip) = remote_tip {
-        let foreign = foreign_commits(&mut ws, tip, to_tip, promotion::TRAILER)?;
-        if let Some(c) = foreign.first() {
-            return Err(refused(format!(
-                "{} pushed {} \"{}\" to {branch}: gitops will not overwrite a person's work",
-                c.author,
-                c.short(),
-                c.summary
-            ))
-            .hint(format!("merge or close that work first, or delete the branch (git push origin --delete {branch}) to start over"))
-            .into());
-        }
-        let existing = ws.repo.commit(tip)?;
-        if existing.tree == built.tree && existing.parents == [to_tip, from_tip] {
-            commit = Some(tip);
-            out.action = "unchanged";
-        }
-    }
-    let commit = match commit {
-        Some(c) => c,
-        None => {
-            let message = format!(
-                "{title}\n\n{} {from_name} -> {}\n",
-                promotion::TRAILER,
-                to_env.name
-            );
-            let id = git::cli::commit_tree(
-                &ws.repo.dir,
-                &built.tree.to_string(),
-                &[to_tip.to_string(), from_tip.to_string()],
-                &message,
-                &[
-                    ("GIT_AUTHOR_NAME", "gitops"),
-                    ("GIT_AUTHOR_EMAIL", "gitops@users.noreply.github.com"),
-                    ("GIT_COMMITTER_NAME", "gitops"),
-                    ("GIT_COMMITTER_EMAIL", "gitops@users.noreply.github.com"),
-                ],
-            )?;
-            let expected = remote_tip.map(|t| t.to_string());
-            ui.spin("pushing", || {
-                git::cli::push_with_lease(&ws.repo.dir, REMOTE, &id, &branch, expected.as_deref())
-            })?;
-            out.action = "pushed";
-            Oid::from_hex(id.as_bytes())?
-        }
-    };
+    let message = format!(
+        "{title}\n\n{} {from_name} -> {}\n",
+        promotion::TRAILER,
+        to_env.name
+    );
+    let (commit, pushed) = publish(
+        &mut ws,
+        ui,
+        &Publish {
+            branch: &branch,
+            base: to_tip,
+            tree: built.tree,
+            parents: &[to_tip, from_tip],
+            message: &message,
+            trailer: promotion::TRAILER,
+        },
+    )?;
+    out.action = if pushed { "pushed" } else { "unchanged" };
     out.commit = Some(commit.to_string());
     let outcome = pull_request::upsert(
         &ws.repo,
