@@ -3,11 +3,10 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::status::drift_line;
+use super::status::{drift_commits, drift_out, DriftOut};
 use super::workspace::{Workspace, REMOTE};
 use super::{age, now};
 use crate::cli::Global;
-use crate::drift::DriftField;
 use crate::error::{refused, Exit};
 use crate::git;
 use crate::semdiff::{Change, Kept, ResourceChange};
@@ -65,14 +64,6 @@ pub struct FileOut {
     pub path: String,
     /// added | modified | deleted
     pub change: &'static str,
-}
-
-#[derive(Debug, Serialize)]
-pub struct DriftOut {
-    pub id: String,
-    pub summary: String,
-    pub author: String,
-    pub fields: Vec<DriftField>,
 }
 
 pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
@@ -228,15 +219,7 @@ pub fn gather(ws: &mut Workspace, from: usize, to: usize) -> Result<Diff> {
         files,
         resources,
         kept,
-        drift: drift
-            .into_iter()
-            .map(|d| DriftOut {
-                id: d.commit.id.to_string(),
-                summary: d.commit.summary,
-                author: d.commit.author,
-                fields: d.fields,
-            })
-            .collect(),
+        drift: drift.into_iter().map(drift_out).collect(),
         unparseable,
     })
 }
@@ -351,17 +334,7 @@ pub fn render(d: &Diff, ui: &Ui, now: i64) -> String {
             d.to,
             d.from
         ));
-        for c in &d.drift {
-            out.push_str(&format!(
-                "  {}  {} ({})\n",
-                ui.paint(Tone::Id, &c.id[..7]),
-                c.summary,
-                c.author
-            ));
-            for f in &c.fields {
-                out.push_str(&format!("      {}\n", drift_line(f, &d.from)));
-            }
-        }
+        out.push_str(&drift_commits(ui, &d.drift, &d.from));
     }
     for u in &d.unparseable {
         out.push_str(&format!(

@@ -230,7 +230,8 @@ pub fn gather(ws: &mut Workspace) -> Result<Status> {
     })
 }
 
-fn drift_out(d: DriftCommit) -> DriftOut {
+/// A drift commit as the JSON output and the renderers show it.
+pub fn drift_out(d: DriftCommit) -> DriftOut {
     DriftOut {
         id: d.commit.id.to_string(),
         summary: d.commit.summary,
@@ -397,17 +398,7 @@ pub fn render(status: &Status, ui: &Ui, now: i64) -> String {
             ui.paint(Tone::Bad, "Drift"),
             env.name
         ));
-        for c in &env.drift_commits {
-            out.push_str(&format!(
-                "  {}  {} ({})\n",
-                ui.paint(Tone::Id, &c.id[..7]),
-                c.summary,
-                c.author
-            ));
-            for f in &c.fields {
-                out.push_str(&format!("      {}\n", drift_line(f, up)));
-            }
-        }
+        out.push_str(&drift_commits(ui, &env.drift_commits, up));
     }
     for env in &status.environments {
         for v in &env.policy_violations {
@@ -445,6 +436,23 @@ pub fn render(status: &Status, ui: &Ui, now: i64) -> String {
                 ui.paint(Tone::Bad, "!"),
                 envs.join(", ")
             ));
+        }
+    }
+    out
+}
+
+/// Drift commits, one line each, with the fields each brings under it.
+pub fn drift_commits(ui: &Ui, commits: &[DriftOut], upstream: &str) -> String {
+    let mut out = String::new();
+    for c in commits {
+        out.push_str(&format!(
+            "  {}  {} ({})\n",
+            ui.paint(Tone::Id, &c.id[..7]),
+            c.summary,
+            c.author
+        ));
+        for f in &c.fields {
+            out.push_str(&format!("      {}\n", drift_line(f, upstream)));
         }
     }
     out
