@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::workspace::{load_config, REMOTE};
+use super::workspace::{load_config, require_origin, track, REMOTE};
 use crate::cli::Global;
 use crate::config::valid_branch_name;
 use crate::error::refused;
@@ -83,11 +83,7 @@ fn start(global: &Global, args: StartArgs, ui: &Ui) -> Result<()> {
                 .into(),
         );
     }
-    if repo.remote_url(REMOTE).is_none() {
-        return Err(refused("this repository has no remote named `origin`")
-            .hint("add it with `git remote add origin URL`")
-            .into());
-    }
+    require_origin(&repo)?;
     if !args.offline {
         ui.spin("fetching origin", || git::cli::fetch(&repo.dir, REMOTE)).map_err(|e| match e.downcast::<crate::error::Failure>() {
             Ok(f) => anyhow::Error::new(
@@ -193,18 +189,7 @@ fn start(global: &Global, args: StartArgs, ui: &Ui) -> Result<()> {
         refused(format!("could not check out `{name}`: {e}"))
             .hint("commit or stash your changes (`git stash`), then run this again")
     })?;
-    git::cli::run(
-        &repo.dir,
-        &["config", &format!("branch.{name}.remote"), REMOTE],
-    )?;
-    git::cli::run(
-        &repo.dir,
-        &[
-            "config",
-            &format!("branch.{name}.merge"),
-            &format!("refs/heads/{name}"),
-        ],
-    )?;
+    track(&repo, name)?;
     ui.note(&format!(
         "Switched to a new branch `{name}` from {base_label} ({}); it pushes to {REMOTE}/{name}.",
         git::short(&base)
@@ -220,11 +205,7 @@ fn finish(global: &Global, args: FinishArgs, ui: &Ui) -> Result<()> {
             .hint("switch to your feature branch first: git switch NAME")
             .into());
     };
-    if repo.remote_url(REMOTE).is_none() {
-        return Err(refused("this repository has no remote named `origin`")
-            .hint("add it with `git remote add origin URL`")
-            .into());
-    }
+    require_origin(&repo)?;
     let (config, _) = load_config(&repo)?;
     if let Some(env) = config.environments.iter().find(|e| e.branch == branch) {
         return Err(refused(format!(
@@ -304,18 +285,7 @@ fn finish(global: &Global, args: FinishArgs, ui: &Ui) -> Result<()> {
                 Err(e) => e,
             }
         })?;
-        git::cli::run(
-            &repo.dir,
-            &["config", &format!("branch.{branch}.remote"), REMOTE],
-        )?;
-        git::cli::run(
-            &repo.dir,
-            &[
-                "config",
-                &format!("branch.{branch}.merge"),
-                &format!("refs/heads/{branch}"),
-            ],
-        )?;
+        track(&repo, &branch)?;
         out.action = "pushed";
     } else {
         out.action = "unchanged";

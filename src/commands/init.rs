@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 
-use super::workspace::REMOTE;
+use super::workspace::{require_origin, REMOTE};
 use crate::cli::Global;
 use crate::config::{self, default_environment, Config, Promotion};
 use crate::error::{refused, Failure};
@@ -74,11 +74,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
             .hint("edit it through a pull request; `gitops status` shows what it configures")
             .into());
     }
-    if repo.remote_url(REMOTE).is_none() {
-        return Err(refused("this repository has no remote named `origin`")
-            .hint("add it with `git remote add origin URL`, then run gitops init again")
-            .into());
-    }
+    require_origin(&repo)?;
     ui.spin("fetching origin", || git::cli::fetch(&repo.dir, REMOTE))?;
     let ask = ui.interactive() && !args.yes;
 

@@ -76,11 +76,7 @@ impl Workspace {
     /// configuration and resolves every environment branch on `origin`.
     pub fn open(global: &Global, ui: &Ui, fetch: bool) -> Result<Workspace> {
         let repo = Repo::discover(&global.dir())?;
-        if repo.remote_url(REMOTE).is_none() {
-            return Err(refused("this repository has no remote named `origin`")
-                .hint("add it with `git remote add origin URL`, then `git fetch origin`")
-                .into());
-        }
+        require_origin(&repo)?;
         let mut not_fetched = None;
         if fetch {
             if let Err(err) = ui.spin("fetching origin", || git::cli::fetch(&repo.dir, REMOTE)) {
@@ -472,6 +468,33 @@ impl Workspace {
         }
         Ok(out)
     }
+}
+
+/// Refuses a repository without an `origin` remote (exit 2).
+pub fn require_origin(repo: &Repo) -> Result<()> {
+    if repo.remote_url(REMOTE).is_none() {
+        return Err(refused("this repository has no remote named `origin`")
+            .hint("add it with `git remote add origin URL`, then `git fetch origin`")
+            .into());
+    }
+    Ok(())
+}
+
+/// Sets `branch` to push to and pull from `origin/<branch>`, as `git push -u` does.
+pub fn track(repo: &Repo, branch: &str) -> Result<()> {
+    git::cli::run(
+        &repo.dir,
+        &["config", &format!("branch.{branch}.remote"), REMOTE],
+    )?;
+    git::cli::run(
+        &repo.dir,
+        &[
+            "config",
+            &format!("branch.{branch}.merge"),
+            &format!("refs/heads/{branch}"),
+        ],
+    )?;
+    Ok(())
 }
 
 /// Reads `.gitops.yaml` from what `origin` has, never from the user's working
