@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::workspace::{load_config, Workspace, REMOTE};
+use super::workspace::{config_at, load_config, Workspace, REMOTE};
 use crate::cli::Global;
 use crate::config::Config;
 use crate::error::{refused, Exit};
@@ -288,20 +288,21 @@ fn config_on_branches(repo: &Repo, config: &Config, report: &mut RepoReport) {
         .collect();
     for env in &config.environments {
         let label = format!("{REMOTE}/{}", env.branch);
-        let read = || -> Result<Option<String>> {
-            let Some(tip) = repo.remote_branch(REMOTE, &env.branch)? else {
-                return Ok(None);
-            };
-            let tree = repo.commit(tip)?.tree;
-            match repo.file_at(tree, crate::config::FILE)? {
-                Some(blob) => Ok(Some(
-                    String::from_utf8_lossy(&repo.blob(blob)?).into_owned(),
-                )),
+        let read = || -> Result<Option<Result<Config, crate::config::ConfigError>>> {
+            match repo.remote_branch(REMOTE, &env.branch)? {
+                Some(tip) => config_at(repo, tip, &label),
                 None => Ok(None),
             }
         };
-        let text = match read() {
-            Ok(t) => t,
+        let parsed = match read() {
+            Ok(None) => Config::default(),
+            Ok(Some(Ok(c))) => c,
+            Ok(Some(Err(e))) => {
+                report
+                    .findings
+                    .push(finding("config-same-on-branches", "error", e.to_string()));
+                continue;
+            }
             Err(e) => {
                 report.findings.push(finding(
                     "config-same-on-branches",
@@ -310,20 +311,6 @@ fn config_on_branches(repo: &Repo, config: &Config, report: &mut RepoReport) {
                 ));
                 continue;
             }
-        };
-        let parsed = match text {
-            None => Config::default(),
-            Some(text) => match Config::parse(&text, &format!("{label}:{}", crate::config::FILE)) {
-                Ok(c) => c,
-                Err(e) => {
-                    report.findings.push(finding(
-                        "config-same-on-branches",
-                        "error",
-                        e.to_string(),
-                    ));
-                    continue;
-                }
-            },
         };
         let got: Vec<(String, String, String)> = parsed
             .environments

@@ -516,19 +516,34 @@ pub fn load_config(repo: &Repo) -> Result<(Config, String)> {
     candidates.push(("HEAD".to_owned(), repo.head_commit()));
     for (label, commit) in candidates {
         let Some(commit) = commit else { continue };
-        let tree = repo.commit(commit)?.tree;
-        if let Some(blob) = repo.file_at(tree, config::FILE)? {
-            let bytes = repo.blob(blob)?;
-            let text = String::from_utf8_lossy(&bytes);
-            let source = format!("{label}:{}", config::FILE);
-            let cfg = Config::parse(&text, &source).map_err(|e| {
+        if let Some(parsed) = config_at(repo, commit, &label)? {
+            let cfg = parsed.map_err(|e| {
                 refused(e.to_string()).hint(format!(
                     "fix {} on {label} through a pull request",
                     config::FILE
                 ))
             })?;
-            return Ok((cfg, source));
+            return Ok((cfg, format!("{label}:{}", config::FILE)));
         }
     }
     Ok((Config::default(), "defaults (no .gitops.yaml)".to_owned()))
+}
+
+/// `.gitops.yaml` as committed in `commit` (`label` names it in errors, e.g.
+/// `origin/dev`): `None` when the commit has no such file.
+pub fn config_at(
+    repo: &Repo,
+    commit: Oid,
+    label: &str,
+) -> Result<Option<Result<Config, config::ConfigError>>> {
+    let tree = repo.commit(commit)?.tree;
+    let Some(blob) = repo.file_at(tree, config::FILE)? else {
+        return Ok(None);
+    };
+    let bytes = repo.blob(blob)?;
+    let text = String::from_utf8_lossy(&bytes);
+    Ok(Some(Config::parse(
+        &text,
+        &format!("{label}:{}", config::FILE),
+    )))
 }
