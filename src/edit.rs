@@ -311,6 +311,101 @@ pub fn set_tag(bytes: &[u8], sites: &[TagSite], new_tag: &str) -> Result<Vec<u8>
 }
 
 /// Where one image use is, before its line is known.
+/// A scalar as the file writes it: the byte range of its whole token (quotes
+/// included), to copy it from one version of a file into another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScalarSite {
+    /// The document's position in its file, as `crate::manifest::Document::index`.
+    pub doc: usize,
+    /// The field in `crate::manifest::flatten`'s notation.
+    pub path: String,
+    /// 1-based line of `span.start`.
+    pub line: usize,
+    /// The token's bytes: `"1.2.3"` with its quotes, `3` for a plain scalar.
+    pub span: Range<usize>,
+    /// Why the token cannot be copied or replaced whole, if it cannot (an alias, a
+    /// shared anchor, escapes or a block scalar).
+    pub blocked: Option<Blocked>,
+}
+
+/// Every scalar value of every document of `bytes`, with its field path and the
+/// byte range of its token, in document order. Mapping keys are not listed.
+///
+/// Fails when the file does not parse, or when saphyr_parser cannot read it.
+pub fn scalar_sites(bytes: &[u8]) -> Result<Vec<ScalarSite>, ParseError> {
+    let docs = parse_documents(bytes)?;
+    if docs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| ParseError {
+        line: 0,
+        column: 0,
+        message: format!("the file is not UTF-8: {e}"),
+    })?;
+    let tree = Tree::parse(text)?;
+    let lines = LineIndex::new(text);
+    let mut out = Vec::new();
+    for doc in &docs {
+        let Some(&root) = tree.docs.get(doc.index) else {
+            continue;
+        };
+        let mut visits = Vec::new();
+        tree.walk(root, &doc.value, String::new(), &mut visits);
+        for visit in visits {
+            let Node::Scalar {
+                value,
+                style,
+                start,
+                ..
+            } = &tree.nodes[visit.node]
+            else {
+                continue;
+            };
+            let (span, blocked) = if let Some(alias) = visit.alias_start {
+                (alias..alias, Some(Blocked::Alias))
+            } else {
+                match verbatim(text, *start, value, *style) {
+                    Some(p) => {
+                        let quoted = usize::from(*style != ScalarStyle::Plain);
+                        (
+                            p - quoted..p + value.len() + quoted,
+                            visit.shared.then_some(Blocked::Shared),
+                        )
+                    }
+                    None => (*start..*start, Some(Blocked::NotVerbatim)),
+                }
+            };
+            out.push(ScalarSite {
+                doc: doc.index,
+                path: visit.path,
+                line: lines.line(span.start),
+                span,
+                blocked,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// `bytes` with each range replaced by its new bytes; ranges must not overlap
+/// (overlapping ones after the first are skipped).
+pub fn replace_spans(bytes: &[u8], edits: &[(Range<usize>, Vec<u8>)]) -> Vec<u8> {
+    let mut sorted: Vec<&(Range<usize>, Vec<u8>)> = edits.iter().collect();
+    sorted.sort_by_key(|(r, _)| (r.start, r.end));
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    for (range, new) in sorted {
+        if range.start < at || range.end > bytes.len() {
+            continue;
+        }
+        out.extend_from_slice(&bytes[at..range.start]);
+        out.extend_from_slice(new);
+        at = range.end;
+    }
+    out.extend_from_slice(&bytes[at..]);
+    out
+}
+
 struct Located {
     span: Range<usize>,
     blocked: Option<Blocked>,
@@ -751,6 +846,40 @@ mod tests {
         for &(source, value, style, want) in cases {
             assert_eq!(verbatim(source, 0, value, style), want, "{source:?}");
         }
+    }
+
+    #[test]
+    fn scalar_sites_give_whole_tokens() {
+        let text = "a: 1\nb: \"x y\" # c\nd: &x plain\nc:\n  - 'q'\n  - name: n\n    v: *x\n";
+        let sites = scalar_sites(text.as_bytes()).unwrap();
+        let got: Vec<(String, String, bool)> = sites
+            .iter()
+            .map(|s| {
+                (
+                    s.path.clone(),
+                    text[s.span.clone()].to_owned(),
+                    s.blocked.is_some(),
+                )
+            })
+            .collect();
+        let want = [
+            ("a", "1", false),
+            ("b", "\"x y\"", false),
+            ("d", "plain", true),
+            ("c[0]", "'q'", false),
+            ("c[name=n].name", "n", false),
+            ("c[name=n].v", "", true),
+        ];
+        let want: Vec<(String, String, bool)> = want
+            .iter()
+            .map(|(p, t, b)| ((*p).to_owned(), (*t).to_owned(), *b))
+            .collect();
+        assert_eq!(got, want);
+        let edited = replace_spans(
+            text.as_bytes(),
+            &[(sites[0].span.clone(), b"2".to_vec()), (sites[1].span.clone(), b"'z'".to_vec())],
+        );
+        assert!(String::from_utf8(edited).unwrap().starts_with("a: 2\nb: 'z' # c\n"));
     }
 
     #[test]

@@ -105,6 +105,30 @@ impl ImageRef {
     }
 }
 
+/// The name images are matched by: Docker Hub's implicit parts made explicit, so
+/// `redis`, `docker.io/redis`, `docker.io/library/redis`,
+/// `index.docker.io/library/redis` and `registry-1.docker.io/library/redis` are
+/// all `docker.io/library/redis`. Other names are returned as they are.
+pub fn canonical_name(name: &str) -> String {
+    let (first, rest) = match name.split_once('/') {
+        Some((first, rest)) => (first, Some(rest)),
+        None => (name, None),
+    };
+    let is_registry = |part: &str| part.contains('.') || part.contains(':') || part == "localhost";
+    match rest {
+        None => format!("docker.io/library/{name}"),
+        Some(_) if !is_registry(first) => format!("docker.io/{name}"),
+        Some(rest) if matches!(first, "docker.io" | "index.docker.io" | "registry-1.docker.io") => {
+            if rest.contains('/') {
+                format!("docker.io/{rest}")
+            } else {
+                format!("docker.io/library/{rest}")
+            }
+        }
+        Some(_) => name.to_owned(),
+    }
+}
+
 impl fmt::Display for ImageRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.name)?;

@@ -23,3 +23,4 @@ pub mod promotion;
 pub mod semdiff;
 pub mod summary;
 pub mod ui;
+mod scope_shim;

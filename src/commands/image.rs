@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::promote::{publish, Publish};
+use super::publish::{publish, Publish};
 use super::pull_request::{self, PullOut, Wanted};
 use super::workspace::Workspace;
 use crate::cli::Global;

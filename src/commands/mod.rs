@@ -7,6 +7,8 @@ pub mod feature;
 pub mod image;
 pub mod init;
 pub mod promote;
+mod plan;
+mod publish;
 mod pull_request;
 pub mod quickstart;
 pub mod status;

@@ -472,6 +472,92 @@ impl Repo {
         Ok(())
     }
 
+    /// The empty tree, written into the object store.
+    pub fn empty_tree(&self) -> Result<Oid> {
+        Ok(self
+            .repo
+            .write_object(gix::objs::Tree::empty())
+            .context("writing the empty tree")?
+            .detach())
+    }
+
+    /// Writes a blob into the object store (nothing is written when it is there).
+    pub fn write_blob(&self, bytes: &[u8]) -> Result<Oid> {
+        Ok(self
+            .repo
+            .write_blob(bytes)
+            .context("writing a blob into the object store")?
+            .detach())
+    }
+
+    /// A new tree: `base` with the files in `updates` replaced (blob id) or removed
+    /// (`None`). A replaced file keeps its mode (an executable stays executable); a
+    /// new one is a regular file. Written with gix: no index file, nothing to leave
+    /// behind if the run is killed.
+    pub fn edit_tree(&self, base: Oid, updates: &[(String, Option<Oid>)]) -> Result<Oid> {
+        use gix::objs::tree::EntryKind;
+        if updates.is_empty() {
+            return Ok(base);
+        }
+        let paths: Vec<&str> = updates.iter().map(|(p, _)| p.as_str()).collect();
+        let modes = self.file_modes_at(base, &paths)?;
+        let mut editor = self
+            .repo
+            .edit_tree(base)
+            .with_context(|| format!("reading tree {base}"))?;
+        for ((path, blob), mode) in updates.iter().zip(modes) {
+            match blob {
+                Some(id) => {
+                    let kind = match mode {
+                        Some(m) if m.is_executable() => EntryKind::BlobExecutable,
+                        _ => EntryKind::Blob,
+                    };
+                    editor
+                        .upsert(path.as_str(), kind, *id)
+                        .with_context(|| format!("putting {path} into a tree"))?;
+                }
+                None => {
+                    editor
+                        .remove(path.as_str())
+                        .with_context(|| format!("removing {path} from a tree"))?;
+                }
+            }
+        }
+        Ok(editor
+            .write()
+            .context("writing a tree into the object store")?
+            .detach())
+    }
+
+    /// The modes of the files at `paths` in `tree` (`None` where there is none).
+    fn file_modes_at(
+        &self,
+        tree: Oid,
+        paths: &[&str],
+    ) -> Result<Vec<Option<gix::objs::tree::EntryMode>>> {
+        let mut out = Vec::with_capacity(paths.len());
+        for path in paths {
+            let mut current = tree;
+            let mut parts = path.split('/').peekable();
+            let mut found = None;
+            while let Some(part) = parts.next() {
+                let entries = self.tree_entries(current)?;
+                let Some((_, mode, id)) = entries.into_iter().find(|(n, _, _)| n == part) else {
+                    break;
+                };
+                if parts.peek().is_none() {
+                    found = mode.is_blob().then_some(mode);
+                } else if mode.is_tree() {
+                    current = id;
+                } else {
+                    break;
+                }
+            }
+            out.push(found);
+        }
+        Ok(out)
+    }
+
     /// A blob's bytes.
     pub fn blob(&self, id: Oid) -> Result<Vec<u8>> {
         let object = self

@@ -1,10 +1,13 @@
-//! Promotion as plain data: resolving the conflicts that only pinned values cause,
-//! putting the target environment's image tags back, and the pull request's title
-//! and body. Pure: texts and lists in, texts and lists out.
+//! Promotion as plain data. [`pin`] sets the target environment's pinned values
+//! into the versions of a file that are merged, [`plan`] decides what the merged
+//! tree still needs (tags for new images) and when to refuse; here: the conflict
+//! hunks git leaves that a line-by-line three-way merge resolves, and the pull
+//! request's title and body. Pure: texts and lists in, texts and lists out.
 
-use std::collections::BTreeMap;
+pub mod pin;
+pub mod plan;
 
-use crate::summary::{mask_images as mask, replace_all as replace, SeenImage};
+use crate::summary::{mask_images as mask, SeenImage};
 
 /// The hidden marker that identifies a pull request made by gitops.
 pub fn marker(from: &str, to: &str) -> String {
@@ -118,97 +121,6 @@ pub fn resolve_pinned_conflicts(
     }
 }
 
-/// Whether a YAML line sets one of `keys` (dot paths; the last part is matched:
-/// `ingress.host` → a `host:` line): what [`resolve_pinned_conflicts`] keeps from
-/// the target in a file the config pins keys of.
-pub fn sets_key(line: &[u8], keys: &[String]) -> bool {
-    let text = String::from_utf8_lossy(line);
-    let t = text.trim_start().trim_start_matches("- ").trim_start();
-    keys.iter().any(|k| {
-        let last = k.rsplit('.').next().unwrap_or(k);
-        !last.is_empty()
-            && (t.starts_with(&format!("{last}:"))
-                || t.starts_with(&format!("\"{last}\":"))
-                || t.starts_with(&format!("'{last}':")))
-    })
-}
-
-/// Puts the target's lines for the config's pinned `keys` back into a merged
-/// file: the i-th line of `merged` that sets a key (by its last part, see
-/// [`sets_key`]) takes the i-th such line of `target`. `None` when the two files
-/// do not set the keys the same number of times (the lines cannot be paired with
-/// confidence); the caller then refuses rather than guess.
-pub fn restore_keys(merged: &[u8], target: &[u8], keys: &[String]) -> Option<Vec<u8>> {
-    let mut out = merged.to_vec();
-    for key in keys {
-        let one = std::slice::from_ref(key);
-        let theirs: Vec<&[u8]> = target
-            .split_inclusive(|b| *b == b'\n')
-            .filter(|l| sets_key(l, one))
-            .collect();
-        let lines: Vec<&[u8]> = out.split_inclusive(|b| *b == b'\n').collect();
-        let ours = lines.iter().filter(|l| sets_key(l, one)).count();
-        if ours != theirs.len() {
-            return None;
-        }
-        let mut next = theirs.into_iter();
-        let mut rebuilt = Vec::with_capacity(out.len());
-        for line in lines {
-            if sets_key(line, one) {
-                let mut keep = next.next().expect("counted").to_vec();
-                // Keep the merged file's line ending.
-                if line.ends_with(b"\n") && !keep.ends_with(b"\n") {
-                    keep.push(b'\n');
-                } else if !line.ends_with(b"\n") && keep.ends_with(b"\n") {
-                    keep.pop();
-                }
-                rebuilt.extend_from_slice(&keep);
-            } else {
-                rebuilt.extend_from_slice(line);
-            }
-        }
-        out = rebuilt;
-    }
-    Some(out)
-}
-
-/// An image the target environment does not run yet: it has no pinned tag.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewImage {
-    pub name: String,
-    pub tag: Option<String>,
-}
-
-/// Puts the target environment's tags back into a merged file: each inline image
-/// (`name:tag` in a container's `image`) whose name the target runs (`pinned`:
-/// name → tag) gets the target's tag. Images the target does not run are
-/// returned, for the caller to check against the target's policy or `--set-image`.
-pub fn restore_tags(
-    text: &[u8],
-    images: &[SeenImage],
-    pinned: &BTreeMap<String, String>,
-) -> (Vec<u8>, Vec<NewImage>) {
-    let mut out = text.to_vec();
-    let mut new = Vec::new();
-    for image in images.iter().filter(|i| i.inline) {
-        match (pinned.get(&image.name), &image.tag) {
-            (Some(keep), Some(tag)) if keep != tag => {
-                out = replace(
-                    &out,
-                    format!("{}:{tag}", image.name).as_bytes(),
-                    format!("{}:{keep}", image.name).as_bytes(),
-                );
-            }
-            (Some(_), _) => {}
-            (None, tag) => new.push(NewImage {
-                name: image.name.clone(),
-                tag: tag.clone(),
-            }),
-        }
-    }
-    (out, new)
-}
-
 /// A commit, as the pull request body lists it.
 #[derive(Debug, Clone)]
 pub struct BodyCommit {
@@ -230,6 +142,9 @@ pub struct BodyInput {
     pub kept: Vec<String>,
     /// `short summary (author)` lines.
     pub drift: Vec<String>,
+    /// What the reviewer should know: third-party upgrades held back, pinned
+    /// values that could not be kept.
+    pub warnings: Vec<String>,
 }
 
 /// GitHub's limit on a pull request body.
@@ -271,8 +186,8 @@ fn render_body(input: &BodyInput, cap: usize) -> String {
     );
     if !input.drift.is_empty() {
         out.push_str(&format!(
-            "\n> [!WARNING]\n> `{}` carries changes `{}` does not have (drift); this promotion may overwrite them.\n",
-            input.to, input.from
+            "\n> [!WARNING]\n> `{}` carries changes `{}` does not have (drift). This promotion keeps them (a three-way merge), but `{}` never got them: bring them to `{}` through a pull request so they are not lost.\n",
+            input.to, input.from, input.from, input.from
         ));
     }
     let commits: Vec<String> = input
@@ -287,6 +202,7 @@ fn render_body(input: &BodyInput, cap: usize) -> String {
             )
         })
         .collect();
+    section(&mut out, "Warnings", &input.warnings, cap);
     section(&mut out, "Commits", &commits, cap);
     if !input.apps.is_empty() {
         out.push_str(&format!("\n### Apps\n\n{}\n", input.apps.join(", ")));
@@ -343,22 +259,6 @@ mod tests {
     }
 
     #[test]
-    fn restoring_tags_keeps_the_targets_and_reports_new_images() {
-        let text = b"image: shop/web:4f2c9ab\n---\nimage: shop/redis:7.2\n";
-        let images = [img("shop/web", "4f2c9ab"), img("shop/redis", "7.2")];
-        let pinned = BTreeMap::from([("shop/web".to_owned(), "1.2.3".to_owned())]);
-        let (out, new) = restore_tags(text, &images, &pinned);
-        assert_eq!(out, b"image: shop/web:1.2.3\n---\nimage: shop/redis:7.2\n");
-        assert_eq!(
-            new,
-            [NewImage {
-                name: "shop/redis".into(),
-                tag: Some("7.2".into())
-            }]
-        );
-    }
-
-    #[test]
     fn the_body_has_the_marker_and_stays_within_githubs_limit() {
         let mut input = BodyInput {
             from: "dev".into(),
@@ -411,34 +311,15 @@ mod tests {
             ),
         ];
         for (text, want) in cases {
-            let got = resolve_pinned_conflicts(text.as_bytes(), &images, |l| sets_key(l, &keys));
+            let got = resolve_pinned_conflicts(text.as_bytes(), &images, |l| {
+                l.trim_ascii_start().starts_with(format!("{}:", keys[0]).as_bytes())
+            });
             assert_eq!(
                 got.ok().map(|v| String::from_utf8(v).unwrap()).as_deref(),
                 *want,
                 "{text}"
             );
         }
-        assert!(sets_key(b"  - replicaCount: 3\n", &keys));
-        assert!(!sets_key(b"replicaCountMax: 3\n", &keys));
     }
 
-    #[test]
-    fn pinned_key_lines_come_back_from_the_target() {
-        let keys = ["replicaCount".to_owned(), "ingress.host".to_owned()];
-        let merged = b"replicaCount: 5\nlogLevel: debug\ningress:\n  host: dev.shop.example\n";
-        let target = b"replicaCount: 2\nlogLevel: info\ningress:\n  host: shop.example\n";
-        assert_eq!(
-            restore_keys(merged, target, &keys).unwrap(),
-            b"replicaCount: 2\nlogLevel: debug\ningress:\n  host: shop.example\n"
-        );
-        // A key set a different number of times: no guessing.
-        assert_eq!(
-            restore_keys(
-                b"replicaCount: 1\nx:\n  replicaCount: 2\n",
-                b"replicaCount: 1\n",
-                &keys
-            ),
-            None
-        );
-    }
 }

@@ -1,0 +1,99 @@
+//! Publishing a branch gitops owns (a promotion, an image update): one commit
+//! pushed with a lease, and never over a person's commits — what `promote` and
+//! `image set` share.
+
+use anyhow::Result;
+
+use super::workspace::{Workspace, REMOTE};
+use crate::error::refused;
+use crate::git::{self, Oid};
+use crate::ui::Ui;
+
+/// Puts `tree` on the branch gitops owns: a commit with `parents` and `message`
+/// (which carries `trailer`), pushed with a lease. The branch may be replaced only
+/// while every commit on it (beyond `base`) carries the trailer; a person's commit
+/// stops it. When the branch already holds that tree on those parents, nothing is
+/// pushed. Returns the branch's commit and whether it was pushed.
+/// A commit gitops wants on a branch it owns.
+pub struct Publish<'a> {
+    pub branch: &'a str,
+    /// The environment's tip: commits beyond it are the branch's own.
+    pub base: Oid,
+    pub tree: Oid,
+    pub parents: &'a [Oid],
+    pub message: &'a str,
+    /// The trailer every gitops commit on the branch carries.
+    pub trailer: &'a str,
+}
+
+pub fn publish(ws: &mut Workspace, ui: &Ui, p: &Publish) -> Result<(Oid, bool)> {
+    let Publish {
+        branch,
+        base,
+        tree,
+        parents,
+        message,
+        trailer,
+    } = *p;
+    let remote_tip = ws.repo.remote_branch(REMOTE, branch)?;
+    if let Some(tip) = remote_tip {
+        if let Some(c) = foreign_commits(ws, tip, base, trailer)?.first() {
+            return Err(refused(format!(
+                "{} pushed {} \"{}\" to {branch}: gitops will not overwrite a person's work",
+                c.author,
+                c.short(),
+                c.summary
+            ))
+            .hint(format!("merge or close that work first, or delete the branch (git push origin --delete {branch}) to start over"))
+            .into());
+        }
+        let existing = ws.repo.commit(tip)?;
+        if existing.tree == tree && existing.parents == parents {
+            return Ok((tip, false));
+        }
+    }
+    let parents: Vec<String> = parents.iter().map(Oid::to_string).collect();
+    let id = git::cli::commit_tree(
+        &ws.repo.dir,
+        &tree.to_string(),
+        &parents,
+        message,
+        &[
+            ("GIT_AUTHOR_NAME", "gitops"),
+            ("GIT_AUTHOR_EMAIL", "gitops@users.noreply.github.com"),
+            ("GIT_COMMITTER_NAME", "gitops"),
+            ("GIT_COMMITTER_EMAIL", "gitops@users.noreply.github.com"),
+        ],
+    )?;
+    let expected = remote_tip.map(|t| t.to_string());
+    ui.spin("pushing", || {
+        git::cli::push_with_lease(&ws.repo.dir, REMOTE, &id, branch, expected.as_deref())
+    })?;
+    Ok((Oid::from_hex(id.as_bytes())?, true))
+}
+
+/// Commits reachable from `tip` and not from `to_tip` whose message lacks
+/// `trailer`: the ones a person made on a branch gitops owns.
+pub fn foreign_commits(
+    ws: &mut Workspace,
+    tip: Oid,
+    to_tip: Oid,
+    trailer: &str,
+) -> Result<Vec<git::CommitInfo>> {
+    let known = ws.graph.ancestors(to_tip);
+    let mut out = Vec::new();
+    let mut stack = vec![tip];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(id) = stack.pop() {
+        if known.contains(&id) || !seen.insert(id) || ws.graph.nodes.contains_key(&id) {
+            continue;
+        }
+        let c = ws.repo.commit(id)?;
+        if !c.message.contains(trailer) {
+            out.push(c.clone());
+        }
+        stack.extend(c.parents.iter().copied());
+    }
+    Ok(out)
+}
+

@@ -1,0 +1,417 @@
+//! Pinning before merging: a version of a file (the source environment's, or the
+//! merge base's) with every pinned value it shares with the target environment
+//! set to the target's, byte-exactly. Merging the pinned source into the target
+//! against the pinned base then has nothing to say about pinned values — no
+//! conflict on image tags, no source tag carried over — while every other change
+//! merges as git merges it. Pure: bytes in, bytes out.
+//!
+//! What is pinned:
+//! - the tag of every image of the team's (`is_team`) in a container's `image`:
+//!   the target's tag at the same field of the same resource when it runs the same
+//!   image there, else the target's tag for that image anywhere (`env_tags`); an
+//!   image the target does not run is left alone (it is new to the target, and
+//!   the plan decides its tag);
+//! - a kustomization `images:` entry's `newTag`, `digest` and `tagSuffix`, for the
+//!   team's images, copied from the same entry of the target;
+//! - the config's pinned keys: each scalar at a pinned path (or under it) copied
+//!   from the same path of the same resource of the target.
+//!
+//! A copied scalar keeps the target's exact token (its quotes too), so `"1.10"`
+//! stays a string. A value that cannot be edited in place (an alias, a block
+//! scalar) is left as it is and reported in [`Pinning::missed`].
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use crate::edit::{self, ScalarSite, TagSite};
+use crate::image::ImageRef;
+use crate::manifest::{parse_documents, resource_key, Document};
+use crate::semdiff::Pinned;
+
+/// What decides which values are pinned.
+pub struct PinRules<'a> {
+    /// The config's pinned keys (by file glob and key path).
+    pub pinned: &'a Pinned,
+    /// Whether an image (by name as written) is one of the team's, whose tags are
+    /// pinned per environment.
+    pub is_team: &'a dyn Fn(&str) -> bool,
+}
+
+/// A pinned value that could not be set to the target's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missed {
+    pub line: usize,
+    pub field: String,
+    pub why: &'static str,
+}
+
+/// The pinned version of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pinning {
+    pub text: Vec<u8>,
+    pub missed: Vec<Missed>,
+}
+
+/// The name images are matched by: `redis`, `docker.io/redis` and
+/// `docker.io/library/redis` are one image.
+pub fn image_key(name: &str) -> String {
+    crate::image::canonical_name(name)
+}
+
+/// Whether `path` (flatten's notation) is `key` or lies under it. A key is a dot
+/// path from the document's root (`image.tag` pins that field only, never
+/// `redis.tag`); a `*` part matches any one field (`*.image.tag` pins the
+/// `image.tag` of every top-level entry) and `**` any number of them.
+pub fn key_pins(key: &str, path: &str) -> bool {
+    let key: Vec<&str> = key.split('.').filter(|s| !s.is_empty()).collect();
+    let path: Vec<&str> = split_path(path);
+    !key.is_empty() && prefix_match(&key, &path)
+}
+
+fn split_path(path: &str) -> Vec<&str> {
+    // Dots inside `[name=a.b]` do not split.
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (i, c) in path.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            '.' if depth == 0 => {
+                out.push(&path[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&path[start..]);
+    out
+}
+
+fn prefix_match(key: &[&str], path: &[&str]) -> bool {
+    let Some((first, rest)) = key.split_first() else {
+        return true;
+    };
+    if *first == "**" {
+        return (0..=path.len()).any(|skip| prefix_match(rest, &path[skip..]));
+    }
+    let Some((segment, path_rest)) = path.split_first() else {
+        return false;
+    };
+    let field = segment.split('[').next().unwrap_or(segment);
+    let matches = *first == "*" || *first == *segment || *first == field;
+    // `env[name=X]` is matched by `env` only as the key's last part (the whole list).
+    let whole = *first == *segment || *first == "*" || rest.is_empty();
+    matches && whole && prefix_match(rest, path_rest)
+}
+
+/// Whether the config pins `path` in `file`.
+pub fn rule_pins(pinned: &Pinned, file: &str, path: &str) -> bool {
+    pinned
+        .rules
+        .iter()
+        .any(|r| r.files.is_match(file) && r.keys.iter().any(|k| key_pins(k, path)))
+}
+
+/// A kustomization entry's tag fields: `images[name=X].newTag` (and `digest`,
+/// `tagSuffix`) → `X`.
+fn kustomize_tag_field(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("images[name=")?;
+    let (name, field) = rest.split_once("].")?;
+    matches!(field, "newTag" | "digest" | "tagSuffix").then_some(name)
+}
+
+/// `text` (a version of the file at `file`) with the pinned values it shares with
+/// `target` (the target environment's version, `None` when it has none) set to
+/// the target's; `env_tags` maps [`image_key`] to the tag the target runs.
+/// A file that does not parse is returned as it is.
+pub fn pin_to_target(
+    file: &str,
+    text: &[u8],
+    target: Option<&[u8]>,
+    env_tags: &BTreeMap<String, String>,
+    rules: &PinRules,
+) -> Pinning {
+    let unchanged = || Pinning {
+        text: text.to_vec(),
+        missed: Vec::new(),
+    };
+    let Ok(docs) = parse_documents(text) else {
+        return unchanged();
+    };
+    let wants_keys = rules.pinned.rules.iter().any(|r| r.files.is_match(file));
+    let mentions_images = text.windows(5).any(|w| w == b"image");
+    if !wants_keys && !mentions_images {
+        return unchanged();
+    }
+    let Ok(tags) = edit::tag_sites(text) else {
+        return unchanged();
+    };
+    let target = target.and_then(|t| {
+        let docs = parse_documents(t).ok()?;
+        let tags = edit::tag_sites(t).ok()?;
+        let scalars = edit::scalar_sites(t).ok()?;
+        Some((t, docs, tags, scalars))
+    });
+    let pairs = match &target {
+        Some((_, target_docs, _, _)) => pair_docs(file, &docs, target_docs),
+        None => BTreeMap::new(),
+    };
+    let mut edits: Vec<(Range<usize>, Vec<u8>)> = Vec::new();
+    let mut missed = Vec::new();
+
+    // Scalars copied whole: pinned keys and kustomization tag fields.
+    let scalars = if wants_keys || tags.iter().any(|t| !t.field.ends_with(".image")) {
+        edit::scalar_sites(text).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    if let Some((target_text, _, _, target_scalars)) = &target {
+        let mut used = vec![false; target_scalars.len()];
+        for site in &scalars {
+            let pinned = rule_pins(rules.pinned, file, &site.path)
+                || kustomize_tag_field(&site.path).is_some_and(|name| {
+                    let entry = tags.iter().find(|t| {
+                        t.doc == site.doc
+                            && t.field.starts_with(&format!("images[name={name}]."))
+                    });
+                    entry.is_some_and(|t| (rules.is_team)(&t.image.name)) || (rules.is_team)(name)
+                });
+            if !pinned {
+                continue;
+            }
+            let Some(&target_doc) = pairs.get(&site.doc) else {
+                continue;
+            };
+            let Some(k) = (0..target_scalars.len()).find(|&k| {
+                !used[k]
+                    && target_scalars[k].doc == target_doc
+                    && target_scalars[k].path == site.path
+            }) else {
+                continue;
+            };
+            used[k] = true;
+            let theirs: &ScalarSite = &target_scalars[k];
+            let ours_bytes = &text[site.span.clone()];
+            let theirs_bytes = &target_text[theirs.span.clone()];
+            if site.blocked.is_none() && theirs.blocked.is_none() {
+                if ours_bytes != theirs_bytes {
+                    edits.push((site.span.clone(), theirs_bytes.to_vec()));
+                }
+            } else {
+                missed.push(Missed {
+                    line: site.line,
+                    field: site.path.clone(),
+                    why: site
+                        .blocked
+                        .or(theirs.blocked)
+                        .map_or("cannot be copied", edit::Blocked::reason),
+                });
+            }
+        }
+    }
+
+    // Image tags in containers' `image` fields.
+    for site in tags.iter().filter(|t| t.field.ends_with(".image")) {
+        if !(rules.is_team)(&site.image.name) {
+            continue;
+        }
+        if edits
+            .iter()
+            .any(|(r, _)| r.start <= site.span.start && site.span.end <= r.end)
+        {
+            continue;
+        }
+        let key = image_key(&site.image.name);
+        let same_site = target.as_ref().and_then(|(_, _, target_tags, _)| {
+            let doc = pairs.get(&site.doc)?;
+            target_tags
+                .iter()
+                .find(|t: &&TagSite| {
+                    t.doc == *doc && t.field == site.field && image_key(&t.image.name) == key
+                })
+                .and_then(|t| t.image.tag.clone())
+        });
+        let Some(wanted) = same_site.or_else(|| env_tags.get(&key).cloned()) else {
+            continue;
+        };
+        if site.image.tag.as_deref() == Some(wanted.as_str()) {
+            continue;
+        }
+        if let Some(why) = site.blocked {
+            missed.push(Missed {
+                line: site.line,
+                field: site.field.clone(),
+                why: why.reason(),
+            });
+            continue;
+        }
+        let bytes = if site.image.tag.is_none() && site.span.is_empty() {
+            format!(":{wanted}").into_bytes()
+        } else {
+            wanted.into_bytes()
+        };
+        edits.push((site.span.clone(), bytes));
+    }
+
+    if edits.is_empty() {
+        return Pinning {
+            text: text.to_vec(),
+            missed,
+        };
+    }
+    let out = edit::replace_spans(text, &edits);
+    if parse_documents(&out).is_err() {
+        return Pinning {
+            text: text.to_vec(),
+            missed: vec![Missed {
+                line: 0,
+                field: file.to_owned(),
+                why: "does not parse once pinned; left as it is",
+            }],
+        };
+    }
+    Pinning { text: out, missed }
+}
+
+/// Each document of `ours` with the document of `theirs` that is the same
+/// resource (by [`resource_key`], occurrence by occurrence), by document index.
+fn pair_docs(file: &str, ours: &[Document], theirs: &[Document]) -> BTreeMap<usize, usize> {
+    let mut free: Vec<Option<(crate::manifest::ResourceKey, usize)>> = theirs
+        .iter()
+        .map(|d| Some((resource_key(file, d), d.index)))
+        .collect();
+    let mut out = BTreeMap::new();
+    for doc in ours {
+        let key = resource_key(file, doc);
+        if let Some(slot) = free
+            .iter_mut()
+            .find(|s| s.as_ref().is_some_and(|(k, _)| *k == key))
+        {
+            if let Some((_, index)) = slot.take() {
+                out.insert(doc.index, index);
+            }
+        }
+    }
+    out
+}
+
+/// The tag an image reference would take, for messages: `name:tag`.
+pub fn with_tag(image: &ImageRef, tag: &str) -> String {
+    format!("{}:{tag}", image.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::glob::GlobSet;
+    use crate::semdiff::PinnedRule;
+
+    fn rules(files: &str, keys: &[&str]) -> Pinned {
+        Pinned {
+            rules: vec![PinnedRule {
+                files: GlobSet::new(&[files.to_owned()]).unwrap(),
+                keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn pin(file: &str, text: &str, target: &str, pinned: &Pinned, env: &[(&str, &str)]) -> String {
+        let team = |name: &str| !name.contains("redis");
+        let env: BTreeMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (image_key(k), (*v).to_owned()))
+            .collect();
+        let out = pin_to_target(
+            file,
+            text.as_bytes(),
+            Some(target.as_bytes()),
+            &env,
+            &PinRules {
+                pinned,
+                is_team: &team,
+            },
+        );
+        assert!(out.missed.is_empty(), "{:?}", out.missed);
+        String::from_utf8(out.text).unwrap()
+    }
+
+    #[test]
+    fn keys_pin_their_path_only() {
+        let cases = [
+            ("image.tag", "image.tag", true),
+            ("image.tag", "redis.tag", false),
+            ("image.tag", "image.tagX", false),
+            ("image", "image.tag", true),
+            ("*.image.tag", "web.image.tag", true),
+            ("*.image.tag", "image.tag", false),
+            ("**.tag", "a.b.tag", true),
+            ("env", "spec.env", false),
+            ("spec.env", "spec.env[name=X].value", true),
+            ("spec.env[name=X]", "spec.env[name=X].value", true),
+            ("spec.env[name=X]", "spec.env[name=Y].value", false),
+            ("a", "a[name=x.y].b", true),
+        ];
+        for (key, path, want) in cases {
+            assert_eq!(key_pins(key, path), want, "{key} {path}");
+        }
+    }
+
+    #[test]
+    fn a_helm_values_file_keeps_the_pinned_path_and_takes_the_rest() {
+        let pinned = rules("charts/*/values*.yaml", &["image.tag"]);
+        let source = "# values\nimage:\n  repository: shop/web\n  tag: \"4f2c9ab\"  # dev\nredis:\n  tag: 8.8.0\n";
+        let target = "# values\nimage:\n  repository: shop/web\n  tag: '1.2.3-rc.1'\nredis:\n  tag: 8.6.3\n";
+        let out = pin("charts/shop/values.yaml", source, target, &pinned, &[]);
+        assert_eq!(
+            out,
+            "# values\nimage:\n  repository: shop/web\n  tag: '1.2.3-rc.1'  # dev\nredis:\n  tag: 8.8.0\n"
+        );
+        // Another file is not pinned by the rule.
+        let out = pin("other/values.yaml", source, target, &pinned, &[]);
+        assert_eq!(out, source);
+    }
+
+    #[test]
+    fn container_images_take_the_targets_tag_and_third_party_ones_travel() {
+        let deploy = |web: &str, redis: &str, replicas: u32| {
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: {replicas}\n  template:\n    spec:\n      containers:\n      - name: web\n        image: registry.example.com/shop/web:{web}\n      - name: cache\n        image: redis:{redis}\n"
+            )
+        };
+        let source = deploy("4f2c9ab", "7.4.0", 3);
+        let target = deploy("1.2.3", "7.2.4", 1);
+        let out = pin("apps/web.yaml", &source, &target, &Pinned::default(), &[]);
+        assert_eq!(out, deploy("1.2.3", "7.4.0", 3));
+        // A new file gets the tag the target runs elsewhere.
+        let out = pin(
+            "apps/new.yaml",
+            &source,
+            "",
+            &Pinned::default(),
+            &[("registry.example.com/shop/web", "1.2.2")],
+        );
+        assert_eq!(out, deploy("1.2.2", "7.4.0", 3));
+        // A renamed image is new to the target: left as the source has it.
+        let moved = source.replace("registry.example.com", "new.example.com");
+        let out = pin("apps/web.yaml", &moved, &target, &Pinned::default(), &[]);
+        assert_eq!(out, moved);
+    }
+
+    #[test]
+    fn kustomize_entries_keep_the_targets_new_tag_token() {
+        let source = "resources: [deployment.yaml]\ncommonLabels: {team: shop}\nimages:\n- name: registry.example.com/shop/web\n  newTag: 4f2c9ab\n- name: redis\n  newTag: \"7.4\"\n";
+        let target = "resources: [deployment.yaml]\nimages:\n- name: registry.example.com/shop/web\n  newTag: \"1.10\"\n- name: redis\n  newTag: \"7.2\"\n";
+        let out = pin(
+            "apps/web/kustomization.yaml",
+            source,
+            target,
+            &Pinned::default(),
+            &[],
+        );
+        assert_eq!(
+            out,
+            "resources: [deployment.yaml]\ncommonLabels: {team: shop}\nimages:\n- name: registry.example.com/shop/web\n  newTag: \"1.10\"\n- name: redis\n  newTag: \"7.4\"\n"
+        );
+    }
+}
