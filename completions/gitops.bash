@@ -212,13 +212,17 @@ _gitops() {
             return 0
             ;;
         gitops__subcmd__diff)
-            opts="-C -h -V --from --patch --json --exit-code --no-fetch --color --help --version"
+            opts="-C -h -V --from --set-image --patch --json --exit-code --no-fetch --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set-image)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -28,9 +28,9 @@ set edit:completion:arg-completer[gitops] = {|@words|
             cand init 'Set up an existing repository: ask for the environments, branches, tag policies and promotion modes, write `.gitops.yaml`, create the missing environment branches from the default branch and push them on confirmation'
             cand feature 'Work on feature branches cut from the first environment'
             cand image 'Work with the image tags an environment runs'
-            cand promote 'Promote the next environment: merge its upstream (or `--from`) into it on the branch `gitops/promote-<from>-to-<env>`, built in the object store — never in your checkout — keeping ENV''s own image tags, then push it and open or refresh the pull request into ENV'
+            cand promote 'Promote the next environment: merge its upstream (or `--from`) into it on the branch `gitops/promote-<from>-to-<env>`, built in the object store — never in your checkout — keeping ENV''s pinned values (the team''s image tags, the config''s pinned keys), then push it and open or refresh the pull request into ENV'
             cand status 'Show each environment in promotion order: its branch and head, the commits waiting in its upstream and the apps they touch, drift, and every image tag'
-            cand diff 'Show what promoting ENV would change: the commits waiting in its upstream, the files, and a semantic diff of the manifests (resources matched by apiVersion, kind, namespace and name; each changed field with its old and new value). Pinned values (image tags and the config''s `pinned` keys) are listed apart as kept'
+            cand diff 'Show what promoting ENV would change: the commits waiting in its upstream, the files, and a semantic diff of the manifests (resources matched by API group, kind, namespace and name; each changed field with its old and new value), all read from the promotion tree `gitops promote` would push. Pinned values (the team''s image tags and the config''s `pinned` keys) are listed apart as kept'
             cand check 'Check that every configuration repository follows the same branch strategy: environment branches exist, every repository has the same environments, the config agrees on every branch, no drift, every image satisfies its environment''s policy, every manifest parses, environment branches are protected (with a token), and no merged feature branch lingers'
             cand completions 'Print the shell completion script for SHELL (bash, zsh, fish, powershell, elvish). The same scripts are kept in the repository''s `completions/`'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -132,7 +132,7 @@ set edit:completion:arg-completer[gitops] = {|@words|
         }
         &'gitops;promote'= {
             cand --from 'Promote from this environment instead of ENV''s upstream'
-            cand --set-image 'The tag for an image ENV does not run yet (repeatable), e.g. `--set-image redis=7.2.4`'
+            cand --set-image 'The tag for an image ENV does not run yet (repeatable), e.g. `--set-image search=1.0.0`'
             cand -C 'Run as if gitops was started in DIR'
             cand --color 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never'
             cand --dry-run 'Print the plan, the title and the body; push nothing (no token needed)'
@@ -157,6 +157,7 @@ set edit:completion:arg-completer[gitops] = {|@words|
         }
         &'gitops;diff'= {
             cand --from 'Promote from this environment instead of ENV''s upstream'
+            cand --set-image 'The tag for an image ENV does not run yet (repeatable), as `promote` takes it'
             cand -C 'Run as if gitops was started in DIR'
             cand --color 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never'
             cand --patch 'Also print the unified text diff of the changed files'
@@ -191,9 +192,9 @@ set edit:completion:arg-completer[gitops] = {|@words|
             cand init 'Set up an existing repository: ask for the environments, branches, tag policies and promotion modes, write `.gitops.yaml`, create the missing environment branches from the default branch and push them on confirmation'
             cand feature 'Work on feature branches cut from the first environment'
             cand image 'Work with the image tags an environment runs'
-            cand promote 'Promote the next environment: merge its upstream (or `--from`) into it on the branch `gitops/promote-<from>-to-<env>`, built in the object store — never in your checkout — keeping ENV''s own image tags, then push it and open or refresh the pull request into ENV'
+            cand promote 'Promote the next environment: merge its upstream (or `--from`) into it on the branch `gitops/promote-<from>-to-<env>`, built in the object store — never in your checkout — keeping ENV''s pinned values (the team''s image tags, the config''s pinned keys), then push it and open or refresh the pull request into ENV'
             cand status 'Show each environment in promotion order: its branch and head, the commits waiting in its upstream and the apps they touch, drift, and every image tag'
-            cand diff 'Show what promoting ENV would change: the commits waiting in its upstream, the files, and a semantic diff of the manifests (resources matched by apiVersion, kind, namespace and name; each changed field with its old and new value). Pinned values (image tags and the config''s `pinned` keys) are listed apart as kept'
+            cand diff 'Show what promoting ENV would change: the commits waiting in its upstream, the files, and a semantic diff of the manifests (resources matched by API group, kind, namespace and name; each changed field with its old and new value), all read from the promotion tree `gitops promote` would push. Pinned values (the team''s image tags and the config''s `pinned` keys) are listed apart as kept'
             cand check 'Check that every configuration repository follows the same branch strategy: environment branches exist, every repository has the same environments, the config agrees on every branch, no drift, every image satisfies its environment''s policy, every manifest parses, environment branches are protected (with a token), and no merged feature branch lingers'
             cand completions 'Print the shell completion script for SHELL (bash, zsh, fish, powershell, elvish). The same scripts are kept in the repository''s `completions/`'
             cand help 'Print this message or the help of the given subcommand(s)'

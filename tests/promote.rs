@@ -376,8 +376,9 @@ fn configured_pinned_keys_are_never_overwritten() {
     let values = show(&t, &s.origin, &format!("{tip}:apps/cart/values.yaml"));
     assert_eq!(values, "replicaCount: 1\nlogLevel: info\n");
 
-    // A pinned key set a second time in the file: the lines cannot be paired with
-    // confidence, so the promotion is refused and names the file.
+    // Keys pin their path from the document's root: `replicaCount` pins the
+    // top-level one only, so a nested `worker.replicaCount` travels while stage's
+    // own top-level value stays.
     t.commit_file(
         &dev,
         "apps/cart/values.yaml",
@@ -385,14 +386,13 @@ fn configured_pinned_keys_are_never_overwritten() {
         "cart: a worker",
     );
     t.git(&dev, &["push", "--quiet", "origin", "dev"]);
-    let before = t.refs(&s.origin);
-    let run = t.gitops(&s.repo, &["promote", "stage"]);
-    let error = run.refused();
-    assert!(
-        error.contains("apps/cart/values.yaml") && error.contains("replicaCount"),
-        "{error}"
+    t.gitops(&s.repo, &["promote", "stage"]).expect(0);
+    let tip = t.rev(&s.origin, BRANCH);
+    let values = show(&t, &s.origin, &format!("{tip}:apps/cart/values.yaml"));
+    assert_eq!(
+        values,
+        "replicaCount: 1\nlogLevel: info\nworker:\n  replicaCount: 2\n"
     );
-    assert_eq!(t.refs(&s.origin), before, "nothing pushed");
 }
 
 #[test]

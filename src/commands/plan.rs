@@ -249,8 +249,8 @@ fn build(
         ("GIT_AUTHOR_EMAIL", "gitops@users.noreply.github.com"),
         ("GIT_COMMITTER_NAME", "gitops"),
         ("GIT_COMMITTER_EMAIL", "gitops@users.noreply.github.com"),
-        ("GIT_AUTHOR_DATE", "1 +0000"),
-        ("GIT_COMMITTER_DATE", "1 +0000"),
+        ("GIT_AUTHOR_DATE", "@1 +0000"),
+        ("GIT_COMMITTER_DATE", "@1 +0000"),
     ];
     let dir = ws.repo.dir.clone();
     let base_commit = git::cli::commit_tree(&dir, &base_tree.to_string(), &[], "base", &identity)?;
