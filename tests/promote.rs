@@ -464,3 +464,42 @@ fn confirm_environments_ask_on_a_terminal() {
     assert_eq!(code, Some(0), "{screen}");
     t.rev(&s.origin, "gitops/promote-stage-to-prod");
 }
+
+/// A file's mode and blob in a commit, as `git ls-tree` shows them.
+fn mode(t: &TestEnv, repo: &std::path::Path, rev: &str, path: &str) -> String {
+    t.git(repo, &["ls-tree", rev, "--", path])
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn an_executable_manifest_stays_executable_through_a_promotion() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let file = "apps/web/deployment.yaml";
+    for env in ["stage", "dev"] {
+        let clone = t.clone(&s.origin, &format!("{env}-clone"), env);
+        t.git(&clone, &["update-index", "--chmod=+x", file]);
+        t.git(
+            &clone,
+            &["commit", "--quiet", "--no-gpg-sign", "-m", "web: executable"],
+        );
+        if env == "dev" {
+            // And a change that promotes, so the file is rewritten with stage's tag.
+            let text = std::fs::read_to_string(clone.join(file)).unwrap();
+            std::fs::write(clone.join(file), text.replace("256Mi", "512Mi")).unwrap();
+            t.git(
+                &clone,
+                &["commit", "--quiet", "--no-gpg-sign", "-am", "web: more memory"],
+            );
+        }
+        t.git(&clone, &["push", "--quiet", "origin", env]);
+    }
+    t.gitops(&s.repo, &["promote", "stage"]).expect(0);
+    assert_eq!(mode(&t, &s.origin, BRANCH, file), "100755");
+    let text = show(&t, &s.origin, &format!("{BRANCH}:{file}"));
+    assert!(text.contains("512Mi"), "{text}");
+    assert!(text.contains("shop/web:1.9.0-rc.1"), "stage's tag kept:\n{text}");
+}

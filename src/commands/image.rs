@@ -12,7 +12,7 @@ use crate::cli::Global;
 use crate::config::Promotion;
 use crate::edit;
 use crate::error::{refused, remote};
-use crate::git::{self, Oid};
+use crate::git;
 use crate::image::ImageRef;
 use crate::policy;
 use crate::ui::Ui;
@@ -228,10 +228,7 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
         })?;
         if edited != bytes {
             diffs.push_str(&line_diff(path, &bytes, &edited));
-            updates.push((
-                path.clone(),
-                Some(git::cli::hash_object(&ws.repo.dir, &edited)?),
-            ));
+            updates.push((path.clone(), Some(ws.repo.write_blob(&edited)?)));
             files.push(path.clone());
         }
     }
@@ -287,9 +284,7 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
         ));
         return Ok(());
     }
-    let new_tree =
-        git::cli::edit_tree(&ws.repo.dir, ws.repo.git_dir(), &tree.to_string(), &updates)?;
-    let new_tree = Oid::from_hex(new_tree.as_bytes())?;
+    let new_tree = ws.repo.edit_tree(tree, &updates)?;
     let title = format!("Set {short} to {} on {}", args.tag, env.name);
     let message = format!("{title}\n\n{TRAILER} {} {name}\n", env.name);
     let (commit, pushed) = publish(

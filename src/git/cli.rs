@@ -190,62 +190,6 @@ pub fn merge_tree(dir: &Path, ours: &str, theirs: &str) -> Result<MergeTree> {
     })
 }
 
-/// Writes a blob into the object store.
-pub fn hash_object(dir: &Path, bytes: &[u8]) -> Result<String> {
-    use std::io::Write;
-    let mut cmd = command(dir);
-    cmd.args(["hash-object", "-w", "--stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().context("running git hash-object")?;
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(bytes)
-        .context("writing to git hash-object")?;
-    let out = child.wait_with_output()?;
-    if !out.status.success() {
-        anyhow::bail!("`git hash-object` failed: {}", reason(&out));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
-/// A new tree: `base` with the files in `updates` replaced (blob id) or removed
-/// (None), built in a private index file, never the repository's own.
-pub fn edit_tree(
-    dir: &Path,
-    git_dir: &Path,
-    base: &str,
-    updates: &[(String, Option<String>)],
-) -> Result<String> {
-    let index = git_dir.join(format!("gitops-index-{}", std::process::id()));
-    let index_str = index.to_string_lossy().into_owned();
-    let env = [("GIT_INDEX_FILE", index_str.as_str())];
-    let result = (|| {
-        run_env(dir, &["read-tree", base], &env)?;
-        for (path, blob) in updates {
-            match blob {
-                Some(blob) => run_env(
-                    dir,
-                    &[
-                        "update-index",
-                        "--add",
-                        "--cacheinfo",
-                        &format!("100644,{blob},{path}"),
-                    ],
-                    &env,
-                )?,
-                None => run_env(dir, &["update-index", "--force-remove", "--", path], &env)?,
-            };
-        }
-        Ok(run_env(dir, &["write-tree"], &env)?.trim().to_owned())
-    })();
-    let _ = std::fs::remove_file(&index);
-    result
-}
-
 /// A commit of `tree` with `parents`, by the configured (or given) identity.
 pub fn commit_tree(
     dir: &Path,
