@@ -205,16 +205,15 @@ fn build(
     let mut source_updates = Vec::new();
     let mut base_updates = Vec::new();
     for (delta, target) in deltas.iter().zip(&in_target) {
+        // A file the target has as the source has it merges as it is.
+        if delta.new == *target {
+            continue;
+        }
         let target_text = target.map(|t| ws.repo.blob(t)).transpose()?;
+        let target_read = target_text.as_deref().and_then(pin::Target::read);
         if let Some(new) = delta.new {
             let text = ws.repo.blob(new)?;
-            let pinned = pin::pin_to_target(
-                &delta.path,
-                &text,
-                target_text.as_deref(),
-                &env_tags,
-                &rules,
-            );
+            let pinned = pin::pin_to(&delta.path, &text, target_read.as_ref(), &env_tags, &rules);
             for m in &pinned.missed {
                 warnings.push(format!(
                     "{}: {} line {}: {} {}; {} gets {from_name}'s value",
@@ -225,15 +224,13 @@ fn build(
                 source_updates.push((delta.path.clone(), Some(ws.repo.write_blob(&pinned.text)?)));
             }
         }
-        if let (Some(old), Some(_)) = (delta.old, target) {
+        // The base's version needs pinning only where the target changed it.
+        if let (Some(old), Some(target)) = (delta.old, target) {
+            if old == *target {
+                continue;
+            }
             let text = ws.repo.blob(old)?;
-            let pinned = pin::pin_to_target(
-                &delta.path,
-                &text,
-                target_text.as_deref(),
-                &env_tags,
-                &rules,
-            );
+            let pinned = pin::pin_to(&delta.path, &text, target_read.as_ref(), &env_tags, &rules);
             if pinned.text != text {
                 base_updates.push((delta.path.clone(), Some(ws.repo.write_blob(&pinned.text)?)));
             }

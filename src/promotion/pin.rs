@@ -120,6 +120,27 @@ fn kustomize_tag_field(path: &str) -> Option<&str> {
     matches!(field, "newTag" | "digest" | "tagSuffix").then_some(name)
 }
 
+/// The target environment's version of a file, read once for pinning the
+/// source's and the merge base's versions.
+pub struct Target<'a> {
+    text: &'a [u8],
+    docs: Vec<Document>,
+    tags: Vec<TagSite>,
+    scalars: Vec<ScalarSite>,
+}
+
+impl<'a> Target<'a> {
+    /// `None` when it does not parse (then only `env_tags` pin).
+    pub fn read(text: &'a [u8]) -> Option<Target<'a>> {
+        Some(Target {
+            text,
+            docs: parse_documents(text).ok()?,
+            tags: edit::tag_sites(text).ok()?,
+            scalars: edit::scalar_sites(text).ok()?,
+        })
+    }
+}
+
 /// `text` (a version of the file at `file`) with the pinned values it shares with
 /// `target` (the target environment's version, `None` when it has none) set to
 /// the target's; `env_tags` maps [`image_key`] to the tag the target runs.
@@ -128,6 +149,18 @@ pub fn pin_to_target(
     file: &str,
     text: &[u8],
     target: Option<&[u8]>,
+    env_tags: &BTreeMap<String, String>,
+    rules: &PinRules,
+) -> Pinning {
+    let target = target.and_then(Target::read);
+    pin_to(file, text, target.as_ref(), env_tags, rules)
+}
+
+/// [`pin_to_target`] with the target's version already read.
+pub fn pin_to(
+    file: &str,
+    text: &[u8],
+    target: Option<&Target>,
     env_tags: &BTreeMap<String, String>,
     rules: &PinRules,
 ) -> Pinning {
@@ -146,14 +179,8 @@ pub fn pin_to_target(
     let Ok(tags) = edit::tag_sites(text) else {
         return unchanged();
     };
-    let target = target.and_then(|t| {
-        let docs = parse_documents(t).ok()?;
-        let tags = edit::tag_sites(t).ok()?;
-        let scalars = edit::scalar_sites(t).ok()?;
-        Some((t, docs, tags, scalars))
-    });
-    let pairs = match &target {
-        Some((_, target_docs, _, _)) => pair_docs(file, &docs, target_docs),
+    let pairs = match target {
+        Some(t) => pair_docs(file, &docs, &t.docs),
         None => BTreeMap::new(),
     };
     let mut edits: Vec<(Range<usize>, Vec<u8>)> = Vec::new();
@@ -165,7 +192,12 @@ pub fn pin_to_target(
     } else {
         Vec::new()
     };
-    if let Some((target_text, _, _, target_scalars)) = &target {
+    if let Some(Target {
+        text: target_text,
+        scalars: target_scalars,
+        ..
+    }) = target
+    {
         let mut used = vec![false; target_scalars.len()];
         for site in &scalars {
             let pinned = rule_pins(rules.pinned, file, &site.path)
@@ -222,9 +254,9 @@ pub fn pin_to_target(
             continue;
         }
         let key = image_key(&site.image.name);
-        let same_site = target.as_ref().and_then(|(_, _, target_tags, _)| {
+        let same_site = target.and_then(|t| {
             let doc = pairs.get(&site.doc)?;
-            target_tags
+            t.tags
                 .iter()
                 .find(|t: &&TagSite| {
                     t.doc == *doc && t.field == site.field && image_key(&t.image.name) == key
