@@ -446,4 +446,56 @@ mod tests {
             "resources: [deployment.yaml]\ncommonLabels: {team: shop}\nimages:\n- name: registry.example.com/shop/web\n  newTag: \"1.10\"\n- name: redis\n  newTag: \"7.4\"\n"
         );
     }
+
+    #[test]
+    fn the_same_site_wins_over_the_tag_run_elsewhere() {
+        let deploy = |name: &str, tag: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}}}\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: shop/app:{tag}\n"
+            )
+        };
+        let source = format!("{}---\n{}", deploy("a", "4f2c9ab"), deploy("b", "4f2c9ab"));
+        let target = format!("{}---\n{}", deploy("b", "1.0.1"), deploy("a", "1.0.0"));
+        let out = pin(
+            "apps/app.yaml",
+            &source,
+            &target,
+            &Pinned::default(),
+            &[("shop/app", "9.9.9")],
+        );
+        assert_eq!(out, format!("{}---\n{}", deploy("a", "1.0.0"), deploy("b", "1.0.1")));
+    }
+
+    #[test]
+    fn what_cannot_be_edited_in_place_is_reported_not_guessed() {
+        let pinned = rules("values.yaml", &["image.tag"]);
+        let source = "base: &t 4f2c9ab\nimage:\n  tag: *t\n";
+        let target = "base: &t 1.2.3\nimage:\n  tag: *t\n";
+        let team = |_: &str| true;
+        let out = pin_to_target(
+            "values.yaml",
+            source.as_bytes(),
+            Some(target.as_bytes()),
+            &BTreeMap::new(),
+            &PinRules {
+                pinned: &pinned,
+                is_team: &team,
+            },
+        );
+        assert_eq!(out.text, source.as_bytes());
+        assert_eq!(out.missed.len(), 1, "{:?}", out.missed);
+        assert_eq!(out.missed[0].field, "image.tag");
+        // A file that does not parse is left as it is.
+        let out = pin_to_target(
+            "values.yaml",
+            b"image: {{ .Values.tag }}\n",
+            Some(target.as_bytes()),
+            &BTreeMap::new(),
+            &PinRules {
+                pinned: &pinned,
+                is_team: &team,
+            },
+        );
+        assert_eq!(out.text, b"image: {{ .Values.tag }}\n");
+    }
 }
