@@ -9,8 +9,9 @@
 
 use serde::Serialize;
 use serde_json::Value as Json;
+use serde_norway::Value;
 
-use crate::manifest::{flatten, resource_key, to_json, Document, ResourceKey};
+use crate::manifest::{flatten, resources, to_json, Document, ResourceKey};
 use crate::semdiff::{diff_file, diff_leaves, pair_resources, LeafDiff, Pinned};
 
 /// One version of a file.
@@ -45,6 +46,9 @@ pub struct FileChange {
     /// At the same path in the commit's other parents that are reachable from the
     /// upstream (a promotion merge); empty for ordinary commits.
     pub merged: Vec<Option<Parsed>>,
+    /// The file holds plain values: its documents that are not Kubernetes objects
+    /// are resources too (see [`crate::manifest::resources`]).
+    pub plain: bool,
 }
 
 /// A value a commit brought that its upstream does not have.
@@ -74,8 +78,11 @@ pub struct DriftField {
 /// against them is drift.
 ///
 /// For each file, when `before` and `after` both parse (or are absent), resource
-/// by resource, resources matched by [`resource_key`] (in `after`'s order, then
-/// the ones `after` lacks):
+/// by resource — the resources of [`resources`] (plain documents only when the
+/// file is `plain`), matched by [`ResourceKey`] (API group, kind, namespace and
+/// name, so an apiVersion migration is a change of its `apiVersion` field, drift
+/// only when the upstream has not made it), in `after`'s order, then the ones
+/// `after` lacks:
 ///
 /// - A resource in both: each leaf whose value differs between `before` and
 ///   `after` (added, changed or removed) is skipped when the difference is pinned
@@ -142,9 +149,11 @@ fn whole_file_drifts(file: &FileChange, pinned: &Pinned) -> bool {
         None => !sources.any(Option::is_none),
         Some(Parsed::Unparseable) => true,
         Some(Parsed::Docs(after)) => !sources.any(|source| match source {
-            Some(Parsed::Docs(source)) => diff_file(&file.path, Some(source), Some(after), pinned)
-                .resources
-                .is_empty(),
+            Some(Parsed::Docs(source)) => {
+                diff_file(&file.path, Some(source), Some(after), pinned, file.plain)
+                    .resources
+                    .is_empty()
+            }
             _ => false,
         }),
     }
@@ -155,18 +164,18 @@ fn whole_file_drifts(file: &FileChange, pinned: &Pinned) -> bool {
 enum Found<'a> {
     Unknown,
     Absent,
-    Resource(&'a Document, Vec<(String, Json)>),
+    Resource(&'a Value, Vec<(String, Json)>),
 }
 
-fn find<'a>(path: &str, version: Option<&'a Parsed>, key: &ResourceKey) -> Found<'a> {
+fn find<'a>(file: &FileChange, version: Option<&'a Parsed>, key: &ResourceKey) -> Found<'a> {
     match version {
         None => Found::Absent,
         Some(Parsed::Unparseable) => Found::Unknown,
-        Some(Parsed::Docs(docs)) => docs
-            .iter()
-            .find(|doc| resource_key(path, doc) == *key)
-            .map_or(Found::Absent, |doc| {
-                Found::Resource(doc, flatten(&doc.value))
+        Some(Parsed::Docs(docs)) => resources(&file.path, docs, file.plain)
+            .into_iter()
+            .find(|r| r.key == *key)
+            .map_or(Found::Absent, |r| {
+                Found::Resource(r.value, flatten(r.value))
             }),
     }
 }
@@ -194,12 +203,14 @@ fn judge_resources(
     out: &mut Vec<DriftField>,
 ) {
     let path = file.path.as_str();
-    for (key, old, new) in pair_resources(path, before, after) {
-        let upstream = find(path, file.upstream.as_ref(), &key);
+    let before = resources(path, before, file.plain);
+    let after = resources(path, after, file.plain);
+    for (key, old, new) in pair_resources(&before, &after) {
+        let upstream = find(file, file.upstream.as_ref(), &key);
         let merged: Vec<Found<'_>> = file
             .merged
             .iter()
-            .map(|m| find(path, m.as_ref(), &key))
+            .map(|m| find(file, m.as_ref(), &key))
             .collect();
         let entry = |path: String, value: Option<Json>, upstream: Option<Json>| DriftField {
             file: file.path.clone(),
@@ -216,16 +227,16 @@ fn judge_resources(
                     || merged.iter().any(|m| matches!(m, Found::Absent));
                 if !from_upstream {
                     let theirs = match upstream {
-                        Found::Resource(doc, _) => Some(to_json(&doc.value)),
+                        Found::Resource(value, _) => Some(to_json(value)),
                         _ => None,
                     };
                     out.push(entry(String::new(), None, theirs));
                 }
                 continue;
             }
-            (Some(old), Some(new)) => diff_leaves(&old.value, &new.value),
+            (Some(old), Some(new)) => diff_leaves(old.value, new.value),
             (None, Some(new)) => {
-                let leaves: Vec<LeafDiff> = flatten(&new.value)
+                let leaves: Vec<LeafDiff> = flatten(new.value)
                     .into_iter()
                     .map(|(path, value)| LeafDiff {
                         path,
@@ -247,7 +258,7 @@ fn judge_resources(
                         )
                     });
                     if unpinned {
-                        out.push(entry(String::new(), Some(to_json(&new.value)), None));
+                        out.push(entry(String::new(), Some(to_json(new.value)), None));
                     }
                     continue;
                 }
@@ -313,6 +324,7 @@ mod tests {
         after: Option<String>,
         upstream: Option<String>,
         merged: Vec<Option<String>>,
+        plain: bool,
         /// (resource name, field path, value, upstream value)
         want: Vec<(&'static str, &'static str, Option<Json>, Option<Json>)>,
     }
@@ -330,6 +342,7 @@ mod tests {
             after,
             upstream,
             merged: Vec::new(),
+            plain: false,
             want: Vec::new(),
         }
     }
@@ -341,6 +354,12 @@ mod tests {
         }
         fn path(mut self, path: &'static str) -> Case {
             self.path = path;
+            self
+        }
+        /// The file holds plain values (a Helm values file, a pinned rule's file).
+        fn plain(mut self, path: &'static str) -> Case {
+            self.path = path;
+            self.plain = true;
             self
         }
         fn want(
@@ -379,6 +398,7 @@ mod tests {
                 .iter()
                 .map(|m| m.as_deref().map(parsed))
                 .collect(),
+            plain: case.plain,
         };
         judge(&[file], &pinned())
     }
@@ -401,6 +421,16 @@ mod tests {
         let service_json = whole(&s(SERVICE), 0);
         let upstream_deploy_json = whole(&with_service("web:2"), 0);
         let values = "apps/web/values.yaml";
+        let hpa = |api: &str, max: u32| {
+            s(&format!(
+                "apiVersion: {api}\nkind: HorizontalPodAutoscaler\nmetadata: {{name: web}}\nspec: {{maxReplicas: {max}}}\n"
+            ))
+        };
+        let list = |x: &str| {
+            s(&format!(
+                "apiVersion: v1\nkind: List\nitems:\n- {{apiVersion: v1, kind: ConfigMap, metadata: {{name: a}}, data: {{x: {x}}}}}\n"
+            ))
+        };
         let cases = vec![
             case(
                 "only an image tag",
@@ -467,14 +497,14 @@ mod tests {
                 s("replicaCount: 3\n"),
                 None,
             )
-            .path(values),
+            .plain(values),
             case(
                 "pinned key, other file",
                 s("replicaCount: 1\n"),
                 s("replicaCount: 3\n"),
                 None,
             )
-            .path("apps/web/other.yaml")
+            .plain("apps/web/other.yaml")
             .want("apps/web/other.yaml", "replicaCount", Some(json!(3)), None),
             case(
                 "added file of pinned values only",
@@ -482,7 +512,7 @@ mod tests {
                 s("replicaCount: 3\n"),
                 None,
             )
-            .path(values),
+            .plain(values),
             case(
                 "deleted file still upstream",
                 with_service("web:1"),
@@ -541,7 +571,7 @@ mod tests {
                 s("a: 1\n"),
                 s("b: 2\n"),
             )
-            .path("values.yaml")
+            .plain("values.yaml")
             .want("values.yaml", "b", None, Some(json!(2))),
             case(
                 "field removed, upstream lacks it",
@@ -549,7 +579,7 @@ mod tests {
                 s("a: 1\n"),
                 s("a: 1\n"),
             )
-            .path("values.yaml"),
+            .plain("values.yaml"),
             case(
                 "kustomization tag",
                 kust("newTag", "'1'"),
@@ -571,10 +601,10 @@ mod tests {
                 Some(json!("a")),
             ),
             case("upstream unparseable", s("a: 1\n"), s("a: 2\n"), s(BROKEN))
-                .path("values.yaml")
+                .plain("values.yaml")
                 .want("values.yaml", "a", Some(json!(2)), None),
             case("unparseable after", s("a: 1\n"), s(BROKEN), s("a: 1\n"))
-                .path("values.yaml")
+                .plain("values.yaml")
                 .want("values.yaml", "", None, None),
             case(
                 "fixed to upstream's content, tag aside",
@@ -602,6 +632,36 @@ mod tests {
                 None,
                 None,
             ),
+            case(
+                "apiVersion migration upstream made",
+                hpa("autoscaling/v2beta2", 3),
+                hpa("autoscaling/v2", 3),
+                hpa("autoscaling/v2", 3),
+            )
+            .path("hpa.yaml"),
+            case(
+                "apiVersion migration upstream lacks",
+                hpa("autoscaling/v2beta2", 3),
+                hpa("autoscaling/v2", 3),
+                hpa("autoscaling/v2beta2", 3),
+            )
+            .path("hpa.yaml")
+            .want(
+                "web",
+                "apiVersion",
+                Some(json!("autoscaling/v2")),
+                Some(json!("autoscaling/v2beta2")),
+            ),
+            case(
+                "a CI workflow is not a resource",
+                s("on: push\njobs: {a: 1}\n"),
+                s("on: push\njobs: {a: 2}\n"),
+                s("on: push\njobs: {a: 1}\n"),
+            )
+            .path(".github/workflows/ci.yaml"),
+            case("a List item", list("'1'"), list("'2'"), list("'1'"))
+                .path("list.yaml")
+                .want("a", "data.x", Some(json!("2")), Some(json!("1"))),
         ];
         for case in &cases {
             let got: Vec<_> = run(case)
@@ -629,6 +689,7 @@ mod tests {
                 after: Some(parsed(&deploy(2, "web:1"))),
                 upstream: Some(parsed(&deploy(1, "web:1"))),
                 merged: Vec::new(),
+                plain: false,
             },
             FileChange {
                 path: "b.yaml".into(),
@@ -636,6 +697,7 @@ mod tests {
                 after: Some(parsed(&SERVICE.replace("80", "81"))),
                 upstream: None,
                 merged: Vec::new(),
+                plain: false,
             },
         ];
         let got = judge(&files, &Pinned::default());

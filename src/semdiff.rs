@@ -12,7 +12,7 @@ use serde_json::Value as Json;
 use crate::glob::GlobSet;
 use crate::image::ImageRef;
 use crate::images::is_image_field;
-use crate::manifest::{flatten, resource_key, Document, ResourceKey};
+use crate::manifest::{api_group, flatten, resources, Document, Resource, ResourceKey};
 
 /// Values pinned per environment in the files matching `files`: each key is a dot
 /// path (`replicaCount`, `ingress.host`) and pins that field and everything under it.
@@ -130,12 +130,27 @@ pub struct FieldChange {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ResourceChange {
     pub file: String,
+    /// The source's `apiVersion` (what the target has after promotion); for a
+    /// removed resource, the target's. A migration (`autoscaling/v2beta2` →
+    /// `autoscaling/v2`) is a `changed` resource with an `apiVersion` field.
     pub api_version: Option<String>,
     pub kind: Option<String>,
     pub namespace: Option<String>,
     pub name: String,
     pub change: Change,
     pub fields: Vec<FieldChange>,
+}
+
+impl ResourceChange {
+    /// The resource's identity (its API group taken from `api_version`).
+    pub fn key(&self) -> ResourceKey {
+        ResourceKey {
+            group: self.api_version.as_deref().map(|v| api_group(v).to_owned()),
+            kind: self.kind.clone(),
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+        }
+    }
 }
 
 /// A pinned value that differs between the environments and that promotion
@@ -163,9 +178,14 @@ pub struct FileDiff {
 /// (the target environment's file, the old state) changes in the file at `path`;
 /// `None` is an absent file.
 ///
-/// - Resources are matched by [`resource_key`] (apiVersion, kind, namespace, name)
-///   within the file, whatever their document order; a key that occurs more than
-///   once is matched occurrence by occurrence.
+/// - The resources of each version are those of [`resources`]: Kubernetes
+///   objects, kustomizations and `List` items; other documents (CI workflows,
+///   `Chart.yaml`, arbitrary YAML) only when `plain` is true, which the caller
+///   says of files that hold plain values (Helm values files, the files of the
+///   config's `pinned` rules). A file without resources has no changes.
+/// - Resources are matched by [`ResourceKey`] (API group, kind, namespace, name;
+///   not the API version) within the file, whatever their document order; a key
+///   that occurs more than once is matched occurrence by occurrence.
 /// - A resource only in `from` is [`Change::Added`], one only in `to` is
 ///   [`Change::Removed`]; both have empty `fields` and no kept values (the caller
 ///   handles new workloads).
@@ -182,16 +202,19 @@ pub fn diff_file(
     to: Option<&[Document]>,
     from: Option<&[Document]>,
     pinned: &Pinned,
+    plain: bool,
 ) -> FileDiff {
     let mut diff = FileDiff::default();
-    for (key, old, new) in pair_resources(path, to.unwrap_or(&[]), from.unwrap_or(&[])) {
-        let change = match (old, new) {
-            (None, Some(_)) => Change::Added,
-            (Some(_), None) => Change::Removed,
+    let old = resources(path, to.unwrap_or(&[]), plain);
+    let new = resources(path, from.unwrap_or(&[]), plain);
+    for (key, old, new) in pair_resources(&old, &new) {
+        let (change, fields) = match (old, new) {
+            (None, Some(_)) => (Change::Added, Vec::new()),
+            (Some(_), None) => (Change::Removed, Vec::new()),
             (Some(old), Some(new)) => {
                 let kind = key.kind.as_deref();
                 let mut fields = Vec::new();
-                for leaf in diff_leaves(&old.value, &new.value) {
+                for leaf in diff_leaves(old.value, new.value) {
                     if pinned.keeps(path, kind, &leaf.path, leaf.old.as_ref(), leaf.new.as_ref()) {
                         diff.kept.push(Kept {
                             file: path.to_owned(),
@@ -212,14 +235,20 @@ pub fn diff_file(
                 if fields.is_empty() {
                     continue;
                 }
-                diff.resources
-                    .push(resource_change(path, key, Change::Changed, fields));
-                continue;
+                (Change::Changed, fields)
             }
             (None, None) => continue,
         };
-        diff.resources
-            .push(resource_change(path, key, change, Vec::new()));
+        let api_version = new.or(old).and_then(|r| r.api_version.clone());
+        diff.resources.push(ResourceChange {
+            file: path.to_owned(),
+            api_version,
+            kind: key.kind,
+            namespace: key.namespace,
+            name: key.name,
+            change,
+            fields,
+        });
     }
     diff
 }
@@ -227,7 +256,8 @@ pub fn diff_file(
 /// What promoting `from` into `to` changes in one file, judged three-way against
 /// their merge base `base`: only what `from` changed since `base` travels with a
 /// promotion, so a value that `to` changed on its own (drift) and `from` never
-/// touched is not listed as a change (drift is reported apart).
+/// touched is not listed as a change (drift is reported apart). `plain` as for
+/// [`diff_file`].
 ///
 /// - A changed resource keeps only the fields that `from` changed since `base`
 ///   (every differing field when `base` lacks the resource).
@@ -240,18 +270,14 @@ pub fn promotion_file(
     to: Option<&[Document]>,
     from: Option<&[Document]>,
     pinned: &Pinned,
+    plain: bool,
 ) -> FileDiff {
-    let two = diff_file(path, to, from, pinned);
-    let since = diff_file(path, base, from, pinned);
-    let same = |a: &ResourceChange, b: &ResourceChange| {
-        a.api_version == b.api_version
-            && a.kind == b.kind
-            && a.namespace == b.namespace
-            && a.name == b.name
-    };
+    let two = diff_file(path, to, from, pinned, plain);
+    let since = diff_file(path, base, from, pinned, plain);
     let mut resources = Vec::new();
     for mut r in two.resources {
-        let Some(s) = since.resources.iter().find(|s| same(s, &r)) else {
+        let key = r.key();
+        let Some(s) = since.resources.iter().find(|s| s.key() == key) else {
             continue;
         };
         match (r.change, s.change) {
@@ -275,49 +301,34 @@ pub fn promotion_file(
     }
 }
 
-fn resource_change(
-    file: &str,
-    key: ResourceKey,
-    change: Change,
-    fields: Vec<FieldChange>,
-) -> ResourceChange {
-    ResourceChange {
-        file: file.to_owned(),
-        api_version: key.api_version,
-        kind: key.kind,
-        namespace: key.namespace,
-        name: key.name,
-        change,
-        fields,
-    }
-}
+/// One resource of two versions of a file, matched by key; `None` where a
+/// version lacks it.
+pub(crate) type Pair<'r, 'a> = (
+    ResourceKey,
+    Option<&'r Resource<'a>>,
+    Option<&'r Resource<'a>>,
+);
 
-/// The resources of two versions of the file at `path`, matched by key
-/// (occurrence by occurrence when a key repeats): those of `new` in its order with
-/// their `old` match, then those only `old` has, in its order.
-pub(crate) fn pair_resources<'a>(
-    path: &str,
-    old: &'a [Document],
-    new: &'a [Document],
-) -> Vec<(ResourceKey, Option<&'a Document>, Option<&'a Document>)> {
-    let mut old: Vec<Option<(ResourceKey, &Document)>> = old
-        .iter()
-        .map(|doc| Some((resource_key(path, doc), doc)))
-        .collect();
+/// The resources of two versions of a file, matched by key (occurrence by
+/// occurrence when a key repeats): those of `new` in its order with their `old`
+/// match, then those only `old` has, in its order.
+pub(crate) fn pair_resources<'r, 'a>(
+    old: &'r [Resource<'a>],
+    new: &'r [Resource<'a>],
+) -> Vec<Pair<'r, 'a>> {
+    let mut old: Vec<Option<&Resource<'a>>> = old.iter().map(Some).collect();
     let mut pairs = Vec::new();
-    for doc in new {
-        let key = resource_key(path, doc);
+    for r in new {
         let matched = old
             .iter_mut()
-            .find(|slot| slot.as_ref().is_some_and(|(k, _)| *k == key))
-            .and_then(Option::take)
-            .map(|(_, d)| d);
-        pairs.push((key, matched, Some(doc)));
+            .find(|slot| slot.is_some_and(|o| o.key == r.key))
+            .and_then(Option::take);
+        pairs.push((r.key.clone(), matched, Some(r)));
     }
     pairs.extend(
         old.into_iter()
             .flatten()
-            .map(|(key, doc)| (key, Some(doc), None)),
+            .map(|r| (r.key.clone(), Some(r), None)),
     );
     pairs
 }
@@ -401,7 +412,7 @@ mod tests {
     fn diff(to: Option<&str>, from: Option<&str>, pinned: &Pinned) -> FileDiff {
         let to = to.map(docs);
         let from = from.map(docs);
-        diff_file("f.yaml", to.as_deref(), from.as_deref(), pinned)
+        diff_file("f.yaml", to.as_deref(), from.as_deref(), pinned, true)
     }
 
     fn deploy(name: &str, replicas: u32, image: &str) -> String {
@@ -420,15 +431,7 @@ mod tests {
     fn summary(d: &FileDiff) -> Vec<String> {
         d.resources
             .iter()
-            .map(|r| {
-                let key = ResourceKey {
-                    api_version: r.api_version.clone(),
-                    kind: r.kind.clone(),
-                    namespace: r.namespace.clone(),
-                    name: r.name.clone(),
-                };
-                format!("{:?} {key}", r.change)
-            })
+            .map(|r| format!("{:?} {}", r.change, r.key()))
             .collect()
     }
 
@@ -680,7 +683,13 @@ mod tests {
         };
         let to = docs("replicaCount: 3\nimage: {tag: '1.0'}\n");
         let from = docs("replicaCount: 1\nimage: {tag: '1.0'}\n");
-        let d = diff_file("apps/web/values.yaml", Some(&to), Some(&from), &pinned);
+        let d = diff_file(
+            "apps/web/values.yaml",
+            Some(&to),
+            Some(&from),
+            &pinned,
+            true,
+        );
         assert!(d.resources.is_empty());
         assert_eq!(d.kept.len(), 1);
         assert_eq!(
@@ -689,16 +698,145 @@ mod tests {
         );
         assert_eq!(d.kept[0].name, "apps/web/values.yaml");
 
-        let d = diff_file("apps/web/other.yaml", Some(&to), Some(&from), &pinned);
+        let d = diff_file("apps/web/other.yaml", Some(&to), Some(&from), &pinned, true);
         assert!(d.kept.is_empty());
         assert_eq!(d.resources.len(), 1);
         assert_eq!(d.resources[0].fields[0].path, "replicaCount");
 
         // A pinned key the source lacks is kept, the missing side as null.
         let from = docs("image: {tag: '1.0'}\n");
-        let d = diff_file("apps/web/values.yaml", Some(&to), Some(&from), &pinned);
+        let d = diff_file(
+            "apps/web/values.yaml",
+            Some(&to),
+            Some(&from),
+            &pinned,
+            true,
+        );
         assert!(d.resources.is_empty());
         assert_eq!(d.kept[0].upstream, Json::Null);
+    }
+
+    #[test]
+    fn resources_are_matched_by_group_kind_namespace_and_name() {
+        let hpa = |api: &str, max: u32| {
+            format!("apiVersion: {api}\nkind: HorizontalPodAutoscaler\nmetadata: {{name: web}}\nspec: {{maxReplicas: {max}}}\n")
+        };
+        let ingress =
+            |api: &str| format!("apiVersion: {api}\nkind: Ingress\nmetadata: {{name: web}}\n");
+        let cm = |x: u32| {
+            format!(
+                "{{apiVersion: v1, kind: ConfigMap, metadata: {{name: a}}, data: {{x: '{x}'}}}}"
+            )
+        };
+        let list = |x: u32| format!("apiVersion: v1\nkind: List\nitems:\n- {}\n", cm(x));
+        let workflow = |on: &str| format!("name: ci\non: {on}\njobs: {{}}\n");
+        type Case<'a> = (
+            &'a str,
+            String,
+            String,
+            bool,
+            &'a [&'a str],
+            Vec<(&'a str, Json, Json)>,
+        );
+        // (path, to, from, plain, resources as "change key api_version", fields of the first)
+        let cases: Vec<Case> = vec![
+            (
+                "hpa.yaml",
+                hpa("autoscaling/v2beta2", 3),
+                hpa("autoscaling/v2", 5),
+                false,
+                &["Changed HorizontalPodAutoscaler/web autoscaling/v2"],
+                vec![
+                    (
+                        "apiVersion",
+                        json!("autoscaling/v2beta2"),
+                        json!("autoscaling/v2"),
+                    ),
+                    ("spec.maxReplicas", json!(3), json!(5)),
+                ],
+            ),
+            (
+                "deploy.yaml",
+                deploy("web", 1, "web:1").replace("apps/v1", "apps/v1beta2"),
+                deploy("web", 1, "web:1"),
+                false,
+                &["Changed Deployment/shop/web apps/v1"],
+                vec![("apiVersion", json!("apps/v1beta2"), json!("apps/v1"))],
+            ),
+            // Another API group is another resource; a removed one shows its old version.
+            (
+                "ingress.yaml",
+                ingress("extensions/v1beta1"),
+                ingress("networking.k8s.io/v1"),
+                false,
+                &[
+                    "Added Ingress/web networking.k8s.io/v1",
+                    "Removed Ingress/web extensions/v1beta1",
+                ],
+                vec![],
+            ),
+            // Not resources unless the caller says the file holds plain values.
+            (
+                ".github/workflows/ci.yaml",
+                workflow("push"),
+                workflow("pull_request"),
+                false,
+                &[],
+                vec![],
+            ),
+            (
+                "values.yaml",
+                workflow("push"),
+                workflow("pull_request"),
+                true,
+                &["Changed values.yaml -"],
+                vec![("on", json!("push"), json!("pull_request"))],
+            ),
+            // A List item is a resource of its own, whether in a List or not.
+            (
+                "list.yaml",
+                list(1),
+                list(2),
+                false,
+                &["Changed ConfigMap/a v1"],
+                vec![("data.x", json!("1"), json!("2"))],
+            ),
+            (
+                "list.yaml",
+                list(1),
+                format!("{}\n", cm(1)),
+                false,
+                &[],
+                vec![],
+            ),
+        ];
+        for (path, to, from, plain, want, fields) in cases {
+            let (to, from) = (docs(&to), docs(&from));
+            let d = diff_file(path, Some(&to), Some(&from), &Pinned::default(), plain);
+            let got: Vec<String> = d
+                .resources
+                .iter()
+                .map(|r| {
+                    let api = r.api_version.as_deref().unwrap_or("-");
+                    format!("{:?} {} {api}", r.change, r.key())
+                })
+                .collect();
+            assert_eq!(got, want, "{path}");
+            let want_fields: Vec<FieldChange> = fields
+                .iter()
+                .map(|(p, a, b)| FieldChange {
+                    path: (*p).into(),
+                    from: Some(a.clone()),
+                    to: Some(b.clone()),
+                })
+                .collect();
+            let got_fields = d
+                .resources
+                .first()
+                .map(|r| r.fields.clone())
+                .unwrap_or_default();
+            assert_eq!(got_fields, want_fields, "{path}");
+        }
     }
 
     #[test]
@@ -794,6 +932,7 @@ mod tests {
             Some(&to),
             Some(&from),
             &Pinned::default(),
+            false,
         );
         assert_eq!(d.resources.len(), 1);
         let paths: Vec<_> = d.resources[0]
@@ -809,13 +948,21 @@ mod tests {
             Some(&to),
             Some(&base),
             &Pinned::default(),
+            false,
         );
         assert!(d.resources.is_empty());
         // A resource the target deleted on its own is not re-added by promotion.
-        let d = promotion_file("a.yaml", Some(&base), None, Some(&base), &Pinned::default());
+        let d = promotion_file(
+            "a.yaml",
+            Some(&base),
+            None,
+            Some(&base),
+            &Pinned::default(),
+            false,
+        );
         assert!(d.resources.is_empty());
         // A resource the source added is.
-        let d = promotion_file("a.yaml", None, None, Some(&from), &Pinned::default());
+        let d = promotion_file("a.yaml", None, None, Some(&from), &Pinned::default(), false);
         assert_eq!(d.resources[0].change, Change::Added);
     }
 }

@@ -392,11 +392,13 @@ fn build(
             }
             let (a, b) = (ws.docs(old)?, ws.docs(new)?);
             if let (Ok(a), Ok(b)) = (&*a, &*b) {
+                // A file of a pinned rule holds plain values.
                 let d = crate::semdiff::diff_file(
                     &delta.path,
                     Some(a),
                     Some(b),
                     &ws.config.pinned_rules,
+                    true,
                 );
                 if let Some(k) = d
                     .kept
