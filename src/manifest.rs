@@ -37,6 +37,33 @@ impl std::fmt::Display for ParseError {
     }
 }
 
+/// A manifest that does not parse, as `status --json` and `diff --json` report
+/// it: `{"file", "line", "message"}` (`line` 1-based, 0 when unknown).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Unparseable {
+    /// The file's path in the repository.
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl Unparseable {
+    pub fn new(file: &str, error: &ParseError) -> Unparseable {
+        Unparseable {
+            file: file.to_owned(),
+            line: error.line,
+            message: error.message.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for Unparseable {
+    /// `apps/web/deploy.yaml:3: did not find expected key`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+    }
+}
+
 fn parse_error(err: &serde_norway::Error) -> ParseError {
     let (line, column) = err
         .location()
@@ -434,6 +461,22 @@ mod tests {
         let err = parse_documents(b"a: 1\nb: [1, 2\nc: 3\n").unwrap_err();
         assert!(err.line >= 2, "{err:?}");
         assert!(!err.message.contains(" at line "), "{err:?}");
+    }
+
+    #[test]
+    fn unparseable_files_have_one_json_shape() {
+        let err = parse_documents(b"a: 1\nb: [1, 2\n").unwrap_err();
+        let u = Unparseable::new("apps/web/broken.yaml", &err);
+        let json = serde_json::to_value(&u).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"file": "apps/web/broken.yaml", "line": err.line, "message": err.message})
+        );
+        assert_eq!(serde_json::from_value::<Unparseable>(json).unwrap(), u);
+        assert_eq!(
+            u.to_string(),
+            format!("apps/web/broken.yaml:{}: {}", err.line, err.message)
+        );
     }
 
     #[test]

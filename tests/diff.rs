@@ -327,3 +327,110 @@ fn patch_adds_the_unified_diff() {
     let plain = t.gitops(&s.repo, &["diff", "stage", "--no-fetch"]);
     assert!(!plain.stdout.contains("+++"), "{}", plain.stdout);
 }
+
+#[test]
+fn only_kubernetes_resources_and_values_files_are_resources_and_a_migration_is_one_change() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let hpa = |api: &str, max: u32| {
+        format!(
+            "apiVersion: {api}\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: cart\n  namespace: shop\nspec:\n  maxReplicas: {max}\n"
+        )
+    };
+    let stage = t.clone(&s.origin, "stage-clone", "stage");
+    t.commit_file(
+        &stage,
+        "apps/cart/hpa.yaml",
+        &hpa("autoscaling/v2beta2", 3),
+        "cart: autoscale",
+    );
+    t.git(&stage, &["push", "--quiet", "origin", "stage"]);
+    let dev = t.clone(&s.origin, "dev-clone", "dev");
+    t.commit_file(
+        &dev,
+        "apps/cart/hpa.yaml",
+        &hpa("autoscaling/v2", 5),
+        "cart: autoscaling/v2",
+    );
+    t.commit_file(
+        &dev,
+        ".github/workflows/ci.yaml",
+        "name: ci\non: push\njobs:\n  test: {runs-on: ubuntu-latest}\n",
+        "ci",
+    );
+    t.commit_file(
+        &dev,
+        "apps/cart/values.yaml",
+        "replicaCount: 2\n",
+        "cart: values",
+    );
+    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+
+    let diff = t
+        .gitops(&s.repo, &["diff", "stage", "--json"])
+        .expect(0)
+        .json();
+    let files: Vec<&str> = diff["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(files.contains(&".github/workflows/ci.yaml"), "{files:?}");
+    // The workflow is a file that changes, not a resource; the values file is one.
+    let names: Vec<&str> = diff["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains("workflows")), "{names:?}");
+    assert!(names.contains(&"apps/cart/values.yaml"), "{names:?}");
+    let hpa = resource(&diff, "HorizontalPodAutoscaler", "cart");
+    assert_eq!(hpa["change"], "changed");
+    assert_eq!(hpa["api_version"], "autoscaling/v2");
+    assert_eq!(
+        fields(hpa),
+        &vec![
+            json!({"path": "apiVersion", "from": "autoscaling/v2beta2", "to": "autoscaling/v2"}),
+            json!({"path": "spec.maxReplicas", "from": 3, "to": 5}),
+        ]
+    );
+}
+
+#[test]
+fn a_manifest_that_does_not_parse_has_the_same_shape_as_in_status() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let dev = t.clone(&s.origin, "dev-clone", "dev");
+    t.commit_file(&dev, "apps/broken.yaml", "a: 1\nb: [1, 2\n", "broken");
+    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+
+    let diff = t
+        .gitops(&s.repo, &["diff", "stage", "--json"])
+        .expect(0)
+        .json();
+    let status = t
+        .gitops(&s.repo, &["status", "--json", "--no-fetch"])
+        .expect(0)
+        .json();
+    let in_status = &common::env(&status, "dev")["unparseable"];
+    assert_eq!(diff["unparseable"], *in_status);
+    let bad = &diff["unparseable"][0];
+    assert_eq!(bad["file"], "apps/broken.yaml");
+    let line = bad["line"].as_u64().unwrap();
+    assert!(line >= 2, "{bad}");
+    assert!(
+        bad["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{bad}"
+    );
+
+    let run = t.gitops(&s.repo, &["diff", "stage", "--no-fetch"]);
+    run.expect(0);
+    assert!(
+        run.stdout
+            .contains(&format!("apps/broken.yaml:{line}: does not parse")),
+        "{}",
+        run.stdout
+    );
+}

@@ -9,6 +9,7 @@ use super::{age, now};
 use crate::cli::Global;
 use crate::error::{refused, Exit};
 use crate::git;
+use crate::manifest::Unparseable;
 use crate::semdiff::{Change, Kept, ResourceChange};
 use crate::ui::{Tone, Ui};
 
@@ -48,7 +49,7 @@ pub struct Diff {
     pub resources: Vec<ResourceChange>,
     pub kept: Vec<Kept>,
     pub drift: Vec<DriftOut>,
-    pub unparseable: Vec<String>,
+    pub unparseable: Vec<Unparseable>,
 }
 
 #[derive(Debug, Serialize)]
@@ -202,7 +203,7 @@ pub fn gather(ws: &mut Workspace, from: usize, to: usize) -> Result<Diff> {
             }
             Err((path, e)) => {
                 files.push(file);
-                unparseable.push(format!("{path}:{}: {}", e.line, e.message));
+                unparseable.push(Unparseable::new(&path, &e));
             }
         }
     }
@@ -338,8 +339,11 @@ pub fn render(d: &Diff, ui: &Ui, now: i64) -> String {
     }
     for u in &d.unparseable {
         out.push_str(&format!(
-            "{} {u}: does not parse\n",
-            ui.paint(Tone::Bad, "!")
+            "{} {}:{}: does not parse: {}\n",
+            ui.paint(Tone::Bad, "!"),
+            u.file,
+            u.line,
+            u.message
         ));
     }
     out
