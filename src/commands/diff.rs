@@ -330,10 +330,10 @@ pub fn render(d: &Diff, ui: &Ui, now: i64) -> String {
     }
     if !d.drift.is_empty() {
         out.push_str(&format!(
-            "\n{} on {}: changes {} does not have; the promotion would overwrite them or conflict\n",
+            "\n{} on {}: changes {from} does not have. This promotion keeps them (a three-way merge) unless {from} changed the same lines, which conflicts; bring them to {from} through a pull request so they are not lost.\n",
             ui.paint(Tone::Bad, "Drift"),
             d.to,
-            d.from
+            from = d.from
         ));
         out.push_str(&drift_commits(ui, &d.drift, &d.from));
     }

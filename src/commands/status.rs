@@ -384,7 +384,7 @@ pub fn render(status: &Status, ui: &Ui, now: i64) -> String {
         }
         let up = env.upstream.as_deref().unwrap_or("?");
         out.push_str(&format!(
-            "\n{} on {}: changes {up} does not have (the next promotion would overwrite them or conflict)\n",
+            "\n{} on {}: changes {up} does not have. A promotion keeps them (a three-way merge) unless {up} changed the same lines, which conflicts; bring them to {up} through a pull request so they are not lost.\n",
             ui.paint(Tone::Bad, "Drift"),
             env.name
         ));

@@ -375,7 +375,8 @@ impl Workspace {
 
     /// Commits on environment `env` (index), absent from `upstream`, that brought
     /// values the upstream does not have and that the branch still carries (the
-    /// ones the next promotion would overwrite or conflict with), newest first.
+    /// ones a promotion keeps through its three-way merge, or conflicts with when
+    /// the upstream changed the same lines), newest first.
     ///
     /// First the branch's tip is compared with its merge base with the upstream:
     /// what the branch changed on its own since they last met, pinned values
