@@ -196,7 +196,7 @@ pub struct FileDiff {
 /// - A resource only in `from` is [`Change::Added`], one only in `to` is
 ///   [`Change::Removed`]; both have empty `fields` and no kept values (the caller
 ///   handles new workloads).
-/// - A resource in both is compared structurally ([`diff_values`]): a leaf whose
+/// - A resource in both is compared structurally (`diff_values`): a leaf whose
 ///   value differs, or a whole list item or mapping key that one side lacks (one
 ///   change, the whole subtree its value), list items matched by `name` or else
 ///   aligned by value. Each difference is a [`FieldChange`] unless it is kept
@@ -273,7 +273,7 @@ pub fn diff_file(
 ///
 /// - A changed resource keeps only the fields that `from` changed since `base`
 ///   (every differing field when `base` lacks the resource): those whose path
-///   [overlaps](overlaps) a path `from` changed (the same path, or one under the
+///   overlaps a path `from` changed (the same path, or one under the
 ///   other: `from` added `env[name=X]`, `to` has another `env[name=X].value`).
 /// - A resource only in `from` is listed when `from` added it since `base`; one
 ///   only in `to` when `from` removed it since `base`.
