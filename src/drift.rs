@@ -9,9 +9,10 @@
 
 use serde::Serialize;
 use serde_json::Value as Json;
+use serde_norway::Value;
 
-use crate::manifest::{flatten, resource_key, to_json, Document, ResourceKey};
-use crate::semdiff::{diff_file, diff_leaves, pair_resources, LeafDiff, Pinned};
+use crate::manifest::{at_path, flatten, resources, to_json, Document, ResourceKey};
+use crate::semdiff::{diff_file, diff_values, overlaps, pair_resources, Keeps, Pinned};
 
 /// One version of a file.
 #[derive(Debug, Clone)]
@@ -45,12 +46,17 @@ pub struct FileChange {
     /// At the same path in the commit's other parents that are reachable from the
     /// upstream (a promotion merge); empty for ordinary commits.
     pub merged: Vec<Option<Parsed>>,
+    /// The file holds plain values: its documents that are not Kubernetes objects
+    /// are resources too (see [`crate::manifest::resources`]).
+    pub plain: bool,
 }
 
 /// A value a commit brought that its upstream does not have.
 ///
-/// `path` is a leaf field path of [`crate::manifest::flatten`], or `""` for a
-/// whole resource or a whole file. `value` is what the commit set (`None`: it
+/// `path` is a field path in [`crate::manifest::flatten`]'s notation — a leaf,
+/// or a whole list item or mapping key the commit added or removed
+/// (`env[name=X]`, with the whole item as the value) — or `""` for a whole
+/// resource or a whole file. `value` is what the commit set (`None`: it
 /// removed the field, resource or file), `upstream` what the upstream has
 /// (`None`: it lacks it, or it cannot be read). Whole-resource entries carry the
 /// whole resource as JSON; whole-file entries (an unparseable file) carry
@@ -74,21 +80,29 @@ pub struct DriftField {
 /// against them is drift.
 ///
 /// For each file, when `before` and `after` both parse (or are absent), resource
-/// by resource, resources matched by [`resource_key`] (in `after`'s order, then
-/// the ones `after` lacks):
+/// by resource — the resources of [`resources`] (plain documents only when the
+/// file is `plain`), matched by [`ResourceKey`] (API group, kind, namespace and
+/// name, so an apiVersion migration is a change of its `apiVersion` field, drift
+/// only when the upstream has not made it), in `after`'s order, then the ones
+/// `after` lacks:
 ///
-/// - A resource in both: each leaf whose value differs between `before` and
-///   `after` (added, changed or removed) is skipped when the difference is pinned
-///   ([`Pinned::keeps`]: an image tag or digest, a rule key), and is otherwise
-///   drift unless the after-value (`None` when removed) equals the value at the
-///   same resource and path in `upstream` or in a `merged` version. For an image
-///   reference, "equals" ignores the tag and digest: the commit's image must name
-///   the same image as the upstream's. Each drifting leaf is one [`DriftField`].
-/// - A resource only in `after` (added, a file the commit adds included): its
-///   leaves are judged as above, all of them new. When neither `upstream` nor a
-///   `merged` version has the resource, and it has an unpinned leaf, it is one
-///   whole-resource [`DriftField`] (`path` `""`, `value` the resource) rather than
-///   one per leaf; a resource of pinned values only is not drift.
+/// - A resource in both: each difference between `before` and `after` (of
+///   `crate::semdiff`'s structural diff: a changed leaf, or a whole list item or
+///   mapping key added or removed, list items aligned) is skipped when it is
+///   pinned ([`Pinned::keeps`]: an image tag or digest, a rule key), and is
+///   otherwise drift unless `upstream` or a `merged` version agrees with `after`
+///   there: that version has the resource and differs from `after` nowhere at,
+///   under or above the difference's path, pinned differences aside (so for an
+///   image reference the commit's image must name the same image as the
+///   upstream's, whatever the tag); a version without the resource agrees with
+///   removals only. Each drifting difference is one [`DriftField`], `upstream`
+///   the upstream's value at its path.
+/// - A resource only in `after` (added, a file the commit adds included): when
+///   `upstream` or a `merged` version has it, the differences that bring a value
+///   (from the first of those versions to `after`) are judged as above. When
+///   none has the resource, and it has an unpinned leaf, it is one
+///   whole-resource [`DriftField`] (`path` `""`, `value` the resource); a
+///   resource of pinned values only is not drift.
 /// - A resource only in `before` (removed, a file the commit deletes included):
 ///   drift when `upstream` still has the resource (or cannot be read) and no
 ///   `merged` version lacks it; one [`DriftField`] with `path` `""`, `value` `None`
@@ -142,46 +156,70 @@ fn whole_file_drifts(file: &FileChange, pinned: &Pinned) -> bool {
         None => !sources.any(Option::is_none),
         Some(Parsed::Unparseable) => true,
         Some(Parsed::Docs(after)) => !sources.any(|source| match source {
-            Some(Parsed::Docs(source)) => diff_file(&file.path, Some(source), Some(after), pinned)
-                .resources
-                .is_empty(),
+            Some(Parsed::Docs(source)) => {
+                diff_file(&file.path, Some(source), Some(after), pinned, file.plain)
+                    .resources
+                    .is_empty()
+            }
             _ => false,
         }),
     }
 }
 
 /// What a version of the file has for a resource: `Unknown` when the version
-/// cannot be read, else the resource (flattened once) or its absence.
+/// cannot be read, else the resource or its absence.
 enum Found<'a> {
     Unknown,
     Absent,
-    Resource(&'a Document, Vec<(String, Json)>),
+    Resource(&'a Value),
 }
 
-fn find<'a>(path: &str, version: Option<&'a Parsed>, key: &ResourceKey) -> Found<'a> {
+fn find<'a>(file: &FileChange, version: Option<&'a Parsed>, key: &ResourceKey) -> Found<'a> {
     match version {
         None => Found::Absent,
         Some(Parsed::Unparseable) => Found::Unknown,
-        Some(Parsed::Docs(docs)) => docs
-            .iter()
-            .find(|doc| resource_key(path, doc) == *key)
-            .map_or(Found::Absent, |doc| {
-                Found::Resource(doc, flatten(&doc.value))
-            }),
+        Some(Parsed::Docs(docs)) => resources(&file.path, docs, file.plain)
+            .into_iter()
+            .find(|r| r.key == *key)
+            .map_or(Found::Absent, |r| Found::Resource(r.value)),
     }
 }
 
-/// The value of a leaf in a found resource: `None` when unknown, `Some(None)` when
-/// absent.
-fn leaf_value(found: &Found<'_>, field: &str) -> Option<Option<Json>> {
-    match found {
-        Found::Unknown => None,
-        Found::Absent => Some(None),
-        Found::Resource(_, leaves) => Some(
-            leaves
-                .iter()
-                .find(|(path, _)| path == field)
-                .map(|(_, value)| value.clone()),
+/// How a version (upstream, merged parent) of a resource compares with the
+/// commit's: unknown, absent, or the paths where they differ, pinned
+/// differences aside.
+enum Source<'a> {
+    Unknown,
+    Absent,
+    Differs(&'a Value, Vec<String>),
+}
+
+impl Source<'_> {
+    /// The version has what the commit set at `path` (`None`: the commit removed
+    /// it): they differ nowhere at or under or above `path`; an absent resource
+    /// has only removals.
+    fn agrees(&self, path: &str, value: Option<&Json>) -> bool {
+        match self {
+            Source::Unknown => false,
+            Source::Absent => value.is_none(),
+            Source::Differs(_, paths) => !paths.iter().any(|p| overlaps(p, path)),
+        }
+    }
+}
+
+/// Where a version of a resource differs from the commit's (`after`), kept
+/// values aside.
+fn source<'a>(found: &Found<'a>, after: &Value, keeps: &Keeps<'_>) -> Source<'a> {
+    match *found {
+        Found::Unknown => Source::Unknown,
+        Found::Absent => Source::Absent,
+        Found::Resource(value) => Source::Differs(
+            value,
+            diff_values(value, after, keeps)
+                .into_iter()
+                .filter(|d| !keeps(&d.path, d.old.as_ref(), d.new.as_ref()))
+                .map(|d| d.path)
+                .collect(),
         ),
     }
 }
@@ -194,12 +232,14 @@ fn judge_resources(
     out: &mut Vec<DriftField>,
 ) {
     let path = file.path.as_str();
-    for (key, old, new) in pair_resources(path, before, after) {
-        let upstream = find(path, file.upstream.as_ref(), &key);
+    let before = resources(path, before, file.plain);
+    let after = resources(path, after, file.plain);
+    for (key, old, new) in pair_resources(&before, &after) {
+        let upstream = find(file, file.upstream.as_ref(), &key);
         let merged: Vec<Found<'_>> = file
             .merged
             .iter()
-            .map(|m| find(path, m.as_ref(), &key))
+            .map(|m| find(file, m.as_ref(), &key))
             .collect();
         let entry = |path: String, value: Option<Json>, upstream: Option<Json>| DriftField {
             file: file.path.clone(),
@@ -209,71 +249,71 @@ fn judge_resources(
             value,
             upstream,
         };
-        let leaves = match (old, new) {
+        let kind = key.kind.as_deref();
+        let keeps =
+            |field: &str, a: Option<&Json>, b: Option<&Json>| pinned.keeps(path, kind, field, a, b);
+        let changes = match (old, new) {
             (None, None) => continue,
             (Some(_), None) => {
                 let from_upstream = matches!(upstream, Found::Absent)
                     || merged.iter().any(|m| matches!(m, Found::Absent));
                 if !from_upstream {
                     let theirs = match upstream {
-                        Found::Resource(doc, _) => Some(to_json(&doc.value)),
+                        Found::Resource(value) => Some(to_json(value)),
                         _ => None,
                     };
                     out.push(entry(String::new(), None, theirs));
                 }
                 continue;
             }
-            (Some(old), Some(new)) => diff_leaves(&old.value, &new.value),
+            (Some(old), Some(new)) => diff_values(old.value, new.value, &keeps),
             (None, Some(new)) => {
-                let leaves: Vec<LeafDiff> = flatten(&new.value)
-                    .into_iter()
-                    .map(|(path, value)| LeafDiff {
-                        path,
-                        old: None,
-                        new: Some(value),
-                    })
-                    .collect();
-                let known_elsewhere = std::iter::once(&upstream)
-                    .chain(&merged)
-                    .any(|f| matches!(f, Found::Resource(..)));
-                if !known_elsewhere {
-                    let unpinned = leaves.iter().any(|leaf| {
-                        !pinned.keeps(
-                            path,
-                            key.kind.as_deref(),
-                            &leaf.path,
-                            None,
-                            leaf.new.as_ref(),
-                        )
-                    });
+                let Some(reference) =
+                    std::iter::once(&upstream)
+                        .chain(&merged)
+                        .find_map(|f| match f {
+                            Found::Resource(value) => Some(*value),
+                            _ => None,
+                        })
+                else {
+                    let unpinned = flatten(new.value)
+                        .iter()
+                        .any(|(leaf, value)| !keeps(leaf, None, Some(value)));
                     if unpinned {
-                        out.push(entry(String::new(), Some(to_json(&new.value)), None));
+                        out.push(entry(String::new(), Some(to_json(new.value)), None));
                     }
                     continue;
-                }
-                leaves
+                };
+                // Judged against a version that has it: what the commit brought,
+                // not what it lacks.
+                let mut changes = diff_values(reference, new.value, &keeps);
+                changes.retain(|c| c.new.is_some());
+                changes
             }
         };
-        let kind = key.kind.as_deref();
-        // The after-value agrees with a version's value, pinned differences aside.
-        let agrees =
-            |field: &str, found: &Found<'_>, value: Option<&Json>| match leaf_value(found, field) {
-                None => false,
-                Some(theirs) => {
-                    theirs.as_ref() == value
-                        || pinned.keeps(path, kind, field, theirs.as_ref(), value)
-                }
-            };
-        for leaf in leaves {
-            let new_value = leaf.new.as_ref();
-            if pinned.keeps(path, kind, &leaf.path, leaf.old.as_ref(), new_value)
-                || agrees(&leaf.path, &upstream, new_value)
-                || merged.iter().any(|m| agrees(&leaf.path, m, new_value))
-            {
+        let Some(after) = new.map(|r| r.value) else {
+            continue;
+        };
+        let mut sources: Option<Vec<Source<'_>>> = None;
+        for change in changes {
+            let value = change.new.as_ref();
+            if keeps(&change.path, change.old.as_ref(), value) {
                 continue;
             }
-            let theirs = leaf_value(&upstream, &leaf.path).flatten();
-            out.push(entry(leaf.path, leaf.new, theirs));
+            let sources = sources.get_or_insert_with(|| {
+                std::iter::once(&upstream)
+                    .chain(&merged)
+                    .map(|found| source(found, after, &keeps))
+                    .collect()
+            });
+            if sources.iter().any(|s| s.agrees(&change.path, value)) {
+                continue;
+            }
+            let theirs = match &sources[0] {
+                Source::Differs(value, _) => at_path(value, &change.path).map(to_json),
+                _ => None,
+            };
+            out.push(entry(change.path, change.new, theirs));
         }
     }
 }
@@ -313,6 +353,7 @@ mod tests {
         after: Option<String>,
         upstream: Option<String>,
         merged: Vec<Option<String>>,
+        plain: bool,
         /// (resource name, field path, value, upstream value)
         want: Vec<(&'static str, &'static str, Option<Json>, Option<Json>)>,
     }
@@ -330,6 +371,7 @@ mod tests {
             after,
             upstream,
             merged: Vec::new(),
+            plain: false,
             want: Vec::new(),
         }
     }
@@ -341,6 +383,12 @@ mod tests {
         }
         fn path(mut self, path: &'static str) -> Case {
             self.path = path;
+            self
+        }
+        /// The file holds plain values (a Helm values file, a pinned rule's file).
+        fn plain(mut self, path: &'static str) -> Case {
+            self.path = path;
+            self.plain = true;
             self
         }
         fn want(
@@ -379,6 +427,7 @@ mod tests {
                 .iter()
                 .map(|m| m.as_deref().map(parsed))
                 .collect(),
+            plain: case.plain,
         };
         judge(&[file], &pinned())
     }
@@ -401,6 +450,26 @@ mod tests {
         let service_json = whole(&s(SERVICE), 0);
         let upstream_deploy_json = whole(&with_service("web:2"), 0);
         let values = "apps/web/values.yaml";
+        let hpa = |api: &str, max: u32| {
+            s(&format!(
+                "apiVersion: {api}\nkind: HorizontalPodAutoscaler\nmetadata: {{name: web}}\nspec: {{maxReplicas: {max}}}\n"
+            ))
+        };
+        let env = |items: &str| {
+            s(&format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: web}}\nspec: {{env: [{items}]}}\n"
+            ))
+        };
+        let args = |items: &str| {
+            s(&format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: web}}\nspec: {{args: {items}}}\n"
+            ))
+        };
+        let list = |x: &str| {
+            s(&format!(
+                "apiVersion: v1\nkind: List\nitems:\n- {{apiVersion: v1, kind: ConfigMap, metadata: {{name: a}}, data: {{x: {x}}}}}\n"
+            ))
+        };
         let cases = vec![
             case(
                 "only an image tag",
@@ -467,14 +536,14 @@ mod tests {
                 s("replicaCount: 3\n"),
                 None,
             )
-            .path(values),
+            .plain(values),
             case(
                 "pinned key, other file",
                 s("replicaCount: 1\n"),
                 s("replicaCount: 3\n"),
                 None,
             )
-            .path("apps/web/other.yaml")
+            .plain("apps/web/other.yaml")
             .want("apps/web/other.yaml", "replicaCount", Some(json!(3)), None),
             case(
                 "added file of pinned values only",
@@ -482,7 +551,7 @@ mod tests {
                 s("replicaCount: 3\n"),
                 None,
             )
-            .path(values),
+            .plain(values),
             case(
                 "deleted file still upstream",
                 with_service("web:1"),
@@ -541,7 +610,7 @@ mod tests {
                 s("a: 1\n"),
                 s("b: 2\n"),
             )
-            .path("values.yaml")
+            .plain("values.yaml")
             .want("values.yaml", "b", None, Some(json!(2))),
             case(
                 "field removed, upstream lacks it",
@@ -549,7 +618,7 @@ mod tests {
                 s("a: 1\n"),
                 s("a: 1\n"),
             )
-            .path("values.yaml"),
+            .plain("values.yaml"),
             case(
                 "kustomization tag",
                 kust("newTag", "'1'"),
@@ -571,10 +640,10 @@ mod tests {
                 Some(json!("a")),
             ),
             case("upstream unparseable", s("a: 1\n"), s("a: 2\n"), s(BROKEN))
-                .path("values.yaml")
+                .plain("values.yaml")
                 .want("values.yaml", "a", Some(json!(2)), None),
             case("unparseable after", s("a: 1\n"), s(BROKEN), s("a: 1\n"))
-                .path("values.yaml")
+                .plain("values.yaml")
                 .want("values.yaml", "", None, None),
             case(
                 "fixed to upstream's content, tag aside",
@@ -602,6 +671,85 @@ mod tests {
                 None,
                 None,
             ),
+            case(
+                "apiVersion migration upstream made",
+                hpa("autoscaling/v2beta2", 3),
+                hpa("autoscaling/v2", 3),
+                hpa("autoscaling/v2", 3),
+            )
+            .path("hpa.yaml"),
+            case(
+                "apiVersion migration upstream lacks",
+                hpa("autoscaling/v2beta2", 3),
+                hpa("autoscaling/v2", 3),
+                hpa("autoscaling/v2beta2", 3),
+            )
+            .path("hpa.yaml")
+            .want(
+                "web",
+                "apiVersion",
+                Some(json!("autoscaling/v2")),
+                Some(json!("autoscaling/v2beta2")),
+            ),
+            case(
+                "a CI workflow is not a resource",
+                s("on: push\njobs: {a: 1}\n"),
+                s("on: push\njobs: {a: 2}\n"),
+                s("on: push\njobs: {a: 1}\n"),
+            )
+            .path(".github/workflows/ci.yaml"),
+            case(
+                "an env var added, upstream lacks it",
+                env("{name: A, value: '1'}"),
+                env("{name: A, value: '1'}, {name: X, value: 30s}"),
+                env("{name: A, value: '1'}"),
+            )
+            .want(
+                "web",
+                "spec.env[name=X]",
+                Some(json!({"name": "X", "value": "30s"})),
+                None,
+            ),
+            case(
+                "an env var added, upstream has it",
+                env("{name: A, value: '1'}"),
+                env("{name: A, value: '1'}, {name: X, value: 30s}"),
+                env("{name: X, value: 30s}, {name: A, value: '1'}"),
+            ),
+            case(
+                "an env var added, upstream has another value",
+                env("{name: A, value: '1'}"),
+                env("{name: A, value: '1'}, {name: X, value: 30s}"),
+                env("{name: A, value: '1'}, {name: X, value: 10s}"),
+            )
+            .want(
+                "web",
+                "spec.env[name=X]",
+                Some(json!({"name": "X", "value": "30s"})),
+                Some(json!({"name": "X", "value": "10s"})),
+            ),
+            case(
+                "an arg inserted, upstream has it",
+                args("[a, b]"),
+                args("[z, a, b]"),
+                args("[z, a, b]"),
+            ),
+            case(
+                "an arg removed, upstream removed it",
+                args("[a, b, c]"),
+                args("[b, c]"),
+                args("[b, c]"),
+            ),
+            case(
+                "an arg removed, upstream has it",
+                args("[a, b, c]"),
+                args("[b, c]"),
+                args("[a, b, c]"),
+            )
+            .want("web", "spec.args[0]", None, Some(json!("a"))),
+            case("a List item", list("'1'"), list("'2'"), list("'1'"))
+                .path("list.yaml")
+                .want("a", "data.x", Some(json!("2")), Some(json!("1"))),
         ];
         for case in &cases {
             let got: Vec<_> = run(case)
@@ -629,6 +777,7 @@ mod tests {
                 after: Some(parsed(&deploy(2, "web:1"))),
                 upstream: Some(parsed(&deploy(1, "web:1"))),
                 merged: Vec::new(),
+                plain: false,
             },
             FileChange {
                 path: "b.yaml".into(),
@@ -636,6 +785,7 @@ mod tests {
                 after: Some(parsed(&SERVICE.replace("80", "81"))),
                 upstream: None,
                 merged: Vec::new(),
+                plain: false,
             },
         ];
         let got = judge(&files, &Pinned::default());

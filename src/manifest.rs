@@ -37,6 +37,33 @@ impl std::fmt::Display for ParseError {
     }
 }
 
+/// A manifest that does not parse, as `status --json` and `diff --json` report
+/// it: `{"file", "line", "message"}` (`line` 1-based, 0 when unknown).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Unparseable {
+    /// The file's path in the repository.
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl Unparseable {
+    pub fn new(file: &str, error: &ParseError) -> Unparseable {
+        Unparseable {
+            file: file.to_owned(),
+            line: error.line,
+            message: error.message.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for Unparseable {
+    /// `apps/web/deploy.yaml:3: did not find expected key`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+    }
+}
+
 fn parse_error(err: &serde_norway::Error) -> ParseError {
     let (line, column) = err
         .location()
@@ -76,12 +103,20 @@ pub fn validate(bytes: &[u8]) -> Result<(), ParseError> {
     Ok(())
 }
 
-/// What identifies a resource across branches: apiVersion, kind, namespace, name.
-/// A document that is not a Kubernetes object (a Helm values file, say) has no
-/// apiVersion or kind and is named by its file (and document index).
+/// What identifies a resource across branches: API group, kind, namespace and
+/// name. Not the API version: `apps/v1beta2` and `apps/v1` Deployment `web` are
+/// one resource, and an apiVersion migration is a change of that resource (its
+/// `apiVersion` field), not a removal and an addition.
+///
+/// A document named by its file rather than by `metadata.name` (a kustomization,
+/// an object without a name, a plain values document) has `name` set to the
+/// file's path, `#index` appended for documents after the first
+/// (`apps/web/values.yaml#1`); plain values documents have no group and no kind.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct ResourceKey {
-    pub api_version: Option<String>,
+    /// The API group: `apiVersion` before its `/` (`apps` for `apps/v1`), `""` for
+    /// the core group (`v1`); `None` without an `apiVersion`.
+    pub group: Option<String>,
     pub kind: Option<String>,
     pub namespace: Option<String>,
     pub name: String,
@@ -102,6 +137,29 @@ impl std::fmt::Display for ResourceKey {
     }
 }
 
+/// The API group of an `apiVersion`: the part before `/`, `""` for the core
+/// group (`v1`).
+pub fn api_group(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(group, _)| group)
+}
+
+/// One resource of a file: a document, or one item of a `List` document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource<'a> {
+    pub key: ResourceKey,
+    /// Its `apiVersion` as written (a typed list's item without one has the
+    /// list's), for output; `None` when it has none. Not part of the identity.
+    pub api_version: Option<String>,
+    /// The resource itself: the document, or the list item.
+    pub value: &'a Value,
+    /// The position of its document in the file ([`Document::index`]).
+    pub doc: usize,
+    /// Where the resource is in its document, as a [`flatten`] path: `""` for a
+    /// whole document, `items[3]` for the fourth item of a `List`. Field paths of
+    /// the resource (`flatten(value)`) are relative to it.
+    pub prefix: String,
+}
+
 fn str_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
     let mut v = value;
     for key in path {
@@ -110,32 +168,145 @@ fn str_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
     v.as_str()
 }
 
-/// The identity of a document found in `path`.
-pub fn resource_key(path: &str, doc: &Document) -> ResourceKey {
-    let api_version = str_at(&doc.value, &["apiVersion"]).map(str::to_owned);
-    let kind = str_at(&doc.value, &["kind"]).map(str::to_owned);
-    let name = str_at(&doc.value, &["metadata", "name"]).map(str::to_owned);
-    match (kind, name) {
+const KUSTOMIZE_API_PREFIX: &str = "kustomize.config.k8s.io/";
+const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// A file kustomize reads as a kustomization: `kustomization.yaml`,
+/// `kustomization.yml` or `Kustomization`, in any directory.
+pub fn is_kustomization_file(path: &str) -> bool {
+    KUSTOMIZATION_FILES.contains(&file_name(path))
+}
+
+/// A Helm values file by its name: `values.yaml`, `values-prod.yaml`,
+/// `values.stage.yml` (`values*.yaml` or `values*.yml`), in any directory.
+pub fn is_helm_values_file(path: &str) -> bool {
+    let name = file_name(path);
+    name.starts_with("values") && (name.ends_with(".yaml") || name.ends_with(".yml"))
+}
+
+/// The resources of a parsed file at `path`, in document order.
+///
+/// Only documents that look like Kubernetes objects (string `apiVersion` and
+/// `kind`) or kustomizations (kind `Kustomization` or `Component`, an
+/// `apiVersion` of `kustomize.config.k8s.io/…`, or any document of a
+/// [kustomization file](is_kustomization_file)) are resources:
+///
+/// - an object with a `metadata.name` is identified by its API group, kind,
+///   `metadata.namespace` and name; one without (a kustomization, usually) by its
+///   file, as [`ResourceKey`] says;
+/// - a `List`, or any kind ending in `List`, with an `items` sequence is not a
+///   resource itself: each of its items is, with `prefix` `items[i]`. An item
+///   needs its own `apiVersion` and `kind`, except in a typed list
+///   (`DeploymentList`), whose items default to the list's `apiVersion` and the
+///   kind it names; other items are skipped. An item without a
+///   `metadata.name` is named `<file>/items[i]`.
+///
+/// Every other document (a Helm values file, a CI workflow, `Chart.yaml`,
+/// arbitrary configuration) is a resource only when `plain` is true — the
+/// caller says the file holds plain values (Helm values files, the files of the
+/// config's `pinned` rules) — and is then named by the file, with no group and
+/// no kind. Objects and kustomizations in a `plain` file are still identified as
+/// such.
+pub fn resources<'a>(path: &str, docs: &'a [Document], plain: bool) -> Vec<Resource<'a>> {
+    let kustomization_file = is_kustomization_file(path);
+    let mut out = Vec::new();
+    for doc in docs {
+        let value = &doc.value;
+        let api_version = str_at(value, &["apiVersion"]);
+        let kind = str_at(value, &["kind"]);
+        let by_file = if doc.index == 0 {
+            path.to_owned()
+        } else {
+            format!("{path}#{}", doc.index)
+        };
+        if let (Some(list_kind), Some(items)) = (
+            kind.filter(|k| k.ends_with("List")),
+            value.get("items").and_then(Value::as_sequence),
+        ) {
+            // `DeploymentList` items are Deployments; `List` items say what they are.
+            let element = list_kind.strip_suffix("List").filter(|k| !k.is_empty());
+            for (i, item) in items.iter().enumerate() {
+                let item_version =
+                    str_at(item, &["apiVersion"]).or_else(|| element.and(api_version));
+                let item_kind = str_at(item, &["kind"]).or(element);
+                let (Some(item_version), Some(item_kind)) = (item_version, item_kind) else {
+                    continue;
+                };
+                let prefix = format!("items{}", item_address(item, i));
+                out.push(Resource {
+                    key: object_key(
+                        item,
+                        Some(item_version),
+                        Some(item_kind),
+                        format!("{by_file}/{prefix}"),
+                    ),
+                    api_version: Some(item_version.to_owned()),
+                    value: item,
+                    doc: doc.index,
+                    prefix,
+                });
+            }
+            continue;
+        }
+        let object = api_version.is_some() && kind.is_some();
+        let kustomization = kustomization_file
+            || matches!(kind, Some("Kustomization" | "Component"))
+            || api_version.is_some_and(|v| v.starts_with(KUSTOMIZE_API_PREFIX));
+        let key = if object || kustomization {
+            object_key(value, api_version, kind, by_file)
+        } else if plain {
+            ResourceKey {
+                group: None,
+                kind: None,
+                namespace: None,
+                name: by_file,
+            }
+        } else {
+            continue;
+        };
+        out.push(Resource {
+            key,
+            api_version: api_version
+                .filter(|_| object || kustomization)
+                .map(str::to_owned),
+            value,
+            doc: doc.index,
+            prefix: String::new(),
+        });
+    }
+    out
+}
+
+/// The key of an object: by `metadata.name` when it has a kind and a name, else
+/// named `by_file`.
+fn object_key(
+    value: &Value,
+    api_version: Option<&str>,
+    kind: Option<&str>,
+    by_file: String,
+) -> ResourceKey {
+    let group = api_version.map(|v| api_group(v).to_owned());
+    match (kind, str_at(value, &["metadata", "name"])) {
         (Some(kind), Some(name)) => ResourceKey {
-            api_version,
-            kind: Some(kind),
-            namespace: str_at(&doc.value, &["metadata", "namespace"]).map(str::to_owned),
-            name,
+            group,
+            kind: Some(kind.to_owned()),
+            namespace: str_at(value, &["metadata", "namespace"]).map(str::to_owned),
+            name: name.to_owned(),
         },
         (kind, _) => ResourceKey {
-            api_version,
-            kind,
+            group,
+            kind: kind.map(str::to_owned),
             namespace: None,
-            name: if doc.index == 0 {
-                path.to_owned()
-            } else {
-                format!("{path}#{}", doc.index)
-            },
+            name: by_file,
         },
     }
 }
 
-/// A scalar (or empty collection) as JSON, for output.
+/// A YAML value as JSON, for output (mapping keys as text, tags looked through).
 pub fn to_json(value: &Value) -> Json {
     match value {
         Value::Null => Json::Null,
@@ -161,7 +332,8 @@ pub fn to_json(value: &Value) -> Json {
     }
 }
 
-fn key_text(key: &Value) -> String {
+/// A mapping key as [`flatten`] paths spell it.
+pub fn key_text(key: &Value) -> String {
     match key {
         Value::String(s) => s.clone(),
         Value::Null => "null".to_owned(),
@@ -199,15 +371,76 @@ fn flatten_into(value: &Value, prefix: String, out: &mut Vec<(String, Json)>) {
         }
         Value::Sequence(seq) if !seq.is_empty() => {
             for (i, item) in seq.iter().enumerate() {
-                let path = match item.get("name").and_then(Value::as_str) {
-                    Some(name) => format!("{prefix}[name={name}]"),
-                    None => format!("{prefix}[{i}]"),
-                };
-                flatten_into(item, path, out);
+                flatten_into(item, format!("{prefix}{}", item_address(item, i)), out);
             }
         }
         Value::Tagged(t) => flatten_into(&t.value, prefix, out),
         leaf => out.push((prefix, to_json(leaf))),
+    }
+}
+
+/// How [`flatten`] addresses the sequence item at `index`: `[name=x]` for a
+/// mapping with a string `name`, else `[index]`.
+pub fn item_address(item: &Value, index: usize) -> String {
+    match item_name(item) {
+        Some(name) => format!("[name={name}]"),
+        None => format!("[{index}]"),
+    }
+}
+
+/// The string `name` of a sequence item that is a mapping, by which [`flatten`]
+/// addresses it.
+pub fn item_name(item: &Value) -> Option<&str> {
+    item.get("name").and_then(Value::as_str)
+}
+
+/// The value under its YAML tags (`!!map`, `!Ref`), as [`flatten`] sees it.
+pub fn untag(value: &Value) -> &Value {
+    match value {
+        Value::Tagged(t) => untag(&t.value),
+        other => other,
+    }
+}
+
+/// The node at a [`flatten`] path (a leaf or a whole subtree): the first one,
+/// in document order, whose path is `path`; `""` is the value itself.
+pub fn at_path<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    at_path_from(value, String::new(), path)
+}
+
+fn at_path_from<'a>(value: &'a Value, prefix: String, path: &str) -> Option<&'a Value> {
+    if prefix == path {
+        return Some(value);
+    }
+    // Only descend towards `path`: the child's path must be a prefix of it.
+    let leads = |child: &str| {
+        path.strip_prefix(child)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
+    };
+    match value {
+        Value::Mapping(map) => map.iter().find_map(|(k, v)| {
+            let key = key_text(k);
+            let child = if prefix.is_empty() {
+                key
+            } else {
+                format!("{prefix}.{key}")
+            };
+            if leads(&child) {
+                at_path_from(v, child, path)
+            } else {
+                None
+            }
+        }),
+        Value::Sequence(seq) => seq.iter().enumerate().find_map(|(i, item)| {
+            let child = format!("{prefix}{}", item_address(item, i));
+            if leads(&child) {
+                at_path_from(item, child, path)
+            } else {
+                None
+            }
+        }),
+        Value::Tagged(t) => at_path_from(&t.value, prefix, path),
+        _ => None,
     }
 }
 
@@ -231,6 +464,22 @@ mod tests {
     }
 
     #[test]
+    fn unparseable_files_have_one_json_shape() {
+        let err = parse_documents(b"a: 1\nb: [1, 2\n").unwrap_err();
+        let u = Unparseable::new("apps/web/broken.yaml", &err);
+        let json = serde_json::to_value(&u).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"file": "apps/web/broken.yaml", "line": err.line, "message": err.message})
+        );
+        assert_eq!(serde_json::from_value::<Unparseable>(json).unwrap(), u);
+        assert_eq!(
+            u.to_string(),
+            format!("apps/web/broken.yaml:{}: {}", err.line, err.message)
+        );
+    }
+
+    #[test]
     fn validate_agrees_with_parse() {
         for text in [
             "a: 1\n---\nb: [1, 2]\n",
@@ -245,18 +494,255 @@ mod tests {
         }
     }
 
+    /// Each resource of a file as `display group api_version doc prefix`.
+    fn listed(path: &str, yaml: &str, plain: bool) -> Vec<String> {
+        let docs = parse_documents(yaml.as_bytes()).unwrap();
+        resources(path, &docs, plain)
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {:?} {:?} {} {}",
+                    r.key, r.key.group, r.api_version, r.doc, r.prefix
+                )
+                .trim_end()
+                .to_owned()
+            })
+            .collect()
+    }
+
     #[test]
-    fn resource_keys() {
+    fn which_documents_are_resources() {
+        const DEPLOY: &str =
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n";
+        let list = "apiVersion: v1\nkind: List\nitems:\n\
+                    - {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n\
+                    - {metadata: {name: no-kind}}\n\
+                    - {apiVersion: apps/v1, kind: Deployment, metadata: {name: b, namespace: shop}}\n\
+                    - {apiVersion: v1, kind: Secret, metadata: {generateName: s-}}\n";
+        let typed = "apiVersion: apps/v1\nkind: DeploymentList\nitems:\n- metadata: {name: a}\n";
+        // (path, YAML, plain, resources)
+        let cases: &[(&str, &str, bool, &[&str])] = &[
+            (
+                "apps/web/deploy.yaml",
+                DEPLOY,
+                false,
+                &["Deployment/shop/web Some(\"apps\") Some(\"apps/v1\") 0"],
+            ),
+            (
+                "svc.yaml",
+                "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n",
+                false,
+                &["Service/web Some(\"\") Some(\"v1\") 0"],
+            ),
+            // Not Kubernetes objects: resources only in a plain-values file.
+            ("apps/web/values.yaml", "replicaCount: 2\n", false, &[]),
+            (
+                "apps/web/values.yaml",
+                "replicaCount: 2\n",
+                true,
+                &["apps/web/values.yaml None None 0"],
+            ),
+            (
+                ".github/workflows/ci.yaml",
+                "name: ci\non: push\njobs: {}\n",
+                false,
+                &[],
+            ),
+            (
+                "charts/web/Chart.yaml",
+                "apiVersion: v2\nname: web\nversion: 1.0.0\n",
+                false,
+                &[],
+            ),
+            ("config/kind-only.yaml", "kind: Deployment\n", false, &[]),
+            // Kustomizations: by file name, kind or apiVersion; named by the file.
+            (
+                "apps/web/kustomization.yaml",
+                "resources: [deploy.yaml]\n",
+                false,
+                &["apps/web/kustomization.yaml None None 0"],
+            ),
+            (
+                "apps/web/Kustomization",
+                "resources: [deploy.yaml]\n",
+                false,
+                &["apps/web/Kustomization None None 0"],
+            ),
+            (
+                "base/k.yaml",
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n",
+                false,
+                &["Kustomization/base/k.yaml Some(\"kustomize.config.k8s.io\") Some(\"kustomize.config.k8s.io/v1beta1\") 0"],
+            ),
+            (
+                "base/c.yaml",
+                "kind: Component\nresources: []\n",
+                false,
+                &["Component/base/c.yaml None None 0"],
+            ),
+            (
+                "base/k.yaml",
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nresources: []\n",
+                false,
+                &["base/k.yaml Some(\"kustomize.config.k8s.io\") Some(\"kustomize.config.k8s.io/v1beta1\") 0"],
+            ),
+            // Lists: each item with apiVersion and kind is a resource.
+            (
+                "list.yaml",
+                list,
+                false,
+                &[
+                    "ConfigMap/a Some(\"\") Some(\"v1\") 0 items[0]",
+                    "Deployment/shop/b Some(\"apps\") Some(\"apps/v1\") 0 items[2]",
+                    "Secret/list.yaml/items[3] Some(\"\") Some(\"v1\") 0 items[3]",
+                ],
+            ),
+            (
+                "list.yaml",
+                typed,
+                false,
+                &["Deployment/a Some(\"apps\") Some(\"apps/v1\") 0 items[0]"],
+            ),
+            // Multi-document files: documents are counted, empty ones included.
+            (
+                "apps/web/values.yaml",
+                "---\n# nothing\n---\na: 1\n---\nb: 2\n",
+                true,
+                &[
+                    "apps/web/values.yaml#1 None None 1",
+                    "apps/web/values.yaml#2 None None 2",
+                ],
+            ),
+            // A plain file's Kubernetes objects are still objects.
+            (
+                "apps/web/values.yaml",
+                &format!("a: 1\n---\n{DEPLOY}"),
+                true,
+                &[
+                    "apps/web/values.yaml None None 0",
+                    "Deployment/shop/web Some(\"apps\") Some(\"apps/v1\") 1",
+                ],
+            ),
+        ];
+        for (path, yaml, plain, want) in cases {
+            assert_eq!(
+                listed(path, yaml, *plain),
+                *want,
+                "{path} {yaml:?} plain={plain}"
+            );
+        }
+    }
+
+    #[test]
+    fn identity_is_group_kind_namespace_name_not_version() {
+        let key = |yaml: &str| {
+            let docs = parse_documents(yaml.as_bytes()).unwrap();
+            resources("a.yaml", &docs, false).remove(0).key
+        };
+        let object = |api: &str, kind: &str, name: &str, ns: &str| {
+            key(&format!(
+                "apiVersion: {api}\nkind: {kind}\nmetadata: {{name: {name}, namespace: {ns}}}\n"
+            ))
+        };
+        // (one, the other, same resource)
+        let cases = [
+            (
+                object("apps/v1beta2", "Deployment", "web", "shop"),
+                object("apps/v1", "Deployment", "web", "shop"),
+                true,
+            ),
+            (
+                object(
+                    "autoscaling/v2beta2",
+                    "HorizontalPodAutoscaler",
+                    "web",
+                    "shop",
+                ),
+                object("autoscaling/v2", "HorizontalPodAutoscaler", "web", "shop"),
+                true,
+            ),
+            (
+                object("v1", "Service", "web", "shop"),
+                object("v1", "Service", "web", "shop"),
+                true,
+            ),
+            (
+                object("extensions/v1beta1", "Ingress", "web", "shop"),
+                object("networking.k8s.io/v1", "Ingress", "web", "shop"),
+                false,
+            ),
+            (
+                object("apps/v1", "Deployment", "web", "shop"),
+                object("apps/v1", "StatefulSet", "web", "shop"),
+                false,
+            ),
+            (
+                object("apps/v1", "Deployment", "web", "shop"),
+                object("apps/v1", "Deployment", "web", "prod"),
+                false,
+            ),
+            (
+                object("apps/v1", "Deployment", "web", "shop"),
+                object("apps/v1", "Deployment", "api", "shop"),
+                false,
+            ),
+        ];
+        for (a, b, same) in cases {
+            assert_eq!(a == b, same, "{a:?} {b:?}");
+            assert_eq!(a.cmp(&b) == std::cmp::Ordering::Equal, same, "{a:?} {b:?}");
+        }
+        assert_eq!(api_group("apps/v1"), "apps");
+        assert_eq!(api_group("v1"), "");
+        assert_eq!(
+            api_group("kustomize.config.k8s.io/v1beta1"),
+            "kustomize.config.k8s.io"
+        );
+    }
+
+    #[test]
+    fn helm_values_and_kustomization_files_by_name() {
+        for (path, values, kustomization) in [
+            ("values.yaml", true, false),
+            ("charts/web/values-prod.yaml", true, false),
+            ("apps/web/values.stage.yml", true, false),
+            ("apps/web/my-values.yaml", false, false),
+            ("apps/web/values.json", false, false),
+            ("apps/web/kustomization.yaml", false, true),
+            ("kustomization.yml", false, true),
+            ("overlays/prod/Kustomization", false, true),
+            ("overlays/prod/kustomization.yaml.bak", false, false),
+        ] {
+            assert_eq!(is_helm_values_file(path), values, "{path}");
+            assert_eq!(is_kustomization_file(path), kustomization, "{path}");
+        }
+    }
+
+    #[test]
+    fn at_path_finds_leaves_and_subtrees_as_flatten_names_them() {
         let docs = parse_documents(
-            b"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n---\nreplicaCount: 2\n",
+            b"spec:\n  containers:\n  - name: web\n    args: [x, y]\n  - image: b\n  a.b: 1\n",
         )
         .unwrap();
-        let k = resource_key("apps/web/a.yaml", &docs[0]);
-        assert_eq!(k.to_string(), "Deployment/shop/web");
-        assert_eq!(k.api_version.as_deref(), Some("apps/v1"));
-        let k = resource_key("apps/web/a.yaml", &docs[1]);
-        assert_eq!(k.name, "apps/web/a.yaml#1");
-        assert_eq!(k.kind, None);
+        let v = &docs[0].value;
+        let cases: &[(&str, Option<Json>)] = &[
+            (
+                "spec.containers[name=web].args[1]",
+                Some(serde_json::json!("y")),
+            ),
+            ("spec.containers[1].image", Some(serde_json::json!("b"))),
+            (
+                "spec.containers[name=web]",
+                Some(serde_json::json!({"name": "web", "args": ["x", "y"]})),
+            ),
+            ("spec.a.b", Some(serde_json::json!(1))),
+            ("spec.containers[name=api]", None),
+            ("spec.containers[0]", None),
+            ("spec.container", None),
+        ];
+        for (path, want) in cases {
+            assert_eq!(at_path(v, path).map(to_json), *want, "{path}");
+        }
+        assert_eq!(at_path(v, ""), Some(v));
     }
 
     #[test]

@@ -73,10 +73,13 @@ fn json_for_stage_shows_commits_files_resources_and_kept_tags() {
     assert_eq!(cart["namespace"], "shop");
     assert_eq!(cart["api_version"], "apps/v1");
     assert_eq!(cart["change"], "changed");
-    assert!(
-        fields(cart)
-            .iter()
-            .any(|f| f["path"].as_str().unwrap().contains("REDIS_URL")),
+    // Dev gave the cart container an env list: one change, the whole list.
+    assert_eq!(
+        fields(cart),
+        &vec![json!({
+            "path": "spec.template.spec.containers[name=cart].env",
+            "to": [{"name": "REDIS_URL", "value": "redis://redis.shop:6379"}],
+        })],
         "cart gets REDIS_URL: {cart:#}"
     );
 
@@ -168,13 +171,16 @@ fn prod_shows_the_promotion_and_the_hotfix_as_drift() {
         "{:#}",
         drift[0]
     );
-    let drift_fields = drift[0]["fields"].as_array().unwrap();
-    assert!(!drift_fields.is_empty());
-    assert!(
-        drift_fields
-            .iter()
-            .all(|f| f["path"].as_str().unwrap().contains("PAYMENT_TIMEOUT")),
-        "{drift_fields:#?}"
+    // The hotfix added an env list to the container: one field, the whole list.
+    assert_eq!(
+        drift[0]["fields"],
+        json!([{
+            "file": "apps/checkout/deployment.yaml",
+            "kind": "Deployment",
+            "name": "checkout",
+            "path": "spec.template.spec.containers[name=checkout].env",
+            "value": [{"name": "PAYMENT_TIMEOUT", "value": "30s"}],
+        }]),
     );
 
     // The human view warns about it.
@@ -320,4 +326,118 @@ fn patch_adds_the_unified_diff() {
     // Without --patch, no text diff.
     let plain = t.gitops(&s.repo, &["diff", "stage", "--no-fetch"]);
     assert!(!plain.stdout.contains("+++"), "{}", plain.stdout);
+}
+
+#[test]
+fn only_kubernetes_resources_and_values_files_are_resources_and_a_migration_is_one_change() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let hpa = |api: &str, max: u32| {
+        format!(
+            "apiVersion: {api}\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: cart\n  namespace: shop\nspec:\n  maxReplicas: {max}\n"
+        )
+    };
+    // The HPA reaches stage through a promotion, as it would.
+    let dev = t.clone(&s.origin, "dev-clone", "dev");
+    t.commit_file(
+        &dev,
+        "apps/cart/hpa.yaml",
+        &hpa("autoscaling/v2beta2", 3),
+        "cart: autoscale",
+    );
+    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+    t.gitops(&s.repo, &["promote", "stage"]).expect(0);
+    let stage = t.clone(&s.origin, "stage-clone", "stage");
+    t.git(
+        &stage,
+        &["merge", "--quiet", "--ff-only", "origin/gitops/promote-dev-to-stage"],
+    );
+    t.git(&stage, &["push", "--quiet", "origin", "stage"]);
+    t.commit_file(
+        &dev,
+        "apps/cart/hpa.yaml",
+        &hpa("autoscaling/v2", 5),
+        "cart: autoscaling/v2",
+    );
+    t.commit_file(
+        &dev,
+        ".github/workflows/ci.yaml",
+        "name: ci\non: push\njobs:\n  test: {runs-on: ubuntu-latest}\n",
+        "ci",
+    );
+    t.commit_file(
+        &dev,
+        "apps/cart/values.yaml",
+        "replicaCount: 2\n",
+        "cart: values",
+    );
+    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+
+    let diff = t
+        .gitops(&s.repo, &["diff", "stage", "--json"])
+        .expect(0)
+        .json();
+    let files: Vec<&str> = diff["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(files.contains(&".github/workflows/ci.yaml"), "{files:?}");
+    // The workflow is a file that changes, not a resource; the values file is one.
+    let names: Vec<&str> = diff["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains("workflows")), "{names:?}");
+    assert!(names.contains(&"apps/cart/values.yaml"), "{names:?}");
+    let hpa = resource(&diff, "HorizontalPodAutoscaler", "cart");
+    assert_eq!(hpa["change"], "changed");
+    assert_eq!(hpa["api_version"], "autoscaling/v2");
+    assert_eq!(
+        fields(hpa),
+        &vec![
+            json!({"path": "apiVersion", "from": "autoscaling/v2beta2", "to": "autoscaling/v2"}),
+            json!({"path": "spec.maxReplicas", "from": 3, "to": 5}),
+        ]
+    );
+}
+
+#[test]
+fn a_manifest_that_does_not_parse_has_the_same_shape_as_in_status() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let dev = t.clone(&s.origin, "dev-clone", "dev");
+    t.commit_file(&dev, "apps/broken.yaml", "a: 1\nb: [1, 2\n", "broken");
+    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+
+    let diff = t
+        .gitops(&s.repo, &["diff", "stage", "--json"])
+        .expect(0)
+        .json();
+    let status = t
+        .gitops(&s.repo, &["status", "--json", "--no-fetch"])
+        .expect(0)
+        .json();
+    let in_status = &common::env(&status, "dev")["unparseable"];
+    assert_eq!(diff["unparseable"], *in_status);
+    let bad = &diff["unparseable"][0];
+    assert_eq!(bad["file"], "apps/broken.yaml");
+    let line = bad["line"].as_u64().unwrap();
+    assert!(line >= 2, "{bad}");
+    assert!(
+        bad["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{bad}"
+    );
+
+    let run = t.gitops(&s.repo, &["diff", "stage", "--no-fetch"]);
+    run.expect(0);
+    assert!(
+        run.stdout
+            .contains(&format!("apps/broken.yaml:{line}: does not parse")),
+        "{}",
+        run.stdout
+    );
 }

@@ -24,7 +24,7 @@ use super::workspace::Workspace;
 use crate::edit;
 use crate::error::{refused, Failure};
 use crate::git::{self, Oid};
-use crate::manifest::Document;
+use crate::manifest::{Document, ParseError, Unparseable};
 use crate::promotion::pin::{self, image_key, PinRules};
 use crate::promotion::plan::{self as decide, NewImage, Refusal, SetImage};
 use crate::semdiff::{self, Change, Kept, Pinned, ResourceChange};
@@ -40,7 +40,7 @@ pub struct Plan {
     pub resources: Vec<ResourceChange>,
     pub kept: Vec<Kept>,
     pub drift: Vec<DriftOut>,
-    pub unparseable: Vec<String>,
+    pub unparseable: Vec<Unparseable>,
     pub warnings: Vec<String>,
     /// Why the promotion cannot be built as things are, when it cannot.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -376,13 +376,13 @@ fn build(
 }
 
 /// The documents of a blob that parses, for the plan.
-fn parsed(ws: &mut Workspace, id: Option<Oid>) -> Result<Option<Result<Vec<Document>, String>>> {
+fn parsed(
+    ws: &mut Workspace,
+    id: Option<Oid>,
+) -> Result<Option<Result<Vec<Document>, ParseError>>> {
     let Some(id) = id else { return Ok(None) };
     let docs = ws.docs(id)?;
-    Ok(Some(match &*docs {
-        Ok(d) => Ok(d.clone()),
-        Err(e) => Err(format!("{}: {}", e.line, e.message)),
-    }))
+    Ok(Some((*docs).clone()))
 }
 
 fn read_plan(
@@ -411,13 +411,20 @@ fn read_plan(
         let (old, new) = (parsed(ws, delta.old)?, parsed(ws, delta.new)?);
         match (old, new) {
             (_, Some(Err(e))) | (Some(Err(e)), None) => {
-                plan.unparseable.push(format!("{}:{e}", delta.path));
+                plan.unparseable.push(Unparseable::new(&delta.path, &e));
             }
             (Some(Err(_)), Some(Ok(_))) => {}
             (old, new) => {
                 let old = old.and_then(Result::ok);
                 let new = new.and_then(Result::ok);
-                let d = semdiff::diff_file(&delta.path, old.as_deref(), new.as_deref(), &nothing);
+                let plain = ws.plain(&delta.path);
+                let d = semdiff::diff_file(
+                    &delta.path,
+                    old.as_deref(),
+                    new.as_deref(),
+                    &nothing,
+                    plain,
+                );
                 plan.resources.extend(d.resources);
             }
         }
@@ -445,6 +452,7 @@ fn read_plan(
             Some(&result),
             Some(&source),
             &ws.config.pinned_rules,
+            ws.plain(&delta.path),
         );
         for k in d.kept {
             if k.value.is_null() || k.upstream.is_null() {
@@ -635,7 +643,7 @@ pub fn render(d: &Plan, ui: &Ui, now: i64) -> String {
     }
     if !d.drift.is_empty() {
         out.push_str(&format!(
-            "\n{} on {}: changes {} does not have. {}; bring them to {} through a pull request so they are not lost\n",
+            "\n{} on {}: changes {} does not have. {}; bring them to {} through a pull request so they are not lost.\n",
             ui.paint(Tone::Bad, "Drift"),
             d.to,
             d.from,
@@ -665,8 +673,11 @@ pub fn render(d: &Plan, ui: &Ui, now: i64) -> String {
     }
     for u in &d.unparseable {
         out.push_str(&format!(
-            "{} {u}: does not parse\n",
-            ui.paint(Tone::Bad, "!")
+            "{} {}:{}: does not parse: {}\n",
+            ui.paint(Tone::Bad, "!"),
+            u.file,
+            u.line,
+            u.message
         ));
     }
     out

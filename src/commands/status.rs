@@ -10,6 +10,7 @@ use super::{age, app_of, now};
 use crate::cli::Global;
 use crate::drift::DriftField;
 use crate::git;
+use crate::manifest::Unparseable;
 use crate::ui::{self, Tone, Ui};
 
 /// Show each environment in promotion order: its branch and head, the commits
@@ -69,13 +70,6 @@ pub struct Violation {
     pub image: String,
     pub tag: Option<String>,
     pub file: String,
-    pub message: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Unparseable {
-    pub file: String,
-    pub line: usize,
     pub message: String,
 }
 
@@ -166,11 +160,7 @@ pub fn gather(ws: &mut Workspace) -> Result<Status> {
         for (path, id) in manifests[i].iter() {
             let summary = ws.summary(*id)?;
             if let Some(e) = &summary.error {
-                unparseable.push(Unparseable {
-                    file: path.clone(),
-                    line: e.line,
-                    message: e.message.clone(),
-                });
+                unparseable.push(Unparseable::new(path, e));
             }
             for image in &summary.images {
                 let tag = image.tag.clone().or_else(|| image.digest.clone());
@@ -394,7 +384,7 @@ pub fn render(status: &Status, ui: &Ui, now: i64) -> String {
         }
         let up = env.upstream.as_deref().unwrap_or("?");
         out.push_str(&format!(
-            "\n{} on {}: changes {up} does not have (the next promotion would overwrite them or conflict)\n",
+            "\n{} on {}: changes {up} does not have. A promotion keeps them (a three-way merge) unless {up} changed the same lines, which conflicts; bring them to {up} through a pull request so they are not lost.\n",
             ui.paint(Tone::Bad, "Drift"),
             env.name
         ));

@@ -308,8 +308,9 @@ impl Workspace {
         let (da, db) = (self.docs(a)?, self.docs(b)?);
         match (&*da, &*db) {
             (Ok(da), Ok(db)) => {
+                let plain = self.plain(path);
                 Ok(
-                    semdiff::diff_file(path, Some(da), Some(db), &self.config.pinned_rules)
+                    semdiff::diff_file(path, Some(da), Some(db), &self.config.pinned_rules, plain)
                         .resources
                         .is_empty(),
                 )
@@ -347,7 +348,22 @@ impl Workspace {
             to.as_deref(),
             from.as_deref(),
             &self.config.pinned_rules,
+            self.plain(path),
         )))
+    }
+
+    /// Whether the manifest at `path` holds plain values, whose documents are
+    /// resources even when they are not Kubernetes objects
+    /// ([`manifest::resources`]): a Helm values file (`values*.yaml`), or a file
+    /// of one of the config's `pinned` rules.
+    pub fn plain(&self, path: &str) -> bool {
+        manifest::is_helm_values_file(path)
+            || self
+                .config
+                .pinned_rules
+                .rules
+                .iter()
+                .any(|r| r.files.is_match(path))
     }
 
     fn drift_parsed(&mut self, id: Option<Oid>) -> Result<Option<Parsed>> {
@@ -359,7 +375,8 @@ impl Workspace {
 
     /// Commits on environment `env` (index), absent from `upstream`, that brought
     /// values the upstream does not have and that the branch still carries (the
-    /// ones the next promotion would overwrite or conflict with), newest first.
+    /// ones a promotion keeps through its three-way merge, or conflicts with when
+    /// the upstream changed the same lines), newest first.
     ///
     /// First the branch's tip is compared with its merge base with the upstream:
     /// what the branch changed on its own since they last met, pinned values
@@ -453,6 +470,7 @@ impl Workspace {
                     after: self.drift_parsed(after)?,
                     upstream: self.drift_parsed(upstream_blobs[k])?,
                     merged,
+                    plain: self.plain(path),
                 });
             }
             if changes.is_empty() {

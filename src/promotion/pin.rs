@@ -25,7 +25,7 @@ use std::ops::Range;
 
 use crate::edit::{self, ScalarSite, TagSite};
 use crate::image::ImageRef;
-use crate::manifest::{parse_documents, resource_key, Document};
+use crate::manifest::{parse_documents, resources, Document, ResourceKey};
 use crate::semdiff::Pinned;
 
 /// What decides which values are pinned.
@@ -305,22 +305,35 @@ pub fn pin_to(
     Pinning { text: out, missed }
 }
 
-/// Each document of `ours` with the document of `theirs` that is the same
-/// resource (by [`resource_key`], occurrence by occurrence), by document index.
+/// Each document of `ours` with the document of `theirs` that holds the same
+/// resources (by [`crate::manifest::resources`]' identity, occurrence by
+/// occurrence; plain documents by their position), by document index.
 fn pair_docs(file: &str, ours: &[Document], theirs: &[Document]) -> BTreeMap<usize, usize> {
-    let mut free: Vec<Option<(crate::manifest::ResourceKey, usize)>> = theirs
-        .iter()
-        .map(|d| Some((resource_key(file, d), d.index)))
-        .collect();
+    let keys = |docs: &[Document]| -> Vec<(Vec<ResourceKey>, usize)> {
+        let found = resources(file, docs, true);
+        docs.iter()
+            .map(|d| {
+                let keys = found
+                    .iter()
+                    .filter(|r| r.doc == d.index)
+                    .map(|r| r.key.clone())
+                    .collect();
+                (keys, d.index)
+            })
+            .collect()
+    };
+    let mut free: Vec<Option<(Vec<ResourceKey>, usize)>> = keys(theirs).into_iter().map(Some).collect();
     let mut out = BTreeMap::new();
-    for doc in ours {
-        let key = resource_key(file, doc);
+    for (key, index) in keys(ours) {
+        if key.is_empty() {
+            continue;
+        }
         if let Some(slot) = free
             .iter_mut()
             .find(|s| s.as_ref().is_some_and(|(k, _)| *k == key))
         {
-            if let Some((_, index)) = slot.take() {
-                out.insert(doc.index, index);
+            if let Some((_, theirs)) = slot.take() {
+                out.insert(index, theirs);
             }
         }
     }
