@@ -322,6 +322,10 @@ mod tests {
                 true,
             ),
             ("metadata:\n  name: {{ .Release.Name }\n  x: [\n", true),
+            (
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include \"web.fullname\" . }}\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: \"registry.example.com/shop/web:{{ .Values.image.tag }}\"\n{{- with .Values.env }}\n          env:\n            {{- toYaml . | nindent 12 }}\n{{- end }}\n",
+                true,
+            ),
             // Parses: not a template, whatever it contains.
             ("metadata:\n  annotations: {a: '{{ x }}'}\n", false),
             // Does not parse, no template syntax: an error.
