@@ -122,9 +122,14 @@ struct RawEnvironment {
 /// The default manifest globs: every YAML file but Helm chart templates and CI
 /// workflows.
 pub fn default_manifests() -> Vec<String> {
-    ["**/*.yaml", "**/*.yml", "!charts/*/templates/**", "!.github/**"]
-        .map(str::to_owned)
-        .to_vec()
+    [
+        "**/*.yaml",
+        "**/*.yml",
+        "!charts/*/templates/**",
+        "!.github/**",
+    ]
+    .map(str::to_owned)
+    .to_vec()
 }
 
 /// The tag policy an environment gets when the config names none.
@@ -432,7 +437,11 @@ impl Config {
             .chain(pinned.iter().map(|p| p.files.as_str()));
         for glob in globs {
             if let Err(why) = Glob::new(glob) {
-                let (l, c) = locate(text, &regex::Regex::new(&regex::escape(glob)).expect("escaped"), 0);
+                let (l, c) = locate(
+                    text,
+                    &regex::Regex::new(&regex::escape(glob)).expect("escaped"),
+                    0,
+                );
                 return Err(err(l, c, why));
             }
         }
@@ -617,10 +626,9 @@ mod tests {
     #[test]
     fn what_is_a_manifest() {
         let defaults = Config::default();
-        let custom = parse(
-            "manifests: [\"apps/**/*.yaml\", \"!apps/*/secrets/**\", \"infra/*.yaml\"]\n",
-        )
-        .unwrap();
+        let custom =
+            parse("manifests: [\"apps/**/*.yaml\", \"!apps/*/secrets/**\", \"infra/*.yaml\"]\n")
+                .unwrap();
         // (config, path, a manifest)
         let cases: &[(&Config, &str, bool)] = &[
             (&defaults, "apps/web/deployment.yaml", true),
@@ -637,7 +645,12 @@ mod tests {
             (&custom, "other/x.yaml", false),
         ];
         for (config, path, want) in cases {
-            assert_eq!(config.is_manifest(path), *want, "{path} with {:?}", config.manifest_patterns);
+            assert_eq!(
+                config.is_manifest(path),
+                *want,
+                "{path} with {:?}",
+                config.manifest_patterns
+            );
         }
     }
 
@@ -770,11 +783,7 @@ github:
                 ".gitops.yaml:1:1:",
                 &["unknown field `imgaes`", "images"],
             ),
-            (
-                "images: \"shop/*\"\n",
-                ".gitops.yaml:1:9:",
-                &["sequence"],
-            ),
+            ("images: \"shop/*\"\n", ".gitops.yaml:1:9:", &["sequence"]),
             (
                 "images:\n  - name: shop/cart\n",
                 ".gitops.yaml:2:5:",
@@ -846,15 +855,23 @@ github:
             "registry.example.com/shop/*".to_owned(),
             "!registry.example.com/shop/legacy".to_owned(),
         ];
-        let c = Config::default().with_images(Some(patterns.clone())).unwrap();
+        let c = Config::default()
+            .with_images(Some(patterns.clone()))
+            .unwrap();
         let yaml = c.to_yaml();
         let again = parse(&yaml).unwrap();
-        assert_eq!(again.images.as_ref().map(|i| i.patterns()), Some(patterns.as_slice()), "{yaml}");
+        assert_eq!(
+            again.images.as_ref().map(|i| i.patterns()),
+            Some(patterns.as_slice()),
+            "{yaml}"
+        );
         assert_eq!(again.manifest_patterns, default_manifests(), "{yaml}");
         assert!(yaml.contains("# The team's own images"), "{yaml}");
         assert!(!again.is_team_image("redis"));
 
-        let mut c = parse("github:\n  reviewers: [alice]\npinned:\n  - files: a.yaml\n    keys: [x]\n").unwrap();
+        let mut c =
+            parse("github:\n  reviewers: [alice]\npinned:\n  - files: a.yaml\n    keys: [x]\n")
+                .unwrap();
         c = c.with_images(Some(vec!["shop/*".to_owned()])).unwrap();
         let again = parse(&c.to_yaml()).unwrap();
         assert_eq!(again.github.reviewers, ["alice"]);

@@ -466,7 +466,11 @@ mod tests {
             (&["!apps/legacy/**", "apps/**"], "apps/legacy/a.yaml", false),
             (&["!apps/legacy/**", "apps/**"], "apps/web/a.yaml", true),
             // A later include does not re-include.
-            (&["apps/**", "!apps/**", "apps/web/*"], "apps/web/a.yaml", false),
+            (
+                &["apps/**", "!apps/**", "apps/web/*"],
+                "apps/web/a.yaml",
+                false,
+            ),
             // Exclusions alone match nothing.
             (&["!apps/**"], "other/a.yaml", false),
             (&["!apps/**"], "apps/a.yaml", false),

@@ -444,7 +444,12 @@ mod tests {
             ("nginx", "nginx", "index.docker.io/library/nginx", true),
             ("redis", "redis", "bitnami/redis", false),
             ("bitnami/redis", "redis", "docker.io/bitnami/redis", true),
-            ("ghcr.io/org/redis", "redis", "docker.io/library/redis", false),
+            (
+                "ghcr.io/org/redis",
+                "redis",
+                "docker.io/library/redis",
+                false,
+            ),
             (
                 "registry.example.com:5000/shop/cart:1.2.3",
                 "cart",
@@ -484,15 +489,24 @@ mod tests {
             ("docker.io/library/redis", "docker.io/library/redis"),
             ("index.docker.io/library/redis", "docker.io/library/redis"),
             ("index.docker.io/redis", "docker.io/library/redis"),
-            ("registry-1.docker.io/library/redis", "docker.io/library/redis"),
+            (
+                "registry-1.docker.io/library/redis",
+                "docker.io/library/redis",
+            ),
             ("library/redis", "docker.io/library/redis"),
             ("bitnami/redis", "docker.io/bitnami/redis"),
             ("docker.io/bitnami/redis", "docker.io/bitnami/redis"),
             ("a/b/c", "docker.io/a/b/c"),
             ("ghcr.io/org/app", "ghcr.io/org/app"),
             ("ghcr.io/app", "ghcr.io/app"),
-            ("Registry.Example.com/shop/cart", "registry.example.com/shop/cart"),
-            ("registry.example.com:5000/shop/cart", "registry.example.com:5000/shop/cart"),
+            (
+                "Registry.Example.com/shop/cart",
+                "registry.example.com/shop/cart",
+            ),
+            (
+                "registry.example.com:5000/shop/cart",
+                "registry.example.com:5000/shop/cart",
+            ),
             ("localhost:5000/app", "localhost:5000/app"),
             ("localhost/app", "localhost/app"),
             ("localhost", "docker.io/library/localhost"),
@@ -518,7 +532,11 @@ mod tests {
             ("redis", "ghcr.io/library/redis", false),
             ("redis", "redis-exporter", false),
             ("shop/cart", "registry.example.com/shop/cart", false),
-            ("registry.example.com/shop/cart", "REGISTRY.example.com/shop/cart", true),
+            (
+                "registry.example.com/shop/cart",
+                "REGISTRY.example.com/shop/cart",
+                true,
+            ),
         ];
         for &(a, b, want) in pairs {
             assert_eq!(same_image(a, b), want, "same_image({a:?}, {b:?})");
@@ -530,11 +548,31 @@ mod tests {
     fn image_patterns_match_written_and_canonical_names() {
         // (patterns, name, matches)
         let cases: &[(&[&str], &str, bool)] = &[
-            (&["registry.example.com/shop/*"], "registry.example.com/shop/cart", true),
-            (&["registry.example.com/shop/*"], "registry.example.com/shop/a/b", false),
-            (&["registry.example.com/shop/**"], "registry.example.com/shop/a/b", true),
-            (&["registry.example.com/shop/*"], "REGISTRY.example.com/shop/cart", true),
-            (&["registry.example.com/shop/*"], "registry.example.com/other/cart", false),
+            (
+                &["registry.example.com/shop/*"],
+                "registry.example.com/shop/cart",
+                true,
+            ),
+            (
+                &["registry.example.com/shop/*"],
+                "registry.example.com/shop/a/b",
+                false,
+            ),
+            (
+                &["registry.example.com/shop/**"],
+                "registry.example.com/shop/a/b",
+                true,
+            ),
+            (
+                &["registry.example.com/shop/*"],
+                "REGISTRY.example.com/shop/cart",
+                true,
+            ),
+            (
+                &["registry.example.com/shop/*"],
+                "registry.example.com/other/cart",
+                false,
+            ),
             (&["registry.example.com/shop/*"], "redis", false),
             (&["redis"], "redis", true),
             (&["redis"], "docker.io/library/redis", true),
@@ -549,12 +587,18 @@ mod tests {
             (&["*"], "shop/cart", false),
             (&["**"], "registry.example.com/shop/cart", true),
             (
-                &["registry.example.com/shop/*", "!registry.example.com/shop/redis"],
+                &[
+                    "registry.example.com/shop/*",
+                    "!registry.example.com/shop/redis",
+                ],
                 "registry.example.com/shop/redis",
                 false,
             ),
             (
-                &["registry.example.com/shop/*", "!registry.example.com/shop/redis"],
+                &[
+                    "registry.example.com/shop/*",
+                    "!registry.example.com/shop/redis",
+                ],
                 "registry.example.com/shop/cart",
                 true,
             ),
@@ -562,8 +606,7 @@ mod tests {
         ];
         for (patterns, name, want) in cases {
             let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
-            let set =
-                ImagePatterns::new(&patterns).unwrap_or_else(|e| panic!("{patterns:?}: {e}"));
+            let set = ImagePatterns::new(&patterns).unwrap_or_else(|e| panic!("{patterns:?}: {e}"));
             assert_eq!(set.is_match(name), *want, "{patterns:?} against {name:?}");
             assert_eq!(set.patterns(), patterns.as_slice());
         }

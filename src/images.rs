@@ -231,7 +231,12 @@ impl Walk {
             }
             Value::Sequence(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    self.value(item, format!("{path}{}", item_segment(item, i)), kind, false);
+                    self.value(
+                        item,
+                        format!("{path}{}", item_segment(item, i)),
+                        kind,
+                        false,
+                    );
                 }
             }
             _ => {}
@@ -245,7 +250,12 @@ impl Walk {
         };
         for (i, item) in items.iter().enumerate() {
             let kind = item.get("kind").and_then(Value::as_str).unwrap_or("");
-            self.value(item, format!("{path}{}", item_segment(item, i)), kind, false);
+            self.value(
+                item,
+                format!("{path}{}", item_segment(item, i)),
+                kind,
+                false,
+            );
         }
     }
 
@@ -922,7 +932,8 @@ mod tests {
             ],
         },
         Case {
-            name: "kustomization entries: tagSuffix, newTag with digest, rename with tag, name only",
+            name:
+                "kustomization entries: tagSuffix, newTag with digest, rename with tag, name only",
             yaml: "
                 apiVersion: kustomize.config.k8s.io/v1beta1
                 kind: Kustomization

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use crate::glob::GlobSet;
-use crate::image::{same_image, ImageRef, ImagePatterns};
+use crate::image::{same_image, ImagePatterns, ImageRef};
 use crate::images::is_image_field;
 use crate::manifest::{flatten, resource_key, Document, ResourceKey};
 
@@ -583,9 +583,7 @@ mod tests {
     #[test]
     fn only_the_team_images_tags_are_kept() {
         let team = Pinned {
-            team: Some(
-                ImagePatterns::new(&["registry.example.com/shop/*".to_owned()]).unwrap(),
-            ),
+            team: Some(ImagePatterns::new(&["registry.example.com/shop/*".to_owned()]).unwrap()),
             ..Pinned::default()
         };
         let everyone = Pinned::default();
@@ -593,7 +591,14 @@ mod tests {
         let rollout = "items[0].spec.template.spec.containers[name=web].image";
         let v = |s: &str| Some(json!(s));
         // (kind, field path, one side, the other side, kept with `team`, kept without)
-        type Case<'a> = (Option<&'a str>, &'a str, Option<Json>, Option<Json>, bool, bool);
+        type Case<'a> = (
+            Option<&'a str>,
+            &'a str,
+            Option<Json>,
+            Option<Json>,
+            bool,
+            bool,
+        );
         let cases: &[Case] = &[
             (
                 Some("Deployment"),

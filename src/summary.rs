@@ -468,7 +468,10 @@ mod tests {
             "a damaged line is rejected"
         );
         assert!(decode("v1", b"v1\nid\t-\tx:1:m\t\t-\n").is_none());
-        assert!(decode("v1", b"v1\nid\t-\t-\t\n").is_none(), "no template field");
+        assert!(
+            decode("v1", b"v1\nid\t-\t-\t\n").is_none(),
+            "no template field"
+        );
         assert!(back[4].1.template, "{:?}", back[4]);
     }
 }

@@ -328,7 +328,10 @@ fn one_workspace_run_finds_one_failure_kind_per_repository() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert!(hint.contains("images:") && hint.contains(".gitops.yaml"), "{hint}");
+    assert!(
+        hint.contains("images:") && hint.contains(".gitops.yaml"),
+        "{hint}"
+    );
 
     let message = only_error(&doc, &parse, "manifests-parse");
     assert!(message.contains("apps/broken.yaml:"), "{message}");
@@ -481,16 +484,15 @@ fn an_unreachable_url_is_a_finding_for_that_repository_only() {
         "{doc:#}"
     );
     assert!(
-        skipped["drift"].as_str().unwrap().contains("could not be read"),
+        skipped["drift"]
+            .as_str()
+            .unwrap()
+            .contains("could not be read"),
         "{doc:#}"
     );
     assert_passes(&doc, s(&clean.repo));
     // In the table: ✗ for branches, `-` for the checks that did not run, never ✓.
-    let run = t.gitops_with(
-        t.root(),
-        &["check", url],
-        &[("XDG_CACHE_HOME", s(&cache))],
-    );
+    let run = t.gitops_with(t.root(), &["check", url], &[("XDG_CACHE_HOME", s(&cache))]);
     run.expect(1);
     let row = run
         .stdout
@@ -498,7 +500,11 @@ fn an_unreachable_url_is_a_finding_for_that_repository_only() {
         .find(|l| l.starts_with(url))
         .unwrap_or_else(|| panic!("no row for {url}: {}", run.stdout));
     assert!(row.contains('✗') && !row.contains('✓'), "{row}");
-    assert_eq!(row.matches(" - ").count() + usize::from(row.ends_with(" -")), 7, "{row}");
+    assert_eq!(
+        row.matches(" - ").count() + usize::from(row.ends_with(" -")),
+        7,
+        "{row}"
+    );
     // Nothing half-cloned is left in the cache.
     let repos = cache.join("gitops").join("repos");
     let left: Vec<_> = std::fs::read_dir(&repos)
@@ -526,15 +532,32 @@ fn templates_excluded_files_and_third_party_images_do_not_fail_it() {
         "Name the team's images",
     );
     t.commit_file(&dev, "deploy/helm/templates/web.yaml", template, "A chart");
-    t.commit_file(&dev, "charts/web/templates/broken.yaml", "a: [1, 2\n", "Excluded");
-    t.commit_file(&dev, ".github/workflows/ci.yml", "on: [push\n", "Excluded too");
+    t.commit_file(
+        &dev,
+        "charts/web/templates/broken.yaml",
+        "a: [1, 2\n",
+        "Excluded",
+    );
+    t.commit_file(
+        &dev,
+        ".github/workflows/ci.yml",
+        "on: [push\n",
+        "Excluded too",
+    );
     t.commit_file(&dev, "apps/cache/deployment.yaml", redis, "A cache");
     t.git(&dev, &["push", "--quiet", "origin", "dev"]);
 
     // The same without `images:`: redis:latest breaks dev's policy, and the
     // finding says how to scope the policies.
     let unscoped = clean_sample(&t, "unscoped");
-    push_file(&t, &unscoped.origin, "dev", "unscoped-dev", "apps/cache/deployment.yaml", redis);
+    push_file(
+        &t,
+        &unscoped.origin,
+        "dev",
+        "unscoped-dev",
+        "apps/cache/deployment.yaml",
+        redis,
+    );
 
     let (scoped, unscoped) = (s(&scoped.repo).to_owned(), s(&unscoped.repo).to_owned());
     let run = t.gitops(t.root(), &["check", "--json", &scoped, &unscoped]);
@@ -542,7 +565,10 @@ fn templates_excluded_files_and_third_party_images_do_not_fail_it() {
     let doc = run.json();
     assert_passes(&doc, &scoped);
     let message = only_error(&doc, &unscoped, "tag-policy");
-    assert!(message.contains("redis") && message.contains("latest"), "{message}");
+    assert!(
+        message.contains("redis") && message.contains("latest"),
+        "{message}"
+    );
     let infos: Vec<String> = findings(report(&doc, &unscoped), "info")
         .iter()
         .filter(|f| f["check"] == "tag-policy")
@@ -553,7 +579,12 @@ fn templates_excluded_files_and_third_party_images_do_not_fail_it() {
 
     // A broken file that is no template still fails.
     let dev = t.clone(&t.root().join("scoped/origin.git"), "scoped-dev-2", "dev");
-    t.commit_file(&dev, "deploy/helm/values.yaml", "image: {tag: 1\n", "Broken values");
+    t.commit_file(
+        &dev,
+        "deploy/helm/values.yaml",
+        "image: {tag: 1\n",
+        "Broken values",
+    );
     t.git(&dev, &["push", "--quiet", "origin", "dev"]);
     let run = t.gitops(t.root(), &["check", "--json", &scoped]);
     run.expect(1);

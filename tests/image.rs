@@ -337,7 +337,8 @@ fn dev_gets_a_pull_request_with_auto_merge() {
 }
 
 #[test]
-fn a_manifest_mentioning_the_image_that_does_not_parse_stops_it_and_a_persons_commit_is_never_overwritten() {
+fn a_manifest_mentioning_the_image_that_does_not_parse_stops_it_and_a_persons_commit_is_never_overwritten(
+) {
     let t = TestEnv::new();
     let s = t.quickstart();
     // A person's commit on the image branch.
@@ -398,8 +399,18 @@ fn files_that_do_not_parse_stop_it_only_when_they_mention_the_image_and_template
     // charts/ (a manifest by the default globs) and one inside (not a manifest).
     t.commit_file(&stage, "apps/cart/broken.yaml", "a: [1, 2\n", "broken");
     let template = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include \"web.fullname\" . }}\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: \"registry.example.com/shop/web:{{ .Values.image.tag }}\"\n{{- with .Values.env }}\n          env:\n            {{- toYaml . | nindent 12 }}\n{{- end }}\n";
-    t.commit_file(&stage, "deploy/helm/templates/web.yaml", template, "a chart");
-    t.commit_file(&stage, "charts/web/templates/deployment.yaml", template, "another chart");
+    t.commit_file(
+        &stage,
+        "deploy/helm/templates/web.yaml",
+        template,
+        "a chart",
+    );
+    t.commit_file(
+        &stage,
+        "charts/web/templates/deployment.yaml",
+        template,
+        "another chart",
+    );
     t.git(&stage, &["push", "--quiet", "origin", "stage"]);
 
     assert_eq!(
@@ -417,9 +428,20 @@ fn files_that_do_not_parse_stop_it_only_when_they_mention_the_image_and_template
     );
     t.git(&stage, &["push", "--quiet", "origin", "stage"]);
     let before = t.refs(&s.origin);
-    let run = t.gitops(&s.repo, &["image", "set", "web", "1.9.0-rc.2", "--env", "stage"]);
-    assert!(run.refused().contains("apps/web/extra.yaml:"), "{}", run.stderr);
-    assert!(!run.stderr.contains("apps/cart/broken.yaml"), "{}", run.stderr);
+    let run = t.gitops(
+        &s.repo,
+        &["image", "set", "web", "1.9.0-rc.2", "--env", "stage"],
+    );
+    assert!(
+        run.refused().contains("apps/web/extra.yaml:"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("apps/cart/broken.yaml"),
+        "{}",
+        run.stderr
+    );
     assert!(!run.stderr.contains("templates"), "{}", run.stderr);
     assert_eq!(t.refs(&s.origin), before);
 }
@@ -452,14 +474,40 @@ fn third_party_images_skip_the_policy_but_not_the_downgrade_check() {
     // redis is not the team's: `7.2.5-alpine` is no strict release, yet it is set;
     // named in full (docker.io/library/redis), it is the same image.
     assert_eq!(
-        planned_files(&t, &s.repo, &["docker.io/library/redis", "7.2.5-alpine", "--env", "prod"]),
+        planned_files(
+            &t,
+            &s.repo,
+            &["docker.io/library/redis", "7.2.5-alpine", "--env", "prod"]
+        ),
         ["apps/cache/deployment.yaml"]
     );
     // An older version is a downgrade all the same.
-    let run = t.gitops(&s.repo, &["image", "set", "redis", "7.0.0", "--env", "prod", "--dry-run"]);
+    let run = t.gitops(
+        &s.repo,
+        &[
+            "image",
+            "set",
+            "redis",
+            "7.0.0",
+            "--env",
+            "prod",
+            "--dry-run",
+        ],
+    );
     assert!(run.refused().contains("downgrade"), "{}", run.stderr);
     // The team's images still follow prod's policy.
-    let run = t.gitops(&s.repo, &["image", "set", "web", "1.9.0-rc.1", "--env", "prod", "--dry-run"]);
+    let run = t.gitops(
+        &s.repo,
+        &[
+            "image",
+            "set",
+            "web",
+            "1.9.0-rc.1",
+            "--env",
+            "prod",
+            "--dry-run",
+        ],
+    );
     assert!(run.refused().contains("semver"), "{}", run.stderr);
 }
 
@@ -484,7 +532,18 @@ fn rollouts_and_list_items_are_set_too() {
     t.git(&stage, &["push", "--quiet", "origin", "stage"]);
     let before = t.git(&s.origin, &["show", "stage:apps/search/list.yaml"]);
     let out = t
-        .gitops(&s.repo, &["image", "set", "search", "1.0.0-rc.2", "--env", "stage", "--json"])
+        .gitops(
+            &s.repo,
+            &[
+                "image",
+                "set",
+                "search",
+                "1.0.0-rc.2",
+                "--env",
+                "stage",
+                "--json",
+            ],
+        )
         .expect(0)
         .json();
     assert_eq!(out["action"], "pushed", "{out:#}");
@@ -492,6 +551,12 @@ fn rollouts_and_list_items_are_set_too() {
         common::strings(&out["files"]),
         ["apps/search/list.yaml", "apps/search/rollout.yaml"]
     );
-    let after = t.git(&s.origin, &["show", "gitops/image-stage-search:apps/search/list.yaml"]);
-    assert_eq!(after, before.replace("search:1.0.0-rc.1", "search:1.0.0-rc.2"));
+    let after = t.git(
+        &s.origin,
+        &["show", "gitops/image-stage-search:apps/search/list.yaml"],
+    );
+    assert_eq!(
+        after,
+        before.replace("search:1.0.0-rc.1", "search:1.0.0-rc.2")
+    );
 }

@@ -306,12 +306,21 @@ fn images_are_proposed_from_the_default_branch_or_given() {
     );
     let text = std::fs::read_to_string(&config).unwrap();
     assert!(text.contains("# The team's own images"), "{text}");
-    assert!(run.stderr.contains("--images"), "says how to override: {}", run.stderr);
+    assert!(
+        run.stderr.contains("--images"),
+        "says how to override: {}",
+        run.stderr
+    );
     std::fs::remove_file(&config).unwrap();
 
     let run = t.gitops(
         &f.repo,
-        &["init", "--yes", "--images", "ghcr.io/acme/*,registry.example.com/shop/web"],
+        &[
+            "init",
+            "--yes",
+            "--images",
+            "ghcr.io/acme/*,registry.example.com/shop/web",
+        ],
     );
     run.expect(0);
     assert_eq!(
@@ -324,14 +333,18 @@ fn images_are_proposed_from_the_default_branch_or_given() {
     std::fs::remove_file(&config).unwrap();
 
     // An empty value: no `images:` (every image is the team's).
-    t.gitops(&f.repo, &["init", "--yes", "--images", ""]).expect(0);
+    t.gitops(&f.repo, &["init", "--yes", "--images", ""])
+        .expect(0);
     assert_eq!(images(&config), None);
     std::fs::remove_file(&config).unwrap();
 
     // A bad pattern is refused by its flag, nothing written.
     let run = t.gitops(&f.repo, &["init", "--yes", "--images", "shop/[x"]);
     let error = run.refused();
-    assert!(error.contains("--images") && error.contains("shop/[x"), "{error}");
+    assert!(
+        error.contains("--images") && error.contains("shop/[x"),
+        "{error}"
+    );
     assert!(!config.exists());
 }
 
@@ -348,7 +361,15 @@ fn no_images_are_proposed_when_no_tag_looks_like_the_first_policy() {
     t.git(&f.repo, &["push", "--quiet", "origin", "main"]);
     t.gitops(&f.repo, &["init", "--yes"]).expect(0);
     let config = f.repo.join(".gitops.yaml");
-    assert_eq!(images(&config), None, "{}", std::fs::read_to_string(&config).unwrap());
+    assert_eq!(
+        images(&config),
+        None,
+        "{}",
+        std::fs::read_to_string(&config).unwrap()
+    );
     let text = std::fs::read_to_string(&config).unwrap();
-    assert!(text.contains("!charts/*/templates/**"), "the default manifests: {text}");
+    assert!(
+        text.contains("!charts/*/templates/**"),
+        "the default manifests: {text}"
+    );
 }

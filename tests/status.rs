@@ -509,7 +509,12 @@ fn the_summary_cache_changes_no_answer() {
 
 /// A repository whose three environment branches start from one commit with
 /// `files`, then dev gets `bump` on top. Returns the clone.
-fn three_branches(t: &TestEnv, name: &str, files: &[(&str, &str)], bump: (&str, &str)) -> std::path::PathBuf {
+fn three_branches(
+    t: &TestEnv,
+    name: &str,
+    files: &[(&str, &str)],
+    bump: (&str, &str),
+) -> std::path::PathBuf {
     let base = t.mkdir(name);
     let origin = base.join("origin.git");
     let work = base.join("work");
@@ -521,7 +526,10 @@ fn three_branches(t: &TestEnv, name: &str, files: &[(&str, &str)], bump: (&str, 
     for (file, text) in files {
         t.commit_file(&work, file, text, &format!("Add {file}"));
     }
-    t.git(&work, &["push", "--quiet", "origin", "dev", "dev:stage", "dev:prod"]);
+    t.git(
+        &work,
+        &["push", "--quiet", "origin", "dev", "dev:stage", "dev:prod"],
+    );
     t.commit_file(&work, bump.0, bump.1, "Bump redis");
     t.git(&work, &["push", "--quiet", "origin", "dev"]);
     t.git(&work, &["remote", "set-head", "origin", "dev"]);
@@ -541,7 +549,11 @@ fn third_party_images_are_not_judged_and_their_tags_travel() {
     let kustomization = "resources: [deployment.yaml]\nimages:\n- name: registry.example.com/shop/web\n  newName: mirror.example.com/shop/web\n";
     let bump = redis("7.4");
     for (name, config, judged) in [
-        ("scoped", "images: [\"registry.example.com/shop/*\"]\n", false),
+        (
+            "scoped",
+            "images: [\"registry.example.com/shop/*\"]\n",
+            false,
+        ),
         ("unscoped", "{}\n", true),
     ] {
         let repo = three_branches(
@@ -558,10 +570,17 @@ fn third_party_images_are_not_judged_and_their_tags_travel() {
         for e in ["dev", "stage", "prod"] {
             let e = env(&status, e);
             let images: Vec<&String> = e["images"].as_object().unwrap().keys().collect();
-            assert_eq!(images, ["redis"], "{name}: the rename alone is not shown: {e:#}");
+            assert_eq!(
+                images,
+                ["redis"],
+                "{name}: the rename alone is not shown: {e:#}"
+            );
             let violations = e["policy_violations"].as_array().unwrap();
             assert_eq!(
-                violations.iter().map(|v| v["image"].as_str().unwrap()).collect::<Vec<_>>(),
+                violations
+                    .iter()
+                    .map(|v| v["image"].as_str().unwrap())
+                    .collect::<Vec<_>>(),
                 if judged { vec!["redis"] } else { vec![] },
                 "{name}: {e:#}"
             );
@@ -571,7 +590,11 @@ fn third_party_images_are_not_judged_and_their_tags_travel() {
         assert_eq!(stage["pending"], 1, "{name}: {stage:#}");
         assert_eq!(
             strings(&stage["pending_apps"]),
-            if judged { Vec::<String>::new() } else { vec!["cache".to_owned()] },
+            if judged {
+                Vec::<String>::new()
+            } else {
+                vec!["cache".to_owned()]
+            },
             "{name}: a third-party tag travels, a team tag is pinned: {stage:#}"
         );
         let run = t.gitops(&repo, &["status"]);

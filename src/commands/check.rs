@@ -312,7 +312,10 @@ fn skip_the_rest(report: &mut RepoReport, why: &str) {
         let ran = report.findings.iter().any(|f| f.check == check)
             || (check == "consistent-environments" && report.environments.is_some());
         if !ran {
-            report.skipped.entry(check).or_insert_with(|| why.to_owned());
+            report
+                .skipped
+                .entry(check)
+                .or_insert_with(|| why.to_owned());
         }
     }
 }

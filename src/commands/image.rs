@@ -130,7 +130,11 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
         let summary = ws.summary(*id)?;
         // A template (`{{`, does not parse) is never an error, and not edited.
         if let Some(e) = summary.reported_error() {
-            broken.push((path.clone(), *id, format!("{path}:{}: {}", e.line, e.message)));
+            broken.push((
+                path.clone(),
+                *id,
+                format!("{path}:{}: {}", e.line, e.message),
+            ));
         }
         for image in &summary.images {
             all_names.insert(image.name.clone());
@@ -176,11 +180,7 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
             ))
             .hint(format!(
                 "name one in full: {}",
-                names
-                    .into_values()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                names.into_values().flatten().collect::<Vec<_>>().join(", ")
             ))
             .into())
         }
@@ -230,14 +230,13 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
             continue;
         }
         let bytes = ws.repo.blob(*id)?;
-        let (sites, sets_none): (Vec<edit::TagSite>, Vec<edit::TagSite>) =
-            edit::tag_sites(&bytes)
-                .map_err(|e| refused(format!("{path}:{}: {}", e.line, e.message)))?
-                .into_iter()
-                .filter(|s| same_image(&s.image.name, &name))
-                // A kustomization entry that sets no tag (a rename, a tagSuffix)
-                // is left alone: the tag is set where the resource's image is.
-                .partition(|s| s.tag_source != TagSource::Inherited);
+        let (sites, sets_none): (Vec<edit::TagSite>, Vec<edit::TagSite>) = edit::tag_sites(&bytes)
+            .map_err(|e| refused(format!("{path}:{}: {}", e.line, e.message)))?
+            .into_iter()
+            .filter(|s| same_image(&s.image.name, &name))
+            // A kustomization entry that sets no tag (a rename, a tagSuffix)
+            // is left alone: the tag is set where the resource's image is.
+            .partition(|s| s.tag_source != TagSource::Inherited);
         inherited.extend(sets_none.into_iter().map(|s| (path.clone(), s)));
         if let Some(b) = sites.iter().find(|s| s.blocked.is_some()) {
             let why = b.blocked.as_ref().map(|r| r.reason()).unwrap_or_default();

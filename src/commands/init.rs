@@ -218,8 +218,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     };
     let images = (!images.is_empty()).then_some(images);
     let draft = draft.with_images(images).map_err(|e| {
-        refused(format!("--images: {e}"))
-            .hint("e.g. --images 'registry.example.com/shop/*'")
+        refused(format!("--images: {e}")).hint("e.g. --images 'registry.example.com/shop/*'")
     })?;
 
     // Validate what we are about to write exactly as it will be read back.
@@ -356,7 +355,8 @@ mod tests {
                 .collect()
         };
         // (images seen, first environment's policy, proposed patterns)
-        let cases: &[(&[(&str, Option<&str>)], &str, &[&str])] = &[
+        type Case<'a> = (&'a [(&'a str, Option<&'a str>)], &'a str, &'a [&'a str]);
+        let cases: &[Case] = &[
             (
                 &[
                     ("registry.example.com/shop/cart", Some("3f9c2ab")),
@@ -375,7 +375,11 @@ mod tests {
                     ("registry.example.com/shop/db", None),
                 ],
                 "commit-sha",
-                &["ghcr.io/shop/tools/*", "registry.example.com/shop/*", "worker"],
+                &[
+                    "ghcr.io/shop/tools/*",
+                    "registry.example.com/shop/*",
+                    "worker",
+                ],
             ),
             (
                 &[("registry.example.com/shop/cart", Some("1.2.3"))],
