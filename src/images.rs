@@ -116,8 +116,9 @@ pub fn images(doc: &Value) -> Vec<ImageUse> {
     let mut walk = Walk {
         out: Vec::new(),
         kustomization,
+        path: String::new(),
     };
-    walk.value(doc, String::new(), kind_text, true);
+    walk.value(doc, kind_text, true);
     walk.out
 }
 
@@ -186,57 +187,81 @@ fn is_item_segment(segment: &str) -> bool {
         })
 }
 
-/// flatten's address of a sequence item: by its string `name`, else by index.
-fn item_segment(item: &Value, index: usize) -> String {
-    match item.get("name").and_then(Value::as_str) {
-        Some(name) => format!("[name={name}]"),
-        None => format!("[{index}]"),
+/// One step of a path: a mapping key, or a sequence item (by its `name`, else
+/// its index).
+enum Segment<'a> {
+    Key(&'a str),
+    Item(&'a Value, usize),
+}
+
+/// A mapping or a sequence (possibly tagged): something images can be under.
+fn is_collection(value: &Value) -> bool {
+    match value {
+        Value::Mapping(_) | Value::Sequence(_) => true,
+        Value::Tagged(tagged) => is_collection(&tagged.value),
+        _ => false,
     }
 }
 
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{path}.{key}")
-    }
-}
-
-/// A walk through a document in flatten's order, collecting image uses.
+/// A walk through a document in flatten's order, collecting image uses. `path`
+/// is the path of the node being visited, in flatten's notation, grown and cut
+/// back as the walk goes (one buffer for the whole walk).
 struct Walk {
     out: Vec<ImageUse>,
     kustomization: bool,
+    path: String,
 }
 
 impl Walk {
-    /// `value` at `path`, in a resource of kind `kind`; `top` at the document's root.
-    fn value(&mut self, value: &Value, path: String, kind: &str, top: bool) {
+    /// Runs `visit` with `segment` appended to the path (after a `.` for a key
+    /// below the root), then restores the path.
+    fn under(&mut self, segment: Segment<'_>, visit: impl FnOnce(&mut Walk)) {
+        let len = self.path.len();
+        match segment {
+            Segment::Key(key) => {
+                if len > 0 {
+                    self.path.push('.');
+                }
+                self.path.push_str(key);
+            }
+            Segment::Item(item, i) => match item.get("name").and_then(Value::as_str) {
+                Some(name) => {
+                    self.path.push_str("[name=");
+                    self.path.push_str(name);
+                    self.path.push(']');
+                }
+                None => self.path.push_str(&format!("[{i}]")),
+            },
+        }
+        visit(self);
+        self.path.truncate(len);
+    }
+
+    /// `value` at the current path, in a resource of kind `kind`; `top` at the
+    /// document's root.
+    fn value(&mut self, value: &Value, kind: &str, top: bool) {
         match value {
-            Value::Tagged(tagged) => self.value(&tagged.value, path, kind, top),
+            Value::Tagged(tagged) => self.value(&tagged.value, kind, top),
             Value::Mapping(map) => {
                 for (key, item) in map {
                     // Image fields sit under string keys only.
                     let Some(key) = key.as_str() else { continue };
-                    let child = join(&path, key);
                     if top && key == "images" && self.kustomization {
                         self.kustomization_images(item, kind);
                     } else if CONTAINER_LISTS.contains(&key) {
-                        self.containers(item, child, kind);
+                        self.under(Segment::Key(key), |w| w.containers(item, kind));
                     } else if top && key == "items" && kind.ends_with("List") {
-                        self.list_items(item, child);
-                    } else {
-                        self.value(item, child, kind, false);
+                        self.under(Segment::Key(key), |w| w.list_items(item));
+                    } else if is_collection(item) {
+                        self.under(Segment::Key(key), |w| w.value(item, kind, false));
                     }
                 }
             }
             Value::Sequence(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    self.value(
-                        item,
-                        format!("{path}{}", item_segment(item, i)),
-                        kind,
-                        false,
-                    );
+                    if is_collection(item) {
+                        self.under(Segment::Item(item, i), |w| w.value(item, kind, false));
+                    }
                 }
             }
             _ => {}
@@ -244,31 +269,25 @@ impl Walk {
     }
 
     /// The items of a `kind: List` document: each a resource of its own kind.
-    fn list_items(&mut self, items: &Value, path: String) {
+    fn list_items(&mut self, items: &Value) {
         let Some(items) = items.as_sequence() else {
-            return self.value(items, path, "", false);
+            return self.value(items, "", false);
         };
         for (i, item) in items.iter().enumerate() {
             let kind = item.get("kind").and_then(Value::as_str).unwrap_or("");
-            self.value(
-                item,
-                format!("{path}{}", item_segment(item, i)),
-                kind,
-                false,
-            );
+            self.under(Segment::Item(item, i), |w| w.value(item, kind, false));
         }
     }
 
     /// A container list: each mapping item with a string `image` is a container;
     /// any other item is walked like any value.
-    fn containers(&mut self, list: &Value, path: String, kind: &str) {
+    fn containers(&mut self, list: &Value, kind: &str) {
         let Some(items) = list.as_sequence() else {
-            return self.value(list, path, kind, false);
+            return self.value(list, kind, false);
         };
         for (i, item) in items.iter().enumerate() {
-            let field = format!("{path}{}", item_segment(item, i));
             let Some(written) = item.get("image").and_then(Value::as_str) else {
-                self.value(item, field, kind, false);
+                self.under(Segment::Item(item, i), |w| w.value(item, kind, false));
                 continue;
             };
             let Ok(image) = ImageRef::parse(written) else {
@@ -279,12 +298,14 @@ impl Walk {
             } else {
                 TagSource::Written
             };
-            self.out.push(ImageUse {
-                image,
-                field: format!("{field}.image"),
-                container: item.get("name").and_then(Value::as_str).map(str::to_owned),
-                kind: kind.to_owned(),
-                tag_source,
+            self.under(Segment::Item(item, i), |w| {
+                w.out.push(ImageUse {
+                    image,
+                    field: format!("{}.image", w.path),
+                    container: item.get("name").and_then(Value::as_str).map(str::to_owned),
+                    kind: kind.to_owned(),
+                    tag_source,
+                });
             });
         }
     }
