@@ -53,6 +53,7 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
             [CompletionResult]::new('--branch', '--branch', [CompletionResultType]::ParameterName, 'An environment''s branch, when not its name (repeatable)')
             [CompletionResult]::new('--tags', '--tags', [CompletionResultType]::ParameterName, 'An environment''s tag policy: commit-sha, semver-rc, semver, any, regex:<p> (repeatable)')
             [CompletionResult]::new('--promotion', '--promotion', [CompletionResultType]::ParameterName, 'An environment''s promotion mode: auto-merge or pull-request (repeatable)')
+            [CompletionResult]::new('--images', '--images', [CompletionResultType]::ParameterName, 'The team''s images, as name patterns (registry.example.com/shop/*); the default is proposed from the images the default branch runs. An empty value writes no `images:` (every image is then the team''s)')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if gitops was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Accept the defaults for every question not answered by a flag, and push')

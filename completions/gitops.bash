@@ -672,7 +672,7 @@ _gitops() {
             return 0
             ;;
         gitops__subcmd__init)
-            opts="-y -C -h -V --environments --branch --tags --promotion --yes --color --help --version"
+            opts="-y -C -h -V --environments --branch --tags --promotion --images --yes --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -691,6 +691,10 @@ _gitops() {
                     return 0
                     ;;
                 --promotion)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --images)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

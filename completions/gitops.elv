@@ -48,6 +48,7 @@ set edit:completion:arg-completer[gitops] = {|@words|
             cand --branch 'An environment''s branch, when not its name (repeatable)'
             cand --tags 'An environment''s tag policy: commit-sha, semver-rc, semver, any, regex:<p> (repeatable)'
             cand --promotion 'An environment''s promotion mode: auto-merge or pull-request (repeatable)'
+            cand --images 'The team''s images, as name patterns (registry.example.com/shop/*); the default is proposed from the images the default branch runs. An empty value writes no `images:` (every image is then the team''s)'
             cand -C 'Run as if gitops was started in DIR'
             cand --color 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never'
             cand -y 'Accept the defaults for every question not answered by a flag, and push'

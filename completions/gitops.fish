@@ -50,6 +50,7 @@ complete -c gitops -n "__fish_gitops_using_subcommand init" -l environments -d '
 complete -c gitops -n "__fish_gitops_using_subcommand init" -l branch -d 'An environment\'s branch, when not its name (repeatable)' -r
 complete -c gitops -n "__fish_gitops_using_subcommand init" -l tags -d 'An environment\'s tag policy: commit-sha, semver-rc, semver, any, regex:<p> (repeatable)' -r
 complete -c gitops -n "__fish_gitops_using_subcommand init" -l promotion -d 'An environment\'s promotion mode: auto-merge or pull-request (repeatable)' -r
+complete -c gitops -n "__fish_gitops_using_subcommand init" -l images -d 'The team\'s images, as name patterns (registry.example.com/shop/*); the default is proposed from the images the default branch runs. An empty value writes no `images:` (every image is then the team\'s)' -r
 complete -c gitops -n "__fish_gitops_using_subcommand init" -s C -d 'Run as if gitops was started in DIR' -r -f -a "(__fish_complete_directories)"
 complete -c gitops -n "__fish_gitops_using_subcommand init" -l color -d 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
 always\t''

@@ -2,12 +2,27 @@
 //!
 //! Every key is optional; without a file the defaults are the three environments
 //! of the practice (dev, stage, prod). A mistake (an unknown key, a wrong type, an
-//! unknown tag policy, a duplicate environment, an invalid regex or branch name) is
-//! an error that names the file, line and column and what is accepted.
+//! unknown tag policy, a duplicate environment, an invalid regex or branch name,
+//! an invalid glob) is an error that names the file, line and column and what is
+//! accepted.
+//!
+//! `manifests` lists the globs of the files that are manifests; a glob written
+//! with a leading `!` excludes. A path is a manifest when it matches a glob
+//! without `!` and none with `!`, whatever their order (see [`crate::glob`]).
+//! The default, `["**/*.yaml", "**/*.yml", "!charts/*/templates/**",
+//! "!.github/**"]`, leaves out Helm chart templates and CI workflow files.
+//!
+//! `images` lists the team's own images as name globs
+//! (`registry.example.com/shop/*`, see [`crate::image::ImagePatterns`]). Only
+//! they are judged by the environments' tag policies and have their tags pinned
+//! per environment; any other image (redis, busybox) is third-party and its tag
+//! travels with promotions like any value. Without the key every image is the
+//! team's.
 
 use serde::{Deserialize, Serialize};
 
-use crate::glob::GlobSet;
+use crate::glob::{Glob, GlobSet};
+use crate::image::ImagePatterns;
 use crate::policy::TagPolicy;
 use crate::semdiff::{Pinned, PinnedRule};
 
@@ -67,7 +82,11 @@ pub struct Config {
     pub manifests: GlobSet,
     pub manifest_patterns: Vec<String>,
     pub pinned: Vec<PinnedKeys>,
+    /// What promotion keeps per environment; its `team` is `images`.
     pub pinned_rules: Pinned,
+    /// The team's images (`images:`), `None` when the key is absent (every
+    /// image is the team's).
+    pub images: Option<ImagePatterns>,
     pub github: GitHub,
 }
 
@@ -78,6 +97,8 @@ struct RawConfig {
     environments: Option<Vec<RawEnvironment>>,
     #[serde(default)]
     manifests: Option<Vec<String>>,
+    #[serde(default)]
+    images: Option<Vec<String>>,
     #[serde(default)]
     pinned: Option<Vec<PinnedKeys>>,
     #[serde(default)]
@@ -98,9 +119,17 @@ struct RawEnvironment {
     confirm: Option<bool>,
 }
 
-/// The default manifest globs.
+/// The default manifest globs: every YAML file but Helm chart templates and CI
+/// workflows.
 pub fn default_manifests() -> Vec<String> {
-    vec!["**/*.yaml".to_owned(), "**/*.yml".to_owned()]
+    [
+        "**/*.yaml",
+        "**/*.yml",
+        "!charts/*/templates/**",
+        "!.github/**",
+    ]
+    .map(str::to_owned)
+    .to_vec()
 }
 
 /// The tag policy an environment gets when the config names none.
@@ -144,6 +173,7 @@ impl Default for Config {
         Config::assemble(
             environments,
             default_manifests(),
+            None,
             Vec::new(),
             GitHub::default(),
         )
@@ -251,10 +281,30 @@ impl Config {
     fn assemble(
         environments: Vec<Environment>,
         manifest_patterns: Vec<String>,
+        image_patterns: Option<Vec<String>>,
         pinned: Vec<PinnedKeys>,
         github: GitHub,
     ) -> Result<Config, String> {
         let manifests = GlobSet::new(&manifest_patterns)?;
+        if manifests.is_empty() {
+            return Err(
+                "`manifests` lists only exclusions (`!`): list the files to include too, e.g. \"**/*.yaml\""
+                    .to_owned(),
+            );
+        }
+        let images = match &image_patterns {
+            Some(patterns) if patterns.is_empty() => {
+                return Err("`images` is empty: list the team's images, e.g. \"registry.example.com/shop/*\", or remove the key to treat every image as the team's".to_owned())
+            }
+            Some(patterns) => {
+                let images = ImagePatterns::new(patterns)?;
+                if patterns.iter().all(|p| p.starts_with('!')) {
+                    return Err("`images` lists only exclusions (`!`): list the team's images too, e.g. \"registry.example.com/shop/*\"".to_owned());
+                }
+                Some(images)
+            }
+            None => None,
+        };
         let mut rules = Vec::new();
         for p in &pinned {
             rules.push(PinnedRule {
@@ -267,7 +317,11 @@ impl Config {
             manifests,
             manifest_patterns,
             pinned,
-            pinned_rules: Pinned { rules },
+            pinned_rules: Pinned {
+                rules,
+                team: images.clone(),
+            },
+            images,
             github,
         })
     }
@@ -375,6 +429,22 @@ impl Config {
         }
         let manifest_patterns = raw.manifests.unwrap_or_else(default_manifests);
         let pinned = raw.pinned.unwrap_or_default();
+        // A bad glob: point at where it is written.
+        let globs = manifest_patterns
+            .iter()
+            .chain(raw.images.iter().flatten())
+            .map(|p| p.strip_prefix('!').unwrap_or(p))
+            .chain(pinned.iter().map(|p| p.files.as_str()));
+        for glob in globs {
+            if let Err(why) = Glob::new(glob) {
+                let (l, c) = locate(
+                    text,
+                    &regex::Regex::new(&regex::escape(glob)).expect("escaped"),
+                    0,
+                );
+                return Err(err(l, c, why));
+            }
+        }
         let github = raw.github.unwrap_or_default();
         if let Some(repo) = &github.repository {
             let parts: Vec<_> = repo.split('/').collect();
@@ -387,10 +457,23 @@ impl Config {
                 ));
             }
         }
-        Config::assemble(environments, manifest_patterns, pinned, github).map_err(|message| {
-            // A bad glob: point at the first line that mentions it.
-            err(0, 0, message)
-        })
+        let images_empty = raw.images.as_ref().is_some_and(|i| i.is_empty());
+        Config::assemble(environments, manifest_patterns, raw.images, pinned, github).map_err(
+            |message| {
+                // An empty or exclusions-only list: point at its key.
+                let key = if images_empty || message.starts_with("`images`") {
+                    "images"
+                } else {
+                    "manifests"
+                };
+                let (l, c) = locate(
+                    text,
+                    &regex::Regex::new(&format!(r"(?m)^{key}\s*:")).expect("regex"),
+                    0,
+                );
+                err(l, c, message)
+            },
+        )
     }
 
     /// The environment called `name`, or an error listing the configured ones.
@@ -416,17 +499,46 @@ impl Config {
         index.checked_sub(1).map(|i| &self.environments[i])
     }
 
-    /// Whether `path` is a manifest.
+    /// Whether `path` is a manifest: it matches a `manifests` glob and no
+    /// `!` exclusion.
     pub fn is_manifest(&self, path: &str) -> bool {
         self.manifests.is_match(path)
     }
 
-    /// The YAML text of this configuration, every environment spelled out.
+    /// Whether an image (its name, without tag) is one of the team's: there is no
+    /// `images:` list (every image is), or a pattern of it matches the name as
+    /// written or canonical (`redis` is `docker.io/library/redis`). Only the
+    /// team's images are judged by tag policies and pinned per environment.
+    pub fn is_team_image(&self, name: &str) -> bool {
+        self.images.as_ref().is_none_or(|i| i.is_match(name))
+    }
+
+    /// This configuration with `images:` set to `patterns` (`None`: no key).
+    pub fn with_images(self, patterns: Option<Vec<String>>) -> Result<Config, String> {
+        Config::assemble(
+            self.environments,
+            self.manifest_patterns,
+            patterns,
+            self.pinned,
+            self.github,
+        )
+    }
+
+    /// The YAML text of this configuration, every environment spelled out, the
+    /// `manifests` globs (exclusions quoted, as `!` starts a YAML tag) and, when
+    /// set, the `images:` list under a comment saying what it means.
     pub fn to_yaml(&self) -> String {
         #[derive(Serialize)]
-        struct Out<'a> {
+        struct Head<'a> {
             environments: Vec<RawEnvironment>,
             manifests: &'a [String],
+        }
+        #[derive(Serialize)]
+        struct Images<'a> {
+            images: &'a [String],
+        }
+        #[derive(Serialize)]
+        struct Tail<'a> {
             #[serde(skip_serializing_if = "<[_]>::is_empty")]
             pinned: &'a [PinnedKeys],
             #[serde(skip_serializing_if = "is_default_github")]
@@ -435,7 +547,7 @@ impl Config {
         fn is_default_github(g: &&GitHub) -> bool {
             **g == GitHub::default()
         }
-        let out = Out {
+        let head = Head {
             environments: self
                 .environments
                 .iter()
@@ -448,10 +560,29 @@ impl Config {
                 })
                 .collect(),
             manifests: &self.manifest_patterns,
+        };
+        let mut body = serde_norway::to_string(&head).expect("config serializes");
+        if let Some(images) = &self.images {
+            body.push_str(
+                "# The team's own images: only they follow the tag policies and keep their\n\
+                 # tags per environment; any other image (redis, busybox) travels with\n\
+                 # promotions like any value.\n",
+            );
+            body.push_str(
+                &serde_norway::to_string(&Images {
+                    images: images.patterns(),
+                })
+                .expect("config serializes"),
+            );
+        }
+        let tail = Tail {
             pinned: &self.pinned,
             github: &self.github,
         };
-        let body = serde_norway::to_string(&out).expect("config serializes");
+        let tail = serde_norway::to_string(&tail).expect("config serializes");
+        if tail.trim() != "{}" {
+            body.push_str(&tail);
+        }
         format!("# gitops configuration: environments in promotion order.\n# Reference: see the README of gitops.\n{body}")
     }
 
@@ -460,6 +591,7 @@ impl Config {
         Config::assemble(
             environments,
             default_manifests(),
+            None,
             Vec::new(),
             GitHub::default(),
         )
@@ -487,7 +619,61 @@ mod tests {
             assert_eq!(c.environments[2].promotion, Promotion::PullRequest);
             assert!(c.environments[2].confirm && !c.environments[1].confirm);
             assert!(c.is_manifest("apps/cart/deployment.yaml") && c.is_manifest("x.yml"));
+            assert!(c.images.is_none() && c.is_team_image("redis"), "{text:?}");
         }
+    }
+
+    #[test]
+    fn what_is_a_manifest() {
+        let defaults = Config::default();
+        let custom =
+            parse("manifests: [\"apps/**/*.yaml\", \"!apps/*/secrets/**\", \"infra/*.yaml\"]\n")
+                .unwrap();
+        // (config, path, a manifest)
+        let cases: &[(&Config, &str, bool)] = &[
+            (&defaults, "apps/web/deployment.yaml", true),
+            (&defaults, "kustomization.yml", true),
+            (&defaults, "charts/web/values.yaml", true),
+            (&defaults, "charts/web/Chart.yaml", true),
+            (&defaults, "charts/web/templates/deployment.yaml", false),
+            (&defaults, "deploy/helm/templates/deployment.yaml", true),
+            (&defaults, ".github/workflows/ci.yml", false),
+            (&defaults, "README.md", false),
+            (&custom, "apps/web/deployment.yaml", true),
+            (&custom, "apps/web/secrets/db.yaml", false),
+            (&custom, "infra/ns.yaml", true),
+            (&custom, "other/x.yaml", false),
+        ];
+        for (config, path, want) in cases {
+            assert_eq!(
+                config.is_manifest(path),
+                *want,
+                "{path} with {:?}",
+                config.manifest_patterns
+            );
+        }
+    }
+
+    #[test]
+    fn team_images() {
+        let c = parse("images:\n  - \"registry.example.com/shop/*\"\n  - redis\n  - \"!registry.example.com/shop/legacy\"\n").unwrap();
+        // (image name, the team's)
+        let cases: &[(&str, bool)] = &[
+            ("registry.example.com/shop/cart", true),
+            ("registry.example.com/shop/legacy", false),
+            ("registry.example.com/other/cart", false),
+            ("redis", true),
+            ("docker.io/library/redis", true),
+            ("busybox", false),
+            ("bitnami/redis", false),
+        ];
+        for (name, want) in cases {
+            assert_eq!(c.is_team_image(name), *want, "{name}");
+            assert_eq!(c.pinned_rules.is_team_image(name), *want, "{name}: pinned");
+        }
+        let all = Config::default();
+        assert!(all.is_team_image("busybox"));
+        assert!(all.pinned_rules.team.is_none());
     }
 
     #[test]
@@ -505,7 +691,9 @@ mod tests {
     tags: semver
     promotion: pull-request
     confirm: true
-manifests: ["**/*.yaml", "**/*.yml"]
+manifests: ["**/*.yaml", "**/*.yml", "!charts/*/templates/**"]   # `!` excludes
+images:                    # the team's own images
+  - "registry.example.com/shop/*"
 pinned:
   - files: "apps/*/values.yaml"
     keys: ["replicaCount", "ingress.host"]
@@ -520,6 +708,9 @@ github:
         assert_eq!(c.github.repository.as_deref(), Some("shop/config"));
         assert_eq!(c.pinned[0].keys, ["replicaCount", "ingress.host"]);
         assert_eq!(c.pinned_rules.rules.len(), 1);
+        assert!(!c.is_manifest("charts/web/templates/x.yaml"));
+        assert!(c.is_team_image("registry.example.com/shop/cart"));
+        assert!(!c.is_team_image("redis"));
     }
 
     #[test]
@@ -587,6 +778,47 @@ github:
                 ".gitops.yaml:3:5:",
                 &["unknown field `key`"],
             ),
+            (
+                "imgaes: [\"shop/*\"]\n",
+                ".gitops.yaml:1:1:",
+                &["unknown field `imgaes`", "images"],
+            ),
+            ("images: \"shop/*\"\n", ".gitops.yaml:1:9:", &["sequence"]),
+            (
+                "images:\n  - name: shop/cart\n",
+                ".gitops.yaml:2:5:",
+                &["string"],
+            ),
+            (
+                "images:\n  - \"shop/[a\"\n",
+                ".gitops.yaml:2:6:",
+                &["invalid glob \"shop/[a\"", "unclosed '['"],
+            ),
+            (
+                "images: []\n",
+                ".gitops.yaml:1:1:",
+                &["`images` is empty", "remove the key"],
+            ),
+            (
+                "images: [\"!redis\"]\n",
+                ".gitops.yaml:1:1:",
+                &["only exclusions"],
+            ),
+            (
+                "manifests:\n  - \"!charts/**\"\n",
+                ".gitops.yaml:1:1:",
+                &["only exclusions", "**/*.yaml"],
+            ),
+            (
+                "manifests:\n  - \"**/*.yaml\"\n  - \"!apps/{a,b\"\n",
+                ".gitops.yaml:3:",
+                &["unclosed '{'"],
+            ),
+            (
+                "pinned:\n  - files: \"apps/[x\"\n    keys: [a]\n",
+                ".gitops.yaml:2:",
+                &["invalid glob \"apps/[x\""],
+            ),
         ];
         for (text, location, words) in cases {
             let e = parse(text).expect_err(text);
@@ -612,8 +844,39 @@ github:
     #[test]
     fn to_yaml_round_trips() {
         let c = Config::default();
-        let again = parse(&c.to_yaml()).unwrap();
+        let yaml = c.to_yaml();
+        let again = parse(&yaml).unwrap();
         assert_eq!(again.environments, c.environments);
+        assert_eq!(again.manifest_patterns, default_manifests(), "{yaml}");
+        assert!(again.images.is_none(), "{yaml}");
+        assert!(!yaml.contains("images"), "{yaml}");
+
+        let patterns = vec![
+            "registry.example.com/shop/*".to_owned(),
+            "!registry.example.com/shop/legacy".to_owned(),
+        ];
+        let c = Config::default()
+            .with_images(Some(patterns.clone()))
+            .unwrap();
+        let yaml = c.to_yaml();
+        let again = parse(&yaml).unwrap();
+        assert_eq!(
+            again.images.as_ref().map(|i| i.patterns()),
+            Some(patterns.as_slice()),
+            "{yaml}"
+        );
+        assert_eq!(again.manifest_patterns, default_manifests(), "{yaml}");
+        assert!(yaml.contains("# The team's own images"), "{yaml}");
+        assert!(!again.is_team_image("redis"));
+
+        let mut c =
+            parse("github:\n  reviewers: [alice]\npinned:\n  - files: a.yaml\n    keys: [x]\n")
+                .unwrap();
+        c = c.with_images(Some(vec!["shop/*".to_owned()])).unwrap();
+        let again = parse(&c.to_yaml()).unwrap();
+        assert_eq!(again.github.reviewers, ["alice"]);
+        assert_eq!(again.pinned, c.pinned);
+        assert!(again.is_team_image("shop/cart"));
     }
 
     #[test]

@@ -413,6 +413,7 @@ mod tests {
                 files: GlobSet::new(&["apps/*/values.yaml".to_owned()]).unwrap(),
                 keys: vec!["replicaCount".to_owned()],
             }],
+            ..Pinned::default()
         }
     }
 

@@ -56,6 +56,11 @@ pub struct TagSite {
     pub kind: String,
     /// The container's name, for workloads.
     pub container: Option<String>,
+    /// Where the tag comes from, as `crate::images` says: a site whose source is
+    /// [`images::TagSource::Inherited`] (a kustomization entry that sets no tag)
+    /// is blocked with [`Blocked::NoNewTag`], and callers that set a tag
+    /// elsewhere can leave it alone.
+    pub tag_source: images::TagSource,
     /// Byte range of the tag in the file.
     ///
     /// For a container's `image: name:tag` it is the part after the `:` that
@@ -157,8 +162,9 @@ impl fmt::Display for EditError {
 impl std::error::Error for EditError {}
 
 /// Every place `bytes` sets an image's tag, in all documents, in document order:
-/// the `image` of each container, init container and ephemeral container of a
-/// Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob or Pod, and each
+/// the `image` of each item of a `containers`, `initContainers` or
+/// `ephemeralContainers` list at any depth of a document of any kind (Deployments,
+/// CronJobs, Argo Rollouts, the items of a `kind: List`, ...), and each
 /// kustomization `images:` entry's `newTag` — exactly the uses
 /// `crate::images::images` reports, one site each.
 ///
@@ -214,6 +220,7 @@ pub fn tag_sites(bytes: &[u8]) -> Result<Vec<TagSite>, ParseError> {
                 image: found.image,
                 kind: found.kind,
                 container: found.container,
+                tag_source: found.tag_source,
                 span: site.span,
                 blocked: site.blocked,
             });

@@ -6,6 +6,12 @@
 //! `[abc]`, `[a-z]` and `[!a]` match one character from a class (never `/`),
 //! `{yaml,yml}` matches one of the alternatives, and every other character
 //! matches itself. A glob always matches the whole path.
+//!
+//! A list of globs ([`GlobSet`]) may exclude: a pattern written with a leading
+//! `!` (`!charts/*/templates/**`) is an exclusion. A path matches the list when
+//! it matches at least one pattern without `!` and none with `!`. The order of
+//! the list does not matter (unlike `.gitignore`, a later include does not
+//! re-include an excluded path): an exclusion always wins.
 
 use std::fmt;
 use std::str::FromStr;
@@ -92,35 +98,56 @@ impl FromStr for Glob {
     }
 }
 
-/// A list of globs that matches a path when any of them does.
+/// A list of globs that matches a path when one of its including globs does and
+/// none of its excluding (`!`) globs does; order does not matter.
 ///
-/// The empty set matches nothing.
+/// The empty set, and a set of exclusions only, match nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GlobSet {
     globs: Vec<Glob>,
+    excluded: Vec<Glob>,
 }
 
 impl GlobSet {
-    /// Compiles every pattern; fails with the error of the first bad one.
+    /// Compiles every pattern, a leading `!` making it an exclusion; fails with
+    /// the error of the first bad one.
     pub fn new(patterns: &[String]) -> Result<Self, String> {
-        let globs = patterns
-            .iter()
-            .map(|pattern| Glob::new(pattern))
-            .collect::<Result<_, _>>()?;
-        Ok(GlobSet { globs })
+        let mut set = GlobSet::default();
+        for pattern in patterns {
+            match pattern.strip_prefix('!') {
+                Some("") => {
+                    return Err(format!(
+                        "invalid glob {pattern:?}: `!` must be followed by the paths to exclude, e.g. !charts/*/templates/**"
+                    ))
+                }
+                Some(excluded) => set.excluded.push(Glob::new(excluded).map_err(|e| {
+                    // Name the pattern as written, `!` included.
+                    e.replacen(&format!("{excluded:?}"), &format!("{pattern:?}"), 1)
+                })?),
+                None => set.globs.push(Glob::new(pattern)?),
+            }
+        }
+        Ok(set)
     }
 
-    /// Whether any glob in the set matches `path`.
+    /// Whether an including glob matches `path` and no excluding glob does.
     pub fn is_match(&self, path: &str) -> bool {
         self.globs.iter().any(|glob| glob.is_match(path))
+            && !self.excluded.iter().any(|glob| glob.is_match(path))
     }
 
-    /// The globs in the order they were given.
+    /// The including globs in the order they were given.
     pub fn globs(&self) -> &[Glob] {
         &self.globs
     }
 
-    /// Whether the set has no globs (and so matches nothing).
+    /// The excluding globs (written with `!`, kept here without it) in the order
+    /// they were given.
+    pub fn excluded(&self) -> &[Glob] {
+        &self.excluded
+    }
+
+    /// Whether the set has no including globs (and so matches nothing).
     pub fn is_empty(&self) -> bool {
         self.globs.is_empty()
     }
@@ -411,6 +438,63 @@ mod tests {
         assert!(empty.is_empty(), "empty set");
         assert!(!empty.is_match("anything"), "empty set matches nothing");
         assert_eq!(empty, GlobSet::default(), "empty set is the default");
+    }
+
+    #[test]
+    fn glob_set_exclusions_win_whatever_the_order() {
+        let default = [
+            "**/*.yaml",
+            "**/*.yml",
+            "!charts/*/templates/**",
+            "!.github/**",
+        ];
+        // (patterns, path, matches)
+        let cases: &[(&[&str], &str, bool)] = &[
+            (&default, "apps/web/deployment.yaml", true),
+            (&default, "x.yml", true),
+            (&default, "charts/web/values.yaml", true),
+            (&default, "charts/web/Chart.yaml", true),
+            (&default, "charts/web/templates/deployment.yaml", false),
+            (&default, "charts/web/templates/sub/x.yml", false),
+            (&default, "deploy/helm/templates/x.yaml", true),
+            (&default, "charts/templates/x.yaml", true),
+            (&default, ".github/workflows/ci.yml", false),
+            (&default, ".github/dependabot.yaml", false),
+            (&default, "apps/.github/x.yaml", true),
+            (&default, "README.md", false),
+            // An exclusion before the include it overrides: still excluded.
+            (&["!apps/legacy/**", "apps/**"], "apps/legacy/a.yaml", false),
+            (&["!apps/legacy/**", "apps/**"], "apps/web/a.yaml", true),
+            // A later include does not re-include.
+            (
+                &["apps/**", "!apps/**", "apps/web/*"],
+                "apps/web/a.yaml",
+                false,
+            ),
+            // Exclusions alone match nothing.
+            (&["!apps/**"], "other/a.yaml", false),
+            (&["!apps/**"], "apps/a.yaml", false),
+            // `!` only counts first: "a!b" is a plain glob.
+            (&["a!b"], "a!b", true),
+        ];
+        for (patterns, path, want) in cases {
+            let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
+            let set = GlobSet::new(&patterns).unwrap_or_else(|e| panic!("{patterns:?}: {e}"));
+            assert_eq!(set.is_match(path), *want, "{patterns:?} against {path:?}");
+        }
+        let set = GlobSet::new(&default.map(String::from)).unwrap();
+        assert_eq!(set.globs().len(), 2);
+        assert_eq!(set.excluded()[0].as_str(), "charts/*/templates/**");
+        assert!(!set.is_empty());
+        assert!(GlobSet::new(&["!a".to_owned()]).unwrap().is_empty());
+        assert_eq!(
+            GlobSet::new(&["!".to_owned()]).unwrap_err(),
+            r#"invalid glob "!": `!` must be followed by the paths to exclude, e.g. !charts/*/templates/**"#
+        );
+        assert_eq!(
+            GlobSet::new(&["!a/[b".to_owned()]).unwrap_err(),
+            r#"invalid glob "!a/[b": unclosed '['; character classes look like [abc], [a-z] or [!a]"#
+        );
     }
 
     #[test]

@@ -1,10 +1,18 @@
 //! Container image references (`registry/path/name:tag@digest`) as plain data:
 //! parsing, display and matching by name. Pure: strings in, values out.
+//!
+//! One image can be written several ways: `redis`, `docker.io/redis`,
+//! `docker.io/library/redis`, `index.docker.io/library/redis` and
+//! `registry-1.docker.io/library/redis` all name Docker Hub's official `redis`.
+//! Names are kept as written (that is what is shown) and compared through
+//! [`canonical_name`] (`docker.io/library/redis`), see [`same_image`].
 
 use std::fmt;
 use std::sync::LazyLock;
 
 use regex::Regex;
+
+use crate::glob::GlobSet;
 
 /// Registry host: DNS labels separated by dots, with an optional port.
 static REGISTRY: LazyLock<Regex> = LazyLock::new(|| {
@@ -98,35 +106,68 @@ impl ImageRef {
         self.name.rsplit('/').next().unwrap_or(&self.name)
     }
 
-    /// Whether `query` names this image: it equals the full name, or, when it has
-    /// no `/`, the short name. Tags and digests are not compared.
+    /// The name in its one canonical form, registry and namespace spelled out:
+    /// `docker.io/library/redis` for `redis`, `docker.io/redis` or
+    /// `index.docker.io/library/redis`; other names as written, with the registry
+    /// host in lowercase. See [`canonical_name`].
+    pub fn canonical_name(&self) -> String {
+        canonical_name(&self.name)
+    }
+
+    /// Whether `query` names this image: it is the same image as the full name
+    /// ([`same_image`]: `redis`, `docker.io/redis` and `docker.io/library/redis`
+    /// are one), or, when it has no `/`, equals the short name. Tags and digests
+    /// are not compared.
     pub fn matches(&self, query: &str) -> bool {
-        query == self.name || (!query.contains('/') && query == self.short_name())
+        query == self.name
+            || (!query.contains('/') && query == self.short_name())
+            || same_image(query, &self.name)
     }
 }
 
-/// The name images are matched by: Docker Hub's implicit parts made explicit, so
-/// `redis`, `docker.io/redis`, `docker.io/library/redis`,
-/// `index.docker.io/library/redis` and `registry-1.docker.io/library/redis` are
-/// all `docker.io/library/redis`. Other names are returned as they are.
+/// Docker Hub's registry, as the canonical name spells it.
+const DOCKER_HUB: &str = "docker.io";
+
+/// The other spellings of Docker Hub's registry host.
+const DOCKER_HUB_ALIASES: &[&str] = &["index.docker.io", "registry-1.docker.io"];
+
+/// Whether the first component of a name is a registry host: it has a `.` or a
+/// `:`, or is `localhost`, and more components follow (as docker reads names).
+fn registry_of(name: &str) -> Option<(&str, &str)> {
+    let (first, rest) = name.split_once('/')?;
+    (first.contains('.') || first.contains(':') || first == "localhost").then_some((first, rest))
+}
+
+/// An image name (no tag, no digest) in its canonical form: the registry spelled
+/// out and in lowercase, Docker Hub as `docker.io` and its official images under
+/// `library/`. `redis`, `docker.io/redis`, `index.docker.io/library/redis` →
+/// `docker.io/library/redis`; `bitnami/redis` → `docker.io/bitnami/redis`;
+/// `Registry.Example.com/shop/cart` → `registry.example.com/shop/cart`.
+///
+/// It works on any text (a name that does not parse is canonicalised by the same
+/// rules), so that it can also be applied to a glob of names.
 pub fn canonical_name(name: &str) -> String {
-    let (first, rest) = match name.split_once('/') {
-        Some((first, rest)) => (first, Some(rest)),
-        None => (name, None),
+    let (registry, path) = match registry_of(name) {
+        Some((registry, path)) => (registry.to_ascii_lowercase(), path),
+        None => (DOCKER_HUB.to_owned(), name),
     };
-    let is_registry = |part: &str| part.contains('.') || part.contains(':') || part == "localhost";
-    match rest {
-        None => format!("docker.io/library/{name}"),
-        Some(_) if !is_registry(first) => format!("docker.io/{name}"),
-        Some(rest) if matches!(first, "docker.io" | "index.docker.io" | "registry-1.docker.io") => {
-            if rest.contains('/') {
-                format!("docker.io/{rest}")
-            } else {
-                format!("docker.io/library/{rest}")
-            }
-        }
-        Some(_) => name.to_owned(),
+    let registry = if DOCKER_HUB_ALIASES.contains(&registry.as_str()) {
+        DOCKER_HUB.to_owned()
+    } else {
+        registry
+    };
+    if registry == DOCKER_HUB && !path.contains('/') {
+        format!("{registry}/library/{path}")
+    } else {
+        format!("{registry}/{path}")
     }
+}
+
+/// Whether two image names (without tags) name the same image once canonical
+/// ([`canonical_name`]): `redis` and `docker.io/library/redis` do, `redis` and
+/// `bitnami/redis` do not.
+pub fn same_image(a: &str, b: &str) -> bool {
+    a == b || canonical_name(a) == canonical_name(b)
 }
 
 impl fmt::Display for ImageRef {
@@ -200,6 +241,57 @@ fn check_name(reference: &str, name: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Image name patterns, such as `.gitops.yaml`'s `images:` list
+/// (`registry.example.com/shop/*`): globs over names as [`crate::glob`] reads
+/// paths (`*` stays within one `/`-separated part, `**` spans parts, a leading
+/// `!` excludes).
+///
+/// A name matches when it matches as written or in its canonical form
+/// ([`canonical_name`]), against the patterns as written or canonicalised by the
+/// same rules: `redis` matches `docker.io/library/redis` and the reverse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImagePatterns {
+    patterns: Vec<String>,
+    written: GlobSet,
+    canonical: GlobSet,
+}
+
+impl ImagePatterns {
+    /// Compiles the patterns; the error names the first bad one.
+    pub fn new(patterns: &[String]) -> Result<ImagePatterns, String> {
+        let written = GlobSet::new(patterns)?;
+        let canonical: Vec<String> = patterns
+            .iter()
+            .map(|p| match p.strip_prefix('!') {
+                Some(excluded) => format!("!{}", canonical_name(excluded)),
+                None => canonical_name(p),
+            })
+            .collect();
+        // A pattern that is a valid glob stays one once canonical (only a
+        // registry and `library/` are added, and the host lowercased); should it
+        // not, the written form alone is used.
+        let canonical = GlobSet::new(&canonical).unwrap_or_else(|_| written.clone());
+        Ok(ImagePatterns {
+            patterns: patterns.to_vec(),
+            written,
+            canonical,
+        })
+    }
+
+    /// Whether the image name (without tag) matches, as written or canonical.
+    pub fn is_match(&self, name: &str) -> bool {
+        let canonical = canonical_name(name);
+        [&self.written, &self.canonical]
+            .iter()
+            .any(|set| set.is_match(name) || set.is_match(&canonical))
+    }
+
+    /// The patterns as written.
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
 }
 
 #[cfg(test)]
@@ -346,7 +438,18 @@ mod tests {
                 "docker.io/library/nginx",
                 true,
             ),
-            ("docker.io/library/nginx", "nginx", "library/nginx", false),
+            ("docker.io/library/nginx", "nginx", "library/nginx", true),
+            ("docker.io/library/nginx", "nginx", "docker.io/nginx", true),
+            ("nginx:1.25", "nginx", "docker.io/library/nginx", true),
+            ("nginx", "nginx", "index.docker.io/library/nginx", true),
+            ("redis", "redis", "bitnami/redis", false),
+            ("bitnami/redis", "redis", "docker.io/bitnami/redis", true),
+            (
+                "ghcr.io/org/redis",
+                "redis",
+                "docker.io/library/redis",
+                false,
+            ),
             (
                 "registry.example.com:5000/shop/cart:1.2.3",
                 "cart",
@@ -375,6 +478,140 @@ mod tests {
                 "case {reference:?} matching {query:?}"
             );
         }
+    }
+
+    #[test]
+    fn canonical_names_and_same_images() {
+        // (name, canonical name)
+        let cases: &[(&str, &str)] = &[
+            ("redis", "docker.io/library/redis"),
+            ("docker.io/redis", "docker.io/library/redis"),
+            ("docker.io/library/redis", "docker.io/library/redis"),
+            ("index.docker.io/library/redis", "docker.io/library/redis"),
+            ("index.docker.io/redis", "docker.io/library/redis"),
+            (
+                "registry-1.docker.io/library/redis",
+                "docker.io/library/redis",
+            ),
+            ("library/redis", "docker.io/library/redis"),
+            ("bitnami/redis", "docker.io/bitnami/redis"),
+            ("docker.io/bitnami/redis", "docker.io/bitnami/redis"),
+            ("a/b/c", "docker.io/a/b/c"),
+            ("ghcr.io/org/app", "ghcr.io/org/app"),
+            ("ghcr.io/app", "ghcr.io/app"),
+            (
+                "Registry.Example.com/shop/cart",
+                "registry.example.com/shop/cart",
+            ),
+            (
+                "registry.example.com:5000/shop/cart",
+                "registry.example.com:5000/shop/cart",
+            ),
+            ("localhost:5000/app", "localhost:5000/app"),
+            ("localhost/app", "localhost/app"),
+            ("localhost", "docker.io/library/localhost"),
+            ("registry.example.com/shop/*", "registry.example.com/shop/*"),
+            ("*", "docker.io/library/*"),
+        ];
+        for &(name, want) in cases {
+            assert_eq!(canonical_name(name), want, "canonical_name({name:?})");
+        }
+        let image = ImageRef::parse("docker.io/redis:7.2").unwrap();
+        assert_eq!(image.canonical_name(), "docker.io/library/redis");
+        assert_eq!(image.name, "docker.io/redis", "the name stays as written");
+
+        // (a, b, the same image)
+        let pairs: &[(&str, &str, bool)] = &[
+            ("redis", "redis", true),
+            ("redis", "docker.io/redis", true),
+            ("redis", "docker.io/library/redis", true),
+            ("redis", "index.docker.io/library/redis", true),
+            ("redis", "registry-1.docker.io/library/redis", true),
+            ("docker.io/redis", "library/redis", true),
+            ("redis", "bitnami/redis", false),
+            ("redis", "ghcr.io/library/redis", false),
+            ("redis", "redis-exporter", false),
+            ("shop/cart", "registry.example.com/shop/cart", false),
+            (
+                "registry.example.com/shop/cart",
+                "REGISTRY.example.com/shop/cart",
+                true,
+            ),
+        ];
+        for &(a, b, want) in pairs {
+            assert_eq!(same_image(a, b), want, "same_image({a:?}, {b:?})");
+            assert_eq!(same_image(b, a), want, "same_image({b:?}, {a:?})");
+        }
+    }
+
+    #[test]
+    fn image_patterns_match_written_and_canonical_names() {
+        // (patterns, name, matches)
+        let cases: &[(&[&str], &str, bool)] = &[
+            (
+                &["registry.example.com/shop/*"],
+                "registry.example.com/shop/cart",
+                true,
+            ),
+            (
+                &["registry.example.com/shop/*"],
+                "registry.example.com/shop/a/b",
+                false,
+            ),
+            (
+                &["registry.example.com/shop/**"],
+                "registry.example.com/shop/a/b",
+                true,
+            ),
+            (
+                &["registry.example.com/shop/*"],
+                "REGISTRY.example.com/shop/cart",
+                true,
+            ),
+            (
+                &["registry.example.com/shop/*"],
+                "registry.example.com/other/cart",
+                false,
+            ),
+            (&["registry.example.com/shop/*"], "redis", false),
+            (&["redis"], "redis", true),
+            (&["redis"], "docker.io/library/redis", true),
+            (&["docker.io/library/redis"], "redis", true),
+            (&["docker.io/redis"], "index.docker.io/library/redis", true),
+            (&["redis"], "bitnami/redis", false),
+            (&["shop/*"], "shop/cart", true),
+            (&["shop/*"], "docker.io/shop/cart", true),
+            (&["shop/*"], "ghcr.io/shop/cart", false),
+            (&["ghcr.io/shop/*"], "ghcr.io/shop/cart", true),
+            (&["*"], "redis", true),
+            (&["*"], "shop/cart", false),
+            (&["**"], "registry.example.com/shop/cart", true),
+            (
+                &[
+                    "registry.example.com/shop/*",
+                    "!registry.example.com/shop/redis",
+                ],
+                "registry.example.com/shop/redis",
+                false,
+            ),
+            (
+                &[
+                    "registry.example.com/shop/*",
+                    "!registry.example.com/shop/redis",
+                ],
+                "registry.example.com/shop/cart",
+                true,
+            ),
+            (&[], "redis", false),
+        ];
+        for (patterns, name, want) in cases {
+            let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
+            let set = ImagePatterns::new(&patterns).unwrap_or_else(|e| panic!("{patterns:?}: {e}"));
+            assert_eq!(set.is_match(name), *want, "{patterns:?} against {name:?}");
+            assert_eq!(set.patterns(), patterns.as_slice());
+        }
+        let bad = ImagePatterns::new(&["shop/[x".to_owned()]).unwrap_err();
+        assert!(bad.contains("shop/[x"), "{bad}");
     }
 
     #[test]

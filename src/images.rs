@@ -1,17 +1,55 @@
-//! Where container images are used in Kubernetes manifests: the containers of
-//! workloads and the `images:` entries of kustomization files. Pure: parsed YAML
-//! in, image uses out.
+//! Where container images are used in manifests: the containers of pod templates
+//! of any kind and the `images:` entries of kustomization files. Pure: parsed
+//! YAML in, image uses out.
+//!
+//! **Containers**, as kustomize's images transformer finds them: the `image`
+//! string of every item of a `containers`, `initContainers` or
+//! `ephemeralContainers` sequence, at any depth, in a document of any kind —
+//! Deployments and CronJobs, but also Argo Rollouts, Knative Services, custom
+//! workloads, and the items of `kind: List` documents
+//! (`items[0].spec.template.spec.containers[name=web].image`). Only a mapping
+//! item with a string `image` is a container; other keys of a document (a
+//! kustomization's, a Helm values file's) never are.
+//!
+//! **Kustomization `images:` entries** (`name`, `newName`, `newTag`, `digest`,
+//! `tagSuffix`), with kustomize's meaning: `newName` renames, `newTag` replaces
+//! the tag, `digest` pins (with `newTag`, both are set; alone, the tag is
+//! dropped), and `tagSuffix` appends to the tag the resource already has — it
+//! is ignored when `newTag` or `digest` is present.
+//!
+//! **Which uses a tag policy judges** ([`TagSource`]): a use that writes a tag
+//! (a container `image`, tagged or not — an untagged image breaks every policy
+//! but `any` — or an entry's `newTag`) is judged. A use pinned by digest with no
+//! tag (`app@sha256:…`, an entry with `digest` only) is not: a digest is exact.
+//! Nor is an entry that sets no tag (only `newName`, only `tagSuffix`, or
+//! nothing but `name`): the tag is the resource's, judged where it is written.
 
 use serde_norway::Value;
 
 use crate::image::ImageRef;
 use crate::manifest::Document;
 
+/// Where a use's tag comes from, and so whether tag policies judge it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagSource {
+    /// The use writes the tag, or writes an image with no tag at all: a
+    /// container's `image` (`app:1.2.3`, `app`) or a kustomization entry's
+    /// `newTag`. Judged by the environment's tag policy.
+    Written,
+    /// Pinned by digest, no tag: a container's `app@sha256:…`, a kustomization
+    /// entry with `digest` and no `newTag`. Not judged by tag policies.
+    Digest,
+    /// Sets no tag: a kustomization entry with only `newName` and/or
+    /// `tagSuffix` (or only `name`); the tag is the one of the resources it
+    /// applies to. Not judged by tag policies.
+    Inherited,
+}
+
 /// One place a manifest sets an image.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageUse {
     /// The effective reference (for a kustomization entry: `newName` or `name`,
-    /// with `newTag` and `digest`).
+    /// with `newTag` and `digest`; a `tagSuffix` alone adds no tag).
     pub image: ImageRef,
     /// Path of the tag-bearing field in `crate::manifest::flatten`'s notation, e.g.
     /// `spec.template.spec.containers[name=web].image` or `images[name=cart].newTag`.
@@ -20,60 +58,68 @@ pub struct ImageUse {
     /// entry it is always `images[name=<name>].newTag`, the field a new tag goes
     /// to, so it is not a leaf while the entry has no `newTag` yet.
     pub field: String,
-    /// The container's name, for workloads (`None` for an unnamed container and
-    /// for kustomization entries).
+    /// The container's name (`None` for an unnamed container and for
+    /// kustomization entries).
     pub container: Option<String>,
-    /// The document's kind (`Deployment`, `CronJob`, ...); `Kustomization` for a
-    /// kustomization file without a `kind`.
+    /// The document's kind (`Deployment`, `Rollout`, ...), for an item of a
+    /// `kind: List` (or `*List`) document the item's kind; `Kustomization` for a
+    /// kustomization file without a `kind`; empty for a document without a kind.
     pub kind: String,
+    /// Where the tag comes from; see [`TagSource`].
+    pub tag_source: TagSource,
 }
 
-/// Workload kinds and the path of their pod spec.
-const POD_SPECS: &[(&str, &[&str])] = &[
-    ("Deployment", &["spec", "template", "spec"]),
-    ("StatefulSet", &["spec", "template", "spec"]),
-    ("DaemonSet", &["spec", "template", "spec"]),
-    ("ReplicaSet", &["spec", "template", "spec"]),
-    ("Job", &["spec", "template", "spec"]),
-    (
-        "CronJob",
-        &["spec", "jobTemplate", "spec", "template", "spec"],
-    ),
-    ("Pod", &["spec"]),
+impl ImageUse {
+    /// Whether an environment's tag policy judges this use: it writes a tag (or
+    /// an image without one), it is not pinned by digest alone nor a
+    /// kustomization entry that sets no tag.
+    pub fn judged_by_policy(&self) -> bool {
+        self.tag_source == TagSource::Written
+    }
+}
+
+/// The built-in workload kinds. A document of one of them is never a
+/// kustomization, so its top-level `images[name=..]` fields are not image fields.
+const WORKLOAD_KINDS: &[&str] = &[
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "CronJob",
+    "Pod",
 ];
 
-/// The pod spec fields that hold containers.
+/// The fields that hold containers, at any depth.
 const CONTAINER_LISTS: &[&str] = &["initContainers", "containers", "ephemeralContainers"];
 
 /// The fields of a kustomization `images:` entry that set the image.
-const KUSTOMIZE_FIELDS: &[&str] = &["newTag", "newName", "digest"];
+const KUSTOMIZE_FIELDS: &[&str] = &["newTag", "newName", "digest", "tagSuffix"];
 
 const KUSTOMIZE_API_PREFIX: &str = "kustomize.config.k8s.io/";
 
-fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
-    POD_SPECS
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map(|(_, path)| *path)
-}
-
 /// The images a document uses, in document order.
 ///
-/// Reports the `image` of every container, init container and ephemeral
-/// container of a Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob or
-/// Pod, and the entries of a kustomization's `images:`. A container whose `image`
-/// is missing or does not parse is skipped, and so is a kustomization entry
-/// without a string `name` or with a reference that does not parse. Anything else
-/// (Services, ConfigMaps, Helm values files, other kinds) has no images.
+/// Reports the `image` of every item of a `containers`, `initContainers` or
+/// `ephemeralContainers` sequence at any depth, and, in a kustomization, the
+/// entries of its `images:`. A container whose `image` is missing, not a string
+/// or does not parse is skipped, and so is a kustomization entry without a
+/// string `name` or with a reference that does not parse.
 pub fn images(doc: &Value) -> Vec<ImageUse> {
     let kind = doc.get("kind").and_then(Value::as_str);
-    if let Some((kind, path)) = kind.and_then(|k| pod_spec_path(k).map(|p| (k, p))) {
-        return container_images(doc, kind, path);
-    }
-    if is_kustomization(doc, kind) {
-        return kustomization_images(doc, kind.unwrap_or("Kustomization"));
-    }
-    Vec::new()
+    let kustomization = is_kustomization(doc, kind);
+    let kind_text = match kind {
+        Some(k) => k,
+        None if kustomization => "Kustomization",
+        None => "",
+    };
+    let mut walk = Walk {
+        out: Vec::new(),
+        kustomization,
+        path: String::new(),
+    };
+    walk.value(doc, kind_text, true);
+    walk.out
 }
 
 /// The images of every document of a file, in order.
@@ -82,106 +128,231 @@ pub fn file_images(docs: &[Document]) -> Vec<ImageUse> {
 }
 
 /// Whether `field_path` (in `crate::manifest::flatten`'s notation) is a field
-/// that sets an image in a document of kind `kind`: a container's `image` under
-/// the pod spec of the workload kinds `images` knows, or, for any other kind (or
-/// none), a kustomization entry's `images[name=..].newTag`, `.newName` or
-/// `.digest`.
+/// that sets an image in a document of kind `kind`: a container's `image`
+/// anywhere (a path ending in `containers[..].image`, `initContainers[..].image`
+/// or `ephemeralContainers[..].image`, whatever the kind), or, for a kind that
+/// is not a built-in workload (Deployment, StatefulSet, DaemonSet, ReplicaSet,
+/// Job, CronJob, Pod) or no kind, a kustomization entry's
+/// `images[name=..].newTag`, `.newName`, `.digest` or `.tagSuffix`.
 ///
 /// It sees the path only: it is true for every field `images` reports, and for
 /// the other fields of the same kustomization entries, whether or not the value
-/// there parses.
+/// there parses. A container name holding `[` or `]` cannot be told from the
+/// path's structure and is not recognised.
 pub fn is_image_field(kind: Option<&str>, field_path: &str) -> bool {
-    match kind.and_then(pod_spec_path) {
-        Some(spec) => {
-            let prefix = spec.join(".");
-            let Some(rest) = field_path
-                .strip_prefix(prefix.as_str())
-                .and_then(|r| r.strip_prefix('.'))
-            else {
-                return false;
-            };
-            CONTAINER_LISTS.iter().any(|list| {
-                rest.strip_prefix(list)
-                    .and_then(|r| r.strip_suffix(".image"))
-                    .is_some_and(is_item_segment)
-            })
-        }
-        None => {
-            let Some(rest) = field_path.strip_prefix("images[name=") else {
-                return false;
-            };
-            KUSTOMIZE_FIELDS
-                .iter()
-                .any(|field| rest.strip_suffix(field).is_some_and(|r| r.ends_with("].")))
-        }
+    if is_container_image_field(field_path) {
+        return true;
     }
+    if kind.is_some_and(|k| WORKLOAD_KINDS.contains(&k)) {
+        return false;
+    }
+    let Some(rest) = field_path.strip_prefix("images[name=") else {
+        return false;
+    };
+    KUSTOMIZE_FIELDS
+        .iter()
+        .any(|field| rest.strip_suffix(field).is_some_and(|r| r.ends_with("].")))
 }
 
-/// `[name=<anything>]` or `[<index>]`, as flatten addresses sequence items.
+/// `…<list>[<item>].image`, `<list>` a container list that starts the path or
+/// follows a `.`.
+fn is_container_image_field(field_path: &str) -> bool {
+    let Some(head) = field_path.strip_suffix(".image") else {
+        return false;
+    };
+    let Some(open) = head.rfind('[') else {
+        return false;
+    };
+    if !is_item_segment(&head[open..]) {
+        return false;
+    }
+    let list_path = &head[..open];
+    CONTAINER_LISTS.iter().any(|list| {
+        list_path
+            .strip_suffix(list)
+            .is_some_and(|before| before.is_empty() || before.ends_with('.'))
+    })
+}
+
+/// `[name=<anything but brackets>]` or `[<index>]`, as flatten addresses
+/// sequence items.
 fn is_item_segment(segment: &str) -> bool {
     segment
         .strip_prefix('[')
         .and_then(|s| s.strip_suffix(']'))
         .is_some_and(|inner| {
-            inner.starts_with("name=")
-                || (!inner.is_empty() && inner.bytes().all(|b| b.is_ascii_digit()))
+            !inner.contains(']')
+                && (inner.starts_with("name=")
+                    || (!inner.is_empty() && inner.bytes().all(|b| b.is_ascii_digit())))
         })
 }
 
-/// flatten's address of a sequence item: by its string `name`, else by index.
-fn item_segment(item: &Value, index: usize) -> String {
-    match item.get("name").and_then(Value::as_str) {
-        Some(name) => format!("[name={name}]"),
-        None => format!("[{index}]"),
+/// One step of a path: a mapping key, or a sequence item (by its `name`, else
+/// its index).
+enum Segment<'a> {
+    Key(&'a str),
+    Item(&'a Value, usize),
+}
+
+/// A mapping or a sequence (possibly tagged): something images can be under.
+fn is_collection(value: &Value) -> bool {
+    match value {
+        Value::Mapping(_) | Value::Sequence(_) => true,
+        Value::Tagged(tagged) => is_collection(&tagged.value),
+        _ => false,
     }
 }
 
-fn container_images(doc: &Value, kind: &str, spec_path: &[&str]) -> Vec<ImageUse> {
-    let mut spec = doc;
-    for key in spec_path {
-        match spec.get(*key) {
-            Some(v) => spec = v,
-            None => return Vec::new(),
+/// A walk through a document in flatten's order, collecting image uses. `path`
+/// is the path of the node being visited, in flatten's notation, grown and cut
+/// back as the walk goes (one buffer for the whole walk).
+struct Walk {
+    out: Vec<ImageUse>,
+    kustomization: bool,
+    path: String,
+}
+
+impl Walk {
+    /// Runs `visit` with `segment` appended to the path (after a `.` for a key
+    /// below the root), then restores the path.
+    fn under(&mut self, segment: Segment<'_>, visit: impl FnOnce(&mut Walk)) {
+        let len = self.path.len();
+        match segment {
+            Segment::Key(key) => {
+                if len > 0 {
+                    self.path.push('.');
+                }
+                self.path.push_str(key);
+            }
+            Segment::Item(item, i) => match item.get("name").and_then(Value::as_str) {
+                Some(name) => {
+                    self.path.push_str("[name=");
+                    self.path.push_str(name);
+                    self.path.push(']');
+                }
+                None => self.path.push_str(&format!("[{i}]")),
+            },
+        }
+        visit(self);
+        self.path.truncate(len);
+    }
+
+    /// `value` at the current path, in a resource of kind `kind`; `top` at the
+    /// document's root.
+    fn value(&mut self, value: &Value, kind: &str, top: bool) {
+        match value {
+            Value::Tagged(tagged) => self.value(&tagged.value, kind, top),
+            Value::Mapping(map) => {
+                for (key, item) in map {
+                    // Image fields sit under string keys only.
+                    let Some(key) = key.as_str() else { continue };
+                    if top && key == "images" && self.kustomization {
+                        self.kustomization_images(item, kind);
+                    } else if CONTAINER_LISTS.contains(&key) {
+                        self.under(Segment::Key(key), |w| w.containers(item, kind));
+                    } else if top && key == "items" && kind.ends_with("List") {
+                        self.under(Segment::Key(key), |w| w.list_items(item));
+                    } else if is_collection(item) {
+                        self.under(Segment::Key(key), |w| w.value(item, kind, false));
+                    }
+                }
+            }
+            Value::Sequence(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if is_collection(item) {
+                        self.under(Segment::Item(item, i), |w| w.value(item, kind, false));
+                    }
+                }
+            }
+            _ => {}
         }
     }
-    let Some(spec) = spec.as_mapping() else {
-        return Vec::new();
-    };
-    let prefix = spec_path.join(".");
-    let mut out = Vec::new();
-    // Walk the pod spec's keys in document order, as flatten does.
-    for (key, value) in spec {
-        let Some(list) = key.as_str().filter(|k| CONTAINER_LISTS.contains(k)) else {
-            continue;
+
+    /// The items of a `kind: List` document: each a resource of its own kind.
+    fn list_items(&mut self, items: &Value) {
+        let Some(items) = items.as_sequence() else {
+            return self.value(items, "", false);
         };
-        let Some(containers) = value.as_sequence() else {
-            continue;
+        for (i, item) in items.iter().enumerate() {
+            let kind = item.get("kind").and_then(Value::as_str).unwrap_or("");
+            self.under(Segment::Item(item, i), |w| w.value(item, kind, false));
+        }
+    }
+
+    /// A container list: each mapping item with a string `image` is a container;
+    /// any other item is walked like any value.
+    fn containers(&mut self, list: &Value, kind: &str) {
+        let Some(items) = list.as_sequence() else {
+            return self.value(list, kind, false);
         };
-        for (i, container) in containers.iter().enumerate() {
-            let Some(image) = container
-                .get("image")
-                .and_then(Value::as_str)
-                .and_then(|s| ImageRef::parse(s).ok())
-            else {
+        for (i, item) in items.iter().enumerate() {
+            let Some(written) = item.get("image").and_then(Value::as_str) else {
+                self.under(Segment::Item(item, i), |w| w.value(item, kind, false));
                 continue;
             };
-            out.push(ImageUse {
-                image,
-                field: format!("{prefix}.{list}{}.image", item_segment(container, i)),
-                container: container
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                kind: kind.to_owned(),
+            let Ok(image) = ImageRef::parse(written) else {
+                continue;
+            };
+            let tag_source = if image.tag.is_none() && image.digest.is_some() {
+                TagSource::Digest
+            } else {
+                TagSource::Written
+            };
+            self.under(Segment::Item(item, i), |w| {
+                w.out.push(ImageUse {
+                    image,
+                    field: format!("{}.image", w.path),
+                    container: item.get("name").and_then(Value::as_str).map(str::to_owned),
+                    kind: kind.to_owned(),
+                    tag_source,
+                });
             });
         }
     }
-    out
+
+    fn kustomization_images(&mut self, entries: &Value, kind: &str) {
+        let Some(entries) = entries.as_sequence() else {
+            return;
+        };
+        for entry in entries {
+            let Some(name) = entry.get("name").and_then(Value::as_str) else {
+                continue;
+            };
+            // An empty newTag, digest or newName makes a reference that does not
+            // parse: the entry is skipped.
+            let new_tag = scalar_text(entry.get("newTag"));
+            let digest = scalar_text(entry.get("digest"));
+            let mut reference =
+                scalar_text(entry.get("newName")).unwrap_or_else(|| name.to_owned());
+            if let Some(tag) = &new_tag {
+                reference = format!("{reference}:{tag}");
+            }
+            if let Some(digest) = &digest {
+                reference = format!("{reference}@{digest}");
+            }
+            let Ok(image) = ImageRef::parse(&reference) else {
+                continue;
+            };
+            let tag_source = match (&new_tag, &digest) {
+                (Some(_), _) => TagSource::Written,
+                (None, Some(_)) => TagSource::Digest,
+                (None, None) => TagSource::Inherited,
+            };
+            self.out.push(ImageUse {
+                image,
+                field: format!("images[name={name}].newTag"),
+                container: None,
+                kind: kind.to_owned(),
+                tag_source,
+            });
+        }
+    }
 }
 
 /// A kustomization by kind or apiVersion, or by shape: a top-level `images:`
 /// whose entries all have a string `name` and one of `newTag`, `newName`,
-/// `digest`, in a document with `resources:` or `bases:` or without a `kind`.
+/// `digest`, `tagSuffix`, in a document with `resources:` or `bases:` or without
+/// a `kind`.
 fn is_kustomization(doc: &Value, kind: Option<&str>) -> bool {
     if kind == Some("Kustomization")
         || doc
@@ -213,35 +384,6 @@ fn scalar_text(value: Option<&Value>) -> Option<String> {
     }
 }
 
-fn kustomization_images(doc: &Value, kind: &str) -> Vec<ImageUse> {
-    let Some(entries) = doc.get("images").and_then(Value::as_sequence) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for entry in entries {
-        let Some(name) = entry.get("name").and_then(Value::as_str) else {
-            continue;
-        };
-        let mut reference = scalar_text(entry.get("newName")).unwrap_or_else(|| name.to_owned());
-        if let Some(tag) = scalar_text(entry.get("newTag")) {
-            reference = format!("{reference}:{tag}");
-        }
-        if let Some(digest) = scalar_text(entry.get("digest")) {
-            reference = format!("{reference}@{digest}");
-        }
-        let Ok(image) = ImageRef::parse(&reference) else {
-            continue;
-        };
-        out.push(ImageUse {
-            image,
-            field: format!("images[name={name}].newTag"),
-            container: None,
-            kind: kind.to_owned(),
-        });
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +399,7 @@ mod tests {
         digest: Option<&'static str>,
         field: &'static str,
         container: Option<&'static str>,
+        source: TagSource,
     }
 
     /// A container image use (no digest).
@@ -274,6 +417,7 @@ mod tests {
             digest: None,
             field,
             container: Some(container),
+            source: TagSource::Written,
         }
     }
 
@@ -291,6 +435,7 @@ mod tests {
             digest: None,
             field,
             container: None,
+            source: TagSource::Written,
         }
     }
 
@@ -299,8 +444,22 @@ mod tests {
         w
     }
 
+    /// Pinned by digest, no tag: not judged.
     const fn pinned(mut w: Want) -> Want {
         w.digest = Some(SHA);
+        w.source = TagSource::Digest;
+        w
+    }
+
+    /// With a digest and a tag: judged by the tag.
+    const fn tag_and_digest(mut w: Want) -> Want {
+        w.digest = Some(SHA);
+        w
+    }
+
+    /// A kustomization entry that sets no tag.
+    const fn inherited(mut w: Want) -> Want {
+        w.source = TagSource::Inherited;
         w
     }
 
@@ -769,6 +928,8 @@ mod tests {
                 - newTag: no-name
                 - name: bad
                   newTag: 'a b'
+                - name: empty
+                  newTag: ''
             ",
             want: &[
                 pinned(kus(
@@ -777,12 +938,12 @@ mod tests {
                     None,
                     "images[name=pinned].newTag",
                 )),
-                kus(
+                inherited(kus(
                     "Kustomization",
                     "ghcr.io/org/moved",
                     None,
                     "images[name=moved].newTag",
-                ),
+                )),
                 kus(
                     "Kustomization",
                     "numbered",
@@ -790,6 +951,110 @@ mod tests {
                     "images[name=numbered].newTag",
                 ),
             ],
+        },
+        Case {
+            name:
+                "kustomization entries: tagSuffix, newTag with digest, rename with tag, name only",
+            yaml: "
+                apiVersion: kustomize.config.k8s.io/v1beta1
+                kind: Kustomization
+                resources: [../base]
+                images:
+                - name: debug
+                  tagSuffix: -debug
+                - name: renamed
+                  newName: registry.example.com/mirror/renamed
+                  tagSuffix: -slim
+                - name: both
+                  newTag: 1.2.3
+                  digest: <sha>
+                - name: suffix-ignored
+                  newTag: 1.2.4
+                  tagSuffix: -debug
+                - name: docker.io/library/redis
+                  newName: registry.example.com/mirror/redis
+                  newTag: 7.2.4
+                - name: nothing
+            ",
+            want: &[
+                inherited(kus(
+                    "Kustomization",
+                    "debug",
+                    None,
+                    "images[name=debug].newTag",
+                )),
+                inherited(kus(
+                    "Kustomization",
+                    "registry.example.com/mirror/renamed",
+                    None,
+                    "images[name=renamed].newTag",
+                )),
+                tag_and_digest(kus(
+                    "Kustomization",
+                    "both",
+                    Some("1.2.3"),
+                    "images[name=both].newTag",
+                )),
+                kus(
+                    "Kustomization",
+                    "suffix-ignored",
+                    Some("1.2.4"),
+                    "images[name=suffix-ignored].newTag",
+                ),
+                kus(
+                    "Kustomization",
+                    "registry.example.com/mirror/redis",
+                    Some("7.2.4"),
+                    "images[name=docker.io/library/redis].newTag",
+                ),
+                inherited(kus(
+                    "Kustomization",
+                    "nothing",
+                    None,
+                    "images[name=nothing].newTag",
+                )),
+            ],
+        },
+        Case {
+            name: "a kustomization by shape with tagSuffix only",
+            yaml: "
+                resources: [../base]
+                images:
+                - {name: cart, tagSuffix: -debug}
+            ",
+            want: &[inherited(kus(
+                "Kustomization",
+                "cart",
+                None,
+                "images[name=cart].newTag",
+            ))],
+        },
+        Case {
+            name: "a kustomization's other keys are not containers",
+            yaml: "
+                apiVersion: kustomize.config.k8s.io/v1beta1
+                kind: Kustomization
+                resources: [deployment.yaml]
+                patches:
+                - target: {kind: Deployment}
+                  patch: |-
+                    - op: replace
+                      path: /spec/template/spec/containers/0/image
+                      value: web:9
+                replacements:
+                - source: {kind: ConfigMap, fieldPath: data.image}
+                  targets:
+                  - select: {kind: Deployment}
+                    fieldPaths: ['spec.template.spec.containers.[name=web].image']
+                images:
+                - {name: web, newTag: '1.0.0'}
+            ",
+            want: &[kus(
+                "Kustomization",
+                "web",
+                Some("1.0.0"),
+                "images[name=web].newTag",
+            )],
         },
         Case {
             name: "service has no images",
@@ -843,17 +1108,168 @@ mod tests {
             want: &[],
         },
         Case {
-            name: "unknown workload kind",
+            name: "argo rollout",
             yaml: "
                 apiVersion: argoproj.io/v1alpha1
                 kind: Rollout
                 spec:
+                  strategy: {canary: {steps: [{setWeight: 20}]}}
                   template:
                     spec:
                       containers:
-                      - {name: web, image: 'web:1'}
+                      - {name: web, image: 'registry.example.com/shop/web:3f9c2ab'}
+            ",
+            want: &[ctr(
+                "Rollout",
+                "registry.example.com/shop/web",
+                Some("3f9c2ab"),
+                "spec.template.spec.containers[name=web].image",
+                "web",
+            )],
+        },
+        Case {
+            name: "knative service",
+            yaml: "
+                apiVersion: serving.knative.dev/v1
+                kind: Service
+                metadata: {name: hello}
+                spec:
+                  template:
+                    spec:
+                      containers:
+                      - image: ghcr.io/knative/helloworld-go:1.2.3
+                        env: [{name: TARGET, value: World}]
+            ",
+            want: &[unnamed(ctr(
+                "Service",
+                "ghcr.io/knative/helloworld-go",
+                Some("1.2.3"),
+                "spec.template.spec.containers[0].image",
+                "",
+            ))],
+        },
+        Case {
+            name: "custom workload with containers deep down",
+            yaml: "
+                apiVersion: example.com/v1
+                kind: Pipeline
+                spec:
+                  stages:
+                  - name: build
+                    runner:
+                      podTemplate:
+                        initContainers:
+                        - {name: fetch, image: 'alpine/git:2.43.0'}
+                        containers:
+                        - {name: make, image: 'shop/builder:7'}
+            ",
+            want: &[
+                ctr(
+                    "Pipeline",
+                    "alpine/git",
+                    Some("2.43.0"),
+                    "spec.stages[name=build].runner.podTemplate.initContainers[name=fetch].image",
+                    "fetch",
+                ),
+                ctr(
+                    "Pipeline",
+                    "shop/builder",
+                    Some("7"),
+                    "spec.stages[name=build].runner.podTemplate.containers[name=make].image",
+                    "make",
+                ),
+            ],
+        },
+        Case {
+            name: "items of a List, each with its own kind",
+            yaml: "
+                apiVersion: v1
+                kind: List
+                items:
+                - apiVersion: v1
+                  kind: Service
+                  metadata: {name: web}
+                - apiVersion: apps/v1
+                  kind: Deployment
+                  metadata: {name: web}
+                  spec:
+                    template:
+                      spec:
+                        containers:
+                        - {name: web, image: 'web:1.2.3'}
+                - kind: CronJob
+                  metadata: {name: report}
+                  spec:
+                    jobTemplate:
+                      spec:
+                        template:
+                          spec:
+                            containers:
+                            - {name: report, image: 'report:2'}
+            ",
+            want: &[
+                ctr(
+                    "Deployment",
+                    "web",
+                    Some("1.2.3"),
+                    "items[1].spec.template.spec.containers[name=web].image",
+                    "web",
+                ),
+                ctr(
+                    "CronJob",
+                    "report",
+                    Some("2"),
+                    "items[2].spec.jobTemplate.spec.template.spec.containers[name=report].image",
+                    "report",
+                ),
+            ],
+        },
+        Case {
+            name: "a DeploymentList's items",
+            yaml: "
+                kind: DeploymentList
+                items:
+                - kind: Deployment
+                  metadata: {name: a}
+                  spec: {template: {spec: {containers: [{name: a, image: 'a:1'}]}}}
+            ",
+            want: &[ctr(
+                "Deployment",
+                "a",
+                Some("1"),
+                "items[0].spec.template.spec.containers[name=a].image",
+                "a",
+            )],
+        },
+        Case {
+            name: "containers that are not a list of mappings with an image",
+            yaml: "
+                kind: Widget
+                spec:
+                  containers: {web: {image: 'web:1'}}
+                  initContainers: [web, 'api:2']
+                  ephemeralContainers: 'debug:1'
+                  sidecars:
+                  - {name: proxy, image: 'envoy:1'}
             ",
             want: &[],
+        },
+        Case {
+            name: "a values file with a real containers list",
+            yaml: "
+                replicaCount: 2
+                extra:
+                  containers:
+                  - name: proxy
+                    image: envoyproxy/envoy:v1.30.1
+            ",
+            want: &[ctr(
+                "",
+                "envoyproxy/envoy",
+                Some("v1.30.1"),
+                "extra.containers[name=proxy].image",
+                "proxy",
+            )],
         },
         Case {
             name: "deployment without a pod spec",
@@ -896,6 +1312,12 @@ mod tests {
                     g.container.as_deref(),
                     w.container,
                     "case {case:?}, image {i}: container"
+                );
+                assert_eq!(g.tag_source, w.source, "case {case:?}, image {i}: source");
+                assert_eq!(
+                    g.judged_by_policy(),
+                    w.source == TagSource::Written,
+                    "case {case:?}, image {i}: judged"
                 );
             }
         }
@@ -1008,13 +1430,13 @@ mod tests {
             (
                 Some("CronJob"),
                 "spec.template.spec.containers[name=x].image",
-                false,
+                true,
             ),
             (Some("Pod"), "spec.containers[name=x].image", true),
             (
                 Some("Pod"),
                 "spec.template.spec.containers[name=x].image",
-                false,
+                true,
             ),
             (
                 Some("Deployment"),
@@ -1046,9 +1468,34 @@ mod tests {
             (
                 Some("Rollout"),
                 "spec.template.spec.containers[name=x].image",
+                true,
+            ),
+            (None, "spec.template.spec.containers[name=x].image", true),
+            (
+                Some("List"),
+                "items[0].spec.template.spec.containers[name=web].image",
+                true,
+            ),
+            (
+                Some("Pipeline"),
+                "spec.stages[name=build].runner.podTemplate.initContainers[name=a.b].image",
+                true,
+            ),
+            (Some("Widget"), "containers[0].image", true),
+            (Some("Widget"), "spec.xcontainers[0].image", false),
+            (Some("Widget"), "spec.containersx[0].image", false),
+            (Some("Widget"), "spec.containers[0].image.name", false),
+            (Some("Widget"), "spec.containers[0]image", false),
+            (Some("Widget"), "spec.containers[].image", false),
+            (Some("Widget"), "spec.containers[name=a]b].image", false),
+            (
+                Some("Widget"),
+                "spec.containers[name=web].env[name=IMAGE].image",
                 false,
             ),
-            (None, "spec.template.spec.containers[name=x].image", false),
+            (Some("Widget"), "spec.sidecars[name=proxy].image", false),
+            (Some("Kustomization"), "images[name=cart].tagSuffix", true),
+            (Some("Overlay"), "images[name=cart].newTag", true),
             (Some("Kustomization"), "images[name=cart].newTag", true),
             (Some("Kustomization"), "images[name=cart].newName", true),
             (Some("Kustomization"), "images[name=cart].digest", true),

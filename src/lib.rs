@@ -23,4 +23,3 @@ pub mod promotion;
 pub mod semdiff;
 pub mod summary;
 pub mod ui;
-mod scope_shim;

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use crate::glob::GlobSet;
-use crate::image::ImageRef;
+use crate::image::{same_image, ImagePatterns, ImageRef};
 use crate::images::is_image_field;
 use serde_norway::Value;
 
@@ -27,11 +27,15 @@ pub struct PinnedRule {
     pub keys: Vec<String>,
 }
 
-/// What an environment keeps when its upstream is promoted into it: image tags
-/// always, plus the keys of its rules.
+/// What an environment keeps when its upstream is promoted into it: the tags of
+/// the team's images, plus the keys of its rules.
 #[derive(Debug, Clone, Default)]
 pub struct Pinned {
     pub rules: Vec<PinnedRule>,
+    /// The team's images (`.gitops.yaml`'s `images:`): only their tags are
+    /// pinned; any other image's tag travels with promotions like any value.
+    /// `None` (no `images:` key): every image is the team's.
+    pub team: Option<ImagePatterns>,
 }
 
 impl Pinned {
@@ -42,7 +46,8 @@ impl Pinned {
     /// `ingress.host[0]`, not `ingress.hostname`).
     ///
     /// This looks at the path only; whether a given difference is kept also
-    /// depends on the values, see [`Pinned::keeps`].
+    /// depends on the values and on whether the image is the team's, see
+    /// [`Pinned::keeps`].
     pub fn is_pinned(&self, file: &str, kind: Option<&str>, field_path: &str) -> bool {
         is_image_field(kind, field_path) || self.rule_pins(file, field_path)
     }
@@ -51,11 +56,17 @@ impl Pinned {
     /// environment keeps rather than a real change: the field is pinned
     /// ([`Pinned::is_pinned`]) and, when it is pinned only for being a full image
     /// reference (a field named `image`, such as `containers[name=web].image`),
-    /// both values are image references naming the same image, so they differ by
-    /// tag or digest only. A different image name, or an image on one side only,
-    /// is a real change, and so is any difference in a kustomization's `newName`.
-    /// Tag-only image fields (a kustomization's `newTag`, `digest`) and rule keys
-    /// are kept whatever the values, a side's absence included.
+    /// both values are image references naming the same image
+    /// ([`crate::image::same_image`]: `redis` is `docker.io/library/redis`), so
+    /// they differ by tag or digest only. A different image name, or an image on
+    /// one side only, is a real change, and so is any difference in a
+    /// kustomization's `newName`. Tag-only image fields (a kustomization's
+    /// `newTag`, `digest`, `tagSuffix`) and rule keys are kept whatever the
+    /// values, a side's absence included.
+    ///
+    /// An image field is kept only for one of the team's images ([`Pinned::team`];
+    /// for a kustomization entry, the image its `name` names): a third-party
+    /// image's tag change is a real change and travels.
     pub fn keeps(
         &self,
         file: &str,
@@ -71,38 +82,95 @@ impl Pinned {
             return false;
         }
         match field_path.rsplit('.').next() {
-            Some("image") => same_image_name(a, b),
+            Some("image") => match same_image_name(a, b) {
+                Some(name) => self.is_team_image(&name),
+                None => false,
+            },
             Some("newName") => false,
-            _ => true,
+            _ => kustomize_entry_name(field_path).is_none_or(|name| self.is_team_image(name)),
         }
     }
 
-    fn rule_pins(&self, file: &str, field_path: &str) -> bool {
+    /// Whether an image (name without tag) is one of the team's: always without
+    /// a `team` list.
+    pub fn is_team_image(&self, name: &str) -> bool {
+        self.team.as_ref().is_none_or(|team| team.is_match(name))
+    }
+
+    /// Whether a rule of the config pins `field_path` in `file` ([`key_pins`]).
+    pub fn rule_pins(&self, file: &str, field_path: &str) -> bool {
         self.rules.iter().any(|rule| {
-            rule.keys.iter().any(|key| under_key(field_path, key)) && rule.files.is_match(file)
+            rule.keys.iter().any(|key| key_pins(key, field_path)) && rule.files.is_match(file)
         })
     }
 }
 
-/// `path` is `key` or lies under it: the key is followed by `.` or `[`.
-fn under_key(path: &str, key: &str) -> bool {
-    !key.is_empty()
-        && path
-            .strip_prefix(key)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
+/// Whether `path` (flatten's notation) is `key` or lies under it. A key is a dot
+/// path from the document's root (`image.tag` pins that field only, never
+/// `redis.tag`); a `*` part matches any one field (`*.image.tag` pins the
+/// `image.tag` of every top-level entry) and `**` any number of them.
+pub fn key_pins(key: &str, path: &str) -> bool {
+    let key: Vec<&str> = key.split('.').filter(|s| !s.is_empty()).collect();
+    let path: Vec<&str> = split_path(path);
+    !key.is_empty() && prefix_match(&key, &path)
 }
 
-/// Both values are image references with the same name.
-fn same_image_name(a: Option<&Json>, b: Option<&Json>) -> bool {
+fn split_path(path: &str) -> Vec<&str> {
+    // Dots inside `[name=a.b]` do not split.
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (i, c) in path.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            '.' if depth == 0 => {
+                out.push(&path[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&path[start..]);
+    out
+}
+
+fn prefix_match(key: &[&str], path: &[&str]) -> bool {
+    let Some((first, rest)) = key.split_first() else {
+        return true;
+    };
+    if *first == "**" {
+        return (0..=path.len()).any(|skip| prefix_match(rest, &path[skip..]));
+    }
+    let Some((segment, path_rest)) = path.split_first() else {
+        return false;
+    };
+    let field = segment.split('[').next().unwrap_or(segment);
+    let matches = *first == "*" || *first == *segment || *first == field;
+    // `env[name=X]` is matched by `env` only as the key's last part (the whole list).
+    let whole = *first == *segment || *first == "*" || rest.is_empty();
+    matches && whole && prefix_match(rest, path_rest)
+}
+
+
+/// The name, when both values are references to the same image.
+fn same_image_name(a: Option<&Json>, b: Option<&Json>) -> Option<String> {
     match (a, b) {
         (Some(Json::String(a)), Some(Json::String(b))) => {
             match (ImageRef::parse(a), ImageRef::parse(b)) {
-                (Ok(a), Ok(b)) => a.name == b.name,
-                _ => false,
+                (Ok(a), Ok(b)) if same_image(&a.name, &b.name) => Some(a.name),
+                _ => None,
             }
         }
-        _ => false,
+        _ => None,
     }
+}
+
+/// The `name` of the kustomization entry a field path such as
+/// `images[name=redis].newTag` lies in.
+fn kustomize_entry_name(field_path: &str) -> Option<&str> {
+    let rest = field_path.strip_prefix("images[name=")?;
+    let (name, _) = rest.rsplit_once("].")?;
+    Some(name)
 }
 
 /// What happens to a resource when the source environment is promoted.
@@ -734,6 +802,7 @@ mod tests {
                 "apps/*/values.yaml",
                 &["replicaCount", "ingress.host"],
             )],
+            ..Pinned::default()
         };
         let cases: &[(&str, Option<&str>, &str, bool)] = &[
             (
@@ -776,6 +845,7 @@ mod tests {
         }
         let whole = Pinned {
             rules: vec![rule("v.yaml", &["ingress"])],
+            ..Pinned::default()
         };
         assert!(whole.is_pinned("v.yaml", None, "ingress.host"));
         assert!(!whole.is_pinned("v.yaml", None, "ingressClass"));
@@ -843,6 +913,103 @@ mod tests {
             let got = pinned.keeps("k.yaml", *kind, path, a.as_ref(), b.as_ref());
             assert_eq!(got, *want, "{path} {a:?} {b:?}");
         }
+    }
+
+    #[test]
+    fn only_the_team_images_tags_are_kept() {
+        let team = Pinned {
+            team: Some(ImagePatterns::new(&["registry.example.com/shop/*".to_owned()]).unwrap()),
+            ..Pinned::default()
+        };
+        let everyone = Pinned::default();
+        let image = "spec.template.spec.containers[name=web].image";
+        let rollout = "items[0].spec.template.spec.containers[name=web].image";
+        let v = |s: &str| Some(json!(s));
+        // (kind, field path, one side, the other side, kept with `team`, kept without)
+        type Case<'a> = (
+            Option<&'a str>,
+            &'a str,
+            Option<Json>,
+            Option<Json>,
+            bool,
+            bool,
+        );
+        let cases: &[Case] = &[
+            (
+                Some("Deployment"),
+                image,
+                v("registry.example.com/shop/web:1.0"),
+                v("registry.example.com/shop/web:1.1"),
+                true,
+                true,
+            ),
+            (
+                Some("Deployment"),
+                image,
+                v("redis:7.2.4"),
+                v("redis:7.2.5"),
+                false,
+                true,
+            ),
+            // One image, written two ways: a tag change all the same.
+            (
+                Some("Deployment"),
+                image,
+                v("redis:7.2.4"),
+                v("docker.io/library/redis:7.2.5"),
+                false,
+                true,
+            ),
+            (
+                Some("List"),
+                rollout,
+                v("registry.example.com/shop/web:1.0"),
+                v("registry.example.com/shop/web:1.1"),
+                true,
+                true,
+            ),
+            (
+                Some("Rollout"),
+                image,
+                v("busybox:1.36"),
+                v("busybox:1.37"),
+                false,
+                true,
+            ),
+            (
+                None,
+                "images[name=registry.example.com/shop/web].newTag",
+                v("1.0"),
+                v("1.1"),
+                true,
+                true,
+            ),
+            (
+                None,
+                "images[name=redis].newTag",
+                v("7.2.4"),
+                v("7.2.5"),
+                false,
+                true,
+            ),
+            (
+                None,
+                "images[name=redis].tagSuffix",
+                v("-a"),
+                v("-b"),
+                false,
+                true,
+            ),
+        ];
+        for (kind, path, a, b, with_team, without) in cases {
+            let got = team.keeps("k.yaml", *kind, path, a.as_ref(), b.as_ref());
+            assert_eq!(got, *with_team, "team: {path} {a:?} {b:?}");
+            let got = everyone.keeps("k.yaml", *kind, path, a.as_ref(), b.as_ref());
+            assert_eq!(got, *without, "no images list: {path} {a:?} {b:?}");
+        }
+        assert!(team.is_team_image("registry.example.com/shop/cart"));
+        assert!(!team.is_team_image("redis"));
+        assert!(everyone.is_team_image("redis"));
     }
 
     #[test]
@@ -1145,6 +1312,7 @@ mod tests {
     fn a_new_subtree_is_split_only_around_the_values_kept() {
         let values = Pinned {
             rules: vec![rule("values.yaml", &["ingress.host"])],
+            ..Pinned::default()
         };
         let d = diff_file(
             "values.yaml",
@@ -1265,6 +1433,7 @@ mod tests {
     fn pinned_rule_keys_are_kept_only_in_matching_files() {
         let pinned = Pinned {
             rules: vec![rule("apps/*/values.yaml", &["replicaCount"])],
+            ..Pinned::default()
         };
         let to = docs("replicaCount: 3\nimage: {tag: '1.0'}\n");
         let from = docs("replicaCount: 1\nimage: {tag: '1.0'}\n");

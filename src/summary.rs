@@ -23,6 +23,24 @@ pub struct SeenImage {
     pub inline: bool,
 }
 
+impl SeenImage {
+    /// Whether an environment's tag policy judges this image, as
+    /// `crate::images::ImageUse::judged_by_policy` says of the use it was made
+    /// from: it writes a tag, or is a container image with neither tag nor digest
+    /// (untagged). Not judged: an image pinned by digest alone, and a
+    /// kustomization entry that sets no tag (only `newName` or `tagSuffix`).
+    pub fn judged_by_policy(&self) -> bool {
+        self.tag.is_some() || (self.inline && self.digest.is_none())
+    }
+
+    /// Whether this use sets no tag at all: a kustomization entry without
+    /// `newTag` or `digest` (a rename, a `tagSuffix`); the tag it runs with is
+    /// the one of the resource it applies to.
+    pub fn sets_no_tag(&self) -> bool {
+        !self.inline && self.tag.is_none() && self.digest.is_none()
+    }
+}
+
 /// A manifest blob, summarised.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
@@ -32,6 +50,16 @@ pub struct Summary {
     /// ([`masked`]); `None` when the text cannot be masked. Two blobs with the same
     /// value differ by image tags only.
     pub masked: Option<String>,
+    /// The file does not parse and contains `{{`: a Helm (or other Go) template,
+    /// not a manifest. Its `error` is kept, but it is never reported as one.
+    pub template: bool,
+}
+
+impl Summary {
+    /// The parse error worth reporting: `error`, unless the file is a template.
+    pub fn reported_error(&self) -> Option<&ParseError> {
+        self.error.as_ref().filter(|_| !self.template)
+    }
 }
 
 /// Summarises a manifest. A file that cannot mention an image (no `image` in its
@@ -43,6 +71,7 @@ pub fn summarize(bytes: &[u8]) -> Summary {
             images: Vec::new(),
             error: manifest::validate(bytes).err(),
             masked: None,
+            template: false,
         }
     } else {
         match manifest::parse_documents(bytes) {
@@ -58,14 +87,17 @@ pub fn summarize(bytes: &[u8]) -> Summary {
                     .collect(),
                 error: None,
                 masked: None,
+                template: false,
             },
             Err(error) => Summary {
                 images: Vec::new(),
                 error: Some(error),
                 masked: None,
+                template: false,
             },
         }
     };
+    summary.template = summary.error.is_some() && contains(bytes, b"{{");
     summary.masked = masked(bytes, &summary).map(|text| format!("{:032x}", fnv1a128(&text)));
     summary
 }
@@ -148,7 +180,7 @@ pub fn same_but_tags(a: &[u8], a_summary: &Summary, b: &[u8], b_summary: &Summar
 
 /// Writes summaries as lines of tab-separated fields — `id`, masked hash or `-`,
 /// `line:column:message` or `-`, images as `name|tag|digest|inline` joined by
-/// `;` — after a first line naming `version`. Faster to read back than JSON, which
+/// `;`, `t` for a template or `-` — after a first line naming `version`. Faster to read back than JSON, which
 /// matters when a repository has tens of thousands of manifests.
 pub fn encode<'a>(version: &str, entries: impl Iterator<Item = (String, &'a Summary)>) -> Vec<u8> {
     let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
@@ -179,6 +211,8 @@ pub fn encode<'a>(version: &str, entries: impl Iterator<Item = (String, &'a Summ
             })
             .collect();
         out.push_str(&images.join(";"));
+        out.push('\t');
+        out.push(if s.template { 't' } else { '-' });
         out.push('\n');
     }
     out.into_bytes()
@@ -196,7 +230,8 @@ pub fn decode(version: &str, bytes: &[u8]) -> Option<Vec<(String, Summary)>> {
     let mut out = Vec::new();
     for line in lines {
         let mut fields = line.split('\t');
-        let (id, masked, error, images) = (
+        let (id, masked, error, images, template) = (
+            fields.next()?,
             fields.next()?,
             fields.next()?,
             fields.next()?,
@@ -234,6 +269,11 @@ pub fn decode(version: &str, bytes: &[u8]) -> Option<Vec<(String, Summary)>> {
                 images: seen,
                 error,
                 masked: (masked != "-").then(|| masked.to_owned()),
+                template: match template {
+                    "t" => true,
+                    "-" => false,
+                    _ => return None,
+                },
             },
         ));
     }
@@ -267,8 +307,78 @@ mod tests {
         let s = summarize(b"kind: Service\nmetadata: {name: web\n");
         assert!(s.images.is_empty());
         assert_eq!(s.error.as_ref().map(|e| e.line), Some(3));
+        assert!(!s.template);
+        assert!(s.reported_error().is_some());
         let s = summarize(b"images:\n  - name: web\n    newTag: 1.2.3\nresources: [a.yaml]\n");
         assert!(!s.images[0].inline);
+    }
+
+    #[test]
+    fn templates_that_do_not_parse_are_not_errors() {
+        // (text, a template)
+        let cases: &[(&str, bool)] = &[
+            (
+                "kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: \"shop/web:{{ .Values.image.tag }}\"\n{{- with .Values.env }}\n          env: {{ toYaml . | nindent 12 }}\n{{- end }}\n",
+                true,
+            ),
+            ("metadata:\n  name: {{ .Release.Name }\n  x: [\n", true),
+            (
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include \"web.fullname\" . }}\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: \"registry.example.com/shop/web:{{ .Values.image.tag }}\"\n{{- with .Values.env }}\n          env:\n            {{- toYaml . | nindent 12 }}\n{{- end }}\n",
+                true,
+            ),
+            // Parses: not a template, whatever it contains.
+            ("metadata:\n  annotations: {a: '{{ x }}'}\n", false),
+            // Does not parse, no template syntax: an error.
+            ("metadata: {name: web\n", false),
+        ];
+        for (text, template) in cases {
+            let s = summarize(text.as_bytes());
+            assert_eq!(s.template, *template, "{text}");
+            assert_eq!(
+                s.reported_error().is_some(),
+                s.error.is_some() && !template,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn which_images_policies_judge() {
+        let sha = format!("sha256:{}", "a".repeat(64));
+        // (a file, for each image: judged, sets no tag)
+        let cases: Vec<(String, Vec<(bool, bool)>)> = vec![
+            (deployment("shop/web:1.2.3", 1), vec![(true, false)]),
+            (deployment("shop/web", 1), vec![(true, false)]),
+            (deployment(&format!("shop/web@{sha}"), 1), vec![(false, false)]),
+            (deployment(&format!("shop/web:1@{sha}"), 1), vec![(true, false)]),
+            (
+                format!(
+                    "resources: [a.yaml]\nimages:\n- {{name: a, newTag: 1.2.3}}\n- {{name: b, newName: reg.io/b}}\n- {{name: c, tagSuffix: -debug}}\n- {{name: d, digest: '{sha}'}}\n- {{name: e, newTag: '2', digest: '{sha}'}}\n"
+                ),
+                vec![
+                    (true, false),
+                    (false, true),
+                    (false, true),
+                    (false, false),
+                    (true, false),
+                ],
+            ),
+        ];
+        for (text, want) in cases {
+            let s = summarize(text.as_bytes());
+            let got: Vec<(bool, bool)> = s
+                .images
+                .iter()
+                .map(|i| (i.judged_by_policy(), i.sets_no_tag()))
+                .collect();
+            assert_eq!(got, want, "{text}");
+            // The summary agrees with the uses it was made from.
+            let docs = manifest::parse_documents(text.as_bytes()).unwrap();
+            let uses = images::file_images(&docs);
+            for (u, i) in uses.iter().zip(&s.images) {
+                assert_eq!(u.judged_by_policy(), i.judged_by_policy(), "{text}");
+            }
+        }
     }
 
     #[test]
@@ -331,6 +441,7 @@ mod tests {
             summarize(b"a: [1,\tb\n"),
             summarize(b"images:\n  - name: web\n    newTag: 1.2.3\n    digest: sha256:0000000000000000000000000000000000000000000000000000000000000000\n"),
             summarize(b"kind: Service\n"),
+            summarize(b"kind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n{{- if .Values.x }}\n"),
         ];
         let bytes = encode(
             "v1",
@@ -356,6 +467,11 @@ mod tests {
             decode("v1", b"v1\nid\t-\n").is_none(),
             "a damaged line is rejected"
         );
-        assert!(decode("v1", b"v1\nid\t-\tx:1:m\t\n").is_none());
+        assert!(decode("v1", b"v1\nid\t-\tx:1:m\t\t-\n").is_none());
+        assert!(
+            decode("v1", b"v1\nid\t-\t-\t\n").is_none(),
+            "no template field"
+        );
+        assert!(back[4].1.template, "{:?}", back[4]);
     }
 }

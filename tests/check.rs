@@ -294,6 +294,23 @@ fn one_workspace_run_finds_one_failure_kind_per_repository() {
         message.contains("stage") && message.contains("prod"),
         "{message}"
     );
+    // What could not run without the branches is skipped, not passed.
+    let skipped: Vec<&str> = report(&doc, &branches)["skipped"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for check in [
+        "config-same-on-branches",
+        "drift",
+        "tag-policy",
+        "manifests-parse",
+        "protection",
+        "stale-features",
+    ] {
+        assert!(skipped.contains(&check), "{check} not skipped: {doc:#}");
+    }
 
     let message = only_error(&doc, &tag, "tag-policy");
     assert!(
@@ -301,6 +318,20 @@ fn one_workspace_run_finds_one_failure_kind_per_repository() {
         "{message}"
     );
     assert!(message.contains("apps/cart/deployment.yaml"), "{message}");
+    // Without `images:` in the config, it says how to scope the policies.
+    let hint = report(&doc, &tag)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "tag-policy" && f["severity"] == "info")
+        .unwrap_or_else(|| panic!("no images: hint: {doc:#}"))["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        hint.contains("images:") && hint.contains(".gitops.yaml"),
+        "{hint}"
+    );
 
     let message = only_error(&doc, &parse, "manifests-parse");
     assert!(message.contains("apps/broken.yaml:"), "{message}");
@@ -435,13 +466,131 @@ fn an_unreachable_url_is_a_finding_for_that_repository_only() {
     assert_eq!(doc["repos"].as_array().unwrap().len(), 2, "{doc:#}");
     let message = only_error(&doc, url, "branches");
     assert!(message.contains("cannot read"), "{message}");
+    // Every other check is skipped for it: none ran.
+    let skipped = report(&doc, url)["skipped"].as_object().unwrap().clone();
+    let mut names: Vec<&str> = skipped.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "config-same-on-branches",
+            "consistent-environments",
+            "drift",
+            "manifests-parse",
+            "protection",
+            "stale-features",
+            "tag-policy"
+        ],
+        "{doc:#}"
+    );
+    assert!(
+        skipped["drift"]
+            .as_str()
+            .unwrap()
+            .contains("could not be read"),
+        "{doc:#}"
+    );
     assert_passes(&doc, s(&clean.repo));
+    // In the table: ✗ for branches, `-` for the checks that did not run, never ✓.
+    let run = t.gitops_with(t.root(), &["check", url], &[("XDG_CACHE_HOME", s(&cache))]);
+    run.expect(1);
+    let row = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(url))
+        .unwrap_or_else(|| panic!("no row for {url}: {}", run.stdout));
+    assert!(row.contains('✗') && !row.contains('✓'), "{row}");
+    assert_eq!(
+        row.matches(" - ").count() + usize::from(row.ends_with(" -")),
+        7,
+        "{row}"
+    );
     // Nothing half-cloned is left in the cache.
     let repos = cache.join("gitops").join("repos");
     let left: Vec<_> = std::fs::read_dir(&repos)
         .map(|d| d.map(|e| e.unwrap().path()).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// Helm templates (they do not parse, and hold `{{`), files the default globs
+/// leave out (chart templates, CI workflows) and, with `images:` in the config,
+/// third-party images whose tags break the policy: none of them fails a check.
+#[test]
+fn templates_excluded_files_and_third_party_images_do_not_fail_it() {
+    let t = TestEnv::new();
+    let template = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include \"web.fullname\" . }}\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: \"registry.example.com/shop/web:{{ .Values.image.tag }}\"\n{{- with .Values.env }}\n          env:\n            {{- toYaml . | nindent 12 }}\n{{- end }}\n";
+    let redis = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cache}\nspec:\n  template:\n    spec:\n      containers:\n        - name: redis\n          image: redis:latest\n";
+
+    let scoped = clean_sample(&t, "scoped");
+    let dev = t.clone(&scoped.origin, "scoped-dev", "dev");
+    let config = t.git(&dev, &["show", "HEAD:.gitops.yaml"]);
+    t.commit_file(
+        &dev,
+        ".gitops.yaml",
+        &format!("{config}images: [\"registry.example.com/shop/*\"]\n"),
+        "Name the team's images",
+    );
+    t.commit_file(&dev, "deploy/helm/templates/web.yaml", template, "A chart");
+    t.commit_file(
+        &dev,
+        "charts/web/templates/broken.yaml",
+        "a: [1, 2\n",
+        "Excluded",
+    );
+    t.commit_file(
+        &dev,
+        ".github/workflows/ci.yml",
+        "on: [push\n",
+        "Excluded too",
+    );
+    t.commit_file(&dev, "apps/cache/deployment.yaml", redis, "A cache");
+    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+
+    // The same without `images:`: redis:latest breaks dev's policy, and the
+    // finding says how to scope the policies.
+    let unscoped = clean_sample(&t, "unscoped");
+    push_file(
+        &t,
+        &unscoped.origin,
+        "dev",
+        "unscoped-dev",
+        "apps/cache/deployment.yaml",
+        redis,
+    );
+
+    let (scoped, unscoped) = (s(&scoped.repo).to_owned(), s(&unscoped.repo).to_owned());
+    let run = t.gitops(t.root(), &["check", "--json", &scoped, &unscoped]);
+    run.expect(1);
+    let doc = run.json();
+    assert_passes(&doc, &scoped);
+    let message = only_error(&doc, &unscoped, "tag-policy");
+    assert!(
+        message.contains("redis") && message.contains("latest"),
+        "{message}"
+    );
+    let infos: Vec<String> = findings(report(&doc, &unscoped), "info")
+        .iter()
+        .filter(|f| f["check"] == "tag-policy")
+        .map(|f| f["message"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(infos.len(), 1, "{doc:#}");
+    assert!(infos[0].contains("images:"), "{}", infos[0]);
+
+    // A broken file that is no template still fails.
+    let dev = t.clone(&t.root().join("scoped/origin.git"), "scoped-dev-2", "dev");
+    t.commit_file(
+        &dev,
+        "deploy/helm/values.yaml",
+        "image: {tag: 1\n",
+        "Broken values",
+    );
+    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+    let run = t.gitops(t.root(), &["check", "--json", &scoped]);
+    run.expect(1);
+    let message = only_error(&run.json(), &scoped, "manifests-parse");
+    assert!(message.contains("deploy/helm/values.yaml:"), "{message}");
+    assert!(!message.contains("templates"), "{message}");
 }
 
 #[test]

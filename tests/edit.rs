@@ -280,6 +280,13 @@ const FIXTURES: &[Fixture] = &[
                 Some("1.2.3"),
                 Blocked::Shared,
             ),
+            // The alias copies a pod template: its containers are containers too.
+            blocked(
+                33,
+                "x-template-copy.spec.containers[name=app].image",
+                Some("1.2.3"),
+                Blocked::Alias,
+            ),
             blocked(
                 40,
                 "spec.template.spec.containers[name=job].image",
@@ -362,7 +369,38 @@ const FIXTURES: &[Fixture] = &[
     },
     Fixture {
         file: "helm-values.yaml",
-        sites: &[],
+        sites: &[ok(10, "containers[name=web].image", "1.2.3")],
+    },
+    Fixture {
+        file: "argo-rollout.yaml",
+        sites: &[
+            ok(
+                19,
+                "spec.template.spec.initContainers[name=migrate].image",
+                "1.2.3",
+            ),
+            ok(22, "spec.template.spec.containers[name=web].image", "1.2.3"),
+        ],
+    },
+    Fixture {
+        file: "list.yaml",
+        sites: &[
+            ok(
+                20,
+                "items[1].spec.template.spec.containers[name=web].image",
+                "1.2.3",
+            ),
+            ok(
+                21,
+                "items[1].spec.template.spec.containers[1].image",
+                "1.2.3",
+            ),
+            ok(
+                33,
+                "items[2].spec.jobTemplate.spec.template.spec.containers[name=report].image",
+                "1.2.3",
+            ),
+        ],
     },
     Fixture {
         file: "indentation.yaml",
@@ -570,6 +608,81 @@ fn numeric_tags_in_plain_new_tags_are_refused() {
         &out,
         std::slice::from_ref(plain),
         "7",
+    );
+}
+
+/// Pod templates under any kind: an Argo Rollout's containers and a `kind: List`
+/// item's are edited in place, the rest of the file byte for byte as it was.
+#[test]
+fn rollouts_and_list_items_are_edited_in_place() {
+    let rollout = fixture("argo-rollout.yaml");
+    let sites = tag_sites(&rollout).unwrap();
+    let web: Vec<TagSite> = sites
+        .iter()
+        .filter(|s| s.image.name == "registry.example.com/shop/web")
+        .cloned()
+        .collect();
+    assert_eq!(web.len(), 1, "{sites:#?}");
+    assert_eq!(web[0].kind, "Rollout");
+    let out = set_tag(&rollout, &web, "1.3.0").unwrap();
+    let text = String::from_utf8(rollout.clone()).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        text.replace(
+            "image: registry.example.com/shop/web:1.2.3 # the app",
+            "image: registry.example.com/shop/web:1.3.0 # the app"
+        ),
+        "only the web container's tag changes (not the migration's, not the comment)"
+    );
+
+    let list = fixture("list.yaml");
+    let sites = tag_sites(&list).unwrap();
+    let report: Vec<TagSite> = sites
+        .iter()
+        .filter(|s| s.image.name == "shop/report")
+        .cloned()
+        .collect();
+    assert_eq!(report.len(), 1, "{sites:#?}");
+    assert_eq!(report[0].kind, "CronJob", "a List item has its own kind");
+    let out = set_tag(&list, &report, "2.0.0").unwrap();
+    let text = String::from_utf8(list.clone()).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        text.replace("image: shop/report:1.2.3}", "image: shop/report:2.0.0}")
+    );
+}
+
+/// A kustomization entry that sets no tag (a rename, a `tagSuffix`) is a site
+/// that says so: it is blocked, and its source is `Inherited`.
+#[test]
+fn kustomization_entries_say_whether_they_set_the_tag() {
+    use gitops::images::TagSource;
+    let input = b"resources: [../base]\nimages:\n- {name: web, newTag: 1.2.3}\n- {name: api, newName: reg.io/api}\n- {name: job, tagSuffix: -debug}\n- {name: db, digest: 'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'}\n";
+    let sites = tag_sites(input).unwrap();
+    let got: Vec<(&str, TagSource, Option<Blocked>)> = sites
+        .iter()
+        .map(|s| (s.field.as_str(), s.tag_source, s.blocked))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("images[name=web].newTag", TagSource::Written, None),
+            (
+                "images[name=api].newTag",
+                TagSource::Inherited,
+                Some(Blocked::NoNewTag)
+            ),
+            (
+                "images[name=job].newTag",
+                TagSource::Inherited,
+                Some(Blocked::NoNewTag)
+            ),
+            (
+                "images[name=db].newTag",
+                TagSource::Digest,
+                Some(Blocked::NoNewTag)
+            ),
+        ]
     );
 }
 

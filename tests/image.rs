@@ -337,7 +337,8 @@ fn dev_gets_a_pull_request_with_auto_merge() {
 }
 
 #[test]
-fn a_manifest_that_does_not_parse_stops_it_and_a_persons_commit_is_never_overwritten() {
+fn a_manifest_mentioning_the_image_that_does_not_parse_stops_it_and_a_persons_commit_is_never_overwritten(
+) {
     let t = TestEnv::new();
     let s = t.quickstart();
     // A person's commit on the image branch.
@@ -356,9 +357,15 @@ fn a_manifest_that_does_not_parse_stops_it_and_a_persons_commit_is_never_overwri
     assert!(run.refused().contains("A person's note"), "{}", run.stderr);
     assert_eq!(t.rev(&s.origin, BRANCH), theirs);
 
-    // A broken manifest on stage: named with its line, nothing changed.
+    // A broken manifest on stage that mentions web (it could hide a use of it):
+    // named with its line, nothing changed.
     let stage = t.clone(&s.origin, "stage-clone", "stage");
-    t.commit_file(&stage, "apps/cart/broken.yaml", "a: [1, 2\n", "broken");
+    t.commit_file(
+        &stage,
+        "apps/cart/broken.yaml",
+        "sidecar: registry.example.com/shop/web:1.0.0\na: [1, 2\n",
+        "broken",
+    );
     t.git(&stage, &["push", "--quiet", "origin", "stage"]);
     let before = t.refs(&s.origin);
     let run = t.gitops(
@@ -371,4 +378,185 @@ fn a_manifest_that_does_not_parse_stops_it_and_a_persons_commit_is_never_overwri
         run.stderr
     );
     assert_eq!(t.refs(&s.origin), before);
+}
+
+/// The files `image set --dry-run --json` would change.
+fn planned_files(t: &TestEnv, repo: &std::path::Path, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["image", "set"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--dry-run", "--json"]);
+    let out = t.gitops(repo, &all).expect(0).json();
+    assert_eq!(out["action"], "planned", "{out:#}");
+    common::strings(&out["files"])
+}
+
+#[test]
+fn files_that_do_not_parse_stop_it_only_when_they_mention_the_image_and_templates_never() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let stage = t.clone(&s.origin, "stage-clone", "stage");
+    // A broken file that does not mention web, a Helm chart's template outside
+    // charts/ (a manifest by the default globs) and one inside (not a manifest).
+    t.commit_file(&stage, "apps/cart/broken.yaml", "a: [1, 2\n", "broken");
+    let template = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include \"web.fullname\" . }}\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: \"registry.example.com/shop/web:{{ .Values.image.tag }}\"\n{{- with .Values.env }}\n          env:\n            {{- toYaml . | nindent 12 }}\n{{- end }}\n";
+    t.commit_file(
+        &stage,
+        "deploy/helm/templates/web.yaml",
+        template,
+        "a chart",
+    );
+    t.commit_file(
+        &stage,
+        "charts/web/templates/deployment.yaml",
+        template,
+        "another chart",
+    );
+    t.git(&stage, &["push", "--quiet", "origin", "stage"]);
+
+    assert_eq!(
+        planned_files(&t, &s.repo, &["web", "1.9.0-rc.2", "--env", "stage"]),
+        ["apps/web/deployment.yaml"],
+        "neither the unrelated broken file nor the templates stop it"
+    );
+
+    // A broken file that mentions web does.
+    t.commit_file(
+        &stage,
+        "apps/web/extra.yaml",
+        "kind: ConfigMap\ndata: {image: registry.example.com/shop/web:1.0.0\n",
+        "broken web",
+    );
+    t.git(&stage, &["push", "--quiet", "origin", "stage"]);
+    let before = t.refs(&s.origin);
+    let run = t.gitops(
+        &s.repo,
+        &["image", "set", "web", "1.9.0-rc.2", "--env", "stage"],
+    );
+    assert!(
+        run.refused().contains("apps/web/extra.yaml:"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("apps/cart/broken.yaml"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("templates"), "{}", run.stderr);
+    assert_eq!(t.refs(&s.origin), before);
+}
+
+/// With `images:` in the config, a third-party image follows no tag policy: its
+/// tag is set as asked (a downgrade is still refused when the tags are versions);
+/// the team's images still follow the policy.
+#[test]
+fn third_party_images_skip_the_policy_but_not_the_downgrade_check() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let dev = t.clone(&s.origin, "dev-clone", "dev");
+    let config = t.git(&dev, &["show", "HEAD:.gitops.yaml"]);
+    t.commit_file(
+        &dev,
+        ".gitops.yaml",
+        &format!("{config}images: [\"registry.example.com/shop/*\"]\n"),
+        "Name the team's images",
+    );
+    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+    let prod = t.clone(&s.origin, "prod-clone", "prod");
+    t.commit_file(
+        &prod,
+        "apps/cache/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cache, namespace: shop}\nspec:\n  template:\n    spec:\n      containers:\n        - name: redis\n          image: redis:7.2.4\n",
+        "Add a cache",
+    );
+    t.git(&prod, &["push", "--quiet", "origin", "prod"]);
+
+    // redis is not the team's: `7.2.5-alpine` is no strict release, yet it is set;
+    // named in full (docker.io/library/redis), it is the same image.
+    assert_eq!(
+        planned_files(
+            &t,
+            &s.repo,
+            &["docker.io/library/redis", "7.2.5-alpine", "--env", "prod"]
+        ),
+        ["apps/cache/deployment.yaml"]
+    );
+    // An older version is a downgrade all the same.
+    let run = t.gitops(
+        &s.repo,
+        &[
+            "image",
+            "set",
+            "redis",
+            "7.0.0",
+            "--env",
+            "prod",
+            "--dry-run",
+        ],
+    );
+    assert!(run.refused().contains("downgrade"), "{}", run.stderr);
+    // The team's images still follow prod's policy.
+    let run = t.gitops(
+        &s.repo,
+        &[
+            "image",
+            "set",
+            "web",
+            "1.9.0-rc.1",
+            "--env",
+            "prod",
+            "--dry-run",
+        ],
+    );
+    assert!(run.refused().contains("semver"), "{}", run.stderr);
+}
+
+/// An Argo Rollout and a `kind: List` item are found and edited like Deployments.
+#[test]
+fn rollouts_and_list_items_are_set_too() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let stage = t.clone(&s.origin, "stage-clone", "stage");
+    t.commit_file(
+        &stage,
+        "apps/search/rollout.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: search, namespace: shop}\nspec:\n  template:\n    spec:\n      containers:\n        - name: search\n          image: registry.example.com/shop/search:1.0.0-rc.1\n",
+        "Add search",
+    );
+    t.commit_file(
+        &stage,
+        "apps/search/list.yaml",
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: batch/v1\n  kind: CronJob\n  metadata: {name: reindex}\n  spec:\n    jobTemplate:\n      spec:\n        template:\n          spec:\n            containers:\n            - {name: reindex, image: registry.example.com/shop/search:1.0.0-rc.1}\n",
+        "Add reindexing",
+    );
+    t.git(&stage, &["push", "--quiet", "origin", "stage"]);
+    let before = t.git(&s.origin, &["show", "stage:apps/search/list.yaml"]);
+    let out = t
+        .gitops(
+            &s.repo,
+            &[
+                "image",
+                "set",
+                "search",
+                "1.0.0-rc.2",
+                "--env",
+                "stage",
+                "--json",
+            ],
+        )
+        .expect(0)
+        .json();
+    assert_eq!(out["action"], "pushed", "{out:#}");
+    assert_eq!(
+        common::strings(&out["files"]),
+        ["apps/search/list.yaml", "apps/search/rollout.yaml"]
+    );
+    let after = t.git(
+        &s.origin,
+        &["show", "gitops/image-stage-search:apps/search/list.yaml"],
+    );
+    assert_eq!(
+        after,
+        before.replace("search:1.0.0-rc.1", "search:1.0.0-rc.2")
+    );
 }

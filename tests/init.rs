@@ -262,3 +262,114 @@ fn bad_flag_values_are_refused_with_a_hint() {
     );
     assert!(!f.repo.join(".gitops.yaml").exists());
 }
+
+/// The `images:` list of a written `.gitops.yaml` (`None`: no key).
+fn images(path: &std::path::Path) -> Option<Vec<String>> {
+    let text = std::fs::read_to_string(path).expect(".gitops.yaml is written");
+    let doc: serde_norway::Value = serde_norway::from_str(&text).expect(".gitops.yaml is YAML");
+    doc.get("images").map(|list| {
+        list.as_sequence()
+            .expect("images is a list")
+            .iter()
+            .map(|p| p.as_str().expect("a pattern").to_owned())
+            .collect()
+    })
+}
+
+/// `init` proposes the team's images from what the default branch runs: the
+/// images whose tags look like the first environment's policy (commit ids), one
+/// pattern per registry/namespace prefix; `--images` overrides; a repository
+/// running none writes no `images:`.
+#[test]
+fn images_are_proposed_from_the_default_branch_or_given() {
+    let t = TestEnv::new();
+    let f = fixture(&t);
+    t.commit_file(
+        &f.repo,
+        "apps/shop/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: shop\nspec:\n  template:\n    spec:\n      containers:\n        - name: cart\n          image: registry.example.com/shop/cart:0123456789abcdef0123456789abcdef01234567\n        - name: web\n          image: registry.example.com/shop/web:d31f8a2\n        - name: cache\n          image: redis:7.2.4\n        - name: tools\n          image: busybox:latest\n",
+        "Add the shop",
+    );
+    t.git(&f.repo, &["push", "--quiet", "origin", "main"]);
+
+    let run = t.gitops(&f.repo, &["init", "--yes"]);
+    run.expect(0);
+    let config = f.repo.join(".gitops.yaml");
+    assert_eq!(
+        images(&config),
+        Some(vec![
+            "registry.example.com/*".to_owned(),
+            "registry.example.com/shop/*".to_owned()
+        ]),
+        "{}",
+        std::fs::read_to_string(&config).unwrap()
+    );
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains("# The team's own images"), "{text}");
+    assert!(
+        run.stderr.contains("--images"),
+        "says how to override: {}",
+        run.stderr
+    );
+    std::fs::remove_file(&config).unwrap();
+
+    let run = t.gitops(
+        &f.repo,
+        &[
+            "init",
+            "--yes",
+            "--images",
+            "ghcr.io/acme/*,registry.example.com/shop/web",
+        ],
+    );
+    run.expect(0);
+    assert_eq!(
+        images(&config),
+        Some(vec![
+            "ghcr.io/acme/*".to_owned(),
+            "registry.example.com/shop/web".to_owned()
+        ])
+    );
+    std::fs::remove_file(&config).unwrap();
+
+    // An empty value: no `images:` (every image is the team's).
+    t.gitops(&f.repo, &["init", "--yes", "--images", ""])
+        .expect(0);
+    assert_eq!(images(&config), None);
+    std::fs::remove_file(&config).unwrap();
+
+    // A bad pattern is refused by its flag, nothing written.
+    let run = t.gitops(&f.repo, &["init", "--yes", "--images", "shop/[x"]);
+    let error = run.refused();
+    assert!(
+        error.contains("--images") && error.contains("shop/[x"),
+        "{error}"
+    );
+    assert!(!config.exists());
+}
+
+#[test]
+fn no_images_are_proposed_when_no_tag_looks_like_the_first_policy() {
+    let t = TestEnv::new();
+    let f = fixture(&t);
+    t.commit_file(
+        &f.repo,
+        "apps/web/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: registry.example.com/web:1.2.3\n        - name: cache\n          image: redis:7.2.4\n",
+        "Release tags only",
+    );
+    t.git(&f.repo, &["push", "--quiet", "origin", "main"]);
+    t.gitops(&f.repo, &["init", "--yes"]).expect(0);
+    let config = f.repo.join(".gitops.yaml");
+    assert_eq!(
+        images(&config),
+        None,
+        "{}",
+        std::fs::read_to_string(&config).unwrap()
+    );
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        text.contains("!charts/*/templates/**"),
+        "the default manifests: {text}"
+    );
+}

@@ -506,3 +506,99 @@ fn the_summary_cache_changes_no_answer() {
         "the working tree is untouched"
     );
 }
+
+/// A repository whose three environment branches start from one commit with
+/// `files`, then dev gets `bump` on top. Returns the clone.
+fn three_branches(
+    t: &TestEnv,
+    name: &str,
+    files: &[(&str, &str)],
+    bump: (&str, &str),
+) -> std::path::PathBuf {
+    let base = t.mkdir(name);
+    let origin = base.join("origin.git");
+    let work = base.join("work");
+    let p = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+    t.git(&base, &["init", "--quiet", "--bare", &p(&origin)]);
+    t.git(&origin, &["symbolic-ref", "HEAD", "refs/heads/dev"]);
+    t.git(&base, &["clone", "--quiet", &p(&origin), &p(&work)]);
+    t.git(&work, &["checkout", "--quiet", "-B", "dev"]);
+    for (file, text) in files {
+        t.commit_file(&work, file, text, &format!("Add {file}"));
+    }
+    t.git(
+        &work,
+        &["push", "--quiet", "origin", "dev", "dev:stage", "dev:prod"],
+    );
+    t.commit_file(&work, bump.0, bump.1, "Bump redis");
+    t.git(&work, &["push", "--quiet", "origin", "dev"]);
+    t.git(&work, &["remote", "set-head", "origin", "dev"]);
+    work
+}
+
+/// With `images:` in the config, a third-party image is not judged by the tag
+/// policies and its tag travels with promotions like any value; without it,
+/// every image is the team's: judged, and its tag pinned. A kustomization entry
+/// that only renames sets no tag: neither shown nor judged.
+#[test]
+fn third_party_images_are_not_judged_and_their_tags_travel() {
+    let t = TestEnv::new();
+    let redis = |tag: &str| {
+        format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: cache}}\nspec:\n  template:\n    spec:\n      containers:\n        - name: redis\n          image: redis:{tag}\n")
+    };
+    let kustomization = "resources: [deployment.yaml]\nimages:\n- name: registry.example.com/shop/web\n  newName: mirror.example.com/shop/web\n";
+    let bump = redis("7.4");
+    for (name, config, judged) in [
+        (
+            "scoped",
+            "images: [\"registry.example.com/shop/*\"]\n",
+            false,
+        ),
+        ("unscoped", "{}\n", true),
+    ] {
+        let repo = three_branches(
+            &t,
+            name,
+            &[
+                (".gitops.yaml", config),
+                ("apps/cache/deployment.yaml", &redis("7.2")),
+                ("apps/web/kustomization.yaml", kustomization),
+            ],
+            ("apps/cache/deployment.yaml", &bump),
+        );
+        let status = t.gitops(&repo, &["status", "--json"]).expect(0).json();
+        for e in ["dev", "stage", "prod"] {
+            let e = env(&status, e);
+            let images: Vec<&String> = e["images"].as_object().unwrap().keys().collect();
+            assert_eq!(
+                images,
+                ["redis"],
+                "{name}: the rename alone is not shown: {e:#}"
+            );
+            let violations = e["policy_violations"].as_array().unwrap();
+            assert_eq!(
+                violations
+                    .iter()
+                    .map(|v| v["image"].as_str().unwrap())
+                    .collect::<Vec<_>>(),
+                if judged { vec!["redis"] } else { vec![] },
+                "{name}: {e:#}"
+            );
+        }
+        assert_eq!(env(&status, "dev")["images"]["redis"], "7.4");
+        let stage = env(&status, "stage");
+        assert_eq!(stage["pending"], 1, "{name}: {stage:#}");
+        assert_eq!(
+            strings(&stage["pending_apps"]),
+            if judged {
+                Vec::<String>::new()
+            } else {
+                vec!["cache".to_owned()]
+            },
+            "{name}: a third-party tag travels, a team tag is pinned: {stage:#}"
+        );
+        let run = t.gitops(&repo, &["status"]);
+        let human = &run.expect(0).stdout;
+        assert_eq!(human.contains("7.2 !"), judged, "{name}: {human}");
+    }
+}

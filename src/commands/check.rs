@@ -67,7 +67,8 @@ pub struct RepoReport {
     pub repo: String,
     pub ok: bool,
     pub findings: Vec<Finding>,
-    /// Checks not run, and why (`protection` without a token, ...).
+    /// Checks not run, and why (`protection` without a token, every check after
+    /// a repository that cannot be read, ...).
     pub skipped: BTreeMap<&'static str, String>,
     #[serde(skip)]
     environments: Option<Vec<(String, String, String)>>,
@@ -173,6 +174,7 @@ fn check_repo(spec: &str, gh_token: bool) -> RepoReport {
                 "error",
                 format!("cannot read the repository: {why}"),
             ));
+            skip_the_rest(&mut report, "the repository could not be read");
             return finish(report);
         }
     };
@@ -182,6 +184,7 @@ fn check_repo(spec: &str, gh_token: bool) -> RepoReport {
             report
                 .findings
                 .push(finding("config-same-on-branches", "error", format!("{e}")));
+            skip_the_rest(&mut report, "the configuration could not be read");
             return finish(report);
         }
     };
@@ -220,6 +223,11 @@ fn check_repo(spec: &str, gh_token: bool) -> RepoReport {
                 missing.join(", ")
             ),
         ));
+        report.skipped.insert(
+            "config-same-on-branches",
+            "environment branches are missing".to_owned(),
+        );
+        skip_the_rest(&mut report, "environment branches are missing");
         return finish(report);
     }
     // config-same-on-branches
@@ -230,11 +238,13 @@ fn check_repo(spec: &str, gh_token: bool) -> RepoReport {
             report
                 .findings
                 .push(finding("branches", "error", format!("{e}")));
+            skip_the_rest(&mut report, "the environment branches could not be read");
             return finish(report);
         }
     };
     match super::status::gather(&mut ws) {
         Ok(status) => {
+            let mut violations = 0;
             for env in &status.environments {
                 for d in &env.drift_commits {
                     report.findings.push(finding(
@@ -251,6 +261,7 @@ fn check_repo(spec: &str, gh_token: bool) -> RepoReport {
                     ));
                 }
                 for v in &env.policy_violations {
+                    violations += 1;
                     report.findings.push(finding(
                         "tag-policy",
                         "error",
@@ -265,14 +276,48 @@ fn check_repo(spec: &str, gh_token: bool) -> RepoReport {
                     ));
                 }
             }
+            if violations > 0 && ws.config.images.is_none() {
+                report.findings.push(finding(
+                    "tag-policy",
+                    "info",
+                    format!(
+                        "every image is judged by the tag policies because {} has no `images:` list: if some of these images are not the team's own (redis, busybox), list the team's images there (e.g. images: [\"registry.example.com/shop/*\"]); the others are then not judged and their tags travel with promotions",
+                        crate::config::FILE
+                    ),
+                ));
+            }
         }
-        Err(e) => report
-            .findings
-            .push(finding("drift", "error", format!("{e:#}"))),
+        Err(e) => {
+            report
+                .findings
+                .push(finding("drift", "error", format!("{e:#}")));
+            for check in ["tag-policy", "manifests-parse"] {
+                report.skipped.insert(
+                    check,
+                    "the environment branches could not be read".to_owned(),
+                );
+            }
+        }
     }
     stale_features(&ws, &mut report);
     protection(&ws, gh_token, &mut report);
     finish(report)
+}
+
+/// Marks every check that has no finding yet and is not skipped already as not
+/// run, for `why`: the run stopped before it. `consistent-environments`, which
+/// compares repositories, is skipped too when this one's environments are unknown.
+fn skip_the_rest(report: &mut RepoReport, why: &str) {
+    for check in CHECKS {
+        let ran = report.findings.iter().any(|f| f.check == check)
+            || (check == "consistent-environments" && report.environments.is_some());
+        if !ran {
+            report
+                .skipped
+                .entry(check)
+                .or_insert_with(|| why.to_owned());
+        }
+    }
 }
 
 fn finish(mut report: RepoReport) -> RepoReport {

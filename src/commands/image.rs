@@ -1,6 +1,6 @@
 //! `gitops image set IMAGE TAG --env ENV`: the step CI runs after pushing an image.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
 use serde::Serialize;
@@ -13,7 +13,8 @@ use crate::config::Promotion;
 use crate::edit;
 use crate::error::{refused, remote};
 use crate::git;
-use crate::image::ImageRef;
+use crate::image::{same_image, ImageRef};
+use crate::images::TagSource;
 use crate::policy;
 use crate::ui::Ui;
 
@@ -115,28 +116,25 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
     }
     let (index, env) = ws.config.environment(&args.env)?;
     let env = env.clone();
-    if let Err(why) = env.tags.check(Some(&args.tag)) {
-        return Err(refused(format!("{}: {why}", env.name))
-            .hint(format!(
-                "{} takes tags like {}",
-                env.name,
-                env.tags.accepts()
-            ))
-            .into());
-    }
     let tip = ws.branches[index].tip;
     let tree = ws.branches[index].tree;
 
-    // Where ENV runs IMAGE.
+    // Where ENV runs IMAGE. One image may be written several ways (`redis`,
+    // `docker.io/library/redis`): the names are grouped by canonical name.
     let manifests = ws.manifests(tree)?;
     ws.summarize(manifests.iter().map(|(_, id)| *id))?;
-    let mut names = BTreeSet::new();
+    let mut names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut all_names = BTreeSet::new();
     let mut broken = Vec::new();
     for (path, id) in manifests.iter() {
         let summary = ws.summary(*id)?;
-        if let Some(e) = &summary.error {
-            broken.push(format!("{path}:{}: {}", e.line, e.message));
+        // A template (`{{`, does not parse) is never an error, and not edited.
+        if let Some(e) = summary.reported_error() {
+            broken.push((
+                path.clone(),
+                *id,
+                format!("{path}:{}: {}", e.line, e.message),
+            ));
         }
         for image in &summary.images {
             all_names.insert(image.name.clone());
@@ -146,12 +144,20 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
                 digest: None,
             };
             if r.matches(&args.image) {
-                names.insert(image.name.clone());
+                names
+                    .entry(r.canonical_name())
+                    .or_default()
+                    .insert(image.name.clone());
             }
         }
     }
     let name = match names.len() {
-        1 => names.into_iter().next().expect("one"),
+        // The form written, the first in order when there are several.
+        1 => names
+            .into_values()
+            .next()
+            .and_then(|written| written.into_iter().next())
+            .expect("one"),
         0 => {
             return Err(
                 refused(format!("{} runs no image `{}`", env.name, args.image))
@@ -174,37 +180,64 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
             ))
             .hint(format!(
                 "name one in full: {}",
-                names.into_iter().collect::<Vec<_>>().join(", ")
+                names.into_values().flatten().collect::<Vec<_>>().join(", ")
             ))
             .into())
         }
     };
-    if !broken.is_empty() {
+    let short = name.rsplit('/').next().unwrap_or(&name).to_owned();
+    // A manifest that does not parse could be hiding a use of the image: it
+    // stops the edit only when its text mentions the image (its last path part).
+    let mut hiding = Vec::new();
+    for (_, id, message) in &broken {
+        let bytes = ws.repo.blob(*id)?;
+        if memchr::memmem::find(&bytes, short.as_bytes()).is_some() {
+            hiding.push(message.clone());
+        }
+    }
+    if !hiding.is_empty() {
         return Err(refused(format!(
-            "{} has manifests that do not parse: {}",
+            "{} has manifests that mention {short} and do not parse: {}",
             env.name,
-            broken.join("; ")
+            hiding.join("; ")
         ))
         .hint("fix them through a pull request first; nothing was changed")
         .into());
     }
-    let short = name.rsplit('/').next().unwrap_or(&name).to_owned();
+    // Tag policies judge the team's images only (`images:` in the config).
+    let team = ws.config.is_team_image(&name);
+    if team {
+        if let Err(why) = env.tags.check(Some(&args.tag)) {
+            return Err(refused(format!("{}: {why}", env.name))
+                .hint(format!(
+                    "{} takes tags like {}",
+                    env.name,
+                    env.tags.accepts()
+                ))
+                .into());
+        }
+    }
 
     // Edit every site, byte for byte.
     let mut updates = Vec::new();
     let mut files = Vec::new();
     let mut from_tags = BTreeSet::new();
     let mut diffs = String::new();
+    let mut inherited = Vec::new();
     for (path, id) in manifests.iter() {
-        if !ws.summary(*id)?.images.iter().any(|i| i.name == name) {
+        let summary = ws.summary(*id)?;
+        if summary.error.is_some() || !summary.images.iter().any(|i| same_image(&i.name, &name)) {
             continue;
         }
         let bytes = ws.repo.blob(*id)?;
-        let sites: Vec<edit::TagSite> = edit::tag_sites(&bytes)
+        let (sites, sets_none): (Vec<edit::TagSite>, Vec<edit::TagSite>) = edit::tag_sites(&bytes)
             .map_err(|e| refused(format!("{path}:{}: {}", e.line, e.message)))?
             .into_iter()
-            .filter(|s| s.image.name == name)
-            .collect();
+            .filter(|s| same_image(&s.image.name, &name))
+            // A kustomization entry that sets no tag (a rename, a tagSuffix)
+            // is left alone: the tag is set where the resource's image is.
+            .partition(|s| s.tag_source != TagSource::Inherited);
+        inherited.extend(sets_none.into_iter().map(|s| (path.clone(), s)));
         if let Some(b) = sites.iter().find(|s| s.blocked.is_some()) {
             let why = b.blocked.as_ref().map(|r| r.reason()).unwrap_or_default();
             return Err(refused(format!(
@@ -232,12 +265,30 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
             files.push(path.clone());
         }
     }
+    // Only entries that set no tag: there is nowhere to write one.
+    if files.is_empty() && from_tags.is_empty() {
+        if let Some((path, s)) = inherited.first() {
+            let why = s.blocked.unwrap_or(edit::Blocked::NoNewTag).reason();
+            return Err(refused(format!(
+                "{path}:{}: {name} cannot be edited there: {why}",
+                s.line
+            ))
+            .hint("change that line by hand through a pull request; nothing was changed")
+            .into());
+        }
+    }
     let from: Vec<String> = from_tags.into_iter().collect();
-    // Refuse a downgrade: a tag older than one ENV runs.
+    // Refuse a downgrade: a tag older than one ENV runs. A third-party image
+    // follows no policy of ours: its tags compare as versions when they are.
+    let order = if team {
+        env.tags.clone()
+    } else {
+        policy::TagPolicy::Any
+    };
     if !args.allow_downgrade {
         if let Some(newer) = from
             .iter()
-            .find(|t| env.tags.compare(&args.tag, t) == Some(std::cmp::Ordering::Less))
+            .find(|t| order.compare(&args.tag, t) == Some(std::cmp::Ordering::Less))
         {
             return Err(refused(format!(
                 "{} runs {name}:{newer}, newer than {}: that would be a downgrade",

@@ -1,6 +1,6 @@
 //! `gitops init`: write `.gitops.yaml` and create the missing environment branches.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result};
 
@@ -8,8 +8,9 @@ use super::workspace::{require_origin, REMOTE};
 use crate::cli::Global;
 use crate::config::{self, default_environment, Config, Promotion};
 use crate::error::{refused, Failure};
-use crate::git::{self, Repo};
+use crate::git::{self, Oid, Repo};
 use crate::policy::TagPolicy;
+use crate::summary;
 use crate::ui::Ui;
 
 /// Set up an existing repository: ask for the environments, branches, tag
@@ -32,6 +33,11 @@ pub struct Args {
     /// An environment's promotion mode: auto-merge or pull-request (repeatable).
     #[arg(long = "promotion", value_name = "ENV=MODE")]
     pub promotions: Vec<String>,
+    /// The team's images, as name patterns (registry.example.com/shop/*); the
+    /// default is proposed from the images the default branch runs. An empty
+    /// value writes no `images:` (every image is then the team's).
+    #[arg(long, value_delimiter = ',', value_name = "PATTERN,...")]
+    pub images: Option<Vec<String>>,
     /// Accept the defaults for every question not answered by a flag, and push.
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -168,16 +174,6 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
         };
         environments.push(env);
     }
-    // Validate what we are about to write exactly as it will be read back.
-    let yaml = Config::from_environments(environments).to_yaml();
-    let config = Config::parse(&yaml, config::FILE).map_err(|e| {
-        refused(format!(
-            "the answers do not make a valid configuration: {}",
-            e.message
-        ))
-        .hint("check the --environments, --branch, --tags and --promotion values")
-    })?;
-
     let (base_label, base) = match repo.remote_default_branch(REMOTE) {
         Some(b) => (format!("{REMOTE}/{b}"), repo.remote_branch(REMOTE, &b)?),
         None => ("HEAD".to_owned(), repo.head_commit()),
@@ -189,6 +185,51 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
                 .into(),
         );
     };
+
+    // The team's images: given, else proposed from what the default branch runs.
+    let draft = Config::from_environments(environments);
+    let images = match &args.images {
+        Some(patterns) => patterns
+            .iter()
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect(),
+        None => {
+            let proposed = propose_images(&repo, &draft, base)?;
+            if ask {
+                ui.ask(
+                    "The team's images, as patterns (empty: every image is the team's)",
+                    &proposed.join(","),
+                )?
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+            } else {
+                if !proposed.is_empty() {
+                    ui.note(&format!(
+                        "images: proposed from the images on {base_label} whose tags look like {}'s policy ({}); --images overrides.",
+                        draft.environments[0].name, draft.environments[0].tags
+                    ));
+                }
+                proposed
+            }
+        }
+    };
+    let images = (!images.is_empty()).then_some(images);
+    let draft = draft.with_images(images).map_err(|e| {
+        refused(format!("--images: {e}")).hint("e.g. --images 'registry.example.com/shop/*'")
+    })?;
+
+    // Validate what we are about to write exactly as it will be read back.
+    let yaml = draft.to_yaml();
+    let config = Config::parse(&yaml, config::FILE).map_err(|e| {
+        refused(format!(
+            "the answers do not make a valid configuration: {}",
+            e.message
+        ))
+        .hint("check the --environments, --branch, --tags, --promotion and --images values")
+    })?;
     let mut missing = Vec::new();
     for env in &config.environments {
         if repo.remote_branch(REMOTE, &env.branch)?.is_none() {
@@ -246,6 +287,46 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     Ok(())
 }
 
+/// The `images:` patterns proposed for a repository: the images its manifests
+/// at `commit` run (see [`propose_patterns`]).
+fn propose_images(repo: &Repo, config: &Config, commit: Oid) -> Result<Vec<String>> {
+    let tree = repo.commit(commit)?.tree;
+    let mut seen = Vec::new();
+    for (path, blob) in repo.tree_files(tree)? {
+        if !config.is_manifest(&path) {
+            continue;
+        }
+        let s = summary::summarize(&repo.blob(blob)?);
+        seen.extend(s.images.into_iter().map(|i| (i.name, i.tag)));
+    }
+    Ok(propose_patterns(&seen, &config.environments[0].tags))
+}
+
+/// Which images are the team's, guessed from what a repository runs: those
+/// whose tag follows the first environment's policy (commit ids, by default)
+/// are built by the team. One pattern per distinct `registry/namespace/`
+/// prefix of theirs (`registry.example.com/shop/cart` →
+/// `registry.example.com/shop/*`), or the name itself when it has no `/`.
+/// Nothing under policy `any` (every tag would qualify) nor for untagged
+/// images.
+pub fn propose_patterns(images: &[(String, Option<String>)], policy: &TagPolicy) -> Vec<String> {
+    if *policy == TagPolicy::Any {
+        return Vec::new();
+    }
+    let mut patterns = BTreeSet::new();
+    for (name, tag) in images {
+        let Some(tag) = tag else { continue };
+        if policy.check(Some(tag)).is_err() {
+            continue;
+        }
+        patterns.insert(match name.rsplit_once('/') {
+            Some((prefix, _)) => format!("{prefix}/*"),
+            None => name.clone(),
+        });
+    }
+    patterns.into_iter().collect()
+}
+
 fn indent(text: &str) -> String {
     text.lines()
         .map(|l| format!("  {l}"))
@@ -260,4 +341,73 @@ pub fn write_atomically(path: &std::path::Path, text: &str) -> Result<()> {
     std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_are_proposed_from_tags_that_follow_the_first_policy() {
+        let seen = |list: &[(&str, Option<&str>)]| -> Vec<(String, Option<String>)> {
+            list.iter()
+                .map(|(n, t)| (n.to_string(), t.map(str::to_owned)))
+                .collect()
+        };
+        // (images seen, first environment's policy, proposed patterns)
+        type Case<'a> = (&'a [(&'a str, Option<&'a str>)], &'a str, &'a [&'a str]);
+        let cases: &[Case] = &[
+            (
+                &[
+                    ("registry.example.com/shop/cart", Some("3f9c2ab")),
+                    ("registry.example.com/shop/web", Some("d31f8a2")),
+                    ("redis", Some("7.2.4")),
+                    ("busybox", Some("latest")),
+                ],
+                "commit-sha",
+                &["registry.example.com/shop/*"],
+            ),
+            (
+                &[
+                    ("registry.example.com/shop/cart", Some("3f9c2ab")),
+                    ("ghcr.io/shop/tools/migrate", Some("0123456789abcdef")),
+                    ("worker", Some("abcdef0")),
+                    ("registry.example.com/shop/db", None),
+                ],
+                "commit-sha",
+                &[
+                    "ghcr.io/shop/tools/*",
+                    "registry.example.com/shop/*",
+                    "worker",
+                ],
+            ),
+            (
+                &[("registry.example.com/shop/cart", Some("1.2.3"))],
+                "commit-sha",
+                &[],
+            ),
+            (
+                &[
+                    ("registry.example.com/shop/cart", Some("1.2.3")),
+                    ("redis", Some("7.2.4")),
+                ],
+                "semver",
+                &["redis", "registry.example.com/shop/*"],
+            ),
+            (
+                &[("registry.example.com/shop/cart", Some("3f9c2ab"))],
+                "any",
+                &[],
+            ),
+            (&[], "commit-sha", &[]),
+        ];
+        for (images, policy, want) in cases {
+            let policy = TagPolicy::parse(policy).unwrap();
+            assert_eq!(
+                propose_patterns(&seen(images), &policy),
+                *want,
+                "{images:?} under {policy}"
+            );
+        }
+    }
 }

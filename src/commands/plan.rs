@@ -436,7 +436,7 @@ fn read_plan(
     let deltas = ws.repo.changes(base_tree, Some(from_b.tree))?;
     let paths: Vec<&str> = deltas.iter().map(|d| d.path.as_str()).collect();
     let in_built = ws.repo.files_at(built.tree, &paths)?;
-    let scoped = ws.config.images_scoped();
+    let scoped = ws.config.images.is_some();
     let source_policy = ws.config.environments[from].tags.clone();
     for (delta, built_blob) in deltas.iter().zip(in_built) {
         if delta.new == built_blob || !ws.config.is_manifest(&delta.path) {

@@ -159,16 +159,23 @@ pub fn gather(ws: &mut Workspace) -> Result<Status> {
         let mut unparseable = Vec::new();
         for (path, id) in manifests[i].iter() {
             let summary = ws.summary(*id)?;
-            if let Some(e) = &summary.error {
+            // A template (a file with `{{` that does not parse) is not a manifest.
+            if let Some(e) = summary.reported_error() {
                 unparseable.push(Unparseable::new(path, e));
             }
             for image in &summary.images {
+                // A kustomization entry that only renames or adds a tagSuffix
+                // runs with the tag of the resource it applies to: nothing to show.
+                if image.sets_no_tag() {
+                    continue;
+                }
                 let tag = image.tag.clone().or_else(|| image.digest.clone());
                 images
                     .entry(image.name.clone())
                     .or_default()
                     .insert(tag.unwrap_or_else(|| "(untagged)".to_owned()));
-                if image.digest.is_none() || image.tag.is_some() {
+                // Policies judge the team's images, where a tag is written.
+                if image.judged_by_policy() && ws.config.is_team_image(&image.name) {
                     if let Err(message) = env.tags.check(image.tag.as_deref()) {
                         violations.push(Violation {
                             image: image.name.clone(),

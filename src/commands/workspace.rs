@@ -26,7 +26,7 @@ pub const REMOTE: &str = "origin";
 /// The name of the summary cache in `.git/gitops/`, and the version of
 /// [`summary::summarize`] it was made by (bump it when that changes).
 const SUMMARY_CACHE: &str = "summaries";
-const SUMMARY_VERSION: &str = concat!("gitops summaries 2 ", env!("CARGO_PKG_VERSION"));
+const SUMMARY_VERSION: &str = concat!("gitops summaries 3 ", env!("CARGO_PKG_VERSION"));
 
 /// One environment's branch as fetched.
 #[derive(Debug, Clone)]
@@ -235,8 +235,9 @@ impl Workspace {
     /// Whether two versions of the manifest at `path` differ by image tags only,
     /// told from their summaries alone: `Some(true)` yes, `Some(false)` they differ
     /// in more (values, or only formatting), `None` when the summaries cannot tell
-    /// (a file that does not parse, a kustomization's `newTag`, or a file with
-    /// pinned keys in the config).
+    /// (a file that does not parse, a kustomization's `newTag`, a file with
+    /// pinned keys in the config, or third-party images whose tags differ: with
+    /// an `images:` list, only the team's tags are pinned).
     pub fn tags_only(
         &mut self,
         path: &str,
@@ -259,6 +260,20 @@ impl Workspace {
             return Ok(None);
         }
         let (sa, sb) = (self.summary(a)?, self.summary(b)?);
+        // The masked hashes set every image's tag aside; a third-party image's
+        // tag is a value like any other, so they tell only when those are equal.
+        if self.config.images.is_some() {
+            let third_party = |s: &Summary| -> Vec<(String, Option<String>, Option<String>)> {
+                s.images
+                    .iter()
+                    .filter(|i| !self.config.is_team_image(&i.name))
+                    .map(|i| (i.name.clone(), i.tag.clone(), i.digest.clone()))
+                    .collect()
+            };
+            if third_party(&sa) != third_party(&sb) {
+                return Ok(None);
+            }
+        }
         Ok(summary::same_but_tags_hashed(&sa, &sb))
     }
 

@@ -27,6 +27,8 @@ use crate::edit::{self, ScalarSite, TagSite};
 use crate::image::ImageRef;
 use crate::manifest::{parse_documents, resources, Document, ResourceKey};
 use crate::semdiff::Pinned;
+#[cfg(test)]
+use crate::semdiff::key_pins;
 
 /// What decides which values are pinned.
 pub struct PinRules<'a> {
@@ -58,58 +60,9 @@ pub fn image_key(name: &str) -> String {
     crate::image::canonical_name(name)
 }
 
-/// Whether `path` (flatten's notation) is `key` or lies under it. A key is a dot
-/// path from the document's root (`image.tag` pins that field only, never
-/// `redis.tag`); a `*` part matches any one field (`*.image.tag` pins the
-/// `image.tag` of every top-level entry) and `**` any number of them.
-pub fn key_pins(key: &str, path: &str) -> bool {
-    let key: Vec<&str> = key.split('.').filter(|s| !s.is_empty()).collect();
-    let path: Vec<&str> = split_path(path);
-    !key.is_empty() && prefix_match(&key, &path)
-}
-
-fn split_path(path: &str) -> Vec<&str> {
-    // Dots inside `[name=a.b]` do not split.
-    let mut out = Vec::new();
-    let (mut depth, mut start) = (0usize, 0usize);
-    for (i, c) in path.char_indices() {
-        match c {
-            '[' => depth += 1,
-            ']' => depth = depth.saturating_sub(1),
-            '.' if depth == 0 => {
-                out.push(&path[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(&path[start..]);
-    out
-}
-
-fn prefix_match(key: &[&str], path: &[&str]) -> bool {
-    let Some((first, rest)) = key.split_first() else {
-        return true;
-    };
-    if *first == "**" {
-        return (0..=path.len()).any(|skip| prefix_match(rest, &path[skip..]));
-    }
-    let Some((segment, path_rest)) = path.split_first() else {
-        return false;
-    };
-    let field = segment.split('[').next().unwrap_or(segment);
-    let matches = *first == "*" || *first == *segment || *first == field;
-    // `env[name=X]` is matched by `env` only as the key's last part (the whole list).
-    let whole = *first == *segment || *first == "*" || rest.is_empty();
-    matches && whole && prefix_match(rest, path_rest)
-}
-
 /// Whether the config pins `path` in `file`.
 pub fn rule_pins(pinned: &Pinned, file: &str, path: &str) -> bool {
-    pinned
-        .rules
-        .iter()
-        .any(|r| r.files.is_match(file) && r.keys.iter().any(|k| key_pins(k, path)))
+    pinned.rule_pins(file, path)
 }
 
 /// A kustomization entry's tag fields: `images[name=X].newTag` (and `digest`,
