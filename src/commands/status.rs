@@ -151,6 +151,9 @@ pub fn gather(ws: &mut Workspace) -> Result<Status> {
     ws.summarize(manifests.iter().flat_map(|m| m.iter()).map(|(_, id)| *id))?;
 
     let mut out = Vec::new();
+    // One row per image however it is spelled (`redis`, `docker.io/library/redis`),
+    // shown as first written.
+    let mut display: BTreeMap<String, String> = BTreeMap::new();
     for (i, env) in envs.iter().enumerate() {
         let branch = ws.branches[i].clone();
         let head = ws.commit(branch.tip)?;
@@ -170,8 +173,11 @@ pub fn gather(ws: &mut Workspace) -> Result<Status> {
                     continue;
                 }
                 let tag = image.tag.clone().or_else(|| image.digest.clone());
+                let shown = display
+                    .entry(crate::image::canonical_name(&image.name))
+                    .or_insert_with(|| image.name.clone());
                 images
-                    .entry(image.name.clone())
+                    .entry(shown.clone())
                     .or_default()
                     .insert(tag.unwrap_or_else(|| "(untagged)".to_owned()));
                 // Policies judge the team's images, where a tag is written.
