@@ -1097,3 +1097,32 @@ fn check_marks_the_checks_it_could_not_run_as_skipped() {
         seen(&run)
     );
 }
+
+// --- Found while benchmarking ------------------------------------------------------------
+
+/// `-C` with a relative path: the promotion's temporary index must not be
+/// resolved against the repository twice (`config/config/.git/...`).
+#[test]
+fn promote_works_with_a_relative_dash_c() {
+    let t = TestEnv::new();
+    let s = shapes::plain_shop(&t, "relative", "");
+    s.retag(
+        "dev",
+        DEV_TAG,
+        NEW_DEV_TAG,
+        &format!("web and cart: {NEW_DEV_TAG}"),
+    );
+    s.edit(
+        "dev",
+        "apps/cart/deployment.yaml",
+        |d| d.replace("replicas: 2", "replicas: 3"),
+        "cart: three replicas",
+    );
+    let parent = s.repo.parent().unwrap();
+    let run = t.gitops(
+        parent,
+        &["-C", "config", "promote", "stage", "--dry-run", "--json"],
+    );
+    run.expect(0);
+    assert_eq!(run.json()["action"], "planned", "{}", seen(&run));
+}
