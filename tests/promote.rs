@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::TestEnv;
+use common::{promote_and_verify, TestEnv};
 
 const BRANCH: &str = "gitops/promote-dev-to-stage";
 
@@ -21,7 +21,7 @@ fn builds_the_promotion_branch_keeping_the_targets_image_tags() {
     let stage = t.rev(&s.origin, "stage");
     let dev = t.rev(&s.origin, "dev");
 
-    let run = t.gitops(&s.repo, &["promote", "stage", "--json"]);
+    let run = promote_and_verify(&t, &s.repo, "stage", &["stage"]);
     run.expect(0);
     let out = run.json();
     assert_eq!(out["action"], "pushed", "{out:#}");
@@ -70,11 +70,10 @@ fn builds_the_promotion_branch_keeping_the_targets_image_tags() {
 fn a_rerun_with_nothing_new_changes_nothing_and_a_new_commit_refreshes_the_branch() {
     let t = TestEnv::new();
     let s = t.quickstart();
-    t.gitops(&s.repo, &["promote", "stage"]).expect(0);
+    promote_and_verify(&t, &s.repo, "stage", &["stage"]).expect(0);
     let first = t.rev(&s.origin, BRANCH);
 
-    let out = t
-        .gitops(&s.repo, &["promote", "stage", "--json"])
+    let out = promote_and_verify(&t, &s.repo, "stage", &["stage"])
         .expect(0)
         .json();
     assert_eq!(out["action"], "unchanged", "{out:#}");
@@ -89,8 +88,7 @@ fn a_rerun_with_nothing_new_changes_nothing_and_a_new_commit_refreshes_the_branc
         "checkout: more cpu",
     );
     t.git(&dev, &["push", "--quiet", "origin", "dev"]);
-    let out = t
-        .gitops(&s.repo, &["promote", "stage", "--json"])
+    let out = promote_and_verify(&t, &s.repo, "stage", &["stage"])
         .expect(0)
         .json();
     assert_eq!(out["action"], "pushed", "{out:#}");
@@ -113,8 +111,7 @@ fn conflicts_on_tags_resolve_to_the_target_and_its_hotfix_stays() {
     let t = TestEnv::new();
     let s = t.quickstart();
     // stage → prod: every deployment's tag line differs on both sides.
-    let out = t
-        .gitops(&s.repo, &["promote", "prod", "--yes", "--json"])
+    let out = promote_and_verify(&t, &s.repo, "prod", &["prod", "--yes"])
         .expect(0)
         .json();
     assert_eq!(out["action"], "pushed", "{out:#}");
@@ -175,7 +172,7 @@ fn a_real_conflict_stops_names_the_files_and_the_drift_and_leaves_nothing() {
 fn never_overwrites_a_persons_commit_on_the_promotion_branch() {
     let t = TestEnv::new();
     let s = t.quickstart();
-    t.gitops(&s.repo, &["promote", "stage"]).expect(0);
+    promote_and_verify(&t, &s.repo, "stage", &["stage"]).expect(0);
     let other = t.clone(&s.origin, "other", BRANCH);
     t.commit_file(
         &other,
@@ -224,19 +221,14 @@ fn a_new_workload_needs_a_tag_the_targets_policy_accepts() {
     let run = t.gitops(&s.repo, &["promote", "stage", "--set-image", "redis=7.2.4"]);
     run.refused(); // 7.2.4 is not a release candidate: stage's policy refuses it too
 
-    let out = t
-        .gitops(
-            &s.repo,
-            &[
-                "promote",
-                "stage",
-                "--set-image",
-                "redis=7.2.4-rc.1",
-                "--json",
-            ],
-        )
-        .expect(0)
-        .json();
+    let out = promote_and_verify(
+        &t,
+        &s.repo,
+        "stage",
+        &["stage", "--set-image", "redis=7.2.4-rc.1"],
+    )
+    .expect(0)
+    .json();
     assert_eq!(out["action"], "pushed");
     let tip = t.rev(&s.origin, BRANCH);
     let file = show(&t, &s.origin, &format!("{tip}:apps/redis/deployment.yaml"));
@@ -295,8 +287,7 @@ fn refusals() {
             "origin/stage:refs/heads/dev",
         ],
     );
-    let out = t
-        .gitops(&s.repo, &["promote", "stage", "--json"])
+    let out = promote_and_verify(&t, &s.repo, "stage", &["stage"])
         .expect(0)
         .json();
     assert_eq!(out["action"], "nothing");
@@ -334,7 +325,7 @@ fn configured_pinned_keys_are_never_overwritten() {
     );
     t.git(&dev, &["push", "--quiet", "origin", "dev"]);
     // Promote, and merge the pull request (a fast-forward of stage to the branch).
-    t.gitops(&s.repo, &["promote", "stage"]).expect(0);
+    promote_and_verify(&t, &s.repo, "stage", &["stage"]).expect(0);
     let stage = t.clone(&s.origin, "stage-clone", "stage");
     t.git(
         &stage,
@@ -357,7 +348,7 @@ fn configured_pinned_keys_are_never_overwritten() {
         "web: debug logs",
     );
     t.git(&dev, &["push", "--quiet", "origin", "dev"]);
-    t.gitops(&s.repo, &["promote", "stage"]).expect(0);
+    promote_and_verify(&t, &s.repo, "stage", &["stage"]).expect(0);
     let tip = t.rev(&s.origin, BRANCH);
     let values = show(&t, &s.origin, &format!("{tip}:apps/web/values.yaml"));
     assert_eq!(values, "replicaCount: 2\nlogLevel: debug\n");
@@ -371,7 +362,7 @@ fn configured_pinned_keys_are_never_overwritten() {
         "cart: five replicas",
     );
     t.git(&dev, &["push", "--quiet", "origin", "dev"]);
-    t.gitops(&s.repo, &["promote", "stage"]).expect(0);
+    promote_and_verify(&t, &s.repo, "stage", &["stage"]).expect(0);
     let tip = t.rev(&s.origin, BRANCH);
     let values = show(&t, &s.origin, &format!("{tip}:apps/cart/values.yaml"));
     assert_eq!(values, "replicaCount: 1\nlogLevel: info\n");

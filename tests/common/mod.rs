@@ -10,6 +10,13 @@ use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
 
+pub mod shapes;
+pub mod verify;
+
+// Not every test binary promotes.
+#[allow(unused_imports)]
+pub use verify::promote_and_verify;
+
 /// "Now" for the binary (`GITOPS_NOW`); quickstart dates its commits from it.
 pub const NOW: &str = "1790000000";
 /// The date of every commit the tests make themselves.
