@@ -884,9 +884,14 @@ mod tests {
         assert_eq!(got, want);
         let edited = replace_spans(
             text.as_bytes(),
-            &[(sites[0].span.clone(), b"2".to_vec()), (sites[1].span.clone(), b"'z'".to_vec())],
+            &[
+                (sites[0].span.clone(), b"2".to_vec()),
+                (sites[1].span.clone(), b"'z'".to_vec()),
+            ],
         );
-        assert!(String::from_utf8(edited).unwrap().starts_with("a: 2\nb: 'z' # c\n"));
+        assert!(String::from_utf8(edited)
+            .unwrap()
+            .starts_with("a: 2\nb: 'z' # c\n"));
     }
 
     #[test]

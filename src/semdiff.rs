@@ -87,7 +87,19 @@ impl Pinned {
                 None => false,
             },
             Some("newName") => false,
-            _ => kustomize_entry_name(field_path).is_none_or(|name| self.is_team_image(name)),
+            _ => match kustomize_entry_name(field_path) {
+                Some(name) => self.is_team_image(name),
+                None => self.team.is_none(),
+            },
+        }
+    }
+
+    /// Pins nothing: every difference is a change. What a promotion's plan
+    /// compares the target with the built tree by — what merges is what it lists.
+    pub fn nothing() -> Pinned {
+        Pinned {
+            rules: Vec::new(),
+            team: Some(ImagePatterns::new(&[]).expect("an empty list of patterns")),
         }
     }
 
@@ -151,7 +163,6 @@ fn prefix_match(key: &[&str], path: &[&str]) -> bool {
     matches && whole && prefix_match(rest, path_rest)
 }
 
-
 /// The name, when both values are references to the same image.
 fn same_image_name(a: Option<&Json>, b: Option<&Json>) -> Option<String> {
     match (a, b) {
@@ -214,6 +225,10 @@ pub struct ResourceChange {
     pub name: String,
     pub change: Change,
     pub fields: Vec<FieldChange>,
+    /// For an added resource, the images it runs (`name:tag` as written): what
+    /// the new workload will run is part of what a reviewer approves.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub images: Vec<String>,
 }
 
 impl ResourceChange {
@@ -320,6 +335,13 @@ pub fn diff_file(
             (None, None) => continue,
         };
         let api_version = new.or(old).and_then(|r| r.api_version.clone());
+        let images = match (change, new) {
+            (Change::Added, Some(new)) => crate::images::images(new.value)
+                .into_iter()
+                .map(|u| u.image.to_string())
+                .collect(),
+            _ => Vec::new(),
+        };
         diff.resources.push(ResourceChange {
             file: path.to_owned(),
             api_version,
@@ -328,6 +350,7 @@ pub fn diff_file(
             name: key.name,
             change,
             fields,
+            images,
         });
     }
     diff

@@ -350,7 +350,12 @@ fn only_kubernetes_resources_and_values_files_are_resources_and_a_migration_is_o
     let stage = t.clone(&s.origin, "stage-clone", "stage");
     t.git(
         &stage,
-        &["merge", "--quiet", "--ff-only", "origin/gitops/promote-dev-to-stage"],
+        &[
+            "merge",
+            "--quiet",
+            "--ff-only",
+            "origin/gitops/promote-dev-to-stage",
+        ],
     );
     t.git(&stage, &["push", "--quiet", "origin", "stage"]);
     t.commit_file(

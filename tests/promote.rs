@@ -475,7 +475,13 @@ fn an_executable_manifest_stays_executable_through_a_promotion() {
         t.git(&clone, &["update-index", "--chmod=+x", file]);
         t.git(
             &clone,
-            &["commit", "--quiet", "--no-gpg-sign", "-m", "web: executable"],
+            &[
+                "commit",
+                "--quiet",
+                "--no-gpg-sign",
+                "-m",
+                "web: executable",
+            ],
         );
         if env == "dev" {
             // And a change that promotes, so the file is rewritten with stage's tag.
@@ -483,7 +489,13 @@ fn an_executable_manifest_stays_executable_through_a_promotion() {
             std::fs::write(clone.join(file), text.replace("256Mi", "512Mi")).unwrap();
             t.git(
                 &clone,
-                &["commit", "--quiet", "--no-gpg-sign", "-am", "web: more memory"],
+                &[
+                    "commit",
+                    "--quiet",
+                    "--no-gpg-sign",
+                    "-am",
+                    "web: more memory",
+                ],
             );
         }
         t.git(&clone, &["push", "--quiet", "origin", env]);
@@ -492,5 +504,8 @@ fn an_executable_manifest_stays_executable_through_a_promotion() {
     assert_eq!(mode(&t, &s.origin, BRANCH, file), "100755");
     let text = show(&t, &s.origin, &format!("{BRANCH}:{file}"));
     assert!(text.contains("512Mi"), "{text}");
-    assert!(text.contains("shop/web:1.9.0-rc.1"), "stage's tag kept:\n{text}");
+    assert!(
+        text.contains("shop/web:1.9.0-rc.1"),
+        "stage's tag kept:\n{text}"
+    );
 }

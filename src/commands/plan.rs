@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use super::status::{drift_commits, drift_out, DriftOut};
 use super::age;
+use super::status::{drift_commits, drift_out, DriftOut};
 use super::workspace::Workspace;
 use crate::edit;
 use crate::error::{refused, Failure};
@@ -75,6 +75,9 @@ pub struct BlockedOut {
     pub message: String,
     pub hint: String,
 }
+
+/// Bytes to put in place of a range of a file.
+type Edit = (std::ops::Range<usize>, Vec<u8>);
 
 /// The promotion commit's tree and its parents.
 #[derive(Debug, Clone, Copy)]
@@ -238,7 +241,9 @@ fn build(
     }
     let source_tree = ws.repo.edit_tree(from_b.tree, &source_updates)?;
     let empty = ws.repo.empty_tree()?;
-    let base_tree = ws.repo.edit_tree(base_tree.unwrap_or(empty), &base_updates)?;
+    let base_tree = ws
+        .repo
+        .edit_tree(base_tree.unwrap_or(empty), &base_updates)?;
 
     // 2. Merge: three throwaway commits so that git merges against the pinned base.
     let identity = [
@@ -265,7 +270,8 @@ fn build(
         "source",
         &identity,
     )?;
-    let merge = git::cli::merge_tree(&dir, &ours, &theirs).context("merging in the object store")?;
+    let merge =
+        git::cli::merge_tree(&dir, &ours, &theirs).context("merging in the object store")?;
     let mut merged = Oid::from_hex(merge.tree.as_bytes()).context("reading the merged tree")?;
 
     // Conflict hunks that a line-by-line three-way merge resolves (each line
@@ -353,8 +359,7 @@ fn build(
         Ok(tags) => tags,
         Err(refusal) => return Ok(Err(refusal)),
     };
-    let mut by_file: BTreeMap<&str, (&[u8], Vec<(std::ops::Range<usize>, Vec<u8>)>)> =
-        BTreeMap::new();
+    let mut by_file: BTreeMap<&str, (&[u8], Vec<Edit>)> = BTreeMap::new();
     for ((file, text, site), tag) in sites.iter().zip(tags) {
         let Some(tag) = tag else { continue };
         let entry = by_file
@@ -394,7 +399,7 @@ fn read_plan(
 ) -> Result<()> {
     let from_b = ws.branches[from].clone();
     let to_b = ws.branches[to].clone();
-    let nothing = Pinned::default();
+    let nothing = Pinned::nothing();
     // What merges: the target's tree against the built one.
     for delta in ws.repo.changes(Some(to_b.tree), Some(built.tree))? {
         plan.files.push(FileOut {
@@ -458,9 +463,23 @@ fn read_plan(
             if k.value.is_null() || k.upstream.is_null() {
                 continue;
             }
+            // A resource new to the target keeps nothing of its own: its values
+            // (a `--set-image` tag) are in the changes.
+            let added = plan.resources.iter().any(|r| {
+                r.change == Change::Added
+                    && r.file == k.file
+                    && r.kind == k.kind
+                    && r.name == k.name
+            });
+            if added {
+                continue;
+            }
             if !scoped && (k.path.ends_with(".image") || k.path.ends_with(".newTag")) {
                 let tag = |v: &serde_json::Value| {
-                    let s = v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
+                    let s = v
+                        .as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| v.to_string());
                     match crate::image::ImageRef::parse(&s) {
                         Ok(r) if k.path.ends_with(".image") => {
                             (r.name.clone(), r.tag.unwrap_or_default())
@@ -605,6 +624,9 @@ pub fn render(d: &Plan, ui: &Ui, now: i64) -> String {
                 resource_name(r),
                 ui.paint(Tone::Dim, &format!("({})", r.file))
             ));
+            for image in &r.images {
+                out.push_str(&format!("      runs {image}\n"));
+            }
             for f in &r.fields {
                 out.push_str(&format!(
                     "      {}: {} → {}\n",

@@ -6,9 +6,9 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::plan::{self, source_and_target, Plan};
-use super::workspace::Workspace;
 use super::publish::{publish, Publish};
 use super::pull_request::{self, PullOut, Wanted};
+use super::workspace::Workspace;
 use super::{app_of, now};
 use crate::cli::Global;
 use crate::config::Promotion;
@@ -98,7 +98,12 @@ fn body_input(plan: &Plan) -> BodyInput {
             .iter()
             .flat_map(|r| {
                 let name = format!("{}/{}", r.kind.as_deref().unwrap_or("File"), r.name);
-                let head = format!("`{name}` {:?}", r.change).to_lowercase();
+                let change = format!("{:?}", r.change).to_lowercase();
+                let mut head = format!("`{name}` {change}");
+                if !r.images.is_empty() {
+                    let images: Vec<String> = r.images.iter().map(|i| format!("`{i}`")).collect();
+                    head.push_str(&format!(", runs {}", images.join(", ")));
+                }
                 if r.fields.is_empty() {
                     vec![head]
                 } else {
@@ -144,8 +149,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
         );
     }
     let (from, to) = source_and_target(&ws, &args.env, args.from.as_deref(), "promote")?;
-    let set_images =
-        promotion::plan::parse_set_images(&args.set_images).map_err(Failure::from)?;
+    let set_images = promotion::plan::parse_set_images(&args.set_images).map_err(Failure::from)?;
     let from_name = ws.config.environments[from].name.clone();
     let to_env = ws.config.environments[to].clone();
     let (plan, built) = plan::plan(&mut ws, from, to, &set_images)?;

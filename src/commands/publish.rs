@@ -96,4 +96,3 @@ pub fn foreign_commits(
     }
     Ok(out)
 }
-

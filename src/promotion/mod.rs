@@ -312,7 +312,8 @@ mod tests {
         ];
         for (text, want) in cases {
             let got = resolve_pinned_conflicts(text.as_bytes(), &images, |l| {
-                l.trim_ascii_start().starts_with(format!("{}:", keys[0]).as_bytes())
+                l.trim_ascii_start()
+                    .starts_with(format!("{}:", keys[0]).as_bytes())
             });
             assert_eq!(
                 got.ok().map(|v| String::from_utf8(v).unwrap()).as_deref(),
@@ -321,5 +322,4 @@ mod tests {
             );
         }
     }
-
 }

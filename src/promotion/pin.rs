@@ -26,9 +26,9 @@ use std::ops::Range;
 use crate::edit::{self, ScalarSite, TagSite};
 use crate::image::ImageRef;
 use crate::manifest::{parse_documents, resources, Document, ResourceKey};
-use crate::semdiff::Pinned;
 #[cfg(test)]
 use crate::semdiff::key_pins;
+use crate::semdiff::Pinned;
 
 /// What decides which values are pinned.
 pub struct PinRules<'a> {
@@ -156,8 +156,7 @@ pub fn pin_to(
             let pinned = rule_pins(rules.pinned, file, &site.path)
                 || kustomize_tag_field(&site.path).is_some_and(|name| {
                     let entry = tags.iter().find(|t| {
-                        t.doc == site.doc
-                            && t.field.starts_with(&format!("images[name={name}]."))
+                        t.doc == site.doc && t.field.starts_with(&format!("images[name={name}]."))
                     });
                     entry.is_some_and(|t| (rules.is_team)(&t.image.name)) || (rules.is_team)(name)
                 });
@@ -275,7 +274,8 @@ fn pair_docs(file: &str, ours: &[Document], theirs: &[Document]) -> BTreeMap<usi
             })
             .collect()
     };
-    let mut free: Vec<Option<(Vec<ResourceKey>, usize)>> = keys(theirs).into_iter().map(Some).collect();
+    let mut free: Vec<Option<(Vec<ResourceKey>, usize)>> =
+        keys(theirs).into_iter().map(Some).collect();
     let mut out = BTreeMap::new();
     for (key, index) in keys(ours) {
         if key.is_empty() {
@@ -359,7 +359,8 @@ mod tests {
     fn a_helm_values_file_keeps_the_pinned_path_and_takes_the_rest() {
         let pinned = rules("charts/*/values*.yaml", &["image.tag"]);
         let source = "# values\nimage:\n  repository: shop/web\n  tag: \"4f2c9ab\"  # dev\nredis:\n  tag: 8.8.0\n";
-        let target = "# values\nimage:\n  repository: shop/web\n  tag: '1.2.3-rc.1'\nredis:\n  tag: 8.6.3\n";
+        let target =
+            "# values\nimage:\n  repository: shop/web\n  tag: '1.2.3-rc.1'\nredis:\n  tag: 8.6.3\n";
         let out = pin("charts/shop/values.yaml", source, target, &pinned, &[]);
         assert_eq!(
             out,
@@ -429,7 +430,10 @@ mod tests {
             &Pinned::default(),
             &[("shop/app", "9.9.9")],
         );
-        assert_eq!(out, format!("{}---\n{}", deploy("a", "1.0.0"), deploy("b", "1.0.1")));
+        assert_eq!(
+            out,
+            format!("{}---\n{}", deploy("a", "1.0.0"), deploy("b", "1.0.1"))
+        );
     }
 
     #[test]

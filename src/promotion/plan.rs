@@ -34,8 +34,9 @@ pub fn parse_set_images(values: &[String]) -> Result<Vec<SetImage>, Refusal> {
         if name.is_empty() || !policy::is_valid_tag(tag) {
             return Err(Refusal {
                 message: format!("--set-image `{v}`: `{tag}` is not a valid image tag"),
-                hint: "a tag is letters, digits, `_`, `.` and `-`, up to 128 characters, e.g. 1.2.3"
-                    .to_owned(),
+                hint:
+                    "a tag is letters, digits, `_`, `.` and `-`, up to 128 characters, e.g. 1.2.3"
+                        .to_owned(),
             });
         }
         out.push(SetImage {
@@ -137,7 +138,10 @@ pub fn new_image_tags(
                     refused.push(format!(
                         "{}{} ({} line {}): {why}",
                         n.name,
-                        n.tag.as_deref().map(|t| format!(":{t}")).unwrap_or_default(),
+                        n.tag
+                            .as_deref()
+                            .map(|t| format!(":{t}"))
+                            .unwrap_or_default(),
                         n.file,
                         n.line
                     ));
@@ -172,12 +176,7 @@ pub fn new_image_tags(
 /// The refusal for a merge that conflicts beyond pinned values: the files, the
 /// target's own commits that changed them since the environments last met, and
 /// what to do.
-pub fn conflict_refusal(
-    from: &str,
-    to: &str,
-    files: &[String],
-    commits: &[String],
-) -> Refusal {
+pub fn conflict_refusal(from: &str, to: &str, files: &[String], commits: &[String]) -> Refusal {
     let message = format!(
         "promoting {from} into {to} conflicts in {}: {to} changed the same lines on its own",
         files.join(", ")
@@ -260,8 +259,15 @@ mod tests {
         let rc = TagPolicy::parse("semver-rc").unwrap();
         let images = [new("new-registry.example.com/shop/app", "4f2c9ab")];
         let r = new_image_tags("stage", &rc, &images, &[]).unwrap_err();
-        assert!(r.message.contains("new-registry.example.com/shop/app:4f2c9ab"), "{r:?}");
-        assert!(!r.message.contains("drift") && !r.hint.contains("hotfix"), "{r:?}");
+        assert!(
+            r.message
+                .contains("new-registry.example.com/shop/app:4f2c9ab"),
+            "{r:?}"
+        );
+        assert!(
+            !r.message.contains("drift") && !r.hint.contains("hotfix"),
+            "{r:?}"
+        );
         assert!(r.hint.contains("--set-image app="), "{r:?}");
 
         // A tag the policy refuses.
@@ -271,15 +277,17 @@ mod tests {
         // A name that matches no new image.
         let r = new_image_tags("stage", &rc, &images, &[set("cart", "1.0.0-rc.1")]).unwrap_err();
         assert!(r.message.contains("no image new to stage"), "{r:?}");
-        assert!(r.hint.contains("new-registry.example.com/shop/app"), "{r:?}");
+        assert!(
+            r.hint.contains("new-registry.example.com/shop/app"),
+            "{r:?}"
+        );
         let r = new_image_tags("stage", &rc, &[], &[set("cart", "1.0.0-rc.1")]).unwrap_err();
         assert!(r.hint.contains("gitops image set cart"), "{r:?}");
 
         // A site that cannot be edited in place.
         let mut blocked = images[0].clone();
         blocked.blocked = Some(Blocked::Alias);
-        let r = new_image_tags("stage", &rc, &[blocked], &[set("app", "2.0.0-rc.1")])
-            .unwrap_err();
+        let r = new_image_tags("stage", &rc, &[blocked], &[set("app", "2.0.0-rc.1")]).unwrap_err();
         assert!(r.message.contains("alias"), "{r:?}");
     }
 

@@ -22,7 +22,13 @@ pub fn semantic_diff(
     to: Option<&[Document]>,
     from: Option<&[Document]>,
 ) -> FileDiff {
-    semdiff::diff_file(path, to, from, &config.pinned_rules)
+    semdiff::diff_file(
+        path,
+        to,
+        from,
+        &config.pinned_rules,
+        holds_plain_values(config, path),
+    )
 }
 
 /// Whether the file at `path` holds plain values whose documents count as
