@@ -177,56 +177,99 @@ impl std::error::Error for EditError {}
 /// after `:`, which libyaml takes) or the two parsers disagree about where an
 /// image field is written: such a file is never edited by guess.
 pub fn tag_sites(bytes: &[u8]) -> Result<Vec<TagSite>, ParseError> {
-    let docs = parse_documents(bytes)?;
-    let uses: Vec<(usize, &Value, Vec<images::ImageUse>)> = docs
-        .iter()
-        .map(|doc| (doc.index, &doc.value, images::images(&doc.value)))
-        .filter(|(_, _, uses)| !uses.is_empty())
-        .collect();
-    if uses.is_empty() {
-        return Ok(Vec::new());
-    }
-    // parse_documents read it, so it is UTF-8.
-    let text = std::str::from_utf8(bytes).map_err(|e| ParseError {
-        line: 0,
-        column: 0,
-        message: format!("the file is not UTF-8: {e}"),
-    })?;
-    let tree = Tree::parse(text)?;
-    let lines = LineIndex::new(text);
-    let mut sites = Vec::new();
-    for (index, value, uses) in uses {
-        let disagree = |field: &str| ParseError {
-            line: 0,
-            column: 0,
-            message: format!(
-                "document {}: cannot find where {field} is written (the YAML parsers disagree)",
-                index + 1
-            ),
-        };
-        let Some(&root) = tree.docs.get(index) else {
-            return Err(disagree("the document"));
-        };
-        let mut visits = Vec::new();
-        tree.walk(root, value, String::new(), &mut visits);
-        let mut used = vec![false; visits.len()];
-        for found in uses {
-            let site = locate(text, &tree, &visits, &mut used, &found)
-                .ok_or_else(|| disagree(&found.field))?;
-            sites.push(TagSite {
-                doc: index,
-                line: lines.line(site.span.start),
-                field: found.field,
-                image: found.image,
-                kind: found.kind,
-                container: found.container,
-                tag_source: found.tag_source,
-                span: site.span,
-                blocked: site.blocked,
+    Ok(Sites::read(bytes, false)?.tags)
+}
+
+/// A file read once for editing: its documents, where it sets image tags
+/// ([`tag_sites`]) and, when asked, where every scalar is ([`scalar_sites`]).
+/// serde_norway and saphyr_parser each read it once.
+#[derive(Debug, Clone)]
+pub struct Sites {
+    pub docs: Vec<crate::manifest::Document>,
+    pub tags: Vec<TagSite>,
+    /// Empty unless asked for.
+    pub scalars: Vec<ScalarSite>,
+}
+
+impl Sites {
+    /// Reads `bytes`; `scalars`: also list every scalar. Fails as [`tag_sites`]
+    /// and [`scalar_sites`] do.
+    pub fn read(bytes: &[u8], scalars: bool) -> Result<Sites, ParseError> {
+        let docs = parse_documents(bytes)?;
+        let uses: Vec<(usize, Vec<images::ImageUse>)> = docs
+            .iter()
+            .map(|doc| (doc.index, images::images(&doc.value)))
+            .filter(|(_, uses)| !uses.is_empty())
+            .collect();
+        if uses.is_empty() && (!scalars || docs.is_empty()) {
+            return Ok(Sites {
+                docs,
+                tags: Vec::new(),
+                scalars: Vec::new(),
             });
         }
+        // parse_documents read it, so it is UTF-8.
+        let text = std::str::from_utf8(bytes).map_err(|e| ParseError {
+            line: 0,
+            column: 0,
+            message: format!("the file is not UTF-8: {e}"),
+        })?;
+        let tree = Tree::parse(text)?;
+        let lines = LineIndex::new(text);
+        let mut tags = Vec::new();
+        let mut all_scalars = Vec::new();
+        let mut uses = uses.into_iter().peekable();
+        for doc in &docs {
+            let index = doc.index;
+            let doc_uses = match uses.peek() {
+                Some((i, _)) if *i == index => uses.next().map(|(_, u)| u).unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            if doc_uses.is_empty() && !scalars {
+                continue;
+            }
+            let disagree = |field: &str| ParseError {
+                line: 0,
+                column: 0,
+                message: format!(
+                    "document {}: cannot find where {field} is written (the YAML parsers disagree)",
+                    index + 1
+                ),
+            };
+            let Some(&root) = tree.docs.get(index) else {
+                if doc_uses.is_empty() {
+                    continue;
+                }
+                return Err(disagree("the document"));
+            };
+            let mut visits = Vec::new();
+            tree.walk(root, &doc.value, String::new(), &mut visits);
+            let mut used = vec![false; visits.len()];
+            for found in doc_uses {
+                let site = locate(text, &tree, &visits, &mut used, &found)
+                    .ok_or_else(|| disagree(&found.field))?;
+                tags.push(TagSite {
+                    doc: index,
+                    line: lines.line(site.span.start),
+                    field: found.field,
+                    image: found.image,
+                    kind: found.kind,
+                    container: found.container,
+                    tag_source: found.tag_source,
+                    span: site.span,
+                    blocked: site.blocked,
+                });
+            }
+            if scalars {
+                all_scalars.extend(scalars_of(text, &tree, &lines, index, visits));
+            }
+        }
+        Ok(Sites {
+            docs,
+            tags,
+            scalars: all_scalars,
+        })
     }
-    Ok(sites)
 }
 
 /// `bytes` with the tag of each of `sites` set to `new_tag`: the bytes of each
@@ -340,58 +383,50 @@ pub struct ScalarSite {
 ///
 /// Fails when the file does not parse, or when saphyr_parser cannot read it.
 pub fn scalar_sites(bytes: &[u8]) -> Result<Vec<ScalarSite>, ParseError> {
-    let docs = parse_documents(bytes)?;
-    if docs.is_empty() {
-        return Ok(Vec::new());
-    }
-    let text = std::str::from_utf8(bytes).map_err(|e| ParseError {
-        line: 0,
-        column: 0,
-        message: format!("the file is not UTF-8: {e}"),
-    })?;
-    let tree = Tree::parse(text)?;
-    let lines = LineIndex::new(text);
+    Ok(Sites::read(bytes, true)?.scalars)
+}
+
+fn scalars_of(
+    text: &str,
+    tree: &Tree,
+    lines: &LineIndex,
+    doc: usize,
+    visits: Vec<Visit<'_>>,
+) -> Vec<ScalarSite> {
     let mut out = Vec::new();
-    for doc in &docs {
-        let Some(&root) = tree.docs.get(doc.index) else {
+    for visit in visits {
+        let Node::Scalar {
+            value,
+            style,
+            start,
+            ..
+        } = &tree.nodes[visit.node]
+        else {
             continue;
         };
-        let mut visits = Vec::new();
-        tree.walk(root, &doc.value, String::new(), &mut visits);
-        for visit in visits {
-            let Node::Scalar {
-                value,
-                style,
-                start,
-                ..
-            } = &tree.nodes[visit.node]
-            else {
-                continue;
-            };
-            let (span, blocked) = if let Some(alias) = visit.alias_start {
-                (alias..alias, Some(Blocked::Alias))
-            } else {
-                match verbatim(text, *start, value, *style) {
-                    Some(p) => {
-                        let quoted = usize::from(*style != ScalarStyle::Plain);
-                        (
-                            p - quoted..p + value.len() + quoted,
-                            visit.shared.then_some(Blocked::Shared),
-                        )
-                    }
-                    None => (*start..*start, Some(Blocked::NotVerbatim)),
+        let (span, blocked) = if let Some(alias) = visit.alias_start {
+            (alias..alias, Some(Blocked::Alias))
+        } else {
+            match verbatim(text, *start, value, *style) {
+                Some(p) => {
+                    let quoted = usize::from(*style != ScalarStyle::Plain);
+                    (
+                        p - quoted..p + value.len() + quoted,
+                        visit.shared.then_some(Blocked::Shared),
+                    )
                 }
-            };
-            out.push(ScalarSite {
-                doc: doc.index,
-                path: visit.path,
-                line: lines.line(span.start),
-                span,
-                blocked,
-            });
-        }
+                None => (*start..*start, Some(Blocked::NotVerbatim)),
+            }
+        };
+        out.push(ScalarSite {
+            doc,
+            path: visit.path,
+            line: lines.line(span.start),
+            span,
+            blocked,
+        });
     }
-    Ok(out)
+    out
 }
 
 /// `bytes` with each range replaced by its new bytes; ranges must not overlap

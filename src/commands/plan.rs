@@ -213,7 +213,9 @@ fn build(
             continue;
         }
         let target_text = target.map(|t| ws.repo.blob(t)).transpose()?;
-        let target_read = target_text.as_deref().and_then(pin::Target::read);
+        let target_read = target_text
+            .as_deref()
+            .and_then(|t| pin::Target::read(&delta.path, t, &rules));
         if let Some(new) = delta.new {
             let text = ws.repo.blob(new)?;
             let pinned = pin::pin_to(&delta.path, &text, target_read.as_ref(), &env_tags, &rules);
@@ -327,6 +329,20 @@ fn build(
     for delta in &changed {
         let Some(new) = delta.new else { continue };
         if !ws.config.is_manifest(&delta.path) {
+            continue;
+        }
+        // The summary (cached) tells whether the file runs any image of the
+        // team's with a tag the target does not run; only then are its sites read.
+        let summary = ws.summary(new)?;
+        let candidate = summary.images.iter().any(|i| {
+            i.tag.as_ref().is_some_and(|tag| {
+                ws.config.is_team_image(&i.name)
+                    && !runs
+                        .get(&image_key(&i.name))
+                        .is_some_and(|tags| tags.contains(tag))
+            })
+        });
+        if !candidate {
             continue;
         }
         let text = ws.repo.blob(new)?;

@@ -84,14 +84,22 @@ pub struct Target<'a> {
 
 impl<'a> Target<'a> {
     /// `None` when it does not parse (then only `env_tags` pin).
-    pub fn read(text: &'a [u8]) -> Option<Target<'a>> {
+    pub fn read(file: &str, text: &'a [u8], rules: &PinRules) -> Option<Target<'a>> {
+        let sites = edit::Sites::read(text, needs_scalars(file, text, rules)).ok()?;
         Some(Target {
             text,
-            docs: parse_documents(text).ok()?,
-            tags: edit::tag_sites(text).ok()?,
-            scalars: edit::scalar_sites(text).ok()?,
+            docs: sites.docs,
+            tags: sites.tags,
+            scalars: sites.scalars,
         })
     }
+}
+
+/// Whether pinning `file` copies whole scalars: the config pins keys in it, or it
+/// may hold kustomization `images:` entries.
+fn needs_scalars(file: &str, text: &[u8], rules: &PinRules) -> bool {
+    rules.pinned.rules.iter().any(|r| r.files.is_match(file))
+        || text.windows(7).any(|w| w == b"images:")
 }
 
 /// `text` (a version of the file at `file`) with the pinned values it shares with
@@ -105,7 +113,7 @@ pub fn pin_to_target(
     env_tags: &BTreeMap<String, String>,
     rules: &PinRules,
 ) -> Pinning {
-    let target = target.and_then(Target::read);
+    let target = target.and_then(|t| Target::read(file, t, rules));
     pin_to(file, text, target.as_ref(), env_tags, rules)
 }
 
@@ -121,17 +129,19 @@ pub fn pin_to(
         text: text.to_vec(),
         missed: Vec::new(),
     };
-    let Ok(docs) = parse_documents(text) else {
-        return unchanged();
-    };
     let wants_keys = rules.pinned.rules.iter().any(|r| r.files.is_match(file));
     let mentions_images = text.windows(5).any(|w| w == b"image");
     if !wants_keys && !mentions_images {
         return unchanged();
     }
-    let Ok(tags) = edit::tag_sites(text) else {
+    let Ok(sites) = edit::Sites::read(text, needs_scalars(file, text, rules)) else {
         return unchanged();
     };
+    let edit::Sites {
+        docs,
+        tags,
+        scalars,
+    } = sites;
     let pairs = match target {
         Some(t) => pair_docs(file, &docs, &t.docs),
         None => BTreeMap::new(),
@@ -140,11 +150,6 @@ pub fn pin_to(
     let mut missed = Vec::new();
 
     // Scalars copied whole: pinned keys and kustomization tag fields.
-    let scalars = if wants_keys || tags.iter().any(|t| !t.field.ends_with(".image")) {
-        edit::scalar_sites(text).unwrap_or_default()
-    } else {
-        Vec::new()
-    };
     if let Some(Target {
         text: target_text,
         scalars: target_scalars,
