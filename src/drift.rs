@@ -4,8 +4,11 @@
 //! Drift is a commit on an environment branch, absent from its upstream, that
 //! brings a value the upstream does not have, other than this environment's
 //! pinned values: a hotfix made straight on stage or prod that was never made in
-//! dev. The git layer gathers the files each candidate commit changed, parsed;
-//! [`judge`] decides. Pure: parsed files in, drift fields out.
+//! dev. Three pure decisions, fed by a thin gatherer (`Workspace::drift`):
+//! [`may_drift`] picks the files the branch still carries changes of,
+//! [`commit_changed`] the candidate commits' own changes to them, and [`judge`]
+//! decides, field by field, which of those are drift. Pure: blob ids, answers
+//! and parsed files in, drift fields out.
 
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -13,6 +16,46 @@ use serde_norway::Value;
 
 use crate::manifest::{at_path, flatten, resources, to_json, Document, ResourceKey};
 use crate::semdiff::{diff_file, diff_values, overlaps, pair_resources, Keeps, Pinned};
+
+/// The versions of a file the branch changed since it last met its upstream:
+/// at the merge base, on the branch's tip and on the upstream's tip (`None`:
+/// absent), by blob id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Versions<Id> {
+    pub base: Option<Id>,
+    pub branch: Option<Id>,
+    pub upstream: Option<Id>,
+}
+
+/// Whether the branch may carry drift in this file: it does not have the
+/// upstream's version, and it holds values neither the merge base nor the
+/// upstream has. `same_values(a, b)` says whether two versions hold the same
+/// values apart from pinned ones (asked only when the ids do not settle it).
+pub fn may_drift<Id: Copy + Eq, E>(
+    v: Versions<Id>,
+    mut same_values: impl FnMut(Option<Id>, Option<Id>) -> Result<bool, E>,
+) -> Result<bool, E> {
+    if v.branch == v.upstream {
+        return Ok(false);
+    }
+    Ok(!same_values(v.base, v.branch)? && !same_values(v.branch, v.upstream)?)
+}
+
+/// Whether a candidate commit changed a drifted file on its own: the file differs
+/// from the commit's first parent (`before`) in values, and the commit did not
+/// take it from one of its other parents that the upstream has (`merged`: a
+/// promotion merge brings the upstream's version, which is not drift).
+pub fn commit_changed<Id: Copy + Eq, E>(
+    before: Option<Id>,
+    after: Option<Id>,
+    merged: &[Option<Id>],
+    same_values: impl FnOnce(Option<Id>, Option<Id>) -> Result<bool, E>,
+) -> Result<bool, E> {
+    if after == before || merged.contains(&after) {
+        return Ok(false);
+    }
+    Ok(!same_values(before, after)?)
+}
 
 /// One version of a file.
 #[derive(Debug, Clone)]
@@ -817,5 +860,57 @@ mod tests {
                 "file": "b.yaml", "kind": "Service", "name": "web", "path": "spec.port", "value": 81,
             })
         );
+    }
+
+    #[test]
+    fn files_that_may_drift_and_commits_that_changed_them() {
+        // Blob ids as integers; "same values" for the pairs listed.
+        let same = |pairs: &'static [(Option<u8>, Option<u8>)]| {
+            move |a: Option<u8>, b: Option<u8>| -> Result<bool, ()> {
+                Ok(a == b || pairs.contains(&(a, b)) || pairs.contains(&(b, a)))
+            }
+        };
+        let v = |base, branch, upstream| Versions {
+            base,
+            branch,
+            upstream,
+        };
+        // The branch has the upstream's version: no drift.
+        assert_eq!(
+            may_drift(v(Some(1), Some(2), Some(2)), same(&[])),
+            Ok(false)
+        );
+        // Changed since the base, and unlike the upstream: maybe drift.
+        assert_eq!(may_drift(v(Some(1), Some(2), Some(3)), same(&[])), Ok(true));
+        // Only pinned values changed since the base (a retag): not drift.
+        assert_eq!(
+            may_drift(v(Some(1), Some(2), Some(3)), same(&[(Some(1), Some(2))])),
+            Ok(false)
+        );
+        // The same values as the upstream, told apart only by tags: not drift.
+        assert_eq!(
+            may_drift(v(Some(1), Some(2), Some(3)), same(&[(Some(2), Some(3))])),
+            Ok(false)
+        );
+        // A file the branch added that the upstream lacks: maybe drift.
+        assert_eq!(may_drift(v(None, Some(2), None), same(&[])), Ok(true));
+
+        // A commit that did not touch the file, or took it from a merged parent.
+        assert_eq!(commit_changed(Some(1), Some(1), &[], same(&[])), Ok(false));
+        assert_eq!(
+            commit_changed(Some(1), Some(2), &[Some(2)], same(&[])),
+            Ok(false)
+        );
+        // A retag only.
+        assert_eq!(
+            commit_changed(Some(1), Some(2), &[], same(&[(Some(1), Some(2))])),
+            Ok(false)
+        );
+        // Its own change, or a deletion.
+        assert_eq!(
+            commit_changed(Some(1), Some(2), &[Some(3)], same(&[])),
+            Ok(true)
+        );
+        assert_eq!(commit_changed(Some(1), None, &[], same(&[])), Ok(true));
     }
 }

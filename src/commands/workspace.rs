@@ -414,10 +414,12 @@ impl Workspace {
             if !self.config.is_manifest(&delta.path) {
                 continue;
             }
-            if delta.new == up_blob
-                || self.same_values(&delta.path, delta.old, delta.new)?
-                || self.same_values(&delta.path, delta.new, up_blob)?
-            {
+            let versions = drift::Versions {
+                base: delta.old,
+                branch: delta.new,
+                upstream: up_blob,
+            };
+            if !drift::may_drift(versions, |a, b| self.same_values(&delta.path, a, b))? {
                 continue;
             }
             paths.push(delta.path.clone());
@@ -467,12 +469,11 @@ impl Workspace {
             for (k, path) in paths.iter().enumerate() {
                 let after = at[&tree][k];
                 let before = before_tree.and_then(|t| at[&t][k]);
-                if after == before || self.same_values(path, before, after)? {
-                    continue;
-                }
                 let merged_blobs: Vec<Option<Oid>> =
                     merged_trees.iter().map(|t| at[t][k]).collect();
-                if merged_blobs.contains(&after) {
+                if !drift::commit_changed(before, after, &merged_blobs, |a, b| {
+                    self.same_values(path, a, b)
+                })? {
                     continue;
                 }
                 let mut merged = Vec::new();
