@@ -254,6 +254,19 @@ impl Repo {
 
     /// The blobs at several paths of one tree, reading each tree on the way once.
     pub fn files_at(&self, tree: Oid, paths: &[&str]) -> Result<Vec<Option<Oid>>> {
+        Ok(self
+            .entries_at(tree, paths)?
+            .into_iter()
+            .map(|e| e.map(|(id, _)| id))
+            .collect())
+    }
+
+    /// The blobs at several paths of one tree with their modes.
+    fn entries_at(
+        &self,
+        tree: Oid,
+        paths: &[&str],
+    ) -> Result<Vec<Option<(Oid, gix::objs::tree::EntryMode)>>> {
         let mut out = vec![None; paths.len()];
         self.lookup_paths(
             tree,
@@ -271,7 +284,7 @@ impl Repo {
         paths: &[&str],
         which: &[usize],
         depth: usize,
-        out: &mut [Option<Oid>],
+        out: &mut [Option<(Oid, gix::objs::tree::EntryMode)>],
     ) -> Result<()> {
         let object = self
             .repo
@@ -298,7 +311,7 @@ impl Repo {
             {
                 debug_assert_eq!(part.as_bytes(), name);
                 match (*last, entry.mode.is_blob(), entry.mode.is_tree()) {
-                    (true, true, _) => out[*i] = Some(entry.oid.to_owned()),
+                    (true, true, _) => out[*i] = Some((entry.oid.to_owned(), entry.mode)),
                     (false, _, true) => into_tree.push(*i),
                     _ => {}
                 }
@@ -535,27 +548,11 @@ impl Repo {
         tree: Oid,
         paths: &[&str],
     ) -> Result<Vec<Option<gix::objs::tree::EntryMode>>> {
-        let mut out = Vec::with_capacity(paths.len());
-        for path in paths {
-            let mut current = tree;
-            let mut parts = path.split('/').peekable();
-            let mut found = None;
-            while let Some(part) = parts.next() {
-                let entries = self.tree_entries(current)?;
-                let Some((_, mode, id)) = entries.into_iter().find(|(n, _, _)| n == part) else {
-                    break;
-                };
-                if parts.peek().is_none() {
-                    found = mode.is_blob().then_some(mode);
-                } else if mode.is_tree() {
-                    current = id;
-                } else {
-                    break;
-                }
-            }
-            out.push(found);
-        }
-        Ok(out)
+        Ok(self
+            .entries_at(tree, paths)?
+            .into_iter()
+            .map(|e| e.map(|(_, mode)| mode))
+            .collect())
     }
 
     /// A blob's bytes.
