@@ -205,40 +205,64 @@ fn build(
         pinned: &config.pinned_rules,
         is_team: &is_team,
     };
-    let mut source_updates = Vec::new();
-    let mut base_updates = Vec::new();
-    for (delta, target) in deltas.iter().zip(&in_target) {
+    // Each file pinned on its own, on every core: (source's pinned blob, base's
+    // pinned blob, what could not be kept), each `None` when unchanged.
+    struct Pinned {
+        source: Option<Oid>,
+        base: Option<Oid>,
+        missed: Vec<pin::Missed>,
+    }
+    let work: Vec<(&git::FileDelta, Option<Oid>)> = deltas
+        .iter()
+        .zip(in_target.iter().copied())
         // A file the target has as the source has it merges as it is.
-        if delta.new == *target {
-            continue;
-        }
-        let target_text = target.map(|t| ws.repo.blob(t)).transpose()?;
+        .filter(|(delta, target)| delta.new != *target)
+        .collect();
+    let done = ws.repo.par_map(&work, 16, |repo, (delta, target)| {
+        let target_text = target.map(|t| repo.blob(t)).transpose()?;
         let target_read = target_text
             .as_deref()
             .and_then(|t| pin::Target::read(&delta.path, t, &rules));
+        let mut out = Pinned {
+            source: None,
+            base: None,
+            missed: Vec::new(),
+        };
         if let Some(new) = delta.new {
-            let text = ws.repo.blob(new)?;
+            let text = repo.blob(new)?;
             let pinned = pin::pin_to(&delta.path, &text, target_read.as_ref(), &env_tags, &rules);
-            for m in &pinned.missed {
-                warnings.push(format!(
-                    "{}: {} line {}: {} {}; {} gets {from_name}'s value",
-                    to_env.name, delta.path, m.line, m.field, m.why, to_env.name
-                ));
-            }
+            out.missed = pinned.missed;
             if pinned.text != text {
-                source_updates.push((delta.path.clone(), Some(ws.repo.write_blob(&pinned.text)?)));
+                out.source = Some(repo.write_blob(&pinned.text)?);
             }
         }
         // The base's version needs pinning only where the target changed it.
-        if let (Some(old), Some(target)) = (delta.old, target) {
-            if old == *target {
-                continue;
+        if let (Some(old), Some(_)) = (delta.old, target) {
+            if Some(old) != *target {
+                let text = repo.blob(old)?;
+                let pinned =
+                    pin::pin_to(&delta.path, &text, target_read.as_ref(), &env_tags, &rules);
+                if pinned.text != text {
+                    out.base = Some(repo.write_blob(&pinned.text)?);
+                }
             }
-            let text = ws.repo.blob(old)?;
-            let pinned = pin::pin_to(&delta.path, &text, target_read.as_ref(), &env_tags, &rules);
-            if pinned.text != text {
-                base_updates.push((delta.path.clone(), Some(ws.repo.write_blob(&pinned.text)?)));
-            }
+        }
+        Ok(out)
+    })?;
+    let mut source_updates = Vec::new();
+    let mut base_updates = Vec::new();
+    for ((delta, _), pinned) in work.iter().zip(done) {
+        for m in &pinned.missed {
+            warnings.push(format!(
+                "{}: {} line {}: {} {}; {} gets {from_name}'s value",
+                to_env.name, delta.path, m.line, m.field, m.why, to_env.name
+            ));
+        }
+        if let Some(blob) = pinned.source {
+            source_updates.push((delta.path.clone(), Some(blob)));
+        }
+        if let Some(blob) = pinned.base {
+            base_updates.push((delta.path.clone(), Some(blob)));
         }
     }
     let source_tree = ws.repo.edit_tree(from_b.tree, &source_updates)?;

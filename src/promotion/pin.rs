@@ -36,7 +36,7 @@ pub struct PinRules<'a> {
     pub pinned: &'a Pinned,
     /// Whether an image (by name as written) is one of the team's, whose tags are
     /// pinned per environment.
-    pub is_team: &'a dyn Fn(&str) -> bool,
+    pub is_team: &'a (dyn Fn(&str) -> bool + Sync),
 }
 
 /// A pinned value that could not be set to the target's.
