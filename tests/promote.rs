@@ -165,6 +165,12 @@ fn a_real_conflict_stops_names_the_files_and_the_drift_and_leaves_nothing() {
         "the drift commit is named: {}",
         run.stderr
     );
+    // Only the drift status shows, not stage's commits that pin its own tags.
+    assert!(
+        !run.hint().contains("Pin stage images"),
+        "a tag-pinning commit is not blamed: {}",
+        run.stderr
+    );
     assert_eq!(t.refs(&s.origin), origin_before, "nothing pushed");
 }
 

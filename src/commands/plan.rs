@@ -324,6 +324,22 @@ fn build(
     real.sort();
     real.dedup();
     if !real.is_empty() {
+        // Name the drift `status` shows on those files; else the target's own
+        // commits on them since the environments met.
+        let drift: Vec<String> = ws
+            .drift(to, from)?
+            .into_iter()
+            .filter(|d| d.fields.iter().any(|f| real.contains(&f.file)))
+            .map(|d| format!("{} {} ({})", d.commit.short(), d.commit.summary, d.commit.author))
+            .collect();
+        if !drift.is_empty() {
+            return Ok(Err(decide::conflict_refusal(
+                &from_name,
+                &to_env.name,
+                &real,
+                &drift,
+            )));
+        }
         let mut args = vec![
             "log".to_owned(),
             "--format=%h %s (%an)".to_owned(),

@@ -174,8 +174,8 @@ pub fn new_image_tags(
 }
 
 /// The refusal for a merge that conflicts beyond pinned values: the files, the
-/// target's own commits that changed them since the environments last met, and
-/// what to do.
+/// target's commits on them (its drift there, else its own commits that changed
+/// them since the environments last met), and what to do.
 pub fn conflict_refusal(from: &str, to: &str, files: &[String], commits: &[String]) -> Refusal {
     let message = format!(
         "promoting {from} into {to} conflicts in {}: {to} changed the same lines on its own",
