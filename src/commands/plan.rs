@@ -330,7 +330,14 @@ fn build(
             .drift(to, from)?
             .into_iter()
             .filter(|d| d.fields.iter().any(|f| real.contains(&f.file)))
-            .map(|d| format!("{} {} ({})", d.commit.short(), d.commit.summary, d.commit.author))
+            .map(|d| {
+                format!(
+                    "{} {} ({})",
+                    d.commit.short(),
+                    d.commit.summary,
+                    d.commit.author
+                )
+            })
             .collect();
         if !drift.is_empty() {
             return Ok(Err(decide::conflict_refusal(
