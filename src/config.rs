@@ -437,11 +437,14 @@ impl Config {
             .chain(pinned.iter().map(|p| p.files.as_str()));
         for glob in globs {
             if let Err(why) = Glob::new(glob) {
-                let (l, c) = locate(
-                    text,
-                    &regex::Regex::new(&regex::escape(glob)).expect("escaped"),
-                    0,
+                // As written: plain or single-quoted, or double-quoted with
+                // each `\` doubled.
+                let written = format!(
+                    "{}|{}",
+                    regex::escape(glob),
+                    regex::escape(&glob.replace('\\', r"\\"))
                 );
+                let (l, c) = locate(text, &regex::Regex::new(&written).expect("escaped"), 0);
                 return Err(err(l, c, why));
             }
         }
@@ -629,6 +632,11 @@ mod tests {
         let custom =
             parse("manifests: [\"apps/**/*.yaml\", \"!apps/*/secrets/**\", \"infra/*.yaml\"]\n")
                 .unwrap();
+        // Escapes, POSIX classes and alternatives, in both YAML quotings.
+        let syntax = parse(
+            "manifests:\n  - \"\\\\[draft\\\\]/*.yaml\"\n  - 'v[[:digit:]]/*.{yaml,yml}'\n  - '!v[[:digit:]]/\\*.yaml'\n",
+        )
+        .unwrap();
         // (config, path, a manifest)
         let cases: &[(&Config, &str, bool)] = &[
             (&defaults, "apps/web/deployment.yaml", true),
@@ -643,6 +651,12 @@ mod tests {
             (&custom, "apps/web/secrets/db.yaml", false),
             (&custom, "infra/ns.yaml", true),
             (&custom, "other/x.yaml", false),
+            (&syntax, "[draft]/x.yaml", true),
+            (&syntax, "d/x.yaml", false),
+            (&syntax, "v1/x.yml", true),
+            (&syntax, "vv/x.yml", false),
+            (&syntax, "v1/*.yaml", false),
+            (&syntax, "v1/x.yaml", true),
         ];
         for (config, path, want) in cases {
             assert_eq!(
@@ -818,6 +832,33 @@ github:
                 "pinned:\n  - files: \"apps/[x\"\n    keys: [a]\n",
                 ".gitops.yaml:2:",
                 &["invalid glob \"apps/[x\""],
+            ),
+            (
+                "manifests:\n  - \"apps/[[:alpah:]]/*.yaml\"\n",
+                ".gitops.yaml:2:6:",
+                &[
+                    "invalid glob \"apps/[[:alpah:]]/*.yaml\"",
+                    "[:alpah:] is not a POSIX class",
+                    "[:alpha:]",
+                ],
+            ),
+            (
+                "manifests:\n  - \"**/*.yaml\"\n  - \"apps\\\\\"\n",
+                ".gitops.yaml:3:6:",
+                &[
+                    "invalid glob \"apps\\\\\"",
+                    "a trailing '\\' escapes nothing",
+                ],
+            ),
+            (
+                "pinned:\n  - files: 'apps/\\*/v[:digit:]'\n    keys: [a]\n",
+                ".gitops.yaml:2:13:",
+                &["write [[:digit:]]"],
+            ),
+            (
+                "images:\n  - \"shop/*\"\n  - \"!shop/{a,b\"\n",
+                ".gitops.yaml:3:7:",
+                &["invalid glob \"shop/{a,b\"", "unclosed '{'"],
             ),
         ];
         for (text, location, words) in cases {

@@ -1,22 +1,40 @@
-//! Path globs for the configuration's `manifests` and `pinned.files` lists.
+//! Path globs for the configuration's `manifests` and `pinned.files` lists and
+//! the image-name patterns of `images`.
 //!
 //! Globs match repository-relative paths with `/` separators, like gitignore
 //! patterns: `*` matches any run of characters except `/`, `?` one character
-//! except `/`, `**` as a whole path component matches zero or more components,
-//! `[abc]`, `[a-z]` and `[!a]` match one character from a class (never `/`),
-//! `{yaml,yml}` matches one of the alternatives, and every other character
+//! except `/`, `**` as a whole path component matches zero or more components
+//! (`**/x`, `a/**`, `a/**/b`; elsewhere it is a `*`), `[abc]`, `[a-z]`, `[!a]`
+//! and `[[:alpha:]]` match one character from a class (never `/`), `{yaml,yml}`
+//! matches one of the alternatives (they may nest), `\` makes the next
+//! character literal (`\*`, `\[`, `\{`, `\\`), and every other character
 //! matches itself. A glob always matches the whole path.
+//!
+//! Inside a class, characters are literal: `]` right after the `[` (or the
+//! `!`) and `-` first or last stand for themselves. The POSIX classes are the
+//! ASCII ones: `[:alnum:]`, `[:alpha:]`, `[:blank:]`, `[:cntrl:]`, `[:digit:]`,
+//! `[:graph:]`, `[:lower:]`, `[:print:]`, `[:punct:]`, `[:space:]`, `[:upper:]`
+//! and `[:xdigit:]`; any other name, or one outside brackets (`[:alpha:]` for
+//! `[[:alpha:]]`), is an error rather than a class of its letters.
+//!
+//! Matching is by bytes of UTF-8: a non-ASCII letter written in a glob matches
+//! itself and `*` spans any, but `?` stands for one byte (`file??.yaml`
+//! matches `fileé.yaml`), and a class may hold ASCII characters only (a
+//! non-ASCII one is an error, as globset would split it into bytes).
 //!
 //! A list of globs ([`GlobSet`]) may exclude: a pattern written with a leading
 //! `!` (`!charts/*/templates/**`) is an exclusion. A path matches the list when
 //! it matches at least one pattern without `!` and none with `!`. The order of
 //! the list does not matter (unlike `.gitignore`, a later include does not
 //! re-include an excluded path): an exclusion always wins.
+//!
+//! The matching is [`globset`]'s with `*` and `?` kept within a component and
+//! `\` as the escape; this module words its errors and adds the exclusions.
 
 use std::fmt;
 use std::str::FromStr;
 
-use regex::Regex;
+use globset::{Candidate, ErrorKind, GlobBuilder, GlobMatcher};
 
 /// What a character class looks like, for error messages.
 const CLASS_HELP: &str = "character classes look like [abc], [a-z] or [!a]";
@@ -24,66 +42,63 @@ const CLASS_HELP: &str = "character classes look like [abc], [a-z] or [!a]";
 /// What alternatives look like, for error messages.
 const ALTERNATIVES_HELP: &str = "alternatives look like {yaml,yml}";
 
+/// The POSIX class names that globset knows (ASCII only).
+const POSIX_CLASSES: [&str; 12] = [
+    "alnum", "alpha", "blank", "cntrl", "digit", "graph", "lower", "print", "punct", "space",
+    "upper", "xdigit",
+];
+
 /// A compiled path glob, kept with the text it was written as.
 ///
 /// Two globs are equal when their source text is equal.
 #[derive(Clone)]
 pub struct Glob {
-    source: String,
-    regex: Regex,
+    matcher: GlobMatcher,
 }
 
 impl Glob {
     /// Compiles a glob such as `apps/*/values.yaml` or `**/*.{yaml,yml}`.
     ///
     /// Fails with a one-line message naming the pattern and the problem: an
-    /// empty pattern, a leading `/` or `./`, an unclosed `[` or `{`, a nested `{`
-    /// or a reversed range such as `[z-a]`.
+    /// empty pattern, a leading `/` or `./`, an unclosed `[` or `{`, an
+    /// unmatched `}`, a reversed range such as `[z-a]`, an unknown POSIX class
+    /// or a trailing `\`.
     pub fn new(pattern: &str) -> Result<Glob, String> {
-        let regex =
-            to_regex(pattern).map_err(|problem| format!("invalid glob {pattern:?}: {problem}"))?;
-        let regex = Regex::new(&regex).map_err(|e| {
-            let reason = e
-                .to_string()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            format!("invalid glob {pattern:?}: {reason}")
-        })?;
-        Ok(Glob {
-            source: pattern.to_string(),
-            regex,
-        })
+        compile(pattern)
+            .map(|glob| Glob {
+                matcher: glob.compile_matcher(),
+            })
+            .map_err(|problem| format!("invalid glob {pattern:?}: {problem}"))
     }
 
     /// Whether the glob matches the whole of `path`, a repository-relative path
     /// with `/` separators and no leading `./`.
     pub fn is_match(&self, path: &str) -> bool {
-        self.regex.is_match(path)
+        self.matcher.is_match(path)
     }
 
     /// The glob as written.
     pub fn as_str(&self) -> &str {
-        &self.source
+        self.matcher.glob().glob()
     }
 }
 
 impl fmt::Debug for Glob {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Glob").field(&self.source).finish()
+        f.debug_tuple("Glob").field(&self.as_str()).finish()
     }
 }
 
 impl fmt::Display for Glob {
     /// Writes the glob as written.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.source)
+        f.write_str(self.as_str())
     }
 }
 
 impl PartialEq for Glob {
     fn eq(&self, other: &Self) -> bool {
-        self.source == other.source
+        self.as_str() == other.as_str()
     }
 }
 
@@ -101,18 +116,24 @@ impl FromStr for Glob {
 /// A list of globs that matches a path when one of its including globs does and
 /// none of its excluding (`!`) globs does; order does not matter.
 ///
-/// The empty set, and a set of exclusions only, match nothing.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The empty set, and a set of exclusions only, match nothing. Two sets are
+/// equal when they were written with the same globs in the same order.
+#[derive(Clone, Default)]
 pub struct GlobSet {
     globs: Vec<Glob>,
     excluded: Vec<Glob>,
+    /// The including globs as one matcher (a path is tried once, not per glob).
+    any_glob: globset::GlobSet,
+    /// The excluding globs as one matcher.
+    any_excluded: globset::GlobSet,
 }
 
 impl GlobSet {
     /// Compiles every pattern, a leading `!` making it an exclusion; fails with
     /// the error of the first bad one.
     pub fn new(patterns: &[String]) -> Result<Self, String> {
-        let mut set = GlobSet::default();
+        let mut globs = Vec::new();
+        let mut excluded = Vec::new();
         for pattern in patterns {
             match pattern.strip_prefix('!') {
                 Some("") => {
@@ -120,20 +141,25 @@ impl GlobSet {
                         "invalid glob {pattern:?}: `!` must be followed by the paths to exclude, e.g. !charts/*/templates/**"
                     ))
                 }
-                Some(excluded) => set.excluded.push(Glob::new(excluded).map_err(|e| {
+                Some(exclusion) => excluded.push(Glob::new(exclusion).map_err(|e| {
                     // Name the pattern as written, `!` included.
-                    e.replacen(&format!("{excluded:?}"), &format!("{pattern:?}"), 1)
+                    e.replacen(&format!("{exclusion:?}"), &format!("{pattern:?}"), 1)
                 })?),
-                None => set.globs.push(Glob::new(pattern)?),
+                None => globs.push(Glob::new(pattern)?),
             }
         }
-        Ok(set)
+        Ok(GlobSet {
+            any_glob: matcher(&globs)?,
+            any_excluded: matcher(&excluded)?,
+            globs,
+            excluded,
+        })
     }
 
     /// Whether an including glob matches `path` and no excluding glob does.
     pub fn is_match(&self, path: &str) -> bool {
-        self.globs.iter().any(|glob| glob.is_match(path))
-            && !self.excluded.iter().any(|glob| glob.is_match(path))
+        let path = Candidate::new(path);
+        self.any_glob.is_match_candidate(&path) && !self.any_excluded.is_match_candidate(&path)
     }
 
     /// The including globs in the order they were given.
@@ -153,8 +179,25 @@ impl GlobSet {
     }
 }
 
-/// Translates a glob into an anchored regular expression; the error is the bare problem.
-fn to_regex(pattern: &str) -> Result<String, String> {
+impl fmt::Debug for GlobSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GlobSet")
+            .field("globs", &self.globs)
+            .field("excluded", &self.excluded)
+            .finish()
+    }
+}
+
+impl PartialEq for GlobSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.globs == other.globs && self.excluded == other.excluded
+    }
+}
+
+impl Eq for GlobSet {}
+
+/// Compiles a glob with this module's syntax; the error is the bare problem.
+fn compile(pattern: &str) -> Result<globset::Glob, String> {
     if pattern.is_empty() {
         return Err("the pattern is empty; write a path such as apps/*/values.yaml".to_string());
     }
@@ -163,104 +206,116 @@ fn to_regex(pattern: &str) -> Result<String, String> {
             "paths are relative to the repository root; drop the leading '/' or './'".to_string(),
         );
     }
+    check_classes(pattern)?;
+    GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .empty_alternates(true)
+        .build()
+        .map_err(|e| match e.kind() {
+            ErrorKind::UnclosedClass => format!("unclosed '['; {CLASS_HELP}"),
+            ErrorKind::InvalidRange(start, end) => {
+                format!("the range {start}-{end} is reversed; write it as {end}-{start}")
+            }
+            ErrorKind::UnclosedAlternates => format!("unclosed '{{'; {ALTERNATIVES_HELP}"),
+            ErrorKind::UnopenedAlternates => {
+                format!("'}}' without a '{{'; {ALTERNATIVES_HELP}, and \\}} is a literal '}}'")
+            }
+            ErrorKind::TooManyNestedAlternates => {
+                format!("'{{' nested too deeply; {ALTERNATIVES_HELP}")
+            }
+            ErrorKind::DanglingEscape => {
+                r"a trailing '\' escapes nothing; write \\ for a literal '\'".to_string()
+            }
+            kind => kind
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        })
+}
+
+/// The globs as one globset matcher.
+fn matcher(globs: &[Glob]) -> Result<globset::GlobSet, String> {
+    let mut set = globset::GlobSetBuilder::new();
+    for glob in globs {
+        set.add(glob.matcher.glob().clone());
+    }
+    set.build()
+        .map_err(|e| format!("invalid globs: {}", e.kind()))
+}
+
+/// Refuses the classes globset would silently misread: an unknown POSIX class
+/// name inside brackets (`[[:alpah:]]`) or a POSIX class outside them
+/// (`[:alpha:]`), both read as a class of their letters, and a non-ASCII
+/// character in a class (read as its UTF-8 bytes, so `[é]` never matches
+/// `é`). Walks the pattern the way globset parses it.
+fn check_classes(pattern: &str) -> Result<(), String> {
     let chars: Vec<char> = pattern.chars().collect();
-    let mut re = String::from(r"\A(?s:");
-    let mut in_alternatives = false;
     let mut i = 0;
     while i < chars.len() {
-        let c = chars[i];
-        match c {
-            '*' => {
-                let start = i;
-                while i < chars.len() && chars[i] == '*' {
+        match chars[i] {
+            '\\' => i += 2,
+            '[' => {
+                if let Some(name) = posix_class_at(&chars, i) {
+                    return Err(if POSIX_CLASSES.contains(&name.as_str()) {
+                        format!("[:{name}:] belongs inside brackets: write [[:{name}:]]")
+                    } else {
+                        unknown_posix_class(&name)
+                    });
+                }
+                i += 1;
+                if matches!(chars.get(i), Some('!' | '^')) {
                     i += 1;
                 }
-                let starts_component = start == 0 || chars[start - 1] == '/';
-                let ends_component = i == chars.len() || chars[i] == '/';
-                if i - start == 2 && starts_component && ends_component && !in_alternatives {
-                    if i == chars.len() {
-                        // "a/**" or "**": everything below.
-                        re.push_str(".*");
-                    } else {
-                        // "**/": zero or more whole components.
-                        re.push_str("(?:.*/)?");
-                        i += 1;
+                let first = i;
+                while let Some(&c) = chars.get(i) {
+                    if c == ']' && i > first {
+                        break;
                     }
-                } else {
-                    re.push_str("[^/]*");
+                    match posix_class_at(&chars, i) {
+                        Some(name) if POSIX_CLASSES.contains(&name.as_str()) => {
+                            i += name.chars().count() + 4;
+                        }
+                        Some(name) => return Err(unknown_posix_class(&name)),
+                        None if !c.is_ascii() => {
+                            return Err(format!(
+                                "{c:?} in a class: a class matches one byte and {c:?} is not ASCII; write {c} outside brackets, or * in its place"
+                            ))
+                        }
+                        None => i += 1,
+                    }
                 }
-                continue;
-            }
-            '?' => re.push_str("[^/]"),
-            '[' => i = class(&chars, i, &mut re)?,
-            '{' if in_alternatives => {
-                return Err(format!("nested '{{' is not supported; {ALTERNATIVES_HELP}"));
-            }
-            '{' => {
-                in_alternatives = true;
-                re.push_str("(?:");
-            }
-            ',' if in_alternatives => re.push('|'),
-            '}' if in_alternatives => {
-                in_alternatives = false;
-                re.push(')');
-            }
-            _ => re.push_str(&escape(c)),
-        }
-        i += 1;
-    }
-    if in_alternatives {
-        return Err(format!("unclosed '{{'; {ALTERNATIVES_HELP}"));
-    }
-    re.push_str(r")\z");
-    Ok(re)
-}
-
-/// Translates the character class starting at `chars[open] == '['` into `re`;
-/// returns the index of its closing `]`.
-fn class(chars: &[char], open: usize, re: &mut String) -> Result<usize, String> {
-    let mut i = open + 1;
-    let negated = matches!(chars.get(i), Some('!' | '^'));
-    if negated {
-        i += 1;
-    }
-    let first = i;
-    let mut items = String::new();
-    loop {
-        let Some(&c) = chars.get(i) else {
-            return Err(format!("unclosed '['; {CLASS_HELP}"));
-        };
-        // A ']' right after the opening (or the '!') is a literal ']'.
-        if c == ']' && i > first {
-            break;
-        }
-        match (chars.get(i + 1), chars.get(i + 2)) {
-            (Some('-'), Some(&end)) if end != ']' => {
-                if end < c {
-                    return Err(format!(
-                        "the range {c}-{end} is reversed; write it as {end}-{c}"
-                    ));
-                }
-                items.push_str(&format!("{}-{}", escape(c), escape(end)));
-                i += 3;
-            }
-            _ => {
-                items.push_str(&escape(c));
+                // The closing `]` (an unclosed class is globset's to report).
                 i += 1;
             }
+            _ => i += 1,
         }
     }
-    if negated {
-        re.push_str(&format!("[^/{items}]"));
-    } else {
-        re.push_str(&format!("[[{items}]&&[^/]]"));
-    }
-    Ok(i)
+    Ok(())
 }
 
-/// A single character as a regular expression that matches it literally.
-fn escape(c: char) -> String {
-    regex::escape(c.encode_utf8(&mut [0; 4]))
+/// The name of the POSIX class written at `chars[i..]` (`[:name:]`), if one is.
+fn posix_class_at(chars: &[char], i: usize) -> Option<String> {
+    if chars.get(i) != Some(&'[') || chars.get(i + 1) != Some(&':') {
+        return None;
+    }
+    let name: String = chars[i + 2..]
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let end = i + 2 + name.len();
+    (!name.is_empty() && chars.get(end) == Some(&':') && chars.get(end + 1) == Some(&']'))
+        .then_some(name)
+}
+
+/// The error for `[:name:]` with a name that is not a POSIX class.
+fn unknown_posix_class(name: &str) -> String {
+    let known: Vec<String> = POSIX_CLASSES.iter().map(|n| format!("[:{n}:]")).collect();
+    format!(
+        "[:{name}:] is not a POSIX class; the classes are {}",
+        known.join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -306,7 +361,11 @@ mod tests {
             ("file?.yaml", "file.yaml", false),
             ("file?.yaml", "file12.yaml", false),
             ("a?b", "a/b", false),
-            ("file?.yaml", "fileé.yaml", true),
+            // `?` is one byte: two for a two-byte letter (was: one character).
+            ("file?.yaml", "fileé.yaml", false),
+            ("file??.yaml", "fileé.yaml", true),
+            ("file*.yaml", "fileé.yaml", true),
+            ("fileé.yaml", "fileé.yaml", true),
             ("[abc].yaml", "b.yaml", true),
             ("[abc].yaml", "d.yaml", false),
             ("[a-z]1", "q1", true),
@@ -334,10 +393,14 @@ mod tests {
             ("{a,}x", "x", true),
             ("{*.yaml,x?}", "v.yaml", true),
             ("{*.yaml,x?}", "xy", true),
-            ("a,b}", "a,b}", true),
+            // A lone `}` is now an error (see glob_errors); escaped, it is literal.
+            ("a,b\\}", "a,b}", true),
             ("a.b", "axb", false),
             ("a+b(c)|$^", "a+b(c)|$^", true),
-            ("a\\b", "a\\b", true),
+            // `\` escapes (was: a literal backslash).
+            ("a\\b", "ab", true),
+            ("a\\b", "a\\b", false),
+            ("a\\\\b", "a\\b", true),
             ("values.yaml", "values.yaml", true),
             ("values.yaml", "apps/values.yaml", false),
             ("a\nb", "a\nb", true),
@@ -385,8 +448,48 @@ mod tests {
                 r#"invalid glob "*.{yaml,yml": unclosed '{'; alternatives look like {yaml,yml}"#,
             ),
             (
-                "{a,{b,c}}",
-                r#"invalid glob "{a,{b,c}}": nested '{' is not supported; alternatives look like {yaml,yml}"#,
+                "a,b}",
+                r#"invalid glob "a,b}": '}' without a '{'; alternatives look like {yaml,yml}, and \} is a literal '}'"#,
+            ),
+            (
+                "{a}}",
+                r#"invalid glob "{a}}": '}' without a '{'; alternatives look like {yaml,yml}, and \} is a literal '}'"#,
+            ),
+            (
+                "{a,{b,c}",
+                r#"invalid glob "{a,{b,c}": unclosed '{'; alternatives look like {yaml,yml}"#,
+            ),
+            (
+                "\\{yaml,yml}",
+                r#"invalid glob "\\{yaml,yml}": '}' without a '{'; alternatives look like {yaml,yml}, and \} is a literal '}'"#,
+            ),
+            (
+                "[[:alpha:]",
+                r#"invalid glob "[[:alpha:]": unclosed '['; character classes look like [abc], [a-z] or [!a]"#,
+            ),
+            (
+                "apps\\",
+                r#"invalid glob "apps\\": a trailing '\' escapes nothing; write \\ for a literal '\'"#,
+            ),
+            (
+                "[[:alpah:]]",
+                r#"invalid glob "[[:alpah:]]": [:alpah:] is not a POSIX class; the classes are [:alnum:], [:alpha:], [:blank:], [:cntrl:], [:digit:], [:graph:], [:lower:], [:print:], [:punct:], [:space:], [:upper:], [:xdigit:]"#,
+            ),
+            (
+                "x[![:Digit:]]",
+                r#"invalid glob "x[![:Digit:]]": [:Digit:] is not a POSIX class; the classes are [:alnum:], [:alpha:], [:blank:], [:cntrl:], [:digit:], [:graph:], [:lower:], [:print:], [:punct:], [:space:], [:upper:], [:xdigit:]"#,
+            ),
+            (
+                "v[:digit:].yaml",
+                r#"invalid glob "v[:digit:].yaml": [:digit:] belongs inside brackets: write [[:digit:]]"#,
+            ),
+            (
+                "[:word:]",
+                r#"invalid glob "[:word:]": [:word:] is not a POSIX class; the classes are [:alnum:], [:alpha:], [:blank:], [:cntrl:], [:digit:], [:graph:], [:lower:], [:print:], [:punct:], [:space:], [:upper:], [:xdigit:]"#,
+            ),
+            (
+                "caf[eé]",
+                r#"invalid glob "caf[eé]": 'é' in a class: a class matches one byte and 'é' is not ASCII; write é outside brackets, or * in its place"#,
             ),
             (
                 "[z-a]",
@@ -400,9 +503,170 @@ mod tests {
         }
     }
 
+    /// Checks (pattern, path, matches) cases.
+    fn check_matches(cases: &[(&str, &str, bool)]) {
+        for (pattern, path, want) in cases {
+            let glob = Glob::new(pattern).unwrap_or_else(|e| panic!("glob {pattern:?}: {e}"));
+            assert_eq!(
+                glob.is_match(path),
+                *want,
+                "glob {pattern:?} against {path:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn glob_escapes() {
+        check_matches(&[
+            (r"\*.yaml", "*.yaml", true),
+            (r"\*.yaml", "a.yaml", false),
+            (r"a\?", "a?", true),
+            (r"a\?", "ab", false),
+            (r"\[abc].yaml", "[abc].yaml", true),
+            (r"\[abc].yaml", "a.yaml", false),
+            (r"\{yaml,yml\}", "{yaml,yml}", true),
+            (r"\{yaml,yml\}", "yaml", false),
+            (r"apps/\[x", "apps/[x", true),
+            // `\` does not escape inside a class: `[a-z\]` closes at the `]`.
+            (r"[a-z\]x", r"\x", true),
+            (r"[a-z\]x", "qx", true),
+            (r"a\,b", "a,b", true),
+            (r"{a\,b,c}", "a,b", true),
+            (r"{a\,b,c}", "c", true),
+            (r"{a\,b,c}", "a", false),
+            (r"{a\}b,c}", "a}b", true),
+            (r"\\", r"\", true),
+            (r"a\\*", r"a\bc", true),
+            (r"\!a", "!a", true),
+            (r"\a", "a", true),
+            (r"apps/\*\*/x", "apps/**/x", true),
+            (r"apps/\*\*/x", "apps/b/x", false),
+            // Inside a class `\` is itself: `[\*]` is `\` or `*`.
+            (r"[\*]", r"\", true),
+            (r"[\*]", "*", true),
+        ]);
+    }
+
+    #[test]
+    fn glob_posix_classes() {
+        check_matches(&[
+            ("[[:alpha:]]", "a", true),
+            ("[[:alpha:]]", "Z", true),
+            ("[[:alpha:]]", "1", false),
+            ("[[:alpha:]]", ":", false),
+            ("[[:alpha:]]", "é", false),
+            ("v[[:digit:]].yaml", "v1.yaml", true),
+            ("v[[:digit:]].yaml", "vx.yaml", false),
+            ("[[:digit:]a-f]", "c", true),
+            ("[[:digit:]a-f]", "7", true),
+            ("[[:digit:]a-f]", "g", false),
+            ("[![:digit:]]", "a", true),
+            ("[![:digit:]]", "4", false),
+            ("[^[:upper:]]", "a", true),
+            ("[^[:upper:]]", "A", false),
+            ("[[:lower:][:digit:]]x", "3x", true),
+            ("[[:xdigit:]]", "F", true),
+            ("[[:xdigit:]]", "g", false),
+            ("[[:space:]]", " ", true),
+            ("[[:alnum:]]*", "web1", true),
+            // `[:punct:]` holds `/`, and a class never matches `/`.
+            ("a[[:punct:]]b", "a-b", true),
+            ("a[[:punct:]]b", "a/b", false),
+            ("a[[:graph:]]b", "a/b", false),
+            ("a[![:alpha:]]b", "a/b", false),
+            // `[` followed by `:` without a POSIX name is a literal `[`.
+            ("[[:]", "[", true),
+            ("[[:]", ":", true),
+        ]);
+    }
+
+    #[test]
+    fn glob_recursive_wildcards() {
+        check_matches(&[
+            ("**/x.yaml", "x.yaml", true),
+            ("**/x.yaml", "a/x.yaml", true),
+            ("**/x.yaml", "a/b/c/x.yaml", true),
+            ("**/x.yaml", "a/bx.yaml", false),
+            ("**/x.yaml", "x.yaml/y", false),
+            ("a/**", "a/x", true),
+            ("a/**", "a/x/y", true),
+            ("a/**", "a", false),
+            ("a/**", "ab/x", false),
+            ("a/**/b", "a/b", true),
+            ("a/**/b", "a/x/b", true),
+            ("a/**/b", "a/x/y/z/b", true),
+            ("a/**/b", "a/x/y/bb", false),
+            ("a/**/b", "b", false),
+            ("**/a/**", "x/a/y", true),
+            ("**/a/**", "a/y", true),
+            ("**/a/**", "x/ab/y", false),
+            ("**", "a", true),
+            ("**", "a/b/c", true),
+            // `**` that is not a whole component is a `*`.
+            ("a**", "abc", true),
+            ("a**", "a/b", false),
+            ("**a", "xa", true),
+            ("**a", "x/a", false),
+            ("a/**b", "a/xb", true),
+            ("a/**b", "a/x/b", false),
+        ]);
+    }
+
+    #[test]
+    fn glob_alternatives() {
+        check_matches(&[
+            ("*.{yaml,yml}", "a.yaml", true),
+            ("*.{yaml,yml}", "a.yml", true),
+            ("*.{yaml,yml}", "a.json", false),
+            ("*.{yaml,yml}", "a.yamlyml", false),
+            ("{apps,infra}/*.yaml", "apps/a.yaml", true),
+            ("{apps,infra}/*.yaml", "infra/a.yaml", true),
+            ("{apps,infra}/*.yaml", "other/a.yaml", false),
+            ("{,apps/}x", "x", true),
+            ("{,apps/}x", "apps/x", true),
+            ("{a,{b,c}}", "c", true),
+            ("{a,{b,c}}", "a", true),
+            ("{a,{b,c}}", "d", false),
+            ("{a*,b?}", "abc", true),
+            ("{a*,b?}", "bc", true),
+            ("{a*,b?}", "a/c", false),
+            ("{a[0-9],b}", "a7", true),
+            ("{**/*.yaml,x}", "d/e.yaml", true),
+            ("values{,-*}.yaml", "values.yaml", true),
+            ("values{,-*}.yaml", "values-prod.yaml", true),
+            ("values{,-*}.yaml", "values-a/b.yaml", false),
+        ]);
+    }
+
+    #[test]
+    fn glob_classes_never_match_a_slash() {
+        check_matches(&[
+            ("a[/]b", "a/b", false),
+            ("a[!x]b", "a/b", false),
+            ("a[^x]b", "a/b", false),
+            ("a[!/]b", "a/b", false),
+            ("a[!/]b", "a.b", true),
+            ("a[ -~]b", "a/b", false),
+            ("a[ -~]b", "a~b", true),
+            ("a[+-0]b", "a/b", false),
+            ("a[+-0]b", "a.b", true),
+            ("a[/-9]b", "a/b", false),
+            ("a[/-9]b", "a5b", true),
+            ("a[*]b", "a*b", true),
+            ("a[*]b", "a/b", false),
+            ("a?b", "a/b", false),
+            ("a*b", "a/b", false),
+        ]);
+    }
+
     #[test]
     fn glob_keeps_source() {
-        let cases: &[&str] = &["apps/*/values.yaml", "**/*.{yaml,yml}", "[!a]?"];
+        let cases: &[&str] = &[
+            "apps/*/values.yaml",
+            "**/*.{yaml,yml}",
+            "[!a]?",
+            r"a\*[[:digit:]]",
+        ];
         for pattern in cases {
             let glob: Glob = pattern
                 .parse()
@@ -476,6 +740,21 @@ mod tests {
             (&["!apps/**"], "apps/a.yaml", false),
             // `!` only counts first: "a!b" is a plain glob.
             (&["a!b"], "a!b", true),
+            // An escaped `!` is a path that starts with `!`.
+            (&["\\!a"], "!a", true),
+            (&["\\!a"], "a", false),
+            // Exclusions take the full syntax.
+            (&["**", "!**/*.{md,txt}"], "a/b.md", false),
+            (&["**", "!**/*.{md,txt}"], "a/b.yaml", true),
+            (&["**", "![[:upper:]]*"], "README", false),
+            (&["**", "![[:upper:]]*"], "apps/README", true),
+            (&["**", "!apps/\\*"], "apps/*", false),
+            (&["**", "!apps/\\*"], "apps/a", true),
+            // Several includes, several exclusions.
+            (&["a/**", "b/**", "!**/x", "!b/y/**"], "a/y/z", true),
+            (&["a/**", "b/**", "!**/x", "!b/y/**"], "b/y/z", false),
+            (&["a/**", "b/**", "!**/x", "!b/y/**"], "a/q/x", false),
+            (&["a/**", "b/**", "!**/x", "!b/y/**"], "c/q", false),
         ];
         for (patterns, path, want) in cases {
             let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
@@ -494,6 +773,10 @@ mod tests {
         assert_eq!(
             GlobSet::new(&["!a/[b".to_owned()]).unwrap_err(),
             r#"invalid glob "!a/[b": unclosed '['; character classes look like [abc], [a-z] or [!a]"#
+        );
+        assert_eq!(
+            GlobSet::new(&["a".to_owned(), "!{b".to_owned()]).unwrap_err(),
+            r#"invalid glob "!{b": unclosed '{'; alternatives look like {yaml,yml}"#
         );
     }
 

@@ -603,6 +603,23 @@ mod tests {
                 true,
             ),
             (&[], "redis", false),
+            // The glob syntax in full: alternatives, POSIX classes, a port.
+            (&["ghcr.io/shop/{cart,web}"], "ghcr.io/shop/web", true),
+            (&["ghcr.io/shop/{cart,web}"], "ghcr.io/shop/api", false),
+            (&["{ghcr.io,quay.io}/shop/*"], "quay.io/shop/cart", true),
+            (&["{ghcr.io,quay.io}/shop/*"], "docker.io/shop/cart", false),
+            (&["shop/[[:alpha:]]*"], "docker.io/shop/cart", true),
+            (&["shop/[[:alpha:]]*"], "shop/1cart", false),
+            (
+                &["registry.example.com:5000/shop/*"],
+                "registry.example.com:5000/shop/cart",
+                true,
+            ),
+            (
+                &["registry.example.com:5000/shop/*"],
+                "registry.example.com/shop/cart",
+                false,
+            ),
         ];
         for (patterns, name, want) in cases {
             let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
@@ -612,6 +629,11 @@ mod tests {
         }
         let bad = ImagePatterns::new(&["shop/[x".to_owned()]).unwrap_err();
         assert!(bad.contains("shop/[x"), "{bad}");
+        let bad = ImagePatterns::new(&["!shop/[[:alpah:]]*".to_owned()]).unwrap_err();
+        assert!(
+            bad.starts_with(r#"invalid glob "!shop/[[:alpah:]]*": [:alpah:] is not a POSIX class"#),
+            "{bad}"
+        );
     }
 
     #[test]
