@@ -694,7 +694,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     if args.json {
         ui.json(&report)?;
     } else {
-        ui.out(&render(&report, ui));
+        ui.out(&render(&report, ui))?;
         if !gh_token {
             ui.note("protection: not checked (no GitHub token: set GH_TOKEN or GITHUB_TOKEN).");
         }

@@ -270,7 +270,7 @@ fn finish(global: &Global, args: FinishArgs, ui: &Ui) -> Result<()> {
         if args.json {
             return ui.json(&out);
         }
-        ui.out(&format!("Would push {branch} ({} commit{}) and open a pull request into {base}:\n\n{title}\n\n{body}", commits.len(), if commits.len() == 1 { "" } else { "s" }));
+        ui.out(&format!("Would push {branch} ({} commit{}) and open a pull request into {base}:\n\n{title}\n\n{body}", commits.len(), if commits.len() == 1 { "" } else { "s" }))?;
         ui.note("Dry run: nothing pushed.");
         return Ok(());
     }

@@ -328,7 +328,7 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
         if args.json {
             return ui.json(&out);
         }
-        ui.out(&diffs);
+        ui.out(&diffs)?;
         ui.note(&format!(
             "Dry run: would commit on {branch} and open a pull request into {}.",
             env.branch

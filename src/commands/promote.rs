@@ -196,13 +196,13 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
         if args.json {
             return ui.json(&out);
         }
-        ui.out(&plan::render(&plan, ui, now()));
+        ui.out(&plan::render(&plan, ui, now()))?;
         ui.out(&format!(
             "\n{} {branch} → {}\n{}\n\n{body}",
             ui.paint(Tone::Bold, "Pull request:"),
             to_env.branch,
             ui.paint(Tone::Bold, &title)
-        ));
+        ))?;
         ui.note("Dry run: nothing pushed.");
         return Ok(());
     }
@@ -218,7 +218,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
             ))
             .into());
         }
-        ui.out(&plan::render(&plan, ui, now()));
+        ui.out(&plan::render(&plan, ui, now()))?;
         if !ui.confirm(&format!("Promote {from_name} to {}?", to_env.name), false)? {
             ui.note("Nothing pushed.");
             return Ok(());

@@ -83,7 +83,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     if args.json {
         return ui.json(&status);
     }
-    ui.out(&render(&status, ui, now()));
+    ui.out(&render(&status, ui, now()))?;
     if let Some(reason) = &status.not_fetched {
         if reason != "--no-fetch" {
             ui.note("origin was not reached: this is the state fetched last");
