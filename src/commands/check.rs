@@ -20,8 +20,8 @@ use crate::ui::{self, Tone, Ui};
 /// protected (with a token), and no merged feature branch lingers.
 ///
 /// REPO is a local path or a Git URL (cloned bare into the cache directory once,
-/// fetched after). Exit 0 when no check failed, 1 when one did, 2 when the tool
-/// itself could not run.
+/// fetched after). Exit 0 when no check failed, 1 when one did, 2 when the input
+/// was refused.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Repositories: local paths or Git URLs (default: the current repository).
