@@ -148,14 +148,13 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
 /// closed standard output ([`StdoutClosed`]) and Ctrl-C ([`Interrupted`]) are
 /// silent.
 pub fn is_reported(err: &anyhow::Error) -> bool {
-    !err
-        .chain()
+    !err.chain()
         .any(|c| c.is::<Exit>() || c.is::<StdoutClosed>() || c.is::<Interrupted>())
 }
 
 /// What an internal error's hint says: no command fixes it, so how to tell a
 /// damaged repository from a bug.
-pub const INTERNAL_HINT: &str = "this is a bug or a damaged repository: `git fsck` checks the repository; if it finds nothing, please report this error";
+pub const INTERNAL_HINT: &str = "an internal error: a bug, or a damaged repository (`git fsck` checks it); unless the cause is the system (disk, permissions), please report it";
 
 /// The hint: the first [`Failure`]'s, or for an internal error [`INTERNAL_HINT`].
 pub fn hint(err: &anyhow::Error) -> Option<&str> {

@@ -293,7 +293,10 @@ fn one_workspace_run_finds_one_failure_kind_per_repository() {
         Check::Protection,
         Check::StaleFeatures,
     ] {
-        assert!(skipped.contains_key(&check), "{check} not skipped: {doc:#?}");
+        assert!(
+            skipped.contains_key(&check),
+            "{check} not skipped: {doc:#?}"
+        );
     }
 
     let message = only_error(&doc, &tag, Check::TagPolicy);

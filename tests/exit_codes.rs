@@ -47,7 +47,12 @@ fn user_errors_stay_exit_2() {
     t.gitops(&s.repo, &["status", "--no-such-flag"]).expect(2);
 
     let dev = t.clone(&s.origin, "dev-clone", "dev");
-    t.commit_file(&dev, ".gitops.yaml", "environments: [\n", "Break the config");
+    t.commit_file(
+        &dev,
+        ".gitops.yaml",
+        "environments: [\n",
+        "Break the config",
+    );
     t.git(&dev, &["push", "--quiet", "origin", "dev"]);
     t.gitops(&s.repo, &["status"]).refused();
 }

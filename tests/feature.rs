@@ -298,7 +298,10 @@ fn finish_pushes_the_feature_branch_and_refuses_environment_branches() {
         .parse::<FinishOut>();
     assert_eq!(out.action, Action::Planned);
     assert_eq!(out.title, "cart: redis config");
-    assert_eq!((out.branch.as_str(), out.base.as_str()), ("add-redis", "dev"));
+    assert_eq!(
+        (out.branch.as_str(), out.base.as_str()),
+        ("add-redis", "dev")
+    );
     assert_eq!(t.refs(&s.origin), before);
 
     let out = t

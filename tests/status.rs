@@ -12,13 +12,18 @@ fn json_shows_every_environment_in_order() {
     let s = t.quickstart();
     let status: Status = t.gitops(&s.repo, &["status", "--json"]).expect(0).parse();
 
-    let names: Vec<&str> = status.environments.iter().map(|e| e.name.as_str()).collect();
-    assert_eq!(names, ["dev", "stage", "prod"]);
-
-    for (e, (upstream, pending, drift)) in status
+    let names: Vec<&str> = status
         .environments
         .iter()
-        .zip([(None, 0, 0), (Some("dev"), 2, 0), (Some("stage"), 3, 1)])
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(names, ["dev", "stage", "prod"]);
+
+    for (e, (upstream, pending, drift)) in
+        status
+            .environments
+            .iter()
+            .zip([(None, 0, 0), (Some("dev"), 2, 0), (Some("stage"), 3, 1)])
     {
         let name = e.name.as_str();
         assert_eq!(e.branch, name);
@@ -33,7 +38,11 @@ fn json_shows_every_environment_in_order() {
             t.rev(&s.repo, &format!("origin/{name}")),
             "{name}: head"
         );
-        assert_eq!(e.head, t.rev(&s.origin, name), "{name}: head is origin's branch");
+        assert_eq!(
+            e.head,
+            t.rev(&s.origin, name),
+            "{name}: head is origin's branch"
+        );
         assert_eq!(e.upstream.as_deref(), upstream, "{name}: upstream");
         assert_eq!(e.pending, pending, "{name}: pending");
         assert_eq!(e.drift, drift, "{name}: drift");
@@ -51,7 +60,11 @@ fn json_shows_every_environment_in_order() {
             ],
             "{name}: image names without tags"
         );
-        assert!(e.policy_violations.is_empty(), "{name}: {:?}", e.policy_violations);
+        assert!(
+            e.policy_violations.is_empty(),
+            "{name}: {:?}",
+            e.policy_violations
+        );
         assert!(e.unparseable.is_empty(), "{name}: {:?}", e.unparseable);
     }
     // Each environment runs the tags its policy asks for.

@@ -257,9 +257,11 @@ fn check_repo(spec: &str, gh_token: bool) -> RepoReport {
     let (config, source) = match load_config(&repo) {
         Ok(c) => c,
         Err(e) => {
-            report
-                .findings
-                .push(finding(Check::ConfigSameOnBranches, Severity::Error, format!("{e}")));
+            report.findings.push(finding(
+                Check::ConfigSameOnBranches,
+                Severity::Error,
+                format!("{e}"),
+            ));
             skip_the_rest(&mut report, "the configuration could not be read");
             return finish(report);
         }
@@ -397,7 +399,10 @@ fn skip_the_rest(report: &mut RepoReport, why: &str) {
 }
 
 fn finish(mut report: RepoReport) -> RepoReport {
-    report.ok = !report.findings.iter().any(|f| f.severity == Severity::Error);
+    report.ok = !report
+        .findings
+        .iter()
+        .any(|f| f.severity == Severity::Error);
     report
 }
 
@@ -419,9 +424,11 @@ fn config_on_branches(repo: &Repo, config: &Config, report: &mut RepoReport) {
             Ok(None) => Config::default(),
             Ok(Some(Ok(c))) => c,
             Ok(Some(Err(e))) => {
-                report
-                    .findings
-                    .push(finding(Check::ConfigSameOnBranches, Severity::Error, e.to_string()));
+                report.findings.push(finding(
+                    Check::ConfigSameOnBranches,
+                    Severity::Error,
+                    e.to_string(),
+                ));
                 continue;
             }
             Err(e) => {
@@ -562,9 +569,11 @@ fn protection(ws: &Workspace, gh_token: bool, report: &mut RepoReport) {
                     ));
                 }
             }
-            Err(e) => report
-                .findings
-                .push(finding(Check::Protection, Severity::Error, format!("{e}"))),
+            Err(e) => {
+                report
+                    .findings
+                    .push(finding(Check::Protection, Severity::Error, format!("{e}")))
+            }
         }
     }
 }
@@ -778,7 +787,10 @@ mod tests {
             (Severity::Error, "error"),
         ] {
             assert_eq!(serde_json::to_value(severity).unwrap(), name);
-            assert_eq!(serde_json::from_value::<Severity>(name.into()).unwrap(), severity);
+            assert_eq!(
+                serde_json::from_value::<Severity>(name.into()).unwrap(),
+                severity
+            );
         }
         assert!(Severity::Info < Severity::Warning && Severity::Warning < Severity::Error);
     }

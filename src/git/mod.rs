@@ -476,9 +476,11 @@ impl Repo {
 
     /// The empty tree, written into the object store.
     pub fn empty_tree(&self) -> Result<Oid> {
-        Ok(uninterrupted(|| self.repo.write_object(gix::objs::Tree::empty()))
-            .context("writing the empty tree")?
-            .detach())
+        Ok(
+            uninterrupted(|| self.repo.write_object(gix::objs::Tree::empty()))
+                .context("writing the empty tree")?
+                .detach(),
+        )
     }
 
     /// Writes a blob into the object store (nothing is written when it is there).
