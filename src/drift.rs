@@ -10,7 +10,7 @@
 //! decides, field by field, which of those are drift. Pure: blob ids, answers
 //! and parsed files in, drift fields out.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use serde_norway::Value;
 
@@ -104,15 +104,23 @@ pub struct FileChange {
 /// (`None`: it lacks it, or it cannot be read). Whole-resource entries carry the
 /// whole resource as JSON; whole-file entries (an unparseable file) carry
 /// neither value. Absent values are left out of the JSON.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DriftField {
     pub file: String,
     pub kind: Option<String>,
     pub name: String,
     pub path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "crate::semdiff::present"
+    )]
     pub value: Option<Json>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "crate::semdiff::present"
+    )]
     pub upstream: Option<Json>,
 }
 

@@ -418,7 +418,7 @@ impl From<RawPull> for Pull {
 }
 
 /// An open pull request and the combined state of its checks.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct PullChecks {
     pub number: u64,
     pub url: String,

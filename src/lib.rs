@@ -17,6 +17,7 @@ pub mod glob;
 pub mod graph;
 pub mod image;
 pub mod images;
+pub mod interrupt;
 pub mod manifest;
 pub mod policy;
 pub mod promotion;

@@ -1,19 +1,26 @@
 //! Parse, run, map the error to an exit code — nothing else.
 
 use clap::{CommandFactory, Parser};
-use gitops::{cli::Cli, commands, error, ui::Ui};
+use gitops::{cli::Cli, commands, error, interrupt, ui};
 
 fn main() {
     // `COMPLETE=bash gitops` prints the dynamic completion script; with the shell's
     // words it completes them (environment names included) and exits.
     clap_complete::CompleteEnv::with_factory(Cli::command).complete();
+    // Usage errors exit 2 from clap itself.
     let cli = Cli::parse();
-    let ui = Ui::new(cli.global.color);
+    let ui = ui::Ui::new(cli.global.color);
+    if let Err(err) = interrupt::install(ui::restore_terminal) {
+        ui.warn(&format!("{err:#}: Ctrl-C may leave the cursor hidden"));
+    }
     let code = match commands::run(cli, &ui) {
         Ok(()) => error::exit::OK,
         Err(err) => {
             let code = error::exit_code(&err);
-            if err.downcast_ref::<error::Exit>().is_none() {
+            if code == error::exit::INTERRUPTED {
+                interrupt::stop();
+            }
+            if error::is_reported(&err) {
                 let mut chain = err.chain().map(|c| c.to_string());
                 let message = chain.next().unwrap_or_default();
                 let causes: Vec<String> = chain.filter(|c| *c != message).collect();

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value as Json;
 
 use crate::glob::GlobSet;
@@ -185,7 +185,7 @@ fn kustomize_entry_name(field_path: &str) -> Option<&str> {
 }
 
 /// What happens to a resource when the source environment is promoted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Change {
     /// Only the source has it: promotion creates it.
@@ -201,19 +201,34 @@ pub enum Change {
 /// is the value the target environment has now, `to` the value it has after
 /// promotion; a side that lacks the field is `None`, and is left out of the JSON
 /// (a JSON `null` is a YAML null).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldChange {
     pub path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "present"
+    )]
     pub from: Option<Json>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "present"
+    )]
     pub to: Option<Json>,
+}
+
+/// Reads a value that is left out of the JSON when absent: a field that is there
+/// is `Some`, even a JSON `null` (which is a YAML null, not a missing side). Use
+/// with `#[serde(default, deserialize_with = "present")]`.
+pub fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Json>, D::Error> {
+    Json::deserialize(d).map(Some)
 }
 
 /// One resource that promotion adds, removes or changes. `fields` lists the
 /// changed fields of a `changed` resource and is empty for `added` and `removed`
 /// ones (the whole resource is the change).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResourceChange {
     pub file: String,
     /// The source's `apiVersion` (what the target has after promotion); for a
@@ -247,7 +262,7 @@ impl ResourceChange {
 /// keeps: `value` is the target environment's (it stays), `upstream` the source's.
 /// A side that lacks the field (possible for rule keys and tag-only image fields)
 /// shows as `null`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Kept {
     pub file: String,
     pub kind: Option<String>,
@@ -258,7 +273,7 @@ pub struct Kept {
 }
 
 /// The semantic diff of one file.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FileDiff {
     pub resources: Vec<ResourceChange>,
     pub kept: Vec<Kept>,
@@ -1688,6 +1703,12 @@ mod tests {
             serde_json::to_value(&field).unwrap(),
             json!({"path": "a", "to": null})
         );
+        // Read back, a side left out is absent and a null is a YAML null.
+        let back: FieldChange =
+            serde_json::from_value(serde_json::to_value(&field).unwrap()).unwrap();
+        assert_eq!(back, field);
+        let back: FileDiff = serde_json::from_value(json).unwrap();
+        assert_eq!(back, d);
     }
 
     #[test]

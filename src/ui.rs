@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use console::Style;
 
+use crate::error::{Interrupted, StdoutClosed};
+
 /// `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum ColorChoice {
@@ -97,23 +99,23 @@ impl Ui {
         Self::style(tone, self.color_err).apply_to(text).to_string()
     }
 
-    /// Writes data to stdout. A closed pipe (`gitops status | head`) is not an error:
-    /// the process exits quietly.
-    pub fn out(&self, text: &str) {
+    /// Writes data to stdout. A closed pipe (`gitops status | head`) stops the
+    /// command with [`StdoutClosed`], which `main` turns into a quiet exit 0.
+    pub fn out(&self, text: &str) -> anyhow::Result<()> {
         let mut out = std::io::stdout().lock();
-        if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                std::process::exit(0);
-            }
-        }
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::BrokenPipe => anyhow::Error::new(StdoutClosed),
+                _ => anyhow::Error::new(e).context("writing to standard output"),
+            })
     }
 
     /// Prints a JSON document on stdout.
     pub fn json<T: serde::Serialize>(&self, value: &T) -> anyhow::Result<()> {
         let mut text = serde_json::to_string_pretty(value)?;
         text.push('\n');
-        self.out(&text);
-        Ok(())
+        self.out(&text)
     }
 
     /// A message on stderr.
@@ -165,27 +167,52 @@ impl Ui {
 
     /// Asks for a line of text, with a default.
     pub fn ask(&self, prompt: &str, default: &str) -> anyhow::Result<String> {
-        Ok(dialoguer::Input::<String>::new()
+        dialoguer::Input::<String>::new()
             .with_prompt(prompt)
             .default(default.to_owned())
-            .interact_text()?)
+            .interact_text()
+            .map_err(prompt_error)
     }
 
     /// Asks to pick one of `items`.
     pub fn choose(&self, prompt: &str, items: &[&str], default: usize) -> anyhow::Result<usize> {
-        Ok(dialoguer::Select::new()
+        dialoguer::Select::new()
             .with_prompt(prompt)
             .items(items)
             .default(default)
-            .interact()?)
+            .interact()
+            .map_err(prompt_error)
     }
 
     /// Asks yes or no.
     pub fn confirm(&self, prompt: &str, default: bool) -> anyhow::Result<bool> {
-        Ok(dialoguer::Confirm::new()
+        dialoguer::Confirm::new()
             .with_prompt(prompt)
             .default(default)
-            .interact()?)
+            .interact()
+            .map_err(prompt_error)
+    }
+}
+
+/// A prompt's error: Ctrl-C while it waits (the terminal is in raw mode, so the
+/// prompt sees the key) is [`Interrupted`].
+fn prompt_error(err: dialoguer::Error) -> anyhow::Error {
+    let dialoguer::Error::IO(err) = err;
+    if err.kind() == std::io::ErrorKind::Interrupted {
+        anyhow::Error::new(Interrupted)
+    } else {
+        anyhow::Error::new(err).context("reading the answer from the terminal")
+    }
+}
+
+/// Puts the terminal back after Ctrl-C: shows the cursor (prompts and spinners
+/// hide it) and ends the line, so the shell's prompt starts on its own. Writes
+/// nothing off a terminal.
+pub fn restore_terminal() {
+    let term = console::Term::stderr();
+    if term.is_term() {
+        let _ = term.show_cursor();
+        let _ = term.write_line("");
     }
 }
 

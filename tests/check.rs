@@ -8,6 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{Sample, TestEnv};
+use gitops::commands::check::{Check, Finding, RepoReport, Report, Severity};
 use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -103,48 +104,42 @@ fn workspace(t: &TestEnv, dir: &str, repos: &[String], reference: Option<&str>) 
 }
 
 /// The report of `repo` in a `check --json` document.
-fn report<'a>(doc: &'a Value, repo: &str) -> &'a Value {
-    doc["repos"]
-        .as_array()
-        .expect("repos is an array")
+fn report<'a>(doc: &'a Report, repo: &str) -> &'a RepoReport {
+    doc.repos
         .iter()
-        .find(|r| r["repo"] == repo)
-        .unwrap_or_else(|| panic!("no report for {repo} in {doc:#}"))
+        .find(|r| r.repo == repo)
+        .unwrap_or_else(|| panic!("no report for {repo} in {doc:#?}"))
 }
 
 /// The findings of a report with `severity`.
-fn findings<'a>(report: &'a Value, severity: &str) -> Vec<&'a Value> {
-    report["findings"]
-        .as_array()
-        .expect("findings is an array")
+fn findings(report: &RepoReport, severity: Severity) -> Vec<&Finding> {
+    report
+        .findings
         .iter()
-        .filter(|f| f["severity"] == severity)
+        .filter(|f| f.severity == severity)
         .collect()
 }
 
 /// The check ids of a report's errors.
-fn errors(report: &Value) -> Vec<String> {
-    findings(report, "error")
+fn errors(report: &RepoReport) -> Vec<Check> {
+    findings(report, Severity::Error)
         .iter()
-        .map(|f| f["check"].as_str().unwrap().to_owned())
+        .map(|f| f.check)
         .collect()
 }
 
 /// The one error of `repo`: its check id must be `check`. Returns its message.
-fn only_error(doc: &Value, repo: &str, check: &str) -> String {
+fn only_error(doc: &Report, repo: &str, check: Check) -> String {
     let r = report(doc, repo);
-    assert_eq!(errors(r), [check], "{repo}: {r:#}");
-    assert_eq!(r["ok"], false, "{r:#}");
-    findings(r, "error")[0]["message"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    assert_eq!(errors(r), [check], "{repo}: {r:#?}");
+    assert!(!r.ok, "{r:#?}");
+    findings(r, Severity::Error)[0].message.clone()
 }
 
-fn assert_passes(doc: &Value, repo: &str) {
+fn assert_passes(doc: &Report, repo: &str) {
     let r = report(doc, repo);
-    assert_eq!(r["ok"], true, "{r:#}");
-    assert!(errors(r).is_empty(), "{r:#}");
+    assert!(r.ok, "{r:#?}");
+    assert!(errors(r).is_empty(), "{r:#?}");
 }
 
 #[test]
@@ -153,15 +148,14 @@ fn a_clean_repository_passes_and_protection_is_skipped_without_a_token() {
     let clean = clean_sample(&t, "clean");
     let run = t.gitops(&clean.repo, &["check", "--json"]);
     run.expect(0);
-    let doc = run.json();
-    let repos = doc["repos"].as_array().unwrap();
-    assert_eq!(repos.len(), 1, "{doc:#}");
-    let r = &repos[0];
-    assert_eq!(r["ok"], true, "{doc:#}");
-    assert!(errors(r).is_empty(), "{doc:#}");
-    assert!(findings(r, "warning").is_empty(), "{doc:#}");
-    let skipped = r["skipped"]["protection"].as_str().unwrap_or_default();
-    assert!(skipped.contains("token"), "{doc:#}");
+    let doc: Report = run.parse();
+    assert_eq!(doc.repos.len(), 1, "{doc:#?}");
+    let r = &doc.repos[0];
+    assert!(r.ok, "{doc:#?}");
+    assert!(errors(r).is_empty(), "{doc:#?}");
+    assert!(findings(r, Severity::Warning).is_empty(), "{doc:#?}");
+    let skipped = r.skipped.get(&Check::Protection).map_or("", String::as_str);
+    assert!(skipped.contains("token"), "{doc:#?}");
 
     // The same repository named by path, in the human view: a table and a note.
     let run = t.gitops(t.root(), &["check", s(&clean.repo)]);
@@ -272,68 +266,57 @@ fn one_workspace_run_finds_one_failure_kind_per_repository() {
     let file = workspace(&t, "ws", &repos, None);
     let run = t.gitops(t.root(), &["check", "--json", "--workspace", s(&file)]);
     run.expect(1);
-    let doc = run.json();
-    assert_eq!(doc["repos"].as_array().unwrap().len(), 8, "{doc:#}");
+    let doc: Report = run.parse();
+    assert_eq!(doc.repos.len(), 8, "{doc:#?}");
     // In the order given.
-    let order: Vec<&str> = doc["repos"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["repo"].as_str().unwrap())
-        .collect();
-    assert_eq!(order, repos, "{doc:#}");
+    let order: Vec<&str> = doc.repos.iter().map(|r| r.repo.as_str()).collect();
+    assert_eq!(order, repos, "{doc:#?}");
 
-    let message = only_error(&doc, &drift, "drift");
+    let message = only_error(&doc, &drift, Check::Drift);
     assert!(
         message.contains("prod") && message.contains("Hotfix"),
         "{message}"
     );
 
-    let message = only_error(&doc, &branches, "branches");
+    let message = only_error(&doc, &branches, Check::Branches);
     assert!(
         message.contains("stage") && message.contains("prod"),
         "{message}"
     );
     // What could not run without the branches is skipped, not passed.
-    let skipped: Vec<&str> = report(&doc, &branches)["skipped"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let skipped = &report(&doc, &branches).skipped;
     for check in [
-        "config-same-on-branches",
-        "drift",
-        "tag-policy",
-        "manifests-parse",
-        "protection",
-        "stale-features",
+        Check::ConfigSameOnBranches,
+        Check::Drift,
+        Check::TagPolicy,
+        Check::ManifestsParse,
+        Check::Protection,
+        Check::StaleFeatures,
     ] {
-        assert!(skipped.contains(&check), "{check} not skipped: {doc:#}");
+        assert!(
+            skipped.contains_key(&check),
+            "{check} not skipped: {doc:#?}"
+        );
     }
 
-    let message = only_error(&doc, &tag, "tag-policy");
+    let message = only_error(&doc, &tag, Check::TagPolicy);
     assert!(
         message.contains("latest") && message.contains("stage"),
         "{message}"
     );
     assert!(message.contains("apps/cart/deployment.yaml"), "{message}");
     // Without `images:` in the config, it says how to scope the policies.
-    let hint = report(&doc, &tag)["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["check"] == "tag-policy" && f["severity"] == "info")
-        .unwrap_or_else(|| panic!("no images: hint: {doc:#}"))["message"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let hint = &findings(report(&doc, &tag), Severity::Info)
+        .into_iter()
+        .find(|f| f.check == Check::TagPolicy)
+        .unwrap_or_else(|| panic!("no images: hint: {doc:#?}"))
+        .message;
     assert!(
         hint.contains("images:") && hint.contains(".gitops.yaml"),
         "{hint}"
     );
 
-    let message = only_error(&doc, &parse, "manifests-parse");
+    let message = only_error(&doc, &parse, Check::ManifestsParse);
     assert!(message.contains("apps/broken.yaml:"), "{message}");
     let line = message
         .split("apps/broken.yaml:")
@@ -345,34 +328,28 @@ fn one_workspace_run_finds_one_failure_kind_per_repository() {
         "a line number: {message}"
     );
 
-    let message = only_error(&doc, &config, "config-same-on-branches");
+    let message = only_error(&doc, &config, Check::ConfigSameOnBranches);
     assert!(
         message.contains("origin/prod") && message.contains("any"),
         "{message}"
     );
 
-    let message = only_error(&doc, &qa, "consistent-environments");
+    let message = only_error(&doc, &qa, Check::ConsistentEnvironments);
     assert!(
         message.contains("qa") && message.contains("majority"),
         "{message}"
     );
 
     let r = report(&doc, &stale);
-    assert_eq!(r["ok"], true, "a warning only: {r:#}");
-    assert!(errors(r).is_empty(), "{r:#}");
-    let warnings = findings(r, "warning");
-    assert_eq!(warnings.len(), 1, "{r:#}");
-    assert_eq!(warnings[0]["check"], "stale-features");
-    assert!(
-        warnings[0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("feature/login"),
-        "{r:#}"
-    );
+    assert!(r.ok, "a warning only: {r:#?}");
+    assert!(errors(r).is_empty(), "{r:#?}");
+    let warnings = findings(r, Severity::Warning);
+    assert_eq!(warnings.len(), 1, "{r:#?}");
+    assert_eq!(warnings[0].check, Check::StaleFeatures);
+    assert!(warnings[0].message.contains("feature/login"), "{r:#?}");
 
     assert_passes(&doc, &clean);
-    assert!(findings(report(&doc, &clean), "warning").is_empty());
+    assert!(findings(report(&doc, &clean), Severity::Warning).is_empty());
 }
 
 #[test]
@@ -388,12 +365,12 @@ fn the_reference_is_what_the_others_are_compared_with() {
     let file = workspace(&t, "majority", &repos, None);
     let run = t.gitops(t.root(), &["check", "--json", "--workspace", s(&file)]);
     run.expect(1);
-    let doc = run.json();
+    let doc: Report = run.parse();
     let at = |dir: &str, r: &str| s(&t.root().join(dir).join(r)).to_owned();
     only_error(
         &doc,
         &at("majority", "../qa/work"),
-        "consistent-environments",
+        Check::ConsistentEnvironments,
     );
     assert_passes(&doc, &at("majority", "../one/work"));
     assert_passes(&doc, &at("majority", "../two/work"));
@@ -402,10 +379,10 @@ fn the_reference_is_what_the_others_are_compared_with() {
     let file = workspace(&t, "reference", &repos, Some("../qa/work"));
     let run = t.gitops(t.root(), &["check", "--json", "--workspace", s(&file)]);
     run.expect(1);
-    let doc = run.json();
+    let doc: Report = run.parse();
     assert_passes(&doc, &at("reference", "../qa/work"));
     for other in ["../one/work", "../two/work"] {
-        let message = only_error(&doc, &at("reference", other), "consistent-environments");
+        let message = only_error(&doc, &at("reference", other), Check::ConsistentEnvironments);
         assert!(message.contains("qa"), "{message}");
     }
 }
@@ -420,8 +397,8 @@ fn a_url_is_cloned_into_the_cache_once_and_fetched_after() {
 
     let run = t.gitops_with(t.root(), &["check", "--json", &url], &env);
     run.expect(1);
-    let doc = run.json();
-    only_error(&doc, &url, "drift");
+    let doc: Report = run.parse();
+    only_error(&doc, &url, Check::Drift);
     let repos = cache.join("gitops").join("repos");
     let entries = || -> Vec<PathBuf> {
         std::fs::read_dir(&repos)
@@ -442,7 +419,7 @@ fn a_url_is_cloned_into_the_cache_once_and_fetched_after() {
     revert_hotfix(&t, &sample, "remote-prod");
     let run = t.gitops_with(t.root(), &["check", "--json", &url], &env);
     run.expect(0);
-    assert_passes(&run.json(), &url);
+    assert_passes(&run.parse(), &url);
     assert_eq!(entries(), first, "the same clone, fetched");
     assert_eq!(
         t.rev(clone, "refs/remotes/origin/prod"),
@@ -462,33 +439,29 @@ fn an_unreachable_url_is_a_finding_for_that_repository_only() {
         &[("XDG_CACHE_HOME", s(&cache))],
     );
     run.expect(1);
-    let doc = run.json();
-    assert_eq!(doc["repos"].as_array().unwrap().len(), 2, "{doc:#}");
-    let message = only_error(&doc, url, "branches");
+    let doc: Report = run.parse();
+    assert_eq!(doc.repos.len(), 2, "{doc:#?}");
+    let message = only_error(&doc, url, Check::Branches);
     assert!(message.contains("cannot read"), "{message}");
     // Every other check is skipped for it: none ran.
-    let skipped = report(&doc, url)["skipped"].as_object().unwrap().clone();
-    let mut names: Vec<&str> = skipped.keys().map(String::as_str).collect();
-    names.sort_unstable();
+    let skipped = &report(&doc, url).skipped;
+    let names: Vec<Check> = skipped.keys().copied().collect();
     assert_eq!(
         names,
         [
-            "config-same-on-branches",
-            "consistent-environments",
-            "drift",
-            "manifests-parse",
-            "protection",
-            "stale-features",
-            "tag-policy"
+            Check::ConfigSameOnBranches,
+            Check::ConsistentEnvironments,
+            Check::Drift,
+            Check::ManifestsParse,
+            Check::Protection,
+            Check::StaleFeatures,
+            Check::TagPolicy,
         ],
-        "{doc:#}"
+        "by id: {doc:#?}"
     );
     assert!(
-        skipped["drift"]
-            .as_str()
-            .unwrap()
-            .contains("could not be read"),
-        "{doc:#}"
+        skipped[&Check::Drift].contains("could not be read"),
+        "{doc:#?}"
     );
     assert_passes(&doc, s(&clean.repo));
     // In the table: ✗ for branches, `-` for the checks that did not run, never ✓.
@@ -562,19 +535,19 @@ fn templates_excluded_files_and_third_party_images_do_not_fail_it() {
     let (scoped, unscoped) = (s(&scoped.repo).to_owned(), s(&unscoped.repo).to_owned());
     let run = t.gitops(t.root(), &["check", "--json", &scoped, &unscoped]);
     run.expect(1);
-    let doc = run.json();
+    let doc: Report = run.parse();
     assert_passes(&doc, &scoped);
-    let message = only_error(&doc, &unscoped, "tag-policy");
+    let message = only_error(&doc, &unscoped, Check::TagPolicy);
     assert!(
         message.contains("redis") && message.contains("latest"),
         "{message}"
     );
-    let infos: Vec<String> = findings(report(&doc, &unscoped), "info")
+    let infos: Vec<&str> = findings(report(&doc, &unscoped), Severity::Info)
         .iter()
-        .filter(|f| f["check"] == "tag-policy")
-        .map(|f| f["message"].as_str().unwrap().to_owned())
+        .filter(|f| f.check == Check::TagPolicy)
+        .map(|f| f.message.as_str())
         .collect();
-    assert_eq!(infos.len(), 1, "{doc:#}");
+    assert_eq!(infos.len(), 1, "{doc:#?}");
     assert!(infos[0].contains("images:"), "{}", infos[0]);
 
     // A broken file that is no template still fails.
@@ -588,7 +561,7 @@ fn templates_excluded_files_and_third_party_images_do_not_fail_it() {
     t.git(&dev, &["push", "--quiet", "origin", "dev"]);
     let run = t.gitops(t.root(), &["check", "--json", &scoped]);
     run.expect(1);
-    let message = only_error(&run.json(), &scoped, "manifests-parse");
+    let message = only_error(&run.parse(), &scoped, Check::ManifestsParse);
     assert!(message.contains("deploy/helm/values.yaml:"), "{message}");
     assert!(!message.contains("templates"), "{message}");
 }
@@ -632,9 +605,9 @@ fn a_path_that_is_not_a_repository_is_a_finding_not_the_end_of_the_run() {
     let file = workspace(&t, "ws", &repos, None);
     let run = t.gitops(t.root(), &["check", "--json", "--workspace", s(&file)]);
     run.expect(1);
-    let doc = run.json();
-    assert_eq!(doc["repos"].as_array().unwrap().len(), 2, "{doc:#}");
-    only_error(&doc, s(&plain), "branches");
+    let doc: Report = run.parse();
+    assert_eq!(doc.repos.len(), 2, "{doc:#?}");
+    only_error(&doc, s(&plain), Check::Branches);
     assert_passes(&doc, s(&clean.repo));
 }
 
@@ -646,8 +619,8 @@ fn a_repository_listed_twice_is_checked_once_with_a_warning() {
     let file = workspace(&t, "ws", &[repo.clone(), repo.clone()], None);
     let run = t.gitops(t.root(), &["check", "--json", "--workspace", s(&file)]);
     run.expect(0);
-    let doc = run.json();
-    assert_eq!(doc["repos"].as_array().unwrap().len(), 1, "{doc:#}");
+    let doc: Report = run.parse();
+    assert_eq!(doc.repos.len(), 1, "{doc:#?}");
     assert_passes(&doc, &repo);
     let warnings: Vec<&str> = run
         .stderr
@@ -715,19 +688,18 @@ fn with_a_token_an_unprotected_environment_branch_is_an_error() {
         &[("GITHUB_API_URL", &server.uri()), ("GH_TOKEN", TOKEN)],
     );
     run.expect(1);
-    let doc = run.json();
-    let r = &doc["repos"][0];
-    assert!(r["skipped"].get("protection").is_none(), "{doc:#}");
-    assert_eq!(errors(r), ["protection"], "{doc:#}");
-    let all: Vec<&Value> = r["findings"]
-        .as_array()
-        .unwrap()
+    let doc: Report = run.parse();
+    let r = &doc.repos[0];
+    assert!(!r.skipped.contains_key(&Check::Protection), "{doc:#?}");
+    assert_eq!(errors(r), [Check::Protection], "{doc:#?}");
+    let all: Vec<&Finding> = r
+        .findings
         .iter()
-        .filter(|f| f["check"] == "protection")
+        .filter(|f| f.check == Check::Protection)
         .collect();
-    assert_eq!(all.len(), 1, "exactly one protection finding: {doc:#}");
-    assert_eq!(all[0]["severity"], "error");
-    let message = all[0]["message"].as_str().unwrap();
+    assert_eq!(all.len(), 1, "exactly one protection finding: {doc:#?}");
+    assert_eq!(all[0].severity, Severity::Error);
+    let message = &all[0].message;
     assert!(message.contains("prod"), "{message}");
     assert!(!message.contains("stage"), "{message}");
 
@@ -774,7 +746,10 @@ fn a_url_reads_the_config_on_its_default_branch() {
         &[("XDG_CACHE_HOME", s(&cache))],
     );
     run.expect(0);
-    let doc = run.json();
+    let doc: Report = run.parse();
     assert_passes(&doc, &url);
-    assert!(findings(report(&doc, &url), "info").is_empty(), "{doc:#}");
+    assert!(
+        findings(report(&doc, &url), Severity::Info).is_empty(),
+        "{doc:#?}"
+    );
 }

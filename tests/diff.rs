@@ -3,6 +3,8 @@
 mod common;
 
 use common::TestEnv;
+use gitops::commands::{FileChange, FileOut, Plan};
+use gitops::semdiff::{Change, FieldChange, ResourceChange};
 use serde_json::{json, Value};
 
 /// The resource `kind/name` of a `diff --json` document.
@@ -24,34 +26,24 @@ fn fields(resource: &Value) -> &Vec<Value> {
 fn json_for_stage_shows_commits_files_resources_and_kept_tags() {
     let t = TestEnv::new();
     let s = t.quickstart();
-    let diff = t
+    let diff: Plan = t
         .gitops(&s.repo, &["diff", "stage", "--json"])
         .expect(0)
-        .json();
+        .parse();
 
-    assert_eq!(diff["from"], "dev");
-    assert_eq!(diff["to"], "stage");
+    assert_eq!((diff.from.as_str(), diff.to.as_str()), ("dev", "stage"));
 
     // The commits on dev that stage lacks, as git counts them.
-    let want: Vec<String> = t
+    let mut want: Vec<String> = t
         .git(&s.repo, &["rev-list", "origin/stage..origin/dev"])
         .lines()
         .map(str::to_owned)
         .collect();
-    let commits = diff["commits"].as_array().unwrap();
-    assert_eq!(commits.len(), 2, "{commits:#?}");
-    let mut ids: Vec<String> = commits
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().to_owned())
-        .collect();
+    want.sort();
+    let mut ids: Vec<&str> = diff.commits.iter().map(|c| c.id.as_str()).collect();
     ids.sort();
-    let mut want_sorted = want.clone();
-    want_sorted.sort();
-    assert_eq!(ids, want_sorted, "full commit ids");
-    let summaries: Vec<&str> = commits
-        .iter()
-        .map(|c| c["summary"].as_str().unwrap())
-        .collect();
+    assert_eq!(ids, want, "full commit ids");
+    let summaries: Vec<&str> = diff.commits.iter().map(|c| c.summary.as_str()).collect();
     assert!(
         summaries.contains(&"cart: keep sessions in redis"),
         "{summaries:?}"
@@ -61,73 +53,73 @@ fn json_for_stage_shows_commits_files_resources_and_kept_tags() {
         "{summaries:?}"
     );
 
+    let file = |path: &str| FileOut {
+        path: path.to_owned(),
+        change: FileChange::Modified,
+    };
     assert_eq!(
-        diff["files"],
-        json!([
-            {"path": "apps/cart/deployment.yaml", "change": "modified"},
-            {"path": "apps/web/deployment.yaml", "change": "modified"},
-        ])
+        diff.files,
+        [
+            file("apps/cart/deployment.yaml"),
+            file("apps/web/deployment.yaml")
+        ]
     );
 
-    let cart = resource(&diff, "Deployment", "cart");
-    assert_eq!(cart["namespace"], "shop");
-    assert_eq!(cart["api_version"], "apps/v1");
-    assert_eq!(cart["change"], "changed");
+    let resource = |kind: &str, name: &str| -> &ResourceChange {
+        diff.resources
+            .iter()
+            .find(|r| r.kind.as_deref() == Some(kind) && r.name == name)
+            .unwrap_or_else(|| panic!("no resource {kind}/{name} in {:#?}", diff.resources))
+    };
+    let cart = resource("Deployment", "cart");
+    assert_eq!(cart.namespace.as_deref(), Some("shop"));
+    assert_eq!(cart.api_version.as_deref(), Some("apps/v1"));
+    assert_eq!(cart.change, Change::Changed);
     // Dev gave the cart container an env list: one change, the whole list.
     assert_eq!(
-        fields(cart),
-        &vec![json!({
-            "path": "spec.template.spec.containers[name=cart].env",
-            "to": [{"name": "REDIS_URL", "value": "redis://redis.shop:6379"}],
-        })],
-        "cart gets REDIS_URL: {cart:#}"
+        cart.fields,
+        [FieldChange {
+            path: "spec.template.spec.containers[name=cart].env".to_owned(),
+            from: None,
+            to: Some(json!([{"name": "REDIS_URL", "value": "redis://redis.shop:6379"}])),
+        }],
+        "cart gets REDIS_URL: {cart:#?}"
     );
 
-    let web = resource(&diff, "Deployment", "web");
-    assert_eq!(web["change"], "changed");
-    let memory: Vec<&Value> = fields(web)
+    let web = resource("Deployment", "web");
+    assert_eq!(web.change, Change::Changed);
+    let memory: Vec<&FieldChange> = web
+        .fields
         .iter()
-        .filter(|f| f["path"].as_str().unwrap().contains("memory"))
+        .filter(|f| f.path.contains("memory"))
         .collect();
-    assert!(!memory.is_empty(), "web's memory changes: {web:#}");
+    assert!(!memory.is_empty(), "web's memory changes: {web:#?}");
     for f in memory {
         assert_eq!(
-            (&f["from"], &f["to"]),
-            (&json!("128Mi"), &json!("256Mi")),
-            "{f}"
+            (&f.from, &f.to),
+            (&Some(json!("128Mi")), &Some(json!("256Mi"))),
+            "{f:?}"
         );
     }
-    assert_eq!(
-        diff["resources"].as_array().unwrap().len(),
-        2,
-        "only cart and web change"
-    );
+    assert_eq!(diff.resources.len(), 2, "only cart and web change");
 
     // Image tags are pinned: kept, never among the changes.
-    let kept = diff["kept"].as_array().unwrap();
     assert!(
-        kept.iter().any(|k| k["name"] == "cart"
-            && k["value"]
-                .as_str()
-                .is_some_and(|v| v.ends_with(":2.1.0-rc.1"))
-            && k["upstream"]
-                .as_str()
-                .is_some_and(|v| v.ends_with(":5a6b7c8"))),
-        "stage keeps cart's release candidate: {kept:#?}"
+        diff.kept.iter().any(|k| k.name == "cart"
+            && k.value.as_str().is_some_and(|v| v.ends_with(":2.1.0-rc.1"))
+            && k.upstream.as_str().is_some_and(|v| v.ends_with(":5a6b7c8"))),
+        "stage keeps cart's release candidate: {:#?}",
+        diff.kept
     );
-    for r in diff["resources"].as_array().unwrap() {
-        for f in fields(r) {
-            let text = f.to_string();
-            assert!(
-                !f["path"].as_str().unwrap().ends_with(".image"),
-                "an image among changes: {f}"
-            );
-            for tag in ["5a6b7c8", "2.1.0-rc.1", "d31f8a2", "1.9.0-rc.1"] {
-                assert!(!text.contains(tag), "a pinned tag among changes: {f}");
-            }
+    for f in diff.resources.iter().flat_map(|r| &r.fields) {
+        let text = format!("{:?} {:?}", f.from, f.to);
+        assert!(!f.path.ends_with(".image"), "an image among changes: {f:?}");
+        for tag in ["5a6b7c8", "2.1.0-rc.1", "d31f8a2", "1.9.0-rc.1"] {
+            assert!(!text.contains(tag), "a pinned tag among changes: {f:?}");
         }
     }
-    assert_eq!(diff["drift"], json!([]), "stage has no drift");
+    assert!(diff.drift.is_empty(), "stage has no drift");
+    assert!(diff.blocked.is_none(), "{:?}", diff.blocked);
 }
 
 #[test]

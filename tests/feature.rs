@@ -5,6 +5,8 @@ mod common;
 use std::path::Path;
 
 use common::{Sample, TestEnv};
+use gitops::commands::feature::FinishOut;
+use gitops::commands::Action;
 
 /// Someone else pushes a commit to dev; returns its id.
 fn advance_origin_dev(t: &TestEnv, s: &Sample) -> String {
@@ -293,22 +295,22 @@ fn finish_pushes_the_feature_branch_and_refuses_environment_branches() {
     let out = t
         .gitops(&s.repo, &["feature", "finish", "--dry-run", "--json"])
         .expect(0)
-        .json();
-    assert_eq!(out["action"], "planned");
-    assert_eq!(out["title"], "cart: redis config");
+        .parse::<FinishOut>();
+    assert_eq!(out.action, Action::Planned);
+    assert_eq!(out.title, "cart: redis config");
+    assert_eq!(
+        (out.branch.as_str(), out.base.as_str()),
+        ("add-redis", "dev")
+    );
     assert_eq!(t.refs(&s.origin), before);
 
     let out = t
         .gitops(&s.repo, &["feature", "finish", "--json"])
         .expect(0)
-        .json();
-    assert_eq!(out["action"], "pushed", "{out:#}");
-    assert_eq!(out["base"], "dev");
-    assert_eq!(
-        out["pull_request"],
-        serde_json::Value::Null,
-        "no token, no GitHub repository"
-    );
+        .parse::<FinishOut>();
+    assert_eq!(out.action, Action::Pushed, "{out:#?}");
+    assert_eq!(out.base, "dev");
+    assert_eq!(out.pull_request, None, "no token, no GitHub repository");
     assert_eq!(t.rev(&s.origin, "add-redis"), head);
     assert_eq!(
         t.git(&s.repo, &["config", "branch.add-redis.merge"]).trim(),
@@ -319,8 +321,8 @@ fn finish_pushes_the_feature_branch_and_refuses_environment_branches() {
     let out = t
         .gitops(&s.repo, &["feature", "finish", "--json"])
         .expect(0)
-        .json();
-    assert_eq!(out["action"], "unchanged");
+        .parse::<FinishOut>();
+    assert_eq!(out.action, Action::Unchanged);
 }
 
 #[test]

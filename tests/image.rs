@@ -4,6 +4,8 @@
 mod common;
 
 use common::TestEnv;
+use gitops::commands::image::SetOut;
+use gitops::commands::Action;
 
 const BRANCH: &str = "gitops/image-stage-cart";
 const FILE: &str = "apps/cart/deployment.yaml";
@@ -29,12 +31,13 @@ fn sets_the_tag_changing_only_its_bytes_and_refreshes_one_branch() {
             ],
         )
         .expect(0)
-        .json();
-    assert_eq!(out["action"], "pushed", "{out:#}");
-    assert_eq!(out["branch"], BRANCH);
-    assert_eq!(out["image"], "registry.example.com/shop/cart");
-    assert_eq!(out["from"], serde_json::json!(["2.1.0-rc.1"]));
-    assert_eq!(out["pull_request"], serde_json::Value::Null);
+        .parse::<SetOut>();
+    assert_eq!(out.action, Action::Pushed, "{out:#?}");
+    assert_eq!(out.branch.as_deref(), Some(BRANCH));
+    assert_eq!(out.image, "registry.example.com/shop/cart");
+    assert_eq!(out.from, ["2.1.0-rc.1"]);
+    assert_eq!(out.files, [FILE]);
+    assert_eq!(out.pull_request, None);
     let tip = t.rev(&s.origin, BRANCH);
     assert_eq!(
         t.git(&s.origin, &["rev-parse", &format!("{tip}^")]).trim(),
@@ -68,8 +71,8 @@ fn sets_the_tag_changing_only_its_bytes_and_refreshes_one_branch() {
             ],
         )
         .expect(0)
-        .json();
-    assert_eq!(out["action"], "unchanged", "{out:#}");
+        .parse::<SetOut>();
+    assert_eq!(out.action, Action::Unchanged, "{out:#?}");
     assert_eq!(t.rev(&s.origin, BRANCH), tip);
 
     // A newer release candidate refreshes the same branch.
@@ -87,8 +90,8 @@ fn sets_the_tag_changing_only_its_bytes_and_refreshes_one_branch() {
             ],
         )
         .expect(0)
-        .json();
-    assert_eq!(out["action"], "pushed", "{out:#}");
+        .parse::<SetOut>();
+    assert_eq!(out.action, Action::Pushed, "{out:#?}");
     let tip = t.rev(&s.origin, BRANCH);
     assert_eq!(
         t.git(&s.origin, &["rev-parse", &format!("{tip}^")]).trim(),
@@ -123,8 +126,9 @@ fn the_tag_already_in_place_is_nothing_to_do() {
             ],
         )
         .expect(0)
-        .json();
-    assert_eq!(out["action"], "nothing");
+        .parse::<SetOut>();
+    assert_eq!(out.action, Action::Nothing);
+    assert_eq!(out.branch, None);
     assert_eq!(t.refs(&s.origin), before);
 }
 
@@ -218,8 +222,8 @@ fn refusals_change_nothing() {
             ],
         )
         .expect(0)
-        .json();
-    assert_eq!(out["action"], "pushed");
+        .parse::<SetOut>();
+    assert_eq!(out.action, Action::Pushed);
 }
 
 #[test]
@@ -306,13 +310,12 @@ fn dev_gets_a_pull_request_with_auto_merge() {
         ],
     );
     run.expect(0);
-    let out = run.json();
-    assert_eq!(out["action"], "opened", "{out:#}\n{}", run.stderr);
-    assert_eq!(out["branch"], "gitops/image-dev-web");
-    assert_eq!(
-        out["pull_request"]["number"],
-        fixture("pull-request")["number"]
-    );
+    let out: SetOut = run.parse();
+    assert_eq!(out.action, Action::Opened, "{out:#?}\n{}", run.stderr);
+    assert_eq!(out.branch.as_deref(), Some("gitops/image-dev-web"));
+    let pull = out.pull_request.expect("a pull request");
+    assert_eq!(pull.number, fixture("pull-request")["number"]);
+    assert_eq!(pull.url, fixture("pull-request")["html_url"]);
     let requests = runtime.block_on(server.received_requests()).unwrap();
     let calls: Vec<String> = requests
         .iter()
@@ -385,9 +388,9 @@ fn planned_files(t: &TestEnv, repo: &std::path::Path, args: &[&str]) -> Vec<Stri
     let mut all = vec!["image", "set"];
     all.extend_from_slice(args);
     all.extend_from_slice(&["--dry-run", "--json"]);
-    let out = t.gitops(repo, &all).expect(0).json();
-    assert_eq!(out["action"], "planned", "{out:#}");
-    common::strings(&out["files"])
+    let out: SetOut = t.gitops(repo, &all).expect(0).parse();
+    assert_eq!(out.action, Action::Planned, "{out:#?}");
+    out.files
 }
 
 #[test]
@@ -545,10 +548,10 @@ fn rollouts_and_list_items_are_set_too() {
             ],
         )
         .expect(0)
-        .json();
-    assert_eq!(out["action"], "pushed", "{out:#}");
+        .parse::<SetOut>();
+    assert_eq!(out.action, Action::Pushed, "{out:#?}");
     assert_eq!(
-        common::strings(&out["files"]),
+        out.files,
         ["apps/search/list.yaml", "apps/search/rollout.yaml"]
     );
     let after = t.git(

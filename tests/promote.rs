@@ -6,6 +6,8 @@
 mod common;
 
 use common::{promote_and_verify, TestEnv};
+use gitops::commands::promote::PromoteOut;
+use gitops::commands::Action;
 
 const BRANCH: &str = "gitops/promote-dev-to-stage";
 
@@ -23,19 +25,28 @@ fn builds_the_promotion_branch_keeping_the_targets_image_tags() {
 
     let run = promote_and_verify(&t, &s.repo, "stage", &["stage"]);
     run.expect(0);
-    let out = run.json();
-    assert_eq!(out["action"], "pushed", "{out:#}");
-    assert_eq!(out["branch"], BRANCH);
-    assert_eq!(out["pull_request"], serde_json::Value::Null);
-    assert_eq!(out["title"], "Promote dev to stage");
-    assert!(out["body"]
-        .as_str()
+    let out: PromoteOut = run.parse();
+    assert_eq!(out.action, Action::Pushed, "{out:#?}");
+    assert_eq!((out.from.as_str(), out.to.as_str()), ("dev", "stage"));
+    assert_eq!(out.branch.as_deref(), Some(BRANCH));
+    assert_eq!(out.pull_request, None);
+    assert_eq!(out.compare_url, None, "origin is not on GitHub");
+    assert_eq!(out.title.as_deref(), Some("Promote dev to stage"));
+    assert!(out
+        .body
+        .as_deref()
         .unwrap()
         .contains("<!-- gitops:promotion dev->stage -->"));
+    assert_eq!(out.commits, 2);
+    let files: Vec<&str> = out.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        files,
+        ["apps/cart/deployment.yaml", "apps/web/deployment.yaml"]
+    );
 
     // A merge of dev into stage on origin.
     let tip = t.rev(&s.origin, BRANCH);
-    assert_eq!(out["commit"], tip.as_str());
+    assert_eq!(out.commit.as_deref(), Some(tip.as_str()));
     let parents = t.git(&s.origin, &["rev-list", "--parents", "-n1", &tip]);
     assert_eq!(
         parents.split_whitespace().skip(1).collect::<Vec<_>>(),
@@ -75,8 +86,8 @@ fn a_rerun_with_nothing_new_changes_nothing_and_a_new_commit_refreshes_the_branc
 
     let out = promote_and_verify(&t, &s.repo, "stage", &["stage"])
         .expect(0)
-        .json();
-    assert_eq!(out["action"], "unchanged", "{out:#}");
+        .parse::<PromoteOut>();
+    assert_eq!(out.action, Action::Unchanged, "{out:#?}");
     assert_eq!(t.rev(&s.origin, BRANCH), first);
 
     let dev = t.clone(&s.origin, "dev-clone", "dev");
@@ -90,9 +101,9 @@ fn a_rerun_with_nothing_new_changes_nothing_and_a_new_commit_refreshes_the_branc
     t.git(&dev, &["push", "--quiet", "origin", "dev"]);
     let out = promote_and_verify(&t, &s.repo, "stage", &["stage"])
         .expect(0)
-        .json();
-    assert_eq!(out["action"], "pushed", "{out:#}");
-    assert_eq!(out["commits"], 3);
+        .parse::<PromoteOut>();
+    assert_eq!(out.action, Action::Pushed, "{out:#?}");
+    assert_eq!(out.commits, 3);
     let tip = t.rev(&s.origin, BRANCH);
     assert_ne!(tip, first);
     let checkout = show(
@@ -113,8 +124,8 @@ fn conflicts_on_tags_resolve_to_the_target_and_its_hotfix_stays() {
     // stage → prod: every deployment's tag line differs on both sides.
     let out = promote_and_verify(&t, &s.repo, "prod", &["prod", "--yes"])
         .expect(0)
-        .json();
-    assert_eq!(out["action"], "pushed", "{out:#}");
+        .parse::<PromoteOut>();
+    assert_eq!(out.action, Action::Pushed, "{out:#?}");
     let tip = t.rev(&s.origin, "gitops/promote-stage-to-prod");
     let checkout = show(
         &t,
@@ -234,8 +245,8 @@ fn a_new_workload_needs_a_tag_the_targets_policy_accepts() {
         &["stage", "--set-image", "redis=7.2.4-rc.1"],
     )
     .expect(0)
-    .json();
-    assert_eq!(out["action"], "pushed");
+    .parse::<PromoteOut>();
+    assert_eq!(out.action, Action::Pushed);
     let tip = t.rev(&s.origin, BRANCH);
     let file = show(&t, &s.origin, &format!("{tip}:apps/redis/deployment.yaml"));
     assert!(file.contains("shop/redis:7.2.4-rc.1"), "{file}");
@@ -295,8 +306,9 @@ fn refusals() {
     );
     let out = promote_and_verify(&t, &s.repo, "stage", &["stage"])
         .expect(0)
-        .json();
-    assert_eq!(out["action"], "nothing");
+        .parse::<PromoteOut>();
+    assert_eq!(out.action, Action::Nothing);
+    assert_eq!(out.branch, None);
     assert!(
         t.try_git(&s.origin, &["rev-parse", "--verify", BRANCH])
             .code

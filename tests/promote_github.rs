@@ -11,6 +11,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use common::{Run, Sample, TestEnv};
+use gitops::commands::promote::PromoteOut;
+use gitops::commands::{Action, PullOut};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -434,14 +436,17 @@ fn the_first_promotion_opens_the_pull_request_with_labels_and_reviewers() {
 
     let run = gitops_gh(&t, &s.repo, &fake, &["promote", "stage", "--json"]);
     run.expect(0);
-    let out = run.json();
-    assert_eq!(out["action"], "opened", "{out:#}\n{}", run.stderr);
-    assert_eq!(out["branch"], BRANCH);
+    let out: PromoteOut = run.parse();
+    assert_eq!(out.action, Action::Opened, "{out:#?}\n{}", run.stderr);
+    assert_eq!(out.branch.as_deref(), Some(BRANCH));
     assert_eq!(
-        out["pull_request"],
-        json!({"number": FIRST, "url": format!("https://github.com/shop/config/pull/{FIRST}")})
+        out.pull_request,
+        Some(PullOut {
+            number: FIRST,
+            url: format!("https://github.com/shop/config/pull/{FIRST}")
+        })
     );
-    assert_eq!(out["compare_url"], Value::Null);
+    assert_eq!(out.compare_url, None);
     assert!(
         run.stderr
             .contains(&format!("https://github.com/shop/config/pull/{FIRST}")),
@@ -471,7 +476,7 @@ fn the_first_promotion_opens_the_pull_request_with_labels_and_reviewers() {
     let sent = create["body"].as_str().unwrap();
     assert!(sent.contains(MARKER), "{sent}");
     assert_eq!(
-        out["body"].as_str(),
+        out.body.as_deref(),
         Some(sent),
         "the body printed is the one sent"
     );
@@ -497,17 +502,17 @@ fn steady_state_costs_one_request_and_a_new_commit_one_more() {
 
     let out = gitops_gh(&t, &s.repo, &fake, &["promote", "stage", "--json"])
         .expect(0)
-        .json();
-    assert_eq!(out["action"], "opened", "{out:#}");
+        .parse::<PromoteOut>();
+    assert_eq!(out.action, Action::Opened, "{out:#?}");
     let first = fake.received().len();
     let tip = t.rev(&s.origin, BRANCH);
 
     // Nothing new: the double lists the pull request exactly as gitops opened it.
     let out = gitops_gh(&t, &s.repo, &fake, &["promote", "stage", "--json"])
         .expect(0)
-        .json();
-    assert_eq!(out["action"], "unchanged", "{out:#}");
-    assert_eq!(out["pull_request"]["number"], FIRST);
+        .parse::<PromoteOut>();
+    assert_eq!(out.action, Action::Unchanged, "{out:#?}");
+    assert_eq!(out.pull_request.map(|p| p.number), Some(FIRST));
     assert_eq!(t.rev(&s.origin, BRANCH), tip);
     let received = fake.received();
     let steady = &received[first..];
@@ -525,9 +530,9 @@ fn steady_state_costs_one_request_and_a_new_commit_one_more() {
     let new = push_to_dev(&t, &dev);
     let out = gitops_gh(&t, &s.repo, &fake, &["promote", "stage", "--json"])
         .expect(0)
-        .json();
-    assert_eq!(out["action"], "updated", "{out:#}");
-    assert_eq!(out["pull_request"]["number"], FIRST);
+        .parse::<PromoteOut>();
+    assert_eq!(out.action, Action::Updated, "{out:#?}");
+    assert_eq!(out.pull_request.map(|p| p.number), Some(FIRST));
     assert_ne!(t.rev(&s.origin, BRANCH), tip);
     let received = fake.received();
     let refresh = &received[before..];
@@ -550,7 +555,7 @@ fn steady_state_costs_one_request_and_a_new_commit_one_more() {
         sent.contains("checkout: more cpu") && sent.contains(&new[..7]),
         "the new commit is listed: {sent}"
     );
-    assert_eq!(out["body"].as_str(), Some(sent));
+    assert_eq!(out.body.as_deref(), Some(sent));
     let open = fake.open();
     assert_eq!(open.len(), 1, "never a duplicate");
     assert_eq!(open[0].body, sent);
@@ -559,8 +564,8 @@ fn steady_state_costs_one_request_and_a_new_commit_one_more() {
     let before = received.len();
     let out = gitops_gh(&t, &s.repo, &fake, &["promote", "stage", "--json"])
         .expect(0)
-        .json();
-    assert_eq!(out["action"], "unchanged", "{out:#}");
+        .parse::<PromoteOut>();
+    assert_eq!(out.action, Action::Unchanged, "{out:#?}");
     assert_eq!(fake.received().len() - before, 1);
 }
 

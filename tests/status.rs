@@ -3,56 +3,53 @@
 mod common;
 
 use common::{env, strings, TestEnv};
+use gitops::commands::status::Status;
 use serde_json::{json, Value};
 
 #[test]
 fn json_shows_every_environment_in_order() {
     let t = TestEnv::new();
     let s = t.quickstart();
-    let status = t.gitops(&s.repo, &["status", "--json"]).expect(0).json();
+    let status: Status = t.gitops(&s.repo, &["status", "--json"]).expect(0).parse();
 
-    let names: Vec<&str> = status["environments"]
-        .as_array()
-        .unwrap()
+    let names: Vec<&str> = status
+        .environments
         .iter()
-        .map(|e| e["name"].as_str().unwrap())
+        .map(|e| e.name.as_str())
         .collect();
     assert_eq!(names, ["dev", "stage", "prod"]);
 
-    for (name, upstream, pending, drift) in [
-        ("dev", Value::Null, 0, 0),
-        ("stage", json!("dev"), 2, 0),
-        ("prod", json!("stage"), 3, 1),
-    ] {
-        let e = env(&status, name);
-        assert_eq!(e["branch"], name);
-        let head = e["head"].as_str().unwrap();
-        assert_eq!(head.len(), 40, "{name}: head is the full id");
+    for (e, (upstream, pending, drift)) in
+        status
+            .environments
+            .iter()
+            .zip([(None, 0, 0), (Some("dev"), 2, 0), (Some("stage"), 3, 1)])
+    {
+        let name = e.name.as_str();
+        assert_eq!(e.branch, name);
+        assert_eq!(e.head.len(), 40, "{name}: head is the full id");
         assert!(
-            head.chars().all(|c| c.is_ascii_hexdigit()),
-            "{name}: {head}"
+            e.head.chars().all(|c| c.is_ascii_hexdigit()),
+            "{name}: {}",
+            e.head
         );
         assert_eq!(
-            head,
+            e.head,
             t.rev(&s.repo, &format!("origin/{name}")),
             "{name}: head"
         );
         assert_eq!(
-            head,
+            e.head,
             t.rev(&s.origin, name),
             "{name}: head is origin's branch"
         );
-        assert_eq!(e["upstream"], upstream, "{name}: upstream");
-        assert_eq!(e["pending"], pending, "{name}: pending");
-        assert_eq!(e["drift"], drift, "{name}: drift");
-        assert_eq!(
-            e["pull_request"],
-            Value::Null,
-            "{name}: no token, no pull request"
-        );
+        assert_eq!(e.upstream.as_deref(), upstream, "{name}: upstream");
+        assert_eq!(e.pending, pending, "{name}: pending");
+        assert_eq!(e.drift, drift, "{name}: drift");
+        assert_eq!(e.drift_commits.len(), drift, "{name}: drift commits");
+        assert_eq!(e.pull_request, None, "{name}: no token, no pull request");
 
-        let images = e["images"].as_object().unwrap();
-        let keys: Vec<&String> = images.keys().collect();
+        let keys: Vec<&String> = e.images.keys().collect();
         assert_eq!(
             keys,
             [
@@ -63,24 +60,27 @@ fn json_shows_every_environment_in_order() {
             ],
             "{name}: image names without tags"
         );
+        assert!(
+            e.policy_violations.is_empty(),
+            "{name}: {:?}",
+            e.policy_violations
+        );
+        assert!(e.unparseable.is_empty(), "{name}: {:?}", e.unparseable);
     }
     // Each environment runs the tags its policy asks for.
     let cart = "registry.example.com/shop/cart";
-    assert_eq!(env(&status, "dev")["images"][cart], "5a6b7c8");
-    assert_eq!(env(&status, "stage")["images"][cart], "2.1.0-rc.1");
-    assert_eq!(env(&status, "prod")["images"][cart], "2.0.4");
+    let [dev, stage, prod] = &status.environments[..] else {
+        panic!("three environments")
+    };
+    assert_eq!(dev.images[cart], "5a6b7c8");
+    assert_eq!(stage.images[cart], "2.1.0-rc.1");
+    assert_eq!(prod.images[cart], "2.0.4");
 
-    assert_eq!(
-        strings(&env(&status, "stage")["pending_apps"]),
-        ["cart", "web"]
-    );
+    assert_eq!(stage.pending_apps, ["cart", "web"]);
     // Checkout differs between stage and prod only by prod's pinned tag and prod's
     // own hotfix, which a promotion keeps: only catalogue's replicas are waiting.
-    assert_eq!(
-        strings(&env(&status, "prod")["pending_apps"]),
-        ["catalogue"]
-    );
-    assert_eq!(status["not_fetched"], Value::Null, "origin was fetched");
+    assert_eq!(prod.pending_apps, ["catalogue"]);
+    assert_eq!(status.not_fetched, None, "origin was fetched");
 }
 
 #[test]

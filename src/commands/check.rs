@@ -20,8 +20,8 @@ use crate::ui::{self, Tone, Ui};
 /// protected (with a token), and no merged feature branch lingers.
 ///
 /// REPO is a local path or a Git URL (cloned bare into the cache directory once,
-/// fetched after). Exit 0 when no check failed, 1 when one did, 2 when the tool
-/// itself could not run.
+/// fetched after). Exit 0 when no check failed, 1 when one did, 2 when the input
+/// was refused.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Repositories: local paths or Git URLs (default: the current repository).
@@ -34,17 +34,93 @@ pub struct Args {
     pub json: bool,
 }
 
-/// The checks, in the order they are shown.
-pub const CHECKS: [&str; 8] = [
-    "branches",
-    "consistent-environments",
-    "config-same-on-branches",
-    "drift",
-    "tag-policy",
-    "manifests-parse",
-    "protection",
-    "stale-features",
-];
+/// A check, by the id `--json` and the README name it (`tag-policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Check {
+    Branches,
+    ConsistentEnvironments,
+    ConfigSameOnBranches,
+    Drift,
+    TagPolicy,
+    ManifestsParse,
+    Protection,
+    StaleFeatures,
+}
+
+impl Check {
+    /// The checks, in the order they are shown.
+    pub const ALL: [Check; 8] = [
+        Check::Branches,
+        Check::ConsistentEnvironments,
+        Check::ConfigSameOnBranches,
+        Check::Drift,
+        Check::TagPolicy,
+        Check::ManifestsParse,
+        Check::Protection,
+        Check::StaleFeatures,
+    ];
+
+    /// The id, as `--json` prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Check::Branches => "branches",
+            Check::ConsistentEnvironments => "consistent-environments",
+            Check::ConfigSameOnBranches => "config-same-on-branches",
+            Check::Drift => "drift",
+            Check::TagPolicy => "tag-policy",
+            Check::ManifestsParse => "manifests-parse",
+            Check::Protection => "protection",
+            Check::StaleFeatures => "stale-features",
+        }
+    }
+}
+
+impl std::fmt::Display for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// By id, as the JSON document has always listed `skipped`'s keys.
+impl Ord for Check {
+    fn cmp(&self, other: &Check) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for Check {
+    fn partial_cmp(&self, other: &Check) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// How much a finding matters; ordered from least to most. Only an error fails
+/// the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    /// The name, as `--json` prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -54,32 +130,32 @@ struct WorkspaceFile {
     reference: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
-    pub check: &'static str,
-    /// error | warning | info
-    pub severity: &'static str,
+    pub check: Check,
+    pub severity: Severity,
     pub message: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct RepoReport {
     pub repo: String,
     pub ok: bool,
     pub findings: Vec<Finding>,
     /// Checks not run, and why (`protection` without a token, every check after
     /// a repository that cannot be read, ...).
-    pub skipped: BTreeMap<&'static str, String>,
+    pub skipped: BTreeMap<Check, String>,
     #[serde(skip)]
     environments: Option<Vec<(String, String, String)>>,
 }
 
-#[derive(Debug, Serialize)]
+/// What `check --json` prints.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Report {
     pub repos: Vec<RepoReport>,
 }
 
-fn finding(check: &'static str, severity: &'static str, message: impl Into<String>) -> Finding {
+fn finding(check: Check, severity: Severity, message: impl Into<String>) -> Finding {
     Finding {
         check,
         severity,
@@ -170,8 +246,8 @@ fn check_repo(spec: &str, gh_token: bool) -> RepoReport {
         Ok(repo) => repo,
         Err(why) => {
             report.findings.push(finding(
-                "branches",
-                "error",
+                Check::Branches,
+                Severity::Error,
                 format!("cannot read the repository: {why}"),
             ));
             skip_the_rest(&mut report, "the repository could not be read");
@@ -181,17 +257,19 @@ fn check_repo(spec: &str, gh_token: bool) -> RepoReport {
     let (config, source) = match load_config(&repo) {
         Ok(c) => c,
         Err(e) => {
-            report
-                .findings
-                .push(finding("config-same-on-branches", "error", format!("{e}")));
+            report.findings.push(finding(
+                Check::ConfigSameOnBranches,
+                Severity::Error,
+                format!("{e}"),
+            ));
             skip_the_rest(&mut report, "the configuration could not be read");
             return finish(report);
         }
     };
     if source.starts_with("defaults") {
         report.findings.push(finding(
-            "consistent-environments",
-            "info",
+            Check::ConsistentEnvironments,
+            Severity::Info,
             "no .gitops.yaml: the default environments apply (dev, stage, prod)",
         ));
     }
@@ -216,15 +294,15 @@ fn check_repo(spec: &str, gh_token: bool) -> RepoReport {
     }
     if !missing.is_empty() {
         report.findings.push(finding(
-            "branches",
-            "error",
+            Check::Branches,
+            Severity::Error,
             format!(
                 "missing on origin: {} (create them with `gitops init`)",
                 missing.join(", ")
             ),
         ));
         report.skipped.insert(
-            "config-same-on-branches",
+            Check::ConfigSameOnBranches,
             "environment branches are missing".to_owned(),
         );
         skip_the_rest(&mut report, "environment branches are missing");
@@ -237,7 +315,7 @@ fn check_repo(spec: &str, gh_token: bool) -> RepoReport {
         Err(e) => {
             report
                 .findings
-                .push(finding("branches", "error", format!("{e}")));
+                .push(finding(Check::Branches, Severity::Error, format!("{e}")));
             skip_the_rest(&mut report, "the environment branches could not be read");
             return finish(report);
         }
@@ -248,8 +326,8 @@ fn check_repo(spec: &str, gh_token: bool) -> RepoReport {
             for env in &status.environments {
                 for d in &env.drift_commits {
                     report.findings.push(finding(
-                        "drift",
-                        "error",
+                        Check::Drift,
+                        Severity::Error,
                         format!(
                             "{} carries {} \"{}\" ({}), which {} does not have: bring it upstream through a pull request",
                             env.name,
@@ -263,23 +341,23 @@ fn check_repo(spec: &str, gh_token: bool) -> RepoReport {
                 for v in &env.policy_violations {
                     violations += 1;
                     report.findings.push(finding(
-                        "tag-policy",
-                        "error",
+                        Check::TagPolicy,
+                        Severity::Error,
                         format!("{} on {} ({}): {}", v.image, env.name, v.file, v.message),
                     ));
                 }
                 for u in &env.unparseable {
                     report.findings.push(finding(
-                        "manifests-parse",
-                        "error",
+                        Check::ManifestsParse,
+                        Severity::Error,
                         format!("{}:{} on {}: {}", u.file, u.line, env.name, u.message),
                     ));
                 }
             }
             if violations > 0 && ws.config.images.is_none() {
                 report.findings.push(finding(
-                    "tag-policy",
-                    "info",
+                    Check::TagPolicy,
+                    Severity::Info,
                     format!(
                         "every image is judged by the tag policies because {} has no `images:` list: if some of these images are not the team's own (redis, busybox), list the team's images there (e.g. images: [\"registry.example.com/shop/*\"]); the others are then not judged and their tags travel with promotions",
                         crate::config::FILE
@@ -290,8 +368,8 @@ fn check_repo(spec: &str, gh_token: bool) -> RepoReport {
         Err(e) => {
             report
                 .findings
-                .push(finding("drift", "error", format!("{e:#}")));
-            for check in ["tag-policy", "manifests-parse"] {
+                .push(finding(Check::Drift, Severity::Error, format!("{e:#}")));
+            for check in [Check::TagPolicy, Check::ManifestsParse] {
                 report.skipped.insert(
                     check,
                     "the environment branches could not be read".to_owned(),
@@ -308,9 +386,9 @@ fn check_repo(spec: &str, gh_token: bool) -> RepoReport {
 /// run, for `why`: the run stopped before it. `consistent-environments`, which
 /// compares repositories, is skipped too when this one's environments are unknown.
 fn skip_the_rest(report: &mut RepoReport, why: &str) {
-    for check in CHECKS {
+    for check in Check::ALL {
         let ran = report.findings.iter().any(|f| f.check == check)
-            || (check == "consistent-environments" && report.environments.is_some());
+            || (check == Check::ConsistentEnvironments && report.environments.is_some());
         if !ran {
             report
                 .skipped
@@ -321,7 +399,10 @@ fn skip_the_rest(report: &mut RepoReport, why: &str) {
 }
 
 fn finish(mut report: RepoReport) -> RepoReport {
-    report.ok = !report.findings.iter().any(|f| f.severity == "error");
+    report.ok = !report
+        .findings
+        .iter()
+        .any(|f| f.severity == Severity::Error);
     report
 }
 
@@ -343,15 +424,17 @@ fn config_on_branches(repo: &Repo, config: &Config, report: &mut RepoReport) {
             Ok(None) => Config::default(),
             Ok(Some(Ok(c))) => c,
             Ok(Some(Err(e))) => {
-                report
-                    .findings
-                    .push(finding("config-same-on-branches", "error", e.to_string()));
+                report.findings.push(finding(
+                    Check::ConfigSameOnBranches,
+                    Severity::Error,
+                    e.to_string(),
+                ));
                 continue;
             }
             Err(e) => {
                 report.findings.push(finding(
-                    "config-same-on-branches",
-                    "error",
+                    Check::ConfigSameOnBranches,
+                    Severity::Error,
                     format!("{label}: {e:#}"),
                 ));
                 continue;
@@ -364,8 +447,8 @@ fn config_on_branches(repo: &Repo, config: &Config, report: &mut RepoReport) {
             .collect();
         if got != want {
             report.findings.push(finding(
-                "config-same-on-branches",
-                "error",
+                Check::ConfigSameOnBranches,
+                Severity::Error,
                 format!(
                     "{label} defines the environments {} where the default branch has {}: promote the config change to every environment",
                     describe(&got),
@@ -413,8 +496,8 @@ fn stale_features(ws: &Workspace, report: &mut RepoReport) {
     }
     if !stale.is_empty() {
         report.findings.push(finding(
-            "stale-features",
-            "warning",
+            Check::StaleFeatures,
+            Severity::Warning,
             format!(
                 "merged into {} and still on origin: {} (delete them: git push origin --delete NAME)",
                 ws.config.environments[0].branch,
@@ -428,7 +511,7 @@ fn protection(ws: &Workspace, gh_token: bool, report: &mut RepoReport) {
     if !gh_token {
         report
             .skipped
-            .insert("protection", "no GitHub token".to_owned());
+            .insert(Check::Protection, "no GitHub token".to_owned());
         return;
     }
     let gh = match super::pull_request::repository(&ws.repo, &ws.config).and_then(|r| match r {
@@ -438,7 +521,7 @@ fn protection(ws: &Workspace, gh_token: bool, report: &mut RepoReport) {
         Ok(Some(gh)) => gh,
         Ok(None) => {
             report.skipped.insert(
-                "protection",
+                Check::Protection,
                 "not a GitHub repository (no github.repository, origin not on GitHub)".to_owned(),
             );
             return;
@@ -446,28 +529,28 @@ fn protection(ws: &Workspace, gh_token: bool, report: &mut RepoReport) {
         Err(e) => {
             report
                 .findings
-                .push(finding("protection", "error", format!("{e}")));
+                .push(finding(Check::Protection, Severity::Error, format!("{e}")));
             return;
         }
     };
     let first = &ws.config.environments[0].branch;
     match gh.repository() {
         Ok(r) if &r.default_branch != first => report.findings.push(finding(
-            "protection",
-            "error",
+            Check::Protection,
+            Severity::Error,
             format!("the default branch is {} but the first environment is {first}: make {first} the default branch", r.default_branch),
         )),
         Ok(_) => {}
         Err(e) => {
-            report.findings.push(finding("protection", "error", format!("{e}")));
+            report.findings.push(finding(Check::Protection, Severity::Error, format!("{e}")));
             return;
         }
     }
     for env in ws.config.environments.iter().skip(1) {
         match gh.branch_protection(&env.branch) {
             Ok(None) => report.findings.push(finding(
-                "protection",
-                "error",
+                Check::Protection,
+                Severity::Error,
                 format!(
                     "{} is not protected: require a pull request with a review before merging",
                     env.branch
@@ -480,15 +563,17 @@ fn protection(ws: &Workspace, gh_token: bool, report: &mut RepoReport) {
                     .unwrap_or(0);
                 if reviews == 0 {
                     report.findings.push(finding(
-                        "protection",
-                        "error",
+                        Check::Protection,
+                        Severity::Error,
                         format!("{} is protected but requires no review: require at least one approving review", env.branch),
                     ));
                 }
             }
-            Err(e) => report
-                .findings
-                .push(finding("protection", "error", format!("{e}"))),
+            Err(e) => {
+                report
+                    .findings
+                    .push(finding(Check::Protection, Severity::Error, format!("{e}")))
+            }
         }
     }
 }
@@ -515,8 +600,8 @@ fn consistent(reports: &mut [RepoReport], reference: Option<&str>) {
         if let Some(got) = &r.environments {
             if *got != want {
                 r.findings.push(finding(
-                    "consistent-environments",
-                    "error",
+                    Check::ConsistentEnvironments,
+                    Severity::Error,
                     format!(
                         "environments {} where {} has {}",
                         describe(got),
@@ -618,7 +703,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     if args.json {
         ui.json(&report)?;
     } else {
-        ui.out(&render(&report, ui));
+        ui.out(&render(&report, ui))?;
         if !gh_token {
             ui.note("protection: not checked (no GitHub token: set GH_TOKEN or GITHUB_TOKEN).");
         }
@@ -632,24 +717,20 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
 /// A table, repository by check, then the findings under it.
 pub fn render(report: &Report, ui: &Ui) -> String {
     let mut header = vec![("REPOSITORY".to_owned(), Tone::Bold)];
-    header.extend(CHECKS.iter().map(|c| (c.to_string(), Tone::Bold)));
+    header.extend(Check::ALL.iter().map(|c| (c.to_string(), Tone::Bold)));
     let mut rows = vec![header];
     for r in &report.repos {
         let mut row = vec![(r.repo.clone(), Tone::Plain)];
-        for check in CHECKS {
+        for check in Check::ALL {
             let worst = r
                 .findings
                 .iter()
                 .filter(|f| f.check == check)
                 .map(|f| f.severity)
-                .fold("ok", |acc, s| match (acc, s) {
-                    ("error", _) | (_, "error") => "error",
-                    ("warning", _) | (_, "warning") => "warning",
-                    _ => "ok",
-                });
-            row.push(match (worst, r.skipped.contains_key(check)) {
-                ("error", _) => ("✗".to_owned(), Tone::Bad),
-                ("warning", _) => ("!".to_owned(), Tone::Warn),
+                .max();
+            row.push(match (worst, r.skipped.contains_key(&check)) {
+                (Some(Severity::Error), _) => ("✗".to_owned(), Tone::Bad),
+                (Some(Severity::Warning), _) => ("!".to_owned(), Tone::Warn),
                 (_, true) => ("-".to_owned(), Tone::Dim),
                 _ => ("✓".to_owned(), Tone::Good),
             });
@@ -664,17 +745,75 @@ pub fn render(report: &Report, ui: &Ui) -> String {
         out.push_str(&format!("\n{}\n", ui.paint(Tone::Bold, &r.repo)));
         for f in &r.findings {
             let tone = match f.severity {
-                "error" => Tone::Bad,
-                "warning" => Tone::Warn,
-                _ => Tone::Dim,
+                Severity::Error => Tone::Bad,
+                Severity::Warning => Tone::Warn,
+                Severity::Info => Tone::Dim,
             };
             out.push_str(&format!(
                 "  {} {}: {}\n",
-                ui.paint(tone, f.severity),
+                ui.paint(tone, f.severity.as_str()),
                 f.check,
                 f.message
             ));
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_and_severities_are_named_in_json_as_the_readme_documents() {
+        let names = [
+            "branches",
+            "consistent-environments",
+            "config-same-on-branches",
+            "drift",
+            "tag-policy",
+            "manifests-parse",
+            "protection",
+            "stale-features",
+        ];
+        for (check, name) in Check::ALL.into_iter().zip(names) {
+            assert_eq!(serde_json::to_value(check).unwrap(), name);
+            assert_eq!(check.to_string(), name);
+            assert_eq!(serde_json::from_value::<Check>(name.into()).unwrap(), check);
+        }
+        for (severity, name) in [
+            (Severity::Info, "info"),
+            (Severity::Warning, "warning"),
+            (Severity::Error, "error"),
+        ] {
+            assert_eq!(serde_json::to_value(severity).unwrap(), name);
+            assert_eq!(
+                serde_json::from_value::<Severity>(name.into()).unwrap(),
+                severity
+            );
+        }
+        assert!(Severity::Info < Severity::Warning && Severity::Warning < Severity::Error);
+    }
+
+    #[test]
+    fn skipped_checks_are_listed_by_id() {
+        let mut report = RepoReport {
+            repo: "config".to_owned(),
+            ok: true,
+            findings: Vec::new(),
+            skipped: BTreeMap::new(),
+            environments: None,
+        };
+        skip_the_rest(&mut report, "the repository could not be read");
+        let json = serde_json::to_string(&report.skipped).unwrap();
+        let mut names: Vec<&str> = Check::ALL.iter().map(|c| c.as_str()).collect();
+        names.sort_unstable();
+        let at: Vec<usize> = names
+            .iter()
+            .map(|n| json.find(&format!("\"{n}\"")).unwrap())
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{json}");
+        let back: BTreeMap<Check, String> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, report.skipped);
+    }
 }

@@ -59,6 +59,6 @@ pub fn file_name(shell: Shell) -> &'static str {
 }
 
 pub fn run(args: Args, ui: &Ui) -> Result<()> {
-    ui.out(&script(args.shell));
+    ui.out(&script(args.shell))?;
     Ok(())
 }

@@ -54,7 +54,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     if args.json {
         ui.json(&plan)?;
     } else {
-        ui.out(&plan::render(&plan, ui, now()));
+        ui.out(&plan::render(&plan, ui, now()))?;
         if let (true, Some(built)) = (args.patch && !plan.files.is_empty(), built) {
             let (old, new) = (target_tree.to_string(), built.tree.to_string());
             let mut argv = vec![
@@ -66,8 +66,8 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
                 "--",
             ];
             argv.extend(plan.files.iter().map(|f| f.path.as_str()));
-            ui.out("\n");
-            ui.out(&git::cli::run(&repo_dir, &argv)?);
+            ui.out("\n")?;
+            ui.out(&git::cli::run(&repo_dir, &argv)?)?;
         }
     }
     if args.exit_code && !plan.commits.is_empty() {

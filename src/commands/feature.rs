@@ -2,6 +2,7 @@
 
 use anyhow::Result;
 
+use super::pull_request::{Action, PullOut};
 use super::workspace::{load_config, require_origin, track, REMOTE};
 use crate::cli::Global;
 use crate::config::valid_branch_name;
@@ -31,14 +32,15 @@ pub struct FinishArgs {
     pub json: bool,
 }
 
-#[derive(Debug, serde::Serialize)]
+/// What `feature finish --json` prints.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct FinishOut {
-    /// planned | pushed | opened | updated | unchanged
-    pub action: &'static str,
+    /// Planned, pushed, unchanged, opened or updated.
+    pub action: Action,
     pub branch: String,
     pub base: String,
     pub commits: usize,
-    pub pull_request: Option<super::pull_request::PullOut>,
+    pub pull_request: Option<PullOut>,
     pub compare_url: Option<String>,
     pub title: String,
 }
@@ -256,7 +258,7 @@ fn finish(global: &Global, args: FinishArgs, ui: &Ui) -> Result<()> {
     }
     body.push_str(&format!("\n<!-- gitops:feature {branch} -->\n"));
     let mut out = FinishOut {
-        action: "planned",
+        action: Action::Planned,
         branch: branch.clone(),
         base: base.clone(),
         commits: commits.len(),
@@ -268,7 +270,7 @@ fn finish(global: &Global, args: FinishArgs, ui: &Ui) -> Result<()> {
         if args.json {
             return ui.json(&out);
         }
-        ui.out(&format!("Would push {branch} ({} commit{}) and open a pull request into {base}:\n\n{title}\n\n{body}", commits.len(), if commits.len() == 1 { "" } else { "s" }));
+        ui.out(&format!("Would push {branch} ({} commit{}) and open a pull request into {base}:\n\n{title}\n\n{body}", commits.len(), if commits.len() == 1 { "" } else { "s" }))?;
         ui.note("Dry run: nothing pushed.");
         return Ok(());
     }
@@ -286,9 +288,9 @@ fn finish(global: &Global, args: FinishArgs, ui: &Ui) -> Result<()> {
             }
         })?;
         track(&repo, &branch)?;
-        out.action = "pushed";
+        out.action = Action::Pushed;
     } else {
-        out.action = "unchanged";
+        out.action = Action::Unchanged;
     }
     let outcome = super::pull_request::upsert(
         &repo,
@@ -305,11 +307,7 @@ fn finish(global: &Global, args: FinishArgs, ui: &Ui) -> Result<()> {
             auto_merge: false,
         },
     )?;
-    if let Some(action) = outcome.action {
-        if !(action == "unchanged" && out.action == "pushed") {
-            out.action = action;
-        }
-    }
+    out.action = out.action.then(outcome.action);
     out.pull_request = outcome.pull;
     out.compare_url = outcome.compare_url;
     if args.json {

@@ -3,10 +3,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::publish::{publish, Publish};
-use super::pull_request::{self, PullOut, Wanted};
+use super::pull_request::{self, Action, PullOut, Wanted};
 use super::workspace::Workspace;
 use crate::cli::Global;
 use crate::config::Promotion;
@@ -53,10 +53,10 @@ pub struct SetArgs {
     pub json: bool,
 }
 
-#[derive(Debug, Serialize)]
+/// What `image set --json` prints.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct SetOut {
-    /// nothing | planned | pushed | unchanged | opened | updated
-    pub action: &'static str,
+    pub action: Action,
     pub env: String,
     pub image: String,
     pub tag: String,
@@ -300,7 +300,7 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
     }
     let branch = branch(&env.name, &short);
     let mut out = SetOut {
-        action: "nothing",
+        action: Action::Nothing,
         env: env.name.clone(),
         image: name.clone(),
         tag: args.tag.clone(),
@@ -324,11 +324,11 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
     }
     out.branch = Some(branch.clone());
     if args.dry_run {
-        out.action = "planned";
+        out.action = Action::Planned;
         if args.json {
             return ui.json(&out);
         }
-        ui.out(&diffs);
+        ui.out(&diffs)?;
         ui.note(&format!(
             "Dry run: would commit on {branch} and open a pull request into {}.",
             env.branch
@@ -350,7 +350,11 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
             trailer: TRAILER,
         },
     )?;
-    out.action = if pushed { "pushed" } else { "unchanged" };
+    out.action = if pushed {
+        Action::Pushed
+    } else {
+        Action::Unchanged
+    };
     out.commit = Some(commit.to_string());
     let mut body = format!("Sets `{name}` to `{}` on `{}`", args.tag, env.name);
     if !out.from.is_empty() {
@@ -376,11 +380,7 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
             auto_merge: env.promotion == Promotion::AutoMerge,
         },
     )?;
-    if let Some(action) = outcome.action {
-        if !(action == "unchanged" && out.action == "pushed") {
-            out.action = action;
-        }
-    }
+    out.action = out.action.then(outcome.action);
     out.pull_request = outcome.pull;
     out.compare_url = outcome.compare_url;
     if args.json {
@@ -388,7 +388,7 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
     } else {
         ui.note(&format!(
             "{branch} {} ({}).",
-            if out.action == "unchanged" {
+            if out.action == Action::Unchanged {
                 "is up to date"
             } else {
                 "pushed"

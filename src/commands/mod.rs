@@ -19,6 +19,8 @@ use anyhow::Result;
 use crate::cli::{Cli, Command};
 use crate::ui::Ui;
 
+pub use plan::{BlockedOut, CommitOut, FileChange, FileOut, Plan};
+pub use pull_request::{Action, PullAction, PullOut};
 pub use workspace::Workspace;
 
 /// Runs the parsed command line.

@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::age;
 use super::status::{drift_commits, drift_out, DriftOut};
@@ -31,7 +31,7 @@ use crate::semdiff::{self, Change, Kept, Pinned, ResourceChange};
 use crate::ui::{Tone, Ui};
 
 /// The plan, as `diff --json` and `promote --json` print it.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Plan {
     pub from: String,
     pub to: String,
@@ -47,7 +47,7 @@ pub struct Plan {
     pub blocked: Option<BlockedOut>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CommitOut {
     pub id: String,
     pub summary: String,
@@ -56,7 +56,7 @@ pub struct CommitOut {
 }
 
 /// How a promotion changes a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FileChange {
     Added,
@@ -64,13 +64,13 @@ pub enum FileChange {
     Deleted,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileOut {
     pub path: String,
     pub change: FileChange,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BlockedOut {
     pub message: String,
     pub hint: String,

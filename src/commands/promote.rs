@@ -3,11 +3,11 @@
 //! `super::plan`'s, read from the tree it builds.
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::plan::{self, source_and_target, Plan};
 use super::publish::{publish, Publish};
-use super::pull_request::{self, PullOut, Wanted};
+use super::pull_request::{self, Action, PullOut, Wanted};
 use super::workspace::Workspace;
 use super::{app_of, now};
 use crate::cli::Global;
@@ -53,10 +53,9 @@ pub struct Args {
 
 /// What `promote --json` prints: the outcome, then the plan read from the tree
 /// it built (as `diff --json` has it).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct PromoteOut {
-    /// nothing | planned | pushed | unchanged | opened | updated
-    pub action: String,
+    pub action: Action,
     pub from: String,
     pub to: String,
     pub branch: Option<String>,
@@ -154,7 +153,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     let to_env = ws.config.environments[to].clone();
     let (plan, built) = plan::plan(&mut ws, from, to, &set_images)?;
     let mut out = PromoteOut {
-        action: "nothing".to_owned(),
+        action: Action::Nothing,
         from: from_name.clone(),
         to: to_env.name.clone(),
         branch: None,
@@ -193,17 +192,17 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     out.body = Some(body.clone());
 
     if args.dry_run {
-        out.action = "planned".to_owned();
+        out.action = Action::Planned;
         if args.json {
             return ui.json(&out);
         }
-        ui.out(&plan::render(&plan, ui, now()));
+        ui.out(&plan::render(&plan, ui, now()))?;
         ui.out(&format!(
             "\n{} {branch} → {}\n{}\n\n{body}",
             ui.paint(Tone::Bold, "Pull request:"),
             to_env.branch,
             ui.paint(Tone::Bold, &title)
-        ));
+        ))?;
         ui.note("Dry run: nothing pushed.");
         return Ok(());
     }
@@ -219,7 +218,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
             ))
             .into());
         }
-        ui.out(&plan::render(&plan, ui, now()));
+        ui.out(&plan::render(&plan, ui, now()))?;
         if !ui.confirm(&format!("Promote {from_name} to {}?", to_env.name), false)? {
             ui.note("Nothing pushed.");
             return Ok(());
@@ -244,7 +243,11 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
             trailer: promotion::TRAILER,
         },
     )?;
-    out.action = if pushed { "pushed" } else { "unchanged" }.to_owned();
+    out.action = if pushed {
+        Action::Pushed
+    } else {
+        Action::Unchanged
+    };
     out.commit = Some(commit.to_string());
     let outcome = pull_request::upsert(
         &ws.repo,
@@ -261,12 +264,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
             auto_merge: to_env.promotion == Promotion::AutoMerge,
         },
     )?;
-    // The branch's own news (pushed) matters more than an unchanged pull request.
-    if let Some(action) = outcome.action {
-        if !(action == "unchanged" && out.action == "pushed") {
-            out.action = action.to_owned();
-        }
-    }
+    out.action = out.action.then(outcome.action);
     out.pull_request = outcome.pull;
     out.compare_url = outcome.compare_url;
     if args.json {
@@ -274,8 +272,8 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     } else {
         ui.note(&format!(
             "{branch} {} ({}).",
-            match out.action.as_str() {
-                "unchanged" => "is up to date",
+            match out.action {
+                Action::Unchanged => "is up to date",
                 _ => "pushed",
             },
             git::short(&commit)

@@ -2,7 +2,7 @@
 //! `feature finish` share.
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::workspace::REMOTE;
 use crate::config::Config;
@@ -28,8 +28,78 @@ pub fn repository(repo: &Repo, config: &Config) -> Result<Option<(RepoId, RepoSo
     Ok(from_origin.map(|r| (r, RepoSource::Origin)))
 }
 
+/// What a command that publishes a branch did (`promote`, `image set`, `feature
+/// finish`): the `action` of its `--json` document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Nothing to do: nothing pending, or the tag already in place.
+    Nothing,
+    /// `--dry-run`: what would be pushed; nothing was.
+    Planned,
+    /// The branch was pushed; no pull request could be opened (no token, or
+    /// origin is not on GitHub).
+    Pushed,
+    /// The branch, and its pull request if any, were already up to date.
+    Unchanged,
+    /// The pull request was opened.
+    Opened,
+    /// The open pull request's title or body was refreshed.
+    Updated,
+}
+
+impl Action {
+    /// The action once the pull request was opened or refreshed (`None`: none
+    /// could be). The pull request's news replaces the branch's, except that the
+    /// branch's own news (pushed) matters more than an unchanged pull request.
+    pub fn then(self, pull: Option<PullAction>) -> Action {
+        match (self, pull) {
+            (_, None) => self,
+            (Action::Pushed, Some(PullAction::Unchanged)) => Action::Pushed,
+            (_, Some(pull)) => pull.into(),
+        }
+    }
+
+    /// The name `--json` prints.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Nothing => "nothing",
+            Action::Planned => "planned",
+            Action::Pushed => "pushed",
+            Action::Unchanged => "unchanged",
+            Action::Opened => "opened",
+            Action::Updated => "updated",
+        }
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What [`upsert`] did to the pull request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullAction {
+    Opened,
+    Updated,
+    /// Open already, with this title and body.
+    Unchanged,
+}
+
+impl From<PullAction> for Action {
+    fn from(pull: PullAction) -> Action {
+        match pull {
+            PullAction::Opened => Action::Opened,
+            PullAction::Updated => Action::Updated,
+            PullAction::Unchanged => Action::Unchanged,
+        }
+    }
+}
+
 /// A pull request, as `--json` reports it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullOut {
     pub number: u64,
     pub url: String,
@@ -49,9 +119,9 @@ pub struct Wanted<'a> {
 
 /// What happened on GitHub.
 pub struct Outcome {
-    /// `opened`, `updated` or `unchanged`; `None` when no pull request could be
-    /// opened (no token, or no GitHub repository).
-    pub action: Option<&'static str>,
+    /// `None` when no pull request could be opened (no token, or no GitHub
+    /// repository).
+    pub action: Option<PullAction>,
     pub pull: Option<PullOut>,
     /// Where to open it by hand, without a token.
     pub compare_url: Option<String>,
@@ -85,10 +155,10 @@ pub fn upsert(repo: &Repo, config: &Config, ui: &Ui, want: &Wanted) -> Result<Ou
     let pull = match gh.find_open_pull(want.head, want.base)? {
         Some(pull) => {
             let pull = if pull.title == want.title && pull.body.trim_end() == want.body.trim_end() {
-                outcome.action = Some("unchanged");
+                outcome.action = Some(PullAction::Unchanged);
                 pull
             } else {
-                outcome.action = Some("updated");
+                outcome.action = Some(PullAction::Updated);
                 gh.update_pull(pull.number, want.title, want.body)?
             };
             // Labels go on last when a pull request is opened: missing ones mean an
@@ -112,7 +182,7 @@ pub fn upsert(repo: &Repo, config: &Config, ui: &Ui, want: &Wanted) -> Result<Ou
                 enable_auto_merge(&gh, ui, &pull)?;
             }
             gh.add_labels(pull.number, want.labels)?;
-            outcome.action = Some("opened");
+            outcome.action = Some(PullAction::Opened);
             pull
         }
     };
@@ -143,4 +213,37 @@ fn enable_auto_merge(gh: &GitHub, ui: &Ui, pull: &github::Pull) -> Result<()> {
         AutoMerge::Clean(_) => ui.note("The pull request can be merged now."),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pull_request_news_replaces_the_branch_news_unless_it_is_unchanged_after_a_push() {
+        use Action::*;
+        let cases = [
+            (Pushed, None, Pushed),
+            (Unchanged, None, Unchanged),
+            (Pushed, Some(PullAction::Unchanged), Pushed),
+            (Pushed, Some(PullAction::Opened), Opened),
+            (Pushed, Some(PullAction::Updated), Updated),
+            (Unchanged, Some(PullAction::Unchanged), Unchanged),
+            (Unchanged, Some(PullAction::Opened), Opened),
+            (Unchanged, Some(PullAction::Updated), Updated),
+        ];
+        for (branch, pull, want) in cases {
+            assert_eq!(branch.then(pull), want, "{branch} then {pull:?}");
+        }
+    }
+
+    #[test]
+    fn actions_are_named_in_json_as_the_readme_documents() {
+        use Action::*;
+        for action in [Nothing, Planned, Pushed, Unchanged, Opened, Updated] {
+            let json = serde_json::to_string(&action).unwrap();
+            assert_eq!(json, format!("\"{}\"", action.as_str()));
+            assert_eq!(serde_json::from_str::<Action>(&json).unwrap(), action);
+        }
+    }
 }

@@ -303,10 +303,11 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
         }
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let repo = match ui.spin("creating the sample repository", || build(&dir)) {
-        Ok(repo) => repo,
-        Err(err) => {
-            // Leave nothing half-built behind.
+    // Leave nothing half-built behind, Ctrl-C included: it stops the git
+    // commands, and the process ends once the directory is cleaned.
+    let built = crate::interrupt::uninterrupted(|| {
+        let built = ui.spin("creating the sample repository", || build(&dir));
+        if built.is_err() {
             if created {
                 let _ = std::fs::remove_dir_all(&dir);
             } else if let Ok(entries) = std::fs::read_dir(&dir) {
@@ -314,9 +315,10 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
                     let _ = std::fs::remove_dir_all(entry.path());
                 }
             }
-            return Err(err.context("creating the sample repository"));
         }
-    };
+        built
+    });
+    let repo = built.context("creating the sample repository")?;
     ui.note(&format!(
         "Created {} (a clone of {}).\n",
         repo.display(),
@@ -328,7 +330,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     };
     let mut ws = Workspace::open(&sub, ui, false)?;
     let st = status::gather(&mut ws)?;
-    ui.out(&status::render(&st, ui, now()));
+    ui.out(&status::render(&st, ui, now()))?;
     ui.note(&format!(
         "\nTry next:\n  cd {}\n  gitops diff stage          # what promoting stage would bring from dev\n  gitops diff prod           # stage's promotion, and the prod hotfix shown as drift\n  gitops status --json       # the same, for scripts\n  gitops feature start add-redis",
         repo.display()

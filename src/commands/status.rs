@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::workspace::{DriftCommit, Workspace};
 use super::{age, app_of, now};
@@ -28,7 +28,7 @@ pub struct Args {
     pub no_fetch: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Status {
     pub environments: Vec<EnvStatus>,
     /// Why origin was not fetched (`--no-fetch`, or the fetch error), else null.
@@ -36,7 +36,7 @@ pub struct Status {
     pub config: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct EnvStatus {
     pub name: String,
     pub branch: String,
@@ -57,7 +57,7 @@ pub struct EnvStatus {
     pub pull_request: Option<crate::github::PullChecks>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct DriftOut {
     pub id: String,
     pub summary: String,
@@ -65,7 +65,7 @@ pub struct DriftOut {
     pub fields: Vec<DriftField>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Violation {
     pub image: String,
     pub tag: Option<String>,
@@ -83,7 +83,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     if args.json {
         return ui.json(&status);
     }
-    ui.out(&render(&status, ui, now()));
+    ui.out(&render(&status, ui, now()))?;
     if let Some(reason) = &status.not_fetched {
         if reason != "--no-fetch" {
             ui.note("origin was not reached: this is the state fetched last");

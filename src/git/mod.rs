@@ -13,6 +13,7 @@ use anyhow::{Context, Result};
 
 use crate::error::refused;
 use crate::graph::Graph;
+use crate::interrupt::uninterrupted;
 
 pub type Oid = gix::ObjectId;
 
@@ -480,25 +481,24 @@ impl Repo {
         let dir = path.parent().expect("cache files live in a directory");
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-        std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
-        Ok(())
+        uninterrupted(|| {
+            std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+            std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))
+        })
     }
 
     /// The empty tree, written into the object store.
     pub fn empty_tree(&self) -> Result<Oid> {
-        Ok(self
-            .repo
-            .write_object(gix::objs::Tree::empty())
-            .context("writing the empty tree")?
-            .detach())
+        Ok(
+            uninterrupted(|| self.repo.write_object(gix::objs::Tree::empty()))
+                .context("writing the empty tree")?
+                .detach(),
+        )
     }
 
     /// Writes a blob into the object store (nothing is written when it is there).
     pub fn write_blob(&self, bytes: &[u8]) -> Result<Oid> {
-        Ok(self
-            .repo
-            .write_blob(bytes)
+        Ok(uninterrupted(|| self.repo.write_blob(bytes))
             .context("writing a blob into the object store")?
             .detach())
     }
@@ -536,8 +536,7 @@ impl Repo {
                 }
             }
         }
-        Ok(editor
-            .write()
+        Ok(uninterrupted(|| editor.write())
             .context("writing a tree into the object store")?
             .detach())
     }

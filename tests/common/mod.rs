@@ -55,6 +55,28 @@ impl Run {
         })
     }
 
+    /// Parses stdout into the command's own output type
+    /// (`gitops::commands::status::Status`, ...), and checks that the type is the
+    /// whole document: written back, it is the same JSON, field for field.
+    pub fn parse<T: serde::de::DeserializeOwned + serde::Serialize>(&self) -> T {
+        let value = self.json();
+        let typed: T = serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not a {} ({e}):\n{}\nstderr:\n{}",
+                std::any::type_name::<T>(),
+                self.stdout,
+                self.stderr
+            )
+        });
+        assert_eq!(
+            serde_json::to_value(&typed).expect("serializes"),
+            value,
+            "{} written back is not the document printed",
+            std::any::type_name::<T>()
+        );
+        typed
+    }
+
     /// Asserts the exit code, showing both streams when it differs.
     pub fn expect(&self, code: i32) -> &Run {
         assert_eq!(
