@@ -5,6 +5,7 @@
 //! changes an answer. What gix is not used for here (fetch, checkout, commit,
 //! push) goes through the `git` binary in [`cli`].
 
+pub mod cache;
 pub mod cli;
 
 use std::path::{Path, PathBuf};
@@ -204,14 +205,14 @@ impl Repo {
         &self,
         tips: &[Oid],
     ) -> Result<(Graph<Oid>, gix::hashtable::HashMap<Oid, Oid>)> {
+        let hash = self.repo.object_hash();
         let known = self
-            .read_cache(COMMIT_CACHE)
-            .map(|b| decode_commits(&b))
+            .read_cache(&COMMIT_CACHE)
+            .and_then(|content| decode_commits(hash, &content))
             .unwrap_or_default();
         let mut graph = Graph::new();
         let mut trees: gix::hashtable::HashMap<Oid, Oid> = Default::default();
         let mut stack: Vec<Oid> = tips.to_vec();
-        let hash = self.repo.object_hash();
         let mut fresh = 0usize;
         while let Some(id) = stack.pop() {
             if trees.contains_key(&id) {
@@ -235,19 +236,15 @@ impl Repo {
             trees.insert(id, tree);
             graph.insert(id, parents, time);
         }
-        if fresh > 0 && hash == gix::hash::Kind::Sha1 {
-            let mut bytes = COMMIT_CACHE_MAGIC.to_vec();
-            for (id, node) in &graph.nodes {
-                bytes.extend_from_slice(id.as_bytes());
-                bytes.extend_from_slice(trees[id].as_bytes());
-                bytes.extend_from_slice(&node.time.to_le_bytes());
-                bytes.push(node.parents.len().min(255) as u8);
-                for p in node.parents.iter().take(255) {
-                    bytes.extend_from_slice(p.as_bytes());
-                }
-            }
+        if fresh > 0 {
+            let content = encode_commits(
+                graph
+                    .nodes
+                    .iter()
+                    .map(|(id, node)| (id, &trees[id], node.time, &node.parents[..])),
+            );
             // A cache that cannot be written only costs time on the next run.
-            let _ = self.write_cache(COMMIT_CACHE, &bytes);
+            let _ = self.write_cache(&COMMIT_CACHE, &content);
         }
         Ok((graph, trees))
     }
@@ -455,21 +452,34 @@ impl Repo {
         self.repo.common_dir().join("gitops").join(name)
     }
 
-    /// A cache file's bytes, if it exists.
-    pub fn read_cache(&self, name: &str) -> Option<Vec<u8>> {
-        std::fs::read(self.cache_path(name)).ok()
+    /// The content of a cache file, when it is there and passes its checks (made
+    /// for `format` and this repository's object format, the length and checksum
+    /// of its content as its header says: see [`cache`]). A damaged or outdated
+    /// file is as good as none; the next [`Repo::write_cache`] replaces it.
+    pub fn read_cache(&self, format: &cache::Format) -> Option<Vec<u8>> {
+        let mut file = std::fs::read(self.cache_path(format.name)).ok()?;
+        let header = file.len() - cache::open(format, self.repo.object_hash(), &file)?.len();
+        file.drain(..header);
+        Some(file)
     }
 
-    /// Replaces a cache file whole (a temporary file, then a rename), so a reader
-    /// never sees half of one.
-    pub fn write_cache(&self, name: &str, bytes: &[u8]) -> Result<()> {
-        let path = self.cache_path(name);
+    /// Replaces a cache file whole with `content` under its header (a temporary
+    /// file, then a rename), so a reader never sees half of one.
+    pub fn write_cache(&self, format: &cache::Format, content: &[u8]) -> Result<()> {
+        let path = self.cache_path(format.name);
         let dir = path.parent().expect("cache files live in a directory");
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-        std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
-        Ok(())
+        let tmp = dir.join(format!(".{}.{}.tmp", format.name, std::process::id()));
+        let bytes = cache::seal(format, self.repo.object_hash(), content);
+        let written = std::fs::write(&tmp, bytes)
+            .with_context(|| format!("writing {}", tmp.display()))
+            .and_then(|()| {
+                std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))
+            });
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written
     }
 
     /// The empty tree, written into the object store.
@@ -620,8 +630,6 @@ impl Repo {
     }
 }
 
-const COMMIT_CACHE: &str = "commits";
-
 static SINGLE_THREADED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Reads one repository on one thread: for callers that already work on several
@@ -629,32 +637,58 @@ static SINGLE_THREADED: std::sync::atomic::AtomicBool = std::sync::atomic::Atomi
 pub fn single_threaded(on: bool) {
     SINGLE_THREADED.store(on, std::sync::atomic::Ordering::Relaxed);
 }
-const COMMIT_CACHE_MAGIC: &[u8] = b"gitops commits 1\n";
+/// The decoded commits kept between runs (see [`Repo::load_graph`]).
+const COMMIT_CACHE: cache::Format = cache::Format {
+    name: "commits",
+    version: "2",
+};
 
-/// Reads the commit cache: id → (tree, time, parents). Anything damaged ends the
-/// reading there; what was read before stays usable.
-fn decode_commits(bytes: &[u8]) -> gix::hashtable::HashMap<Oid, (Oid, i64, Vec<Oid>)> {
-    let mut out: gix::hashtable::HashMap<Oid, (Oid, i64, Vec<Oid>)> = Default::default();
-    let Some(mut rest) = bytes.strip_prefix(COMMIT_CACHE_MAGIC) else {
-        return out;
-    };
-    let id = |b: &[u8]| Oid::try_from(b).ok();
-    while rest.len() >= 49 {
-        let (Some(commit), Some(tree)) = (id(&rest[..20]), id(&rest[20..40])) else {
-            break;
-        };
-        let time = i64::from_le_bytes(rest[40..48].try_into().expect("8 bytes"));
-        let n = rest[48] as usize;
-        let end = 49 + 20 * n;
-        if rest.len() < end {
-            break;
+/// One commit after another: id, tree, time (8 bytes, little-endian), the
+/// number of parents (one byte), the parents.
+fn encode_commits<'a>(
+    commits: impl Iterator<Item = (&'a Oid, &'a Oid, i64, &'a [Oid])>,
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (id, tree, time, parents) in commits {
+        // More than 255 parents does not fit: such a commit is read again each run.
+        if parents.len() > 255 {
+            continue;
         }
-        let parents: Option<Vec<Oid>> = rest[49..end].chunks(20).map(id).collect();
-        let Some(parents) = parents else { break };
+        out.extend_from_slice(id.as_bytes());
+        out.extend_from_slice(tree.as_bytes());
+        out.extend_from_slice(&time.to_le_bytes());
+        out.push(parents.len() as u8);
+        for p in parents {
+            out.extend_from_slice(p.as_bytes());
+        }
+    }
+    out
+}
+
+/// Reads what [`encode_commits`] wrote: id → (tree, time, parents); `None` when
+/// the content does not divide into whole entries.
+fn decode_commits(
+    hash: gix::hash::Kind,
+    mut rest: &[u8],
+) -> Option<gix::hashtable::HashMap<Oid, (Oid, i64, Vec<Oid>)>> {
+    let mut out: gix::hashtable::HashMap<Oid, (Oid, i64, Vec<Oid>)> = Default::default();
+    let n = hash.len_in_bytes();
+    let id = |b: &[u8]| Oid::try_from(b).ok();
+    while !rest.is_empty() {
+        let fixed = 2 * n + 9;
+        let head = rest.get(..fixed)?;
+        let (commit, tree) = (id(&head[..n])?, id(&head[n..2 * n])?);
+        let time = i64::from_le_bytes(head[2 * n..2 * n + 8].try_into().ok()?);
+        let end = fixed + n * usize::from(head[2 * n + 8]);
+        let parents = rest
+            .get(fixed..end)?
+            .chunks(n)
+            .map(id)
+            .collect::<Option<Vec<Oid>>>()?;
         out.insert(commit, (tree, time, parents));
         rest = &rest[end..];
     }
-    out
+    Some(out)
 }
 
 /// The entries of a tree that name a tree or a file (submodules and symlinks are
@@ -702,4 +736,58 @@ fn decode_commit(id: Oid, data: &[u8], hash: gix::hash::Kind) -> Result<CommitIn
         email: author.email.to_string().trim().to_owned(),
         time,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A commit cache as `load_graph` writes it, damaged in every way
+    /// `cache::damaged` knows, never reads back as other commits: it is rejected
+    /// whole, so a damaged file can name no tree or parent that does not exist.
+    #[test]
+    fn a_damaged_commit_cache_is_never_believed() {
+        let sha1 = gix::hash::Kind::Sha1;
+        let oid = |c: u8| Oid::from_hex(&[c; 40]).unwrap();
+        let (root, merge, side) = (oid(b'1'), oid(b'2'), oid(b'3'));
+        let entries = [
+            (root, oid(b'a'), 1_789_990_000, vec![]),
+            (side, oid(b'b'), 1_789_990_100, vec![root]),
+            (merge, oid(b'c'), -5, vec![root, side]),
+        ];
+        let content = encode_commits(entries.iter().map(|(i, t, time, p)| (i, t, *time, &p[..])));
+        let file = cache::seal(&COMMIT_CACHE, sha1, &content);
+        let read = |file: &[u8]| {
+            cache::open(&COMMIT_CACHE, sha1, file).and_then(|c| decode_commits(sha1, c))
+        };
+        let good = read(&file).expect("a sound file reads back");
+        assert_eq!(good.len(), 3);
+        for (id, tree, time, parents) in &entries {
+            assert_eq!(good[id], (*tree, *time, parents.clone()));
+        }
+
+        let mut cases = cache::damaged(&file);
+        cases.push((
+            "the format before checksums".into(),
+            [&b"gitops commits 1\n"[..], &content].concat(),
+        ));
+        let older = cache::Format {
+            version: "1",
+            ..COMMIT_CACHE
+        };
+        cases.push((
+            "an older version".into(),
+            cache::seal(&older, sha1, &content),
+        ));
+        let sha256 = [b"gitops-cache commits 2 sha256", &file[28..]].concat();
+        assert!(file.starts_with(b"gitops-cache commits 2 sha1 "));
+        cases.push(("a SHA-256 repository's".into(), sha256));
+        for (how, bytes) in &cases {
+            assert_eq!(read(bytes), None, "{how}");
+        }
+        // Content that does not divide into whole entries, even with a sound header.
+        for len in [1, 20, 48, content.len() - 1] {
+            assert_eq!(decode_commits(sha1, &content[..len]), None, "cut at {len}");
+        }
+    }
 }
