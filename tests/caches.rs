@@ -1,16 +1,16 @@
-//! The caches in `.git/gitops/` change no answer: whatever happens to their
-//! files (damaged, cut short, extended, emptied, swapped, from an older
-//! version), `gitops status` gives the answer it gives without them, exits 0,
-//! and leaves a sound file behind.
+//! The caches change no answer: whatever happens to the files in
+//! `.git/gitops/` (damaged, cut short, extended, emptied, foreign, from an older
+//! version) or to git's commit-graph, `gitops status` gives the answer it gives
+//! without them, exits 0, and leaves sound files behind.
 
 mod common;
 
 use std::path::Path;
 
-use common::TestEnv;
+use common::{env, TestEnv};
 
-/// The cache files gitops keeps.
-const FILES: [&str; 2] = ["summaries", "commits"];
+/// The cache files gitops keeps in `.git/gitops/`.
+const FILES: [&str; 1] = ["summaries"];
 
 /// A small deterministic generator (SplitMix64): the same damage on every run.
 struct Rng(u64);
@@ -106,7 +106,7 @@ fn damages() -> Vec<(&'static str, Damage)> {
             d
         }),
         ("an image tag changed in place", |b, r| {
-            // `name|tag|digest|inline` in a summary line; no such field in `commits`.
+            // `name|tag|digest|inline` in a summary line.
             let mut d = b.to_vec();
             let tags: Vec<usize> = (1..d.len())
                 .filter(|i| {
@@ -120,12 +120,7 @@ fn damages() -> Vec<(&'static str, Damage)> {
         }),
         ("the format before checksums", |b, _| {
             let header = b.iter().position(|b| *b == b'\n').unwrap() + 1;
-            let old: &[u8] = if b.starts_with(b"gitops-cache commits ") {
-                b"gitops commits 1\n"
-            } else {
-                b"gitops summaries 3 0.1.0\n"
-            };
-            [old, &b[header..]].concat()
+            [&b"gitops summaries 3 0.1.0\n"[..], &b[header..]].concat()
         }),
         ("another version's header", |b, _| {
             let text = String::from_utf8_lossy(b).into_owned();
@@ -162,7 +157,7 @@ fn damaged_cache_files_change_no_answer_and_are_rewritten() {
     let mut tried = 0;
     for (file, name) in FILES.iter().enumerate() {
         for (how, damage) in damages() {
-            for round in 0..3 {
+            for round in 0..6 {
                 let damaged = damage(&sound[file], &mut rng);
                 if damaged == sound[file] {
                     continue; // two equal lines swapped, say
@@ -180,13 +175,12 @@ fn damaged_cache_files_change_no_answer_and_are_rewritten() {
     }
     assert!(tried >= 60, "{tried} damaged files tried");
 
-    // Each file in the other's place: a foreign file.
-    std::fs::write(dir.join("summaries"), &sound[1]).unwrap();
-    std::fs::write(dir.join("commits"), &sound[0]).unwrap();
-    assert_eq!(status().expect(0).json(), first, "swapped files");
-    for name in FILES {
-        assert_sound(&dir.join(name), name);
-    }
+    // A foreign file: the commit cache of gitops 0.1.0 before checksums.
+    let mut old = b"gitops commits 1\n".to_vec();
+    old.extend((0..300).map(|_| rng.next() as u8));
+    std::fs::write(dir.join("summaries"), &old).unwrap();
+    assert_eq!(status().expect(0).json(), first, "a foreign file");
+    assert_sound(&dir.join("summaries"), "summaries");
 
     // No leftovers beside the files.
     let mut names: Vec<String> = std::fs::read_dir(&dir)
@@ -194,7 +188,7 @@ fn damaged_cache_files_change_no_answer_and_are_rewritten() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["commits", "summaries"]);
+    assert_eq!(names, FILES);
     assert_eq!(
         t.git(&s.repo, &["status", "--porcelain", "--untracked-files=all"]),
         "",
@@ -225,7 +219,7 @@ fn caches_that_cannot_be_kept_are_not_errors() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["commits", "summaries"], "no temporary files left");
+    assert_eq!(names, FILES, "no temporary files left");
 
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::write(&dir, b"not a folder").unwrap();
@@ -249,4 +243,123 @@ fn the_folder_can_be_deleted() {
     for name in FILES {
         assert_sound(&dir.join(name), name);
     }
+}
+
+/// Git's commit-graph, where `status` reads commits, is believed only when it
+/// passes its checksum: a damaged one changes no answer, and git writes it
+/// afresh.
+#[test]
+fn a_damaged_commit_graph_changes_no_answer_and_is_rewritten() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let status = || t.gitops(&s.repo, &["status", "--json", "--no-fetch"]);
+    let first = status().expect(0).json();
+    let graph = s.repo.join(".git/objects/info/commit-graph");
+    assert!(!graph.exists(), "a few commits need no commit-graph");
+    t.git(&s.repo, &["commit-graph", "write", "--reachable"]);
+    assert_eq!(
+        status().expect(0).json(),
+        first,
+        "read from the commit-graph"
+    );
+    let sound = std::fs::read(&graph).unwrap();
+
+    let mut rng = Rng(0x00c0_ffee);
+    let damages: Vec<(&str, Damage)> = vec![
+        ("one byte changed", |b, r| {
+            let mut d = b.to_vec();
+            let i = r.below(d.len());
+            d[i] ^= 1 << r.below(8);
+            d
+        }),
+        ("cut short", |b, r| b[..r.below(b.len())].to_vec()),
+        ("emptied", |_, _| Vec::new()),
+        ("junk appended", |b, r| {
+            let mut d = b.to_vec();
+            d.extend((0..1 + r.below(100)).map(|_| r.next() as u8));
+            d
+        }),
+    ];
+    for (how, damage) in damages {
+        for round in 0..3 {
+            let what = format!("{how} (round {round})");
+            std::fs::remove_file(&graph).unwrap();
+            std::fs::write(&graph, damage(&sound, &mut rng)).unwrap();
+            let run = status();
+            assert_eq!(run.code, 0, "{what}:\n{}", run.stderr);
+            assert_eq!(run.json(), first, "{what}: the same answer");
+            t.git(&s.repo, &["commit-graph", "verify", "--no-progress"]);
+            assert_eq!(
+                std::fs::read(&graph).unwrap(),
+                sound,
+                "{what}: written afresh"
+            );
+        }
+    }
+
+    // A chain whose layer is gone.
+    std::fs::remove_file(&graph).unwrap();
+    let layers = s.repo.join(".git/objects/info/commit-graphs");
+    std::fs::create_dir(&layers).unwrap();
+    std::fs::write(
+        layers.join("commit-graph-chain"),
+        format!("{}\n", "ab".repeat(20)),
+    )
+    .unwrap();
+    assert_eq!(status().expect(0).json(), first, "a layer missing");
+    t.git(&s.repo, &["commit-graph", "verify", "--no-progress"]);
+}
+
+/// The first run in a clone with a long history and no commit-graph has git
+/// write one, unless `core.commitGraph` is off.
+#[test]
+fn a_long_history_gets_a_commit_graph() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    // 250 more commits on dev, as if fetched.
+    let dev = t.rev(&s.repo, "origin/dev");
+    let mut stream = String::new();
+    for i in 0..250 {
+        stream.push_str(&format!(
+            "commit refs/remotes/origin/dev\ncommitter C <c@example.com> {} +0000\ndata 2\n{}\n",
+            1_789_990_000 + i,
+            i % 10
+        ));
+        if i == 0 {
+            stream.push_str(&format!("from {dev}\n"));
+        }
+        stream.push('\n');
+    }
+    let mut import = t.command("git", &s.repo);
+    import
+        .args(["fast-import", "--quiet", "--force"])
+        .stdin(std::process::Stdio::piped());
+    let mut child = import.spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stream.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let status = || t.gitops(&s.repo, &["status", "--json", "--no-fetch"]);
+    let graph = s.repo.join(".git/objects/info/commit-graph");
+
+    t.git(&s.repo, &["config", "core.commitGraph", "false"]);
+    let first = status().expect(0).json();
+    assert!(!graph.exists(), "git would not read it: none written");
+
+    t.git(&s.repo, &["config", "core.commitGraph", "true"]);
+    assert_eq!(status().expect(0).json(), first);
+    t.git(&s.repo, &["commit-graph", "verify", "--no-progress"]);
+    assert_eq!(
+        status().expect(0).json(),
+        first,
+        "read from the commit-graph"
+    );
+    assert!(
+        env(&first, "stage")["pending"].as_u64() > Some(250),
+        "{first:#}"
+    );
 }

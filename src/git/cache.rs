@@ -18,8 +18,9 @@
 //! CRC-32 rather than a cryptographic hash: the files guard against accidents
 //! (a disk, a killed write, a hand edit), not against someone who can write to
 //! `.git` and so to the refs themselves, and it is cheap enough to check on every
-//! run (`crc32fast`, already in the tree through gix's pack reading, runs at
-//! several GB/s; SHA-1 with collision detection is many times slower).
+//! run: `crc32fast` (already in the tree through gix's pack reading) takes
+//! 0.1–0.3 ms for the benchmark's 2.3 MB summary file, SHA-1 with collision
+//! detection (gix's) 2.2–2.4 ms.
 //!
 //! Pure: bytes in, bytes out.
 
@@ -61,6 +62,33 @@ pub fn open<'a>(format: &Format, hash: gix::hash::Kind, file: &'a [u8]) -> Optio
     let end = memchr::memchr(b'\n', file)? + 1;
     let (head, content) = file.split_at(end);
     (head == header(format, hash, content).as_bytes()).then_some(content)
+}
+
+/// Damaged copies of a (small) file, each with what was done to it: every byte
+/// changed three ways (all bits, the low bit, the case bit), cut at every length,
+/// junk appended, emptied. For the tests of each cache format.
+#[cfg(test)]
+pub(crate) fn damaged(file: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for i in 0..file.len() {
+        for (how, byte) in [
+            ("flipped", !file[i]),
+            ("low bit", file[i] ^ 1),
+            ("case bit", file[i] ^ 0x20),
+        ] {
+            let mut d = file.to_vec();
+            d[i] = byte;
+            out.push((format!("byte {i} {how}"), d));
+        }
+    }
+    for len in 0..file.len() {
+        out.push((format!("cut at {len}"), file[..len].to_vec()));
+    }
+    for junk in [&b"\n"[..], b"x", b"\0", b"id\t-\t-\t\t-\n", file] {
+        out.push((format!("{junk:?} appended"), [file, junk].concat()));
+    }
+    out.push(("emptied".into(), Vec::new()));
+    out
 }
 
 #[cfg(test)]
@@ -112,31 +140,4 @@ mod tests {
         }
         assert_eq!(open(&F, SHA1, &file), Some(&content[..]));
     }
-}
-
-/// Damaged copies of a (small) file, each with what was done to it: every byte
-/// changed three ways (all bits, the low bit, the case bit), cut at every length,
-/// junk appended, emptied. For the tests of each cache format.
-#[cfg(test)]
-pub(crate) fn damaged(file: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    for i in 0..file.len() {
-        for (how, byte) in [
-            ("flipped", !file[i]),
-            ("low bit", file[i] ^ 1),
-            ("case bit", file[i] ^ 0x20),
-        ] {
-            let mut d = file.to_vec();
-            d[i] = byte;
-            out.push((format!("byte {i} {how}"), d));
-        }
-    }
-    for len in 0..file.len() {
-        out.push((format!("cut at {len}"), file[..len].to_vec()));
-    }
-    for junk in [&b"\n"[..], b"x", b"\0", b"id\t-\t-\t\t-\n", file] {
-        out.push((format!("{junk:?} appended"), [file, junk].concat()));
-    }
-    out.push(("emptied".into(), Vec::new()));
-    out
 }
