@@ -180,13 +180,12 @@ pub fn same_but_tags(a: &[u8], a_summary: &Summary, b: &[u8], b_summary: &Summar
 
 /// Writes summaries as lines of tab-separated fields — `id`, masked hash or `-`,
 /// `line:column:message` or `-`, images as `name|tag|digest|inline` joined by
-/// `;`, `t` for a template or `-` — after a first line naming `version`. Faster to read back than JSON, which
-/// matters when a repository has tens of thousands of manifests.
-pub fn encode<'a>(version: &str, entries: impl Iterator<Item = (String, &'a Summary)>) -> Vec<u8> {
+/// `;`, `t` for a template or `-`. Faster to read back than JSON, which matters
+/// when a repository has tens of thousands of manifests. The version of the
+/// format and a checksum are the cache file's header (`crate::git::cache`).
+pub fn encode<'a>(entries: impl Iterator<Item = (String, &'a Summary)>) -> Vec<u8> {
     let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
     let mut out = String::new();
-    out.push_str(version);
-    out.push('\n');
     for (id, s) in entries {
         out.push_str(&id);
         out.push('\t');
@@ -218,14 +217,14 @@ pub fn encode<'a>(version: &str, entries: impl Iterator<Item = (String, &'a Summ
     out.into_bytes()
 }
 
-/// Reads what [`encode`] wrote; `None` when the version differs or a line is
-/// damaged (the caller then starts afresh).
-pub fn decode(version: &str, bytes: &[u8]) -> Option<Vec<(String, Summary)>> {
+/// Reads what [`encode`] wrote; `None` when a line is damaged (the caller then
+/// starts afresh).
+pub fn decode(bytes: &[u8]) -> Option<Vec<(String, Summary)>> {
     let text = std::str::from_utf8(bytes).ok()?;
-    let mut lines = text.lines();
-    if lines.next()? != version {
+    if !(text.is_empty() || text.ends_with('\n')) {
         return None;
     }
+    let lines = text.lines();
     let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
     let mut out = Vec::new();
     for line in lines {
@@ -444,13 +443,12 @@ mod tests {
             summarize(b"kind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n{{- if .Values.x }}\n"),
         ];
         let bytes = encode(
-            "v1",
             summaries
                 .iter()
                 .enumerate()
                 .map(|(i, s)| (format!("id{i}"), s)),
         );
-        let back = decode("v1", &bytes).expect("round trip");
+        let back = decode(&bytes).expect("round trip");
         let mut want: Vec<Summary> = summaries.to_vec();
         for s in &mut want {
             if let Some(e) = &mut s.error {
@@ -462,16 +460,11 @@ mod tests {
             want
         );
         assert_eq!(back[2].0, "id2");
-        assert!(decode("v2", &bytes).is_none(), "another version is ignored");
-        assert!(
-            decode("v1", b"v1\nid\t-\n").is_none(),
-            "a damaged line is rejected"
-        );
-        assert!(decode("v1", b"v1\nid\t-\tx:1:m\t\t-\n").is_none());
-        assert!(
-            decode("v1", b"v1\nid\t-\t-\t\n").is_none(),
-            "no template field"
-        );
+        assert_eq!(decode(b""), Some(Vec::new()));
+        assert!(decode(b"id\t-\n").is_none(), "a damaged line is rejected");
+        assert!(decode(b"id\t-\tx:1:m\t\t-\n").is_none());
+        assert!(decode(b"id\t-\t-\t\n").is_none(), "no template field");
+        assert!(decode(b"id\t-\t-\t\t-").is_none(), "cut short");
         assert!(back[4].1.template, "{:?}", back[4]);
     }
 }

@@ -470,43 +470,6 @@ fn drift_follows_the_values_not_the_lines() {
     assert_eq!(env(&status, "prod")["drift"], 0, "{status:#}");
 }
 
-/// The per-blob summaries kept in `.git/gitops/` change no answer: a second run
-/// reads them, and a damaged cache file is ignored and rewritten.
-#[test]
-fn the_summary_cache_changes_no_answer() {
-    let t = TestEnv::new();
-    let s = t.quickstart();
-    let first = t
-        .gitops(&s.repo, &["status", "--json", "--no-fetch"])
-        .expect(0)
-        .json();
-    let cache = s.repo.join(".git/gitops/summaries");
-    assert!(cache.exists(), "the first run keeps its summaries");
-    let second = t
-        .gitops(&s.repo, &["status", "--json", "--no-fetch"])
-        .expect(0)
-        .json();
-    assert_eq!(first, second);
-
-    std::fs::write(&cache, b"{ not json").unwrap();
-    let third = t
-        .gitops(&s.repo, &["status", "--json", "--no-fetch"])
-        .expect(0)
-        .json();
-    assert_eq!(first, third);
-    let text = std::fs::read_to_string(&cache).unwrap();
-    assert!(
-        text.starts_with("gitops summaries ") && text.ends_with('\n'),
-        "rewritten whole"
-    );
-    assert!(text.lines().count() > 10, "one line per blob");
-    assert_eq!(
-        t.git(&s.repo, &["status", "--porcelain", "--untracked-files=all"]),
-        "",
-        "the working tree is untouched"
-    );
-}
-
 /// A repository whose three environment branches start from one commit with
 /// `files`, then dev gets `bump` on top. Returns the clone.
 fn three_branches(

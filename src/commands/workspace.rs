@@ -23,10 +23,13 @@ use crate::ui::Ui;
 
 pub const REMOTE: &str = "origin";
 
-/// The name of the summary cache in `.git/gitops/`, and the version of
-/// [`summary::summarize`] it was made by (bump it when that changes).
-const SUMMARY_CACHE: &str = "summaries";
-const SUMMARY_VERSION: &str = concat!("gitops summaries 3 ", env!("CARGO_PKG_VERSION"));
+/// The summary cache in `.git/gitops/`. Its version is that of
+/// [`summary::summarize`] and of the encoding (bump it when either changes) and
+/// gitops's own: another build never trusts this one's summaries.
+const SUMMARY_CACHE: git::cache::Format = git::cache::Format {
+    name: "summaries",
+    version: concat!("4-", env!("CARGO_PKG_VERSION")),
+};
 
 /// One environment's branch as fetched.
 #[derive(Debug, Clone)]
@@ -111,16 +114,10 @@ impl Workspace {
             .into());
         }
         // Decode the summaries kept from earlier runs while the history loads.
-        let cache_bytes = repo.read_cache(SUMMARY_CACHE);
-        let decoding = std::thread::spawn(move || -> gix::hashtable::HashMap<Oid, Summary> {
-            cache_bytes
-                .and_then(|bytes| summary::decode(SUMMARY_VERSION, &bytes))
-                .map(|entries| {
-                    entries
-                        .into_iter()
-                        .filter_map(|(id, s)| Some((Oid::from_hex(id.as_bytes()).ok()?, s)))
-                        .collect()
-                })
+        let cache_content = repo.read_cache(&SUMMARY_CACHE);
+        let decoding = std::thread::spawn(move || {
+            cache_content
+                .and_then(|content| decode_summaries(&content))
                 .unwrap_or_default()
         });
         let (graph, trees) = repo
@@ -283,11 +280,8 @@ impl Workspace {
         if !self.cache_grew {
             return;
         }
-        let bytes = summary::encode(
-            SUMMARY_VERSION,
-            self.summaries.iter().map(|(id, s)| (id.to_string(), &**s)),
-        );
-        let _ = self.repo.write_cache(SUMMARY_CACHE, &bytes);
+        let content = summary::encode(self.summaries.iter().map(|(id, s)| (id.to_string(), &**s)));
+        let _ = self.repo.write_cache(&SUMMARY_CACHE, &content);
         self.cache_grew = false;
     }
 
@@ -504,6 +498,15 @@ impl Workspace {
     }
 }
 
+/// The summaries of a summary cache's content, by blob; `None` when any line is
+/// damaged.
+fn decode_summaries(content: &[u8]) -> Option<gix::hashtable::HashMap<Oid, Summary>> {
+    summary::decode(content)?
+        .into_iter()
+        .map(|(id, s)| Some((Oid::from_hex(id.as_bytes()).ok()?, s)))
+        .collect()
+}
+
 /// Refuses a repository without an `origin` remote (exit 2).
 pub fn require_origin(repo: &Repo) -> Result<()> {
     if repo.remote_url(REMOTE).is_none() {
@@ -580,4 +583,68 @@ pub fn config_at(
         &text,
         &format!("{label}:{}", config::FILE),
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use git::cache;
+
+    /// A summary cache as `save_cache` writes it, damaged in every way
+    /// `cache::damaged` knows and a few of its own, never reads back as other
+    /// summaries: it is rejected whole.
+    #[test]
+    fn a_damaged_summary_cache_is_never_believed() {
+        let sha1 = gix::hash::Kind::Sha1;
+        let web = summary::summarize(
+            b"kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: shop/web:1.2.3-rc.1\n",
+        );
+        let broken = summary::summarize(b"a: [1,\n");
+        let ids = [
+            Oid::from_hex(&[b'a'; 40]).unwrap(),
+            Oid::from_hex(&[b'7'; 40]).unwrap(),
+        ];
+        let content = summary::encode(
+            [(ids[0].to_string(), &web), (ids[1].to_string(), &broken)].into_iter(),
+        );
+        let file = cache::seal(&SUMMARY_CACHE, sha1, &content);
+        let read = |file: &[u8]| cache::open(&SUMMARY_CACHE, sha1, file).and_then(decode_summaries);
+        let good = read(&file).expect("a sound file reads back");
+        assert_eq!(good[&ids[0]], web);
+        assert_eq!(good[&ids[1]].error, broken.error);
+
+        let mut cases = cache::damaged(&file);
+        let old = format!("gitops summaries 3 {}\n", env!("CARGO_PKG_VERSION"));
+        cases.push((
+            "the format before checksums".into(),
+            [old.as_bytes(), &content].concat(),
+        ));
+        let older = cache::Format {
+            version: "3",
+            ..SUMMARY_CACHE
+        };
+        cases.push((
+            "an older version".into(),
+            cache::seal(&older, sha1, &content),
+        ));
+        let sha256 = String::from_utf8(file.clone())
+            .unwrap()
+            .replacen(" sha1 ", " sha256 ", 1);
+        cases.push(("a SHA-256 repository's".into(), sha256.into_bytes()));
+        let commits = cache::Format {
+            name: "commits",
+            version: "2",
+        };
+        cases.push((
+            "another cache".into(),
+            cache::seal(&commits, sha1, &content),
+        ));
+        let tag = content.windows(5).position(|w| w == b"1.2.3").unwrap();
+        let mut retagged = file.clone();
+        retagged[file.len() - content.len() + tag] = b'2';
+        cases.push(("another stage tag".into(), retagged));
+        for (how, bytes) in &cases {
+            assert_eq!(read(bytes), None, "{how}");
+        }
+    }
 }
