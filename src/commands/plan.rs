@@ -24,8 +24,9 @@ use super::workspace::Workspace;
 use crate::edit;
 use crate::error::{refused, Failure};
 use crate::git::{self, Oid};
+use crate::image::canonical_name;
 use crate::manifest::{Document, ParseError, Unparseable};
-use crate::promotion::pin::{self, image_key, PinRules};
+use crate::promotion::pin::{self, PinRules};
 use crate::promotion::plan::{self as decide, NewImage, Refusal, SetImage};
 use crate::semdiff::{self, Change, Kept, Pinned, ResourceChange};
 use crate::ui::{Tone, Ui};
@@ -126,7 +127,8 @@ pub fn plan(
         ws.save_cache();
         return Ok((plan, None));
     }
-    let built = match build(ws, from, to, set_images, &mut plan.warnings)? {
+    let drift = (from + 1 == to).then_some(plan.drift.as_slice());
+    let built = match build(ws, from, to, set_images, drift, &mut plan.warnings)? {
         Ok(built) => built,
         Err(refusal) => {
             plan.blocked = Some(BlockedOut {
@@ -153,7 +155,7 @@ fn is_yaml_of_interest(ws: &Workspace, path: &str) -> bool {
             .any(|r| r.files.is_match(path))
 }
 
-/// The tag the target runs for each of the team's images, by [`image_key`].
+/// The tag the target runs for each of the team's images, by [`canonical_name`].
 fn target_tags(ws: &mut Workspace, tree: Oid) -> Result<BTreeMap<String, BTreeSet<String>>> {
     let manifests = ws.manifests(tree)?;
     ws.summarize(manifests.iter().map(|(_, id)| *id))?;
@@ -161,7 +163,7 @@ fn target_tags(ws: &mut Workspace, tree: Oid) -> Result<BTreeMap<String, BTreeSe
     for (_, id) in manifests.iter() {
         for image in &ws.summary(*id)?.images {
             if let (Some(tag), true) = (&image.tag, ws.config.is_team_image(&image.name)) {
-                out.entry(image_key(&image.name))
+                out.entry(canonical_name(&image.name))
                     .or_default()
                     .insert(tag.clone());
             }
@@ -175,6 +177,7 @@ fn build(
     from: usize,
     to: usize,
     set_images: &[SetImage],
+    drift: Option<&[DriftOut]>,
     warnings: &mut Vec<String>,
 ) -> Result<Result<Built, Refusal>> {
     let from_b = ws.branches[from].clone();
@@ -324,20 +327,25 @@ fn build(
     real.sort();
     real.dedup();
     if !real.is_empty() {
-        // Name the drift `status` shows on those files; else the target's own
-        // commits on them since the environments met.
-        let drift: Vec<String> = ws
-            .drift(to, from)?
-            .into_iter()
+        // Name the drift `status` shows on those files (the plan's, when it
+        // computed it); else the target's own commits on them since the
+        // environments met.
+        let computed;
+        let drift = match drift {
+            Some(d) => d,
+            None => {
+                computed = ws
+                    .drift(to, from)?
+                    .into_iter()
+                    .map(drift_out)
+                    .collect::<Vec<_>>();
+                &computed
+            }
+        };
+        let drift: Vec<String> = drift
+            .iter()
             .filter(|d| d.fields.iter().any(|f| real.contains(&f.file)))
-            .map(|d| {
-                format!(
-                    "{} {} ({})",
-                    d.commit.short(),
-                    d.commit.summary,
-                    d.commit.author
-                )
-            })
+            .map(|d| format!("{} {} ({})", &d.id[..7], d.summary, d.author))
             .collect();
         if !drift.is_empty() {
             return Ok(Err(decide::conflict_refusal(
@@ -385,7 +393,7 @@ fn build(
             i.tag.as_ref().is_some_and(|tag| {
                 ws.config.is_team_image(&i.name)
                     && !runs
-                        .get(&image_key(&i.name))
+                        .get(&canonical_name(&i.name))
                         .is_some_and(|tags| tags.contains(tag))
             })
         });
@@ -400,7 +408,7 @@ fn build(
             let Some(tag) = &site.image.tag else { continue };
             if !ws.config.is_team_image(&site.image.name)
                 || runs
-                    .get(&image_key(&site.image.name))
+                    .get(&canonical_name(&site.image.name))
                     .is_some_and(|tags| tags.contains(tag))
             {
                 continue;

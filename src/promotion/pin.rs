@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use crate::edit::{self, ScalarSite, TagSite};
-use crate::image::ImageRef;
+use crate::image::canonical_name;
 use crate::manifest::{parse_documents, resources, Document, ResourceKey};
 #[cfg(test)]
 use crate::semdiff::key_pins;
@@ -52,17 +52,6 @@ pub struct Missed {
 pub struct Pinning {
     pub text: Vec<u8>,
     pub missed: Vec<Missed>,
-}
-
-/// The name images are matched by: `redis`, `docker.io/redis` and
-/// `docker.io/library/redis` are one image.
-pub fn image_key(name: &str) -> String {
-    crate::image::canonical_name(name)
-}
-
-/// Whether the config pins `path` in `file`.
-pub fn rule_pins(pinned: &Pinned, file: &str, path: &str) -> bool {
-    pinned.rule_pins(file, path)
 }
 
 /// A kustomization entry's tag fields: `images[name=X].newTag` (and `digest`,
@@ -104,7 +93,7 @@ fn needs_scalars(file: &str, text: &[u8], rules: &PinRules) -> bool {
 
 /// `text` (a version of the file at `file`) with the pinned values it shares with
 /// `target` (the target environment's version, `None` when it has none) set to
-/// the target's; `env_tags` maps [`image_key`] to the tag the target runs.
+/// the target's; `env_tags` maps [`canonical_name`] to the tag the target runs.
 /// A file that does not parse is returned as it is.
 pub fn pin_to_target(
     file: &str,
@@ -158,7 +147,7 @@ pub fn pin_to(
     {
         let mut used = vec![false; target_scalars.len()];
         for site in &scalars {
-            let pinned = rule_pins(rules.pinned, file, &site.path)
+            let pinned = rules.pinned.rule_pins(file, &site.path)
                 || kustomize_tag_field(&site.path).is_some_and(|name| {
                     let entry = tags.iter().find(|t| {
                         t.doc == site.doc && t.field.starts_with(&format!("images[name={name}]."))
@@ -210,13 +199,13 @@ pub fn pin_to(
         {
             continue;
         }
-        let key = image_key(&site.image.name);
+        let key = canonical_name(&site.image.name);
         let same_site = target.and_then(|t| {
             let doc = pairs.get(&site.doc)?;
             t.tags
                 .iter()
                 .find(|t: &&TagSite| {
-                    t.doc == *doc && t.field == site.field && image_key(&t.image.name) == key
+                    t.doc == *doc && t.field == site.field && canonical_name(&t.image.name) == key
                 })
                 .and_then(|t| t.image.tag.clone())
         });
@@ -298,11 +287,6 @@ fn pair_docs(file: &str, ours: &[Document], theirs: &[Document]) -> BTreeMap<usi
     out
 }
 
-/// The tag an image reference would take, for messages: `name:tag`.
-pub fn with_tag(image: &ImageRef, tag: &str) -> String {
-    format!("{}:{tag}", image.name)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,7 +307,7 @@ mod tests {
         let team = |name: &str| !name.contains("redis");
         let env: BTreeMap<String, String> = env
             .iter()
-            .map(|(k, v)| (image_key(k), (*v).to_owned()))
+            .map(|(k, v)| (canonical_name(k), (*v).to_owned()))
             .collect();
         let out = pin_to_target(
             file,
