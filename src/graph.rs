@@ -3,9 +3,10 @@
 //! meet. Generic over the commit id so it is tested with small integers.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 use std::rc::Rc;
+
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 /// A commit's parents and commit time (seconds since the epoch).
 #[derive(Debug, Clone)]
@@ -21,6 +22,8 @@ pub struct Graph<K> {
     /// Ancestor sets already computed, by tip: status asks for the same few
     /// branches' ancestors several times.
     memo: RefCell<HashMap<K, Rc<HashSet<K>>>>,
+    /// Merge bases already found, by pair.
+    bases: RefCell<HashMap<(K, K), Option<K>>>,
 }
 
 impl<K: Copy + Eq + Hash + Ord> Graph<K> {
@@ -28,12 +31,14 @@ impl<K: Copy + Eq + Hash + Ord> Graph<K> {
         Graph {
             nodes: HashMap::new(),
             memo: RefCell::new(HashMap::new()),
+            bases: RefCell::new(HashMap::new()),
         }
     }
 
     pub fn insert(&mut self, id: K, parents: Vec<K>, time: i64) {
         self.nodes.insert(id, Node { parents, time });
         self.memo.get_mut().clear();
+        self.bases.get_mut().clear();
     }
 
     /// `tip` and everything reachable from it.
@@ -87,6 +92,15 @@ impl<K: Copy + Eq + Hash + Ord> Graph<K> {
     /// ancestor of another common ancestor. Picked by generation number (the
     /// longest path from a root), which no ancestor of it can equal or exceed.
     pub fn merge_base(&self, a: K, b: K) -> Option<K> {
+        if let Some(base) = self.bases.borrow().get(&(a, b)) {
+            return *base;
+        }
+        let base = self.find_merge_base(a, b);
+        self.bases.borrow_mut().insert((a, b), base);
+        base
+    }
+
+    fn find_merge_base(&self, a: K, b: K) -> Option<K> {
         let of_a = self.ancestors(a);
         let common: Vec<K> = self
             .ancestors(b)

@@ -219,14 +219,14 @@ pub fn encode<'a>(entries: impl Iterator<Item = (String, &'a Summary)>) -> Vec<u
 
 /// Reads what [`encode`] wrote; `None` when a line is damaged (the caller then
 /// starts afresh).
-pub fn decode(bytes: &[u8]) -> Option<Vec<(String, Summary)>> {
+pub fn decode(bytes: &[u8]) -> Option<Vec<(&str, Summary)>> {
     let text = std::str::from_utf8(bytes).ok()?;
     if !(text.is_empty() || text.ends_with('\n')) {
         return None;
     }
     let lines = text.lines();
     let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count());
     for line in lines {
         let mut fields = line.split('\t');
         let (id, masked, error, images, template) = (
@@ -263,7 +263,7 @@ pub fn decode(bytes: &[u8]) -> Option<Vec<(String, Summary)>> {
             });
         }
         out.push((
-            id.to_owned(),
+            id,
             Summary {
                 images: seen,
                 error,

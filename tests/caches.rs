@@ -10,7 +10,7 @@ use std::path::Path;
 use common::{env, TestEnv};
 
 /// The cache files gitops keeps in `.git/gitops/`.
-const FILES: [&str; 1] = ["summaries"];
+const FILES: [&str; 2] = ["summaries", "trees"];
 
 /// A small deterministic generator (SplitMix64): the same damage on every run.
 struct Rng(u64);
@@ -193,6 +193,49 @@ fn damaged_cache_files_change_no_answer_and_are_rewritten() {
         t.git(&s.repo, &["status", "--porcelain", "--untracked-files=all"]),
         "",
         "the working tree is untouched"
+    );
+}
+
+/// The trees kept in `.git/gitops/trees` are keyed by id and never stale: after
+/// origin moves, the answer read with them is the answer read without any cache,
+/// and the file is rewritten with the new trees.
+#[test]
+fn kept_trees_follow_origin() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let status = || t.gitops(&s.repo, &["status", "--json"]);
+    status().expect(0);
+    let kept = s.repo.join(".git/gitops/trees");
+    assert_sound(&kept, "trees");
+    let before = std::fs::read(&kept).unwrap();
+
+    let other = t.clone(&s.origin, "other", "dev");
+    t.commit_file(
+        &other,
+        "apps/search/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: search\nspec:\n  template:\n    spec:\n      containers:\n        - name: search\n          image: ghcr.io/acme/search:abc1234\n",
+        "search: a new app",
+    );
+    t.git(&other, &["push", "--quiet", "origin", "dev"]);
+
+    let kept_answer = status().expect(0).json();
+    assert_eq!(
+        env(&kept_answer, "dev")["images"]["ghcr.io/acme/search"],
+        "abc1234",
+        "the new tree is read: {kept_answer:#}"
+    );
+    assert_sound(&kept, "trees");
+    assert_ne!(
+        std::fs::read(&kept).unwrap(),
+        before,
+        "the new trees are kept"
+    );
+
+    std::fs::remove_dir_all(s.repo.join(".git/gitops")).unwrap();
+    assert_eq!(
+        status().expect(0).json(),
+        kept_answer,
+        "the same answer without caches"
     );
 }
 

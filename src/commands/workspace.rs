@@ -5,7 +5,7 @@
 //! `.git/gitops/` between runs, and the parsed documents of the few blobs a
 //! semantic comparison needs.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -30,6 +30,22 @@ const SUMMARY_CACHE: git::cache::Format = git::cache::Format {
     name: "summaries",
     version: concat!("4-", env!("CARGO_PKG_VERSION")),
 };
+
+/// The summaries read from the cache: decoded on another thread while the run
+/// reads the history and lists the trees, and waited for when first needed.
+struct Cached {
+    decoding: Option<std::thread::JoinHandle<gix::hashtable::HashMap<Oid, Summary>>>,
+    decoded: gix::hashtable::HashMap<Oid, Summary>,
+}
+
+impl Cached {
+    fn get(&mut self) -> &mut gix::hashtable::HashMap<Oid, Summary> {
+        if let Some(handle) = self.decoding.take() {
+            self.decoded = handle.join().unwrap_or_default();
+        }
+        &mut self.decoded
+    }
+}
 
 /// One environment's branch as fetched.
 #[derive(Debug, Clone)]
@@ -66,7 +82,7 @@ pub struct Workspace {
     infos: HashMap<Oid, CommitInfo>,
     summaries: gix::hashtable::HashMap<Oid, Arc<Summary>>,
     /// Summaries read from the cache, not yet used in this run.
-    cached: gix::hashtable::HashMap<Oid, Summary>,
+    cached: Cached,
     /// Whether this run summarised blobs the cache did not have.
     cache_grew: bool,
     docs: HashMap<Oid, Docs>,
@@ -113,7 +129,8 @@ impl Workspace {
             .hint("create them with `gitops init`, or fetch with `git fetch origin` if they were pushed since")
             .into());
         }
-        // Decode the summaries kept from earlier runs while the history loads.
+        // Read what earlier runs kept while the history loads.
+        let kept_trees = repo.read_kept_trees();
         let cache_content = repo.read_cache(&SUMMARY_CACHE);
         let decoding = std::thread::spawn(move || {
             cache_content
@@ -130,7 +147,11 @@ impl Workspace {
                 tree: trees[tip],
             })
             .collect();
-        let cached = decoding.join().unwrap_or_default();
+        let cached = Cached {
+            decoding: Some(decoding),
+            decoded: Default::default(),
+        };
+        repo.adopt_kept_trees(kept_trees.join().unwrap_or_default());
         Ok(Workspace {
             repo,
             config,
@@ -197,16 +218,17 @@ impl Workspace {
     /// else by reading them, in parallel.
     pub fn summarize(&mut self, ids: impl IntoIterator<Item = Oid>) -> Result<()> {
         let mut todo = Vec::new();
-        let mut seen = HashSet::new();
+        let mut seen = gix::hashtable::HashSet::default();
         for id in ids {
-            if self.summaries.contains_key(&id) || !seen.insert(id) {
+            if self.summaries.contains_key(&id) {
                 continue;
             }
-            match self.cached.remove(&id) {
+            match self.cached.get().remove(&id) {
                 Some(s) => {
                     self.summaries.insert(id, Arc::new(s));
                 }
-                None => todo.push(id),
+                None if seen.insert(id) => todo.push(id),
+                None => {}
             }
         }
         if todo.is_empty() {
@@ -277,6 +299,7 @@ impl Workspace {
     /// Writes the summaries used in this run back to `.git/gitops/`, when this run
     /// made new ones. A cache that cannot be written is not an error.
     pub fn save_cache(&mut self) {
+        self.repo.keep_trees();
         if !self.cache_grew {
             return;
         }
@@ -501,10 +524,13 @@ impl Workspace {
 /// The summaries of a summary cache's content, by blob; `None` when any line is
 /// damaged.
 fn decode_summaries(content: &[u8]) -> Option<gix::hashtable::HashMap<Oid, Summary>> {
-    summary::decode(content)?
-        .into_iter()
-        .map(|(id, s)| Some((Oid::from_hex(id.as_bytes()).ok()?, s)))
-        .collect()
+    let decoded = summary::decode(content)?;
+    let mut map = gix::hashtable::HashMap::default();
+    map.reserve(decoded.len());
+    for (id, s) in decoded {
+        map.insert(Oid::from_hex(id.as_bytes()).ok()?, s);
+    }
+    Some(map)
 }
 
 /// Refuses a repository without an `origin` remote (exit 2).

@@ -7,8 +7,13 @@
 
 pub mod cache;
 pub mod cli;
+mod tree_cache;
 
+use std::cell::RefCell;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 
 use anyhow::{Context, Result};
 
@@ -52,10 +57,55 @@ pub struct FileDelta {
     pub new: Option<Oid>,
 }
 
+/// The trees of the repository that gitops has read, by id: in this run, and
+/// in earlier runs (kept in `.git/gitops/trees`). Environments, their merge
+/// bases and the commits between them share most subtrees, and a tree read from
+/// a pack costs its inflation and its delta chain each time: each is read once.
+#[derive(Default)]
+struct TreeStore {
+    trees: RwLock<gix::hashtable::HashMap<Oid, KeptTree>>,
+    /// Whether this run read trees from the object store.
+    grew: AtomicBool,
+}
+
+struct KeptTree {
+    data: TreeBytes,
+    /// Whether this run used it: only those are kept for the next.
+    used: AtomicBool,
+}
+
+/// A tree's raw content: a range of a shared buffer (the kept file's content,
+/// or one tree read from the object store).
+#[derive(Clone)]
+struct TreeBytes {
+    buf: Arc<Vec<u8>>,
+    range: Range<usize>,
+}
+
+impl std::ops::Deref for TreeBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.buf[self.range.clone()]
+    }
+}
+
+/// Trees kept by an earlier run, as read from `.git/gitops/trees`.
+pub struct KeptTrees(gix::hashtable::HashMap<Oid, KeptTree>);
+
+/// The trees kept between runs in `.git/gitops/`.
+pub const TREE_CACHE: cache::Format = cache::Format {
+    name: "trees",
+    version: concat!("1-", env!("CARGO_PKG_VERSION")),
+};
+
 /// An open repository.
 pub struct Repo {
     repo: gix::Repository,
     sync: gix::ThreadSafeRepository,
+    trees: Arc<TreeStore>,
+    /// On a [`Repo::par_map`] thread, the trees it read, shared when it ends:
+    /// threads never wait on each other.
+    read_here: Option<RefCell<gix::hashtable::HashMap<Oid, TreeBytes>>>,
     /// The working tree, or the git dir of a bare repository: where `git` runs.
     pub dir: PathBuf,
 }
@@ -72,24 +122,141 @@ impl Repo {
             refused(format!("`{}` is not in a git repository", dir.display()))
                 .hint("cd into a configuration repository, or pass -C DIR")
         })?;
-        Ok(Self::wrap(repo))
+        Ok(Self::wrap(repo, Arc::default()))
     }
 
     /// Opens the repository at exactly `path` (a bare one, say).
     pub fn open(path: &Path) -> Result<Repo> {
         let repo = gix::open(path)
             .with_context(|| format!("opening the repository at {}", path.display()))?;
-        Ok(Self::wrap(repo))
+        Ok(Self::wrap(repo, Arc::default()))
     }
 
-    fn wrap(mut repo: gix::Repository) -> Repo {
+    fn wrap(mut repo: gix::Repository, trees: Arc<TreeStore>) -> Repo {
         repo.object_cache_size_if_unset(16 * 1024 * 1024);
         let dir = repo
             .workdir()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| repo.git_dir().to_path_buf());
         let sync = repo.clone().into_sync();
-        Repo { repo, sync, dir }
+        Repo {
+            repo,
+            sync,
+            trees,
+            read_here: None,
+            dir,
+        }
+    }
+
+    /// A tree's raw content: kept, or read from the object store once.
+    fn tree(&self, id: Oid) -> Result<TreeBytes> {
+        if let Some(kept) = self.trees.trees.read().expect("tree store").get(&id) {
+            kept.used.store(true, Ordering::Relaxed);
+            return Ok(kept.data.clone());
+        }
+        if let Some(data) = self
+            .read_here
+            .as_ref()
+            .and_then(|h| h.borrow().get(&id).cloned())
+        {
+            return Ok(data);
+        }
+        let object = self
+            .repo
+            .find_object(id)
+            .with_context(|| format!("reading tree {id}"))?;
+        if object.kind != gix::object::Kind::Tree {
+            anyhow::bail!("object {id} is a {}, not a tree", object.kind);
+        }
+        let buf = Arc::new(object.data.clone());
+        drop(object);
+        let data = TreeBytes {
+            range: 0..buf.len(),
+            buf,
+        };
+        match &self.read_here {
+            Some(here) => {
+                here.borrow_mut().insert(id, data.clone());
+            }
+            None => self.keep_read([(id, data.clone())]),
+        }
+        Ok(data)
+    }
+
+    /// Adds trees read from the object store to the store.
+    fn keep_read(&self, read: impl IntoIterator<Item = (Oid, TreeBytes)>) {
+        let mut trees = self.trees.trees.write().expect("tree store");
+        for (id, data) in read {
+            let used = AtomicBool::new(true);
+            trees.insert(id, KeptTree { data, used });
+            self.trees.grew.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Reads the trees kept by earlier runs, on another thread: join the handle
+    /// and give its result to [`Repo::adopt_kept_trees`].
+    pub fn read_kept_trees(&self) -> std::thread::JoinHandle<Option<KeptTrees>> {
+        let path = self.cache_path(TREE_CACHE.name);
+        let hash = self.repo.object_hash();
+        std::thread::spawn(move || {
+            let file = std::fs::read(path).ok()?;
+            let content = cache::open(&TREE_CACHE, hash, &file)?;
+            let entries = tree_cache::decode(content, hash)?;
+            let start = file.len() - content.len();
+            let buf = Arc::new(file);
+            Some(KeptTrees(
+                entries
+                    .into_iter()
+                    .map(|(id, r)| {
+                        let range = start + r.start..start + r.end;
+                        let data = TreeBytes {
+                            buf: buf.clone(),
+                            range,
+                        };
+                        let used = AtomicBool::new(false);
+                        (id, KeptTree { data, used })
+                    })
+                    .collect(),
+            ))
+        })
+    }
+
+    /// Uses the trees [`Repo::read_kept_trees`] read (none, when the file was
+    /// absent or not sound).
+    pub fn adopt_kept_trees(&self, kept: Option<KeptTrees>) {
+        let Some(KeptTrees(mut kept)) = kept else {
+            return;
+        };
+        let mut trees = self.trees.trees.write().expect("tree store");
+        // Trees read before (the configuration's) are new only if not kept.
+        let mut grew = false;
+        for (id, tree) in trees.drain() {
+            match kept.get(&id) {
+                Some(k) => k.used.store(true, Ordering::Relaxed),
+                None => {
+                    grew = true;
+                    kept.insert(id, tree);
+                }
+            }
+        }
+        *trees = kept;
+        self.trees.grew.store(grew, Ordering::Relaxed);
+    }
+
+    /// Keeps the trees this run used for the next run, when it read some from the
+    /// object store. A file that cannot be written is not an error.
+    pub fn keep_trees(&self) {
+        if !self.trees.grew.swap(false, Ordering::Relaxed) {
+            return;
+        }
+        let trees = self.trees.trees.read().expect("tree store");
+        let content = tree_cache::encode(
+            trees
+                .iter()
+                .filter(|(_, t)| t.used.load(Ordering::Relaxed))
+                .map(|(id, t)| (id, &*t.data)),
+        );
+        let _ = self.write_cache(&TREE_CACHE, &content);
     }
 
     /// The repository's git directory (`.git`).
@@ -315,58 +482,53 @@ impl Repo {
         depth: usize,
         out: &mut [Option<(Oid, gix::objs::tree::EntryMode)>],
     ) -> Result<()> {
-        let object = self
-            .repo
-            .find_object(tree)
-            .with_context(|| format!("reading tree {tree}"))?;
-        let mut wanted: Vec<(&str, usize, bool)> = which
+        use gix::objs::tree::name_order;
+        use std::cmp::Ordering::Less;
+        let data = self.tree(tree)?;
+        // The wanted names at this depth, each as a tree (more components follow)
+        // or a file, in git's tree order: one walk beside the tree's entries,
+        // which ends once every wanted name is behind.
+        let mut wanted: Vec<(&[u8], bool, usize)> = which
             .iter()
             .filter_map(|&i| {
                 let mut parts = paths[i].split('/');
                 let part = parts.nth(depth)?;
-                Some((part, i, parts.next().is_none()))
+                Some((part.as_bytes(), parts.next().is_some(), i))
             })
             .collect();
-        wanted.sort_unstable();
+        wanted.sort_unstable_by(|a, b| name_order(a.0, a.1, b.0, b.1).then(a.2.cmp(&b.2)));
+        let mut next = 0;
         let mut subtrees: Vec<(Oid, Vec<usize>)> = Vec::new();
-        for entry in gix::objs::TreeRefIter::from_bytes(&object.data, self.repo.object_hash()) {
+        for entry in gix::objs::TreeRefIter::from_bytes(&data, self.repo.object_hash()) {
+            if next == wanted.len() {
+                break;
+            }
             let entry = entry.with_context(|| format!("decoding tree {tree}"))?;
-            let name = <&[u8]>::from(entry.filename);
-            let start = wanted.partition_point(|(p, _, _)| p.as_bytes() < name);
-            let mut into_tree = Vec::new();
-            for (part, i, last) in wanted[start..]
-                .iter()
-                .take_while(|(p, _, _)| p.as_bytes() == name)
+            let (name, is_tree) = (<&[u8]>::from(entry.filename), entry.mode.is_tree());
+            while next < wanted.len()
+                && name_order(wanted[next].0, wanted[next].1, name, is_tree) == Less
             {
-                debug_assert_eq!(part.as_bytes(), name);
-                match (*last, entry.mode.is_blob(), entry.mode.is_tree()) {
-                    (true, true, _) => out[*i] = Some((entry.oid.to_owned(), entry.mode)),
-                    (false, _, true) => into_tree.push(*i),
-                    _ => {}
+                next += 1;
+            }
+            let mut into_tree = Vec::new();
+            while next < wanted.len() && wanted[next].0 == name && wanted[next].1 == is_tree {
+                let i = wanted[next].2;
+                if is_tree {
+                    into_tree.push(i);
+                } else if entry.mode.is_blob() {
+                    out[i] = Some((entry.oid.to_owned(), entry.mode));
                 }
+                next += 1;
             }
             if !into_tree.is_empty() {
                 subtrees.push((entry.oid.to_owned(), into_tree));
             }
         }
-        drop(object);
+        drop(data);
         for (id, which) in subtrees {
             self.lookup_paths(id, paths, &which, depth + 1, out)?;
         }
         Ok(())
-    }
-
-    fn tree_entries(&self, tree: Oid) -> Result<Vec<(String, gix::objs::tree::EntryMode, Oid)>> {
-        let object = self
-            .repo
-            .find_object(tree)
-            .with_context(|| format!("reading tree {tree}"))?;
-        let mut out = Vec::new();
-        for entry in gix::objs::TreeRefIter::from_bytes(&object.data, self.repo.object_hash()) {
-            let entry = entry.with_context(|| format!("decoding tree {tree}"))?;
-            out.push((entry.filename.to_string(), entry.mode, entry.oid.to_owned()));
-        }
-        Ok(out)
     }
 
     /// Every file (blob) of a tree, with its repository-relative path.
@@ -377,12 +539,23 @@ impl Repo {
     }
 
     fn collect_files(&self, tree: Oid, prefix: &str, out: &mut Vec<(String, Oid)>) -> Result<()> {
-        for (name, mode, id) in self.tree_entries(tree)? {
-            let path = join(prefix, &name);
-            if mode.is_tree() {
-                self.collect_files(id, &path, out)?;
-            } else if mode.is_blob() {
-                out.push((path, id));
+        let data = self.tree(tree)?;
+        for entry in gix::objs::TreeRefIter::from_bytes(&data, self.repo.object_hash()) {
+            let entry = entry.with_context(|| format!("decoding tree {tree}"))?;
+            if !(entry.mode.is_tree() || entry.mode.is_blob()) {
+                continue;
+            }
+            let name = String::from_utf8_lossy(entry.filename);
+            let mut path = String::with_capacity(prefix.len() + 1 + name.len());
+            if !prefix.is_empty() {
+                path.push_str(prefix);
+                path.push('/');
+            }
+            path.push_str(&name);
+            if entry.mode.is_tree() {
+                self.collect_files(entry.oid.to_owned(), &path, out)?;
+            } else {
+                out.push((path, entry.oid.to_owned()));
             }
         }
         Ok(())
@@ -394,12 +567,9 @@ impl Repo {
         let mut current = tree;
         let mut parts = path.split('/').peekable();
         while let Some(part) = parts.next() {
-            let object = self
-                .repo
-                .find_object(current)
-                .with_context(|| format!("reading tree {current}"))?;
+            let data = self.tree(current)?;
             let mut found = None;
-            for entry in gix::objs::TreeRefIter::from_bytes(&object.data, self.repo.object_hash()) {
+            for entry in gix::objs::TreeRefIter::from_bytes(&data, self.repo.object_hash()) {
                 let entry = entry.with_context(|| format!("decoding tree {current}"))?;
                 if entry.filename == part {
                     found = Some((entry.mode, entry.oid.to_owned()));
@@ -437,18 +607,11 @@ impl Repo {
             return Ok(());
         }
         let hash = self.repo.object_hash();
-        let read = |id: Option<Oid>| -> Result<Option<gix::Object<'_>>> {
-            id.map(|id| {
-                self.repo
-                    .find_object(id)
-                    .with_context(|| format!("reading tree {id}"))
-            })
-            .transpose()
-        };
-        let (old_obj, new_obj) = (read(old)?, read(new)?);
+        let read = |id: Option<Oid>| id.map(|id| self.tree(id)).transpose();
+        let (old_data, new_data) = (read(old)?, read(new)?);
         let (a, b) = (
-            tree_list(old_obj.as_ref().map(|o| o.data.as_slice()), hash)?,
-            tree_list(new_obj.as_ref().map(|o| o.data.as_slice()), hash)?,
+            tree_list(old_data.as_deref(), hash)?,
+            tree_list(new_data.as_deref(), hash)?,
         );
         // Both lists are in git's tree order: walk them side by side.
         let (mut i, mut j) = (0, 0);
@@ -644,9 +807,15 @@ impl Repo {
                 .map(|part| {
                     let f = &f;
                     let sync = &self.sync;
+                    let trees = self.trees.clone();
                     scope.spawn(move || -> Result<Vec<T>> {
-                        let local = Repo::wrap(sync.to_thread_local());
-                        part.iter().map(|i| f(&local, i)).collect()
+                        let mut local = Repo::wrap(sync.to_thread_local(), trees);
+                        local.read_here = Some(RefCell::default());
+                        let out = part.iter().map(|i| f(&local, i)).collect();
+                        if let Some(here) = local.read_here.take() {
+                            local.keep_read(here.into_inner());
+                        }
+                        out
                     })
                 })
                 .collect();
