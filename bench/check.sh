@@ -14,7 +14,7 @@
 #   COLD_RUNS=3     timed cold runs (each starts from an empty cache)
 #
 # The repositories are made once per WORKDIR with `gitops quickstart` (and again
-# when N or src/commands/quickstart.rs change); later runs reuse them. Targets
+# when N or src/cli/commands/quickstart.rs change); later runs reuse them. Targets
 # (from the issue): the warm run costs at most 1.5x the git fetch baseline, and
 # peak memory stays flat from 25 to 100 repositories.
 set -euo pipefail
@@ -81,7 +81,7 @@ echo "binary: $BIN ($(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || ec
 
 # --- 2. the repositories ------------------------------------------------------------
 name() { printf 'r%03d' "$1"; }
-STAMP="$(sha1sum "$ROOT/src/commands/quickstart.rs" | cut -d' ' -f1) N=$N"
+STAMP="$(sha1sum "$ROOT/src/cli/commands/quickstart.rs" | cut -d' ' -f1) N=$N"
 if [[ ! -f $WORKDIR/.generated || "$(cat "$WORKDIR/.generated")" != "$STAMP" ]]; then
     say "creating $N repositories with \`gitops quickstart\` in $REPOS"
     rm -f "$WORKDIR/.generated"

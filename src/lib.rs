@@ -1,26 +1,33 @@
 //! `gitops`: branch-per-environment GitOps from the terminal.
 //!
-//! Layers: [`commands`] gather, plan and render; the domain ([`config`],
-//! [`policy`], [`image`], [`images`], [`manifest`], [`semdiff`], [`drift`],
-//! [`graph`], [`glob`]) is pure; [`git`] is the only code that touches
-//! repositories and [`ui`] the only code that touches the terminal.
+//! The folders are the architecture (see the README's "Architecture"):
+//!
+//! - the domain, pure — bytes, texts and parsed YAML in, plain data out; never
+//!   git, the network or the terminal:
+//!   - [`model`]: manifests as data (documents, image references and where they
+//!     are used, the byte-exact editor, the semantic diff, blob summaries);
+//!   - [`config`]: `.gitops.yaml`, its globs and the tag policies;
+//!   - [`promotion`]: promotion's decisions (pinning, the plan's refusals and
+//!     tags, conflict resolution, drift's judgement, the commit graph);
+//! - the outside world, each behind one module:
+//!   - [`git`]: the only code that touches repositories;
+//!   - [`forge`]: the only code that talks to GitHub;
+//!   - [`ui`]: the only code that touches the terminal;
+//! - [`engine`]: what commands share — a repository snapshot, drift, the status
+//!   overview, the promotion plan built in the object store, publishing a
+//!   gitops-owned branch, its pull request;
+//! - [`cli`]: the command line and one module per command; commands use the
+//!   engine and never each other;
+//! - foundations: [`error`] (refusals, hints, exit codes) and [`interrupt`]
+//!   (Ctrl-C).
 
 pub mod cli;
-pub mod commands;
 pub mod config;
-pub mod drift;
-pub mod edit;
+pub mod engine;
 pub mod error;
+pub mod forge;
 pub mod git;
-pub mod github;
-pub mod glob;
-pub mod graph;
-pub mod image;
-pub mod images;
 pub mod interrupt;
-pub mod manifest;
-pub mod policy;
+pub mod model;
 pub mod promotion;
-pub mod semdiff;
-pub mod summary;
 pub mod ui;

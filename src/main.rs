@@ -1,7 +1,8 @@
 //! Parse, run, map the error to an exit code — nothing else.
 
 use clap::{CommandFactory, Parser};
-use gitops::{cli::Cli, commands, error, interrupt, ui};
+use gitops::cli::{commands, Cli};
+use gitops::{error, interrupt, ui};
 
 fn main() {
     // `COMPLETE=bash gitops` prints the dynamic completion script; with the shell's

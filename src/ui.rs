@@ -267,9 +267,41 @@ pub fn table(ui: &Ui, rows: &[Vec<Cell>]) -> String {
     out
 }
 
+/// "3 minutes ago", "2 days ago": how long before `now` a commit was made.
+pub fn age(now: i64, then: i64) -> String {
+    let secs = now - then;
+    if secs < 0 {
+        return "in the future".to_owned();
+    }
+    let (n, unit) = match secs {
+        0..=59 => return "just now".to_owned(),
+        60..=3599 => (secs / 60, "minute"),
+        3600..=86_399 => (secs / 3600, "hour"),
+        86_400..=2_591_999 => (secs / 86_400, "day"),
+        2_592_000..=31_535_999 => (secs / 2_592_000, "month"),
+        _ => (secs / 31_536_000, "year"),
+    };
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ages() {
+        let cases = [
+            (0, "just now"),
+            (61, "1 minute ago"),
+            (7200, "2 hours ago"),
+            (86_400 * 3, "3 days ago"),
+            (86_400 * 65, "2 months ago"),
+            (86_400 * 800, "2 years ago"),
+        ];
+        for (secs, want) in cases {
+            assert_eq!(age(1_000_000_000 + secs, 1_000_000_000), want, "{secs}");
+        }
+    }
 
     #[test]
     fn tables_align_on_visible_width_and_trim_trailing_blanks() {

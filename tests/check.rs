@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{Sample, TestEnv};
-use gitops::commands::check::{Check, Finding, RepoReport, Report, Severity};
+use gitops::cli::commands::check::{Check, Finding, RepoReport, Report, Severity};
 use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

@@ -3,8 +3,8 @@
 mod common;
 
 use common::TestEnv;
-use gitops::commands::{FileChange, FileOut, Plan};
-use gitops::semdiff::{Change, FieldChange, ResourceChange};
+use gitops::cli::commands::{FileChange, FileOut, Plan};
+use gitops::model::semdiff::{Change, FieldChange, ResourceChange};
 use serde_json::{json, Value};
 
 /// The resource `kind/name` of a `diff --json` document.

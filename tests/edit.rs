@@ -1,4 +1,4 @@
-//! Byte-exact tag edits (`gitops::edit`): golden tests over a corpus of awkward
+//! Byte-exact tag edits (`gitops::model::edit`): golden tests over a corpus of awkward
 //! manifests in `tests/fixtures/edit/`, and a property test over generated
 //! Deployments. Every edit is checked three ways: (1) outside the tag spans the
 //! output is the input byte for byte; (2) `tag_sites` on the output finds the
@@ -9,9 +9,9 @@
 use std::ops::Range;
 use std::path::Path;
 
-use gitops::edit::{set_tag, tag_sites, Blocked, EditError, TagSite};
-use gitops::image::ImageRef;
-use gitops::manifest::{flatten, parse_documents};
+use gitops::model::edit::{set_tag, tag_sites, Blocked, EditError, TagSite};
+use gitops::model::image::ImageRef;
+use gitops::model::manifest::{flatten, parse_documents};
 use proptest::prelude::*;
 
 const NEW_TAG: &str = "9.9.9-new";
@@ -656,7 +656,7 @@ fn rollouts_and_list_items_are_edited_in_place() {
 /// that says so: it is blocked, and its source is `Inherited`.
 #[test]
 fn kustomization_entries_say_whether_they_set_the_tag() {
-    use gitops::images::TagSource;
+    use gitops::model::images::TagSource;
     let input = b"resources: [../base]\nimages:\n- {name: web, newTag: 1.2.3}\n- {name: api, newName: reg.io/api}\n- {name: job, tagSuffix: -debug}\n- {name: db, digest: 'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'}\n";
     let sites = tag_sites(input).unwrap();
     let got: Vec<(&str, TagSource, Option<Blocked>)> = sites

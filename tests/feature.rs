@@ -5,8 +5,8 @@ mod common;
 use std::path::Path;
 
 use common::{Sample, TestEnv};
-use gitops::commands::feature::FinishOut;
-use gitops::commands::Action;
+use gitops::cli::commands::feature::FinishOut;
+use gitops::cli::commands::Action;
 
 /// Someone else pushes a commit to dev; returns its id.
 fn advance_origin_dev(t: &TestEnv, s: &Sample) -> String {

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use gitops::error::{exit, exit_code, hint};
-use gitops::github::{
+use gitops::forge::github::{
     api_base, graphql_url, AutoMerge, GitHub, MergeMethod, RepoId, RepoSource, RetryPolicy, Token,
     TokenSource,
 };

@@ -4,8 +4,8 @@
 mod common;
 
 use common::TestEnv;
-use gitops::commands::image::SetOut;
-use gitops::commands::Action;
+use gitops::cli::commands::image::SetOut;
+use gitops::cli::commands::Action;
 
 const BRANCH: &str = "gitops/image-stage-cart";
 const FILE: &str = "apps/cart/deployment.yaml";

@@ -6,8 +6,8 @@
 mod common;
 
 use common::{promote_and_verify, TestEnv};
-use gitops::commands::promote::PromoteOut;
-use gitops::commands::Action;
+use gitops::cli::commands::promote::PromoteOut;
+use gitops::cli::commands::Action;
 
 const BRANCH: &str = "gitops/promote-dev-to-stage";
 

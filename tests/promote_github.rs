@@ -11,8 +11,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use common::{Run, Sample, TestEnv};
-use gitops::commands::promote::PromoteOut;
-use gitops::commands::{Action, PullOut};
+use gitops::cli::commands::promote::PromoteOut;
+use gitops::cli::commands::{Action, PullOut};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -821,7 +821,7 @@ fn without_a_token_it_pushes_and_says_where_to_open_the_pull_request() {
     let out = run.json();
     assert_eq!(out["action"], "pushed", "{out:#}");
     assert_eq!(out["pull_request"], Value::Null);
-    // src/github.rs percent-encodes the head's `/` (GitHub decodes it).
+    // src/forge/github.rs percent-encodes the head's `/` (GitHub decodes it).
     let url =
         "https://github.com/shop/config/compare/stage...gitops%2Fpromote-dev-to-stage?expand=1";
     assert_eq!(out["compare_url"], url);

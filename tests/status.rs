@@ -3,7 +3,7 @@
 mod common;
 
 use common::{env, strings, TestEnv};
-use gitops::commands::status::Status;
+use gitops::engine::overview::Status;
 use serde_json::{json, Value};
 
 #[test]

@@ -18,8 +18,8 @@ use std::sync::{Arc, RwLock};
 use anyhow::{Context, Result};
 
 use crate::error::refused;
-use crate::graph::Graph;
 use crate::interrupt::uninterrupted;
+use crate::promotion::graph::Graph;
 
 pub type Oid = gix::ObjectId;
 

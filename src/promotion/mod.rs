@@ -2,12 +2,17 @@
 //! into the versions of a file that are merged, [`plan`] decides what the merged
 //! tree still needs (tags for new images) and when to refuse; here: the conflict
 //! hunks git leaves that a line-by-line three-way merge resolves, and the pull
-//! request's title and body. Pure: texts and lists in, texts and lists out.
+//! request's title and body; [`drift`] judges what an environment carries that its
+//! upstream lacks, and [`graph`] answers what is pending and where branches
+//! meet. Pure: texts and lists in, texts and lists out; uses [`crate::model`]
+//! and [`crate::config`], never git, the forge or the terminal.
 
+pub mod drift;
+pub mod graph;
 pub mod pin;
 pub mod plan;
 
-use crate::summary::{mask_images as mask, SeenImage};
+use crate::model::summary::{mask_images as mask, SeenImage};
 
 /// The hidden marker that identifies a pull request made by gitops.
 pub fn marker(from: &str, to: &str) -> String {

@@ -23,12 +23,12 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use crate::edit::{self, ScalarSite, TagSite};
-use crate::image::canonical_name;
-use crate::manifest::{parse_documents, resources, Document, ResourceKey};
+use crate::model::edit::{self, ScalarSite, TagSite};
+use crate::model::image::canonical_name;
+use crate::model::manifest::{parse_documents, resources, Document, ResourceKey};
 #[cfg(test)]
-use crate::semdiff::key_pins;
-use crate::semdiff::Pinned;
+use crate::model::semdiff::key_pins;
+use crate::model::semdiff::Pinned;
 
 /// What decides which values are pinned.
 pub struct PinRules<'a> {
@@ -252,7 +252,7 @@ pub fn pin_to(
 }
 
 /// Each document of `ours` with the document of `theirs` that holds the same
-/// resources (by [`crate::manifest::resources`]' identity, occurrence by
+/// resources (by [`crate::model::manifest::resources`]' identity, occurrence by
 /// occurrence; plain documents by their position), by document index.
 fn pair_docs(file: &str, ours: &[Document], theirs: &[Document]) -> BTreeMap<usize, usize> {
     let keys = |docs: &[Document]| -> Vec<(Vec<ResourceKey>, usize)> {
@@ -290,8 +290,8 @@ fn pair_docs(file: &str, ours: &[Document], theirs: &[Document]) -> BTreeMap<usi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::glob::GlobSet;
-    use crate::semdiff::PinnedRule;
+    use crate::config::glob::GlobSet;
+    use crate::model::semdiff::PinnedRule;
 
     fn rules(files: &str, keys: &[&str]) -> Pinned {
         Pinned {

@@ -1,11 +1,11 @@
 //! The promotion's decisions, without a repository: which tag each image new to
 //! the target environment gets (`--set-image`, or a source tag the target's
 //! policy accepts), when a promotion is refused and what the refusal says, and
-//! what the plan warns about. The gatherer (`crate::commands::plan`) feeds these
+//! what the plan warns about. The gatherer (`crate::cli::commands::plan`) feeds these
 //! functions what it read and applies what they decide. Pure: data in, data out.
 
-use crate::edit::Blocked;
-use crate::policy::{self, TagPolicy};
+use crate::config::policy::{self, TagPolicy};
+use crate::model::edit::Blocked;
 
 /// A refused promotion: one line saying what is wrong, one hint saying what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +66,7 @@ pub struct NewImage {
 /// normalised form, or its last path part.
 pub fn names(set: &str, image: &str) -> bool {
     set == image
-        || crate::image::canonical_name(set) == crate::image::canonical_name(image)
+        || crate::model::image::canonical_name(set) == crate::model::image::canonical_name(image)
         || image.rsplit('/').next() == Some(set)
 }
 

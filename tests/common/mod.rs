@@ -56,7 +56,7 @@ impl Run {
     }
 
     /// Parses stdout into the command's own output type
-    /// (`gitops::commands::status::Status`, ...), and checks that the type is the
+    /// (`gitops::engine::overview::Status`, ...), and checks that the type is the
     /// whole document: written back, it is the same JSON, field for field.
     pub fn parse<T: serde::de::DeserializeOwned + serde::Serialize>(&self) -> T {
         let value = self.json();

@@ -204,7 +204,7 @@ impl<'t> Shape<'t> {
 fn write(dir: &Path, path: &str, text: &str) {
     let yaml = path.ends_with(".yaml") || path.ends_with(".yml");
     if yaml && !path.contains("/templates/") {
-        if let Err(e) = gitops::manifest::parse_documents(text.as_bytes()) {
+        if let Err(e) = gitops::model::manifest::parse_documents(text.as_bytes()) {
             panic!("{path} of the shape is not YAML ({e}):\n{text}");
         }
     }

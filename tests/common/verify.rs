@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 
 use super::{Run, TestEnv};
 use gitops::config::Config;
-use gitops::manifest::{parse_documents, Document};
-use gitops::semdiff::{self, FileDiff};
+use gitops::model::manifest::{parse_documents, Document};
+use gitops::model::semdiff::{self, FileDiff};
 
 /// The semantic diff of one file between the target's version (`to`, the state
 /// before) and the promotion's (`from`, the state after), with the repository's

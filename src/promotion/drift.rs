@@ -4,7 +4,7 @@
 //! Drift is a commit on an environment branch, absent from its upstream, that
 //! brings a value the upstream does not have, other than this environment's
 //! pinned values: a hotfix made straight on stage or prod that was never made in
-//! dev. Three pure decisions, fed by a thin gatherer (`Workspace::drift`):
+//! dev. Three pure decisions, fed by a thin gatherer (`Snapshot::drift`):
 //! [`may_drift`] picks the files the branch still carries changes of,
 //! [`commit_changed`] the candidate commits' own changes to them, and [`judge`]
 //! decides, field by field, which of those are drift. Pure: blob ids, answers
@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use serde_norway::Value;
 
-use crate::manifest::{at_path, flatten, resources, to_json, Document, ResourceKey};
-use crate::semdiff::{diff_file, diff_values, overlaps, pair_resources, Keeps, Pinned};
+use crate::model::manifest::{at_path, flatten, resources, to_json, Document, ResourceKey};
+use crate::model::semdiff::{diff_file, diff_values, overlaps, pair_resources, Keeps, Pinned};
 
 /// The versions of a file the branch changed since it last met its upstream:
 /// at the merge base, on the branch's tip and on the upstream's tip (`None`:
@@ -90,13 +90,13 @@ pub struct FileChange {
     /// upstream (a promotion merge); empty for ordinary commits.
     pub merged: Vec<Option<Parsed>>,
     /// The file holds plain values: its documents that are not Kubernetes objects
-    /// are resources too (see [`crate::manifest::resources`]).
+    /// are resources too (see [`crate::model::manifest::resources`]).
     pub plain: bool,
 }
 
 /// A value a commit brought that its upstream does not have.
 ///
-/// `path` is a field path in [`crate::manifest::flatten`]'s notation — a leaf,
+/// `path` is a field path in [`crate::model::manifest::flatten`]'s notation — a leaf,
 /// or a whole list item or mapping key the commit added or removed
 /// (`env[name=X]`, with the whole item as the value) — or `""` for a whole
 /// resource or a whole file. `value` is what the commit set (`None`: it
@@ -113,13 +113,13 @@ pub struct DriftField {
     #[serde(
         skip_serializing_if = "Option::is_none",
         default,
-        deserialize_with = "crate::semdiff::present"
+        deserialize_with = "crate::model::semdiff::present"
     )]
     pub value: Option<Json>,
     #[serde(
         skip_serializing_if = "Option::is_none",
         default,
-        deserialize_with = "crate::semdiff::present"
+        deserialize_with = "crate::model::semdiff::present"
     )]
     pub upstream: Option<Json>,
 }
@@ -138,7 +138,7 @@ pub struct DriftField {
 /// `after` lacks:
 ///
 /// - A resource in both: each difference between `before` and `after` (of
-///   `crate::semdiff`'s structural diff: a changed leaf, or a whole list item or
+///   `crate::model::semdiff`'s structural diff: a changed leaf, or a whole list item or
 ///   mapping key added or removed, list items aligned) is skipped when it is
 ///   pinned ([`Pinned::keeps`]: an image tag or digest, a rule key), and is
 ///   otherwise drift unless `upstream` or a `merged` version agrees with `after`
@@ -372,9 +372,9 @@ fn judge_resources(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::glob::GlobSet;
-    use crate::manifest::parse_documents;
-    use crate::semdiff::PinnedRule;
+    use crate::config::glob::GlobSet;
+    use crate::model::manifest::parse_documents;
+    use crate::model::semdiff::PinnedRule;
     use serde_json::json;
 
     fn parsed(yaml: &str) -> Parsed {

@@ -9,8 +9,8 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::images;
-use crate::manifest::{self, ParseError};
+use crate::model::images;
+use crate::model::manifest::{self, ParseError};
 
 /// An image as a manifest sets it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,7 +25,7 @@ pub struct SeenImage {
 
 impl SeenImage {
     /// Whether an environment's tag policy judges this image, as
-    /// `crate::images::ImageUse::judged_by_policy` says of the use it was made
+    /// `crate::model::images::ImageUse::judged_by_policy` says of the use it was made
     /// from: it writes a tag, or is a container image with neither tag nor digest
     /// (untagged). Not judged: an image pinned by digest alone, and a
     /// kustomization entry that sets no tag (only `newName` or `tagSuffix`).

@@ -18,17 +18,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::age;
-use super::status::{drift_commits, drift_out, DriftOut};
-use super::workspace::Workspace;
-use crate::edit;
+use super::overview::{drift_commits, drift_out, DriftOut};
+use super::snapshot::Snapshot;
 use crate::error::{refused, Failure};
 use crate::git::{self, Oid};
-use crate::image::canonical_name;
-use crate::manifest::{Document, ParseError, Unparseable};
+use crate::model::edit;
+use crate::model::image::canonical_name;
+use crate::model::manifest::{Document, ParseError, Unparseable};
+use crate::model::semdiff::{self, Change, Kept, Pinned, ResourceChange};
 use crate::promotion::pin::{self, PinRules};
 use crate::promotion::plan::{self as decide, NewImage, Refusal, SetImage};
-use crate::semdiff::{self, Change, Kept, Pinned, ResourceChange};
+use crate::ui::age;
 use crate::ui::{Tone, Ui};
 
 /// The plan, as `diff --json` and `promote --json` print it.
@@ -99,7 +99,7 @@ impl From<Refusal> for Failure {
 /// read from it. A promotion that cannot be built is `Ok` with `blocked` set and
 /// no tree, so `diff` can show why; `promote` refuses with it.
 pub fn plan(
-    ws: &mut Workspace,
+    ws: &mut Snapshot,
     from: usize,
     to: usize,
     set_images: &[SetImage],
@@ -145,7 +145,7 @@ pub fn plan(
 }
 
 /// Whether the file at `path` takes part in pinning and the semantic diff.
-fn is_yaml_of_interest(ws: &Workspace, path: &str) -> bool {
+fn is_yaml_of_interest(ws: &Snapshot, path: &str) -> bool {
     ws.config.is_manifest(path)
         || ws
             .config
@@ -156,7 +156,7 @@ fn is_yaml_of_interest(ws: &Workspace, path: &str) -> bool {
 }
 
 /// The tag the target runs for each of the team's images, by [`canonical_name`].
-fn target_tags(ws: &mut Workspace, tree: Oid) -> Result<BTreeMap<String, BTreeSet<String>>> {
+fn target_tags(ws: &mut Snapshot, tree: Oid) -> Result<BTreeMap<String, BTreeSet<String>>> {
     let manifests = ws.manifests(tree)?;
     ws.summarize(manifests.iter().map(|(_, id)| *id))?;
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -173,7 +173,7 @@ fn target_tags(ws: &mut Workspace, tree: Oid) -> Result<BTreeMap<String, BTreeSe
 }
 
 fn build(
-    ws: &mut Workspace,
+    ws: &mut Snapshot,
     from: usize,
     to: usize,
     set_images: &[SetImage],
@@ -452,17 +452,14 @@ fn build(
 }
 
 /// The documents of a blob that parses, for the plan.
-fn parsed(
-    ws: &mut Workspace,
-    id: Option<Oid>,
-) -> Result<Option<Result<Vec<Document>, ParseError>>> {
+fn parsed(ws: &mut Snapshot, id: Option<Oid>) -> Result<Option<Result<Vec<Document>, ParseError>>> {
     let Some(id) = id else { return Ok(None) };
     let docs = ws.docs(id)?;
     Ok(Some((*docs).clone()))
 }
 
 fn read_plan(
-    ws: &mut Workspace,
+    ws: &mut Snapshot,
     from: usize,
     to: usize,
     built: &Built,
@@ -551,7 +548,7 @@ fn read_plan(
                         .as_str()
                         .map(str::to_owned)
                         .unwrap_or_else(|| v.to_string());
-                    match crate::image::ImageRef::parse(&s) {
+                    match crate::model::image::ImageRef::parse(&s) {
                         Ok(r) if k.path.ends_with(".image") => {
                             (r.name.clone(), r.tag.unwrap_or_default())
                         }
@@ -585,7 +582,7 @@ pub fn refusal(blocked: &BlockedOut) -> Failure {
 /// The environments a promotion goes from and to (indexes): `env`, from its
 /// upstream or from `from`. `command` names the command in hints.
 pub fn source_and_target(
-    ws: &Workspace,
+    ws: &Snapshot,
     env: &str,
     from: Option<&str>,
     command: &str,

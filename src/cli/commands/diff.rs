@@ -3,10 +3,10 @@
 
 use anyhow::Result;
 
-use super::now;
-use super::plan::{self, source_and_target};
-use super::workspace::Workspace;
 use crate::cli::Global;
+use crate::engine::now;
+use crate::engine::plan::{self, source_and_target};
+use crate::engine::snapshot::Snapshot;
 use crate::error::Exit;
 use crate::git;
 use crate::ui::Ui;
@@ -19,10 +19,10 @@ use crate::ui::Ui;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The environment to promote into.
-    #[arg(add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::cli::environments))]
     pub env: String,
     /// Promote from this environment instead of ENV's upstream.
-    #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
+    #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(crate::cli::environments))]
     pub from: Option<String>,
     /// The tag for an image ENV does not run yet (repeatable), as `promote` takes it.
     #[arg(long = "set-image", value_name = "NAME=TAG")]
@@ -42,7 +42,7 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
-    let mut ws = Workspace::open(global, ui, !args.no_fetch)?;
+    let mut ws = Snapshot::open(&global.dir(), ui, !args.no_fetch)?;
     let (from, to) = source_and_target(&ws, &args.env, args.from.as_deref(), "diff")?;
     let set_images = crate::promotion::plan::parse_set_images(&args.set_images)
         .map_err(crate::error::Failure::from)?;

@@ -4,13 +4,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result};
 
-use super::workspace::{require_origin, REMOTE};
 use crate::cli::Global;
+use crate::config::policy::TagPolicy;
 use crate::config::{self, default_environment, Config, Promotion};
+use crate::engine::repo_config::{require_origin, REMOTE};
 use crate::error::{refused, Failure};
 use crate::git::{self, Oid, Repo};
-use crate::policy::TagPolicy;
-use crate::summary;
+use crate::model::summary;
 use crate::ui::Ui;
 
 /// Set up an existing repository: ask for the environments, branches, tag

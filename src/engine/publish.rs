@@ -4,7 +4,8 @@
 
 use anyhow::Result;
 
-use super::workspace::{Workspace, REMOTE};
+use super::repo_config::REMOTE;
+use super::snapshot::Snapshot;
 use crate::error::refused;
 use crate::git::{self, Oid};
 use crate::ui::Ui;
@@ -26,7 +27,7 @@ pub struct Publish<'a> {
     pub trailer: &'a str,
 }
 
-pub fn publish(ws: &mut Workspace, ui: &Ui, p: &Publish) -> Result<(Oid, bool)> {
+pub fn publish(ws: &mut Snapshot, ui: &Ui, p: &Publish) -> Result<(Oid, bool)> {
     let Publish {
         branch,
         base,
@@ -75,7 +76,7 @@ pub fn publish(ws: &mut Workspace, ui: &Ui, p: &Publish) -> Result<(Oid, bool)> 
 /// Commits reachable from `tip` and not from `to_tip` whose message lacks
 /// `trailer`: the ones a person made on a branch gitops owns.
 pub fn foreign_commits(
-    ws: &mut Workspace,
+    ws: &mut Snapshot,
     tip: Oid,
     to_tip: Oid,
     trailer: &str,

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::workspace::{config_at, load_config, Workspace, REMOTE};
 use crate::cli::Global;
 use crate::config::Config;
+use crate::engine::repo_config::{config_at, load_config, REMOTE};
+use crate::engine::snapshot::Snapshot;
 use crate::error::{refused, Exit};
 use crate::git::{self, Repo};
 use crate::ui::{self, Tone, Ui};
@@ -310,7 +311,7 @@ fn check_repo(spec: &str, gh_token: bool) -> RepoReport {
     }
     // config-same-on-branches
     config_on_branches(&repo, &config, &mut report);
-    let mut ws = match Workspace::load(repo, None) {
+    let mut ws = match Snapshot::load(repo, None) {
         Ok(ws) => ws,
         Err(e) => {
             report
@@ -320,7 +321,7 @@ fn check_repo(spec: &str, gh_token: bool) -> RepoReport {
             return finish(report);
         }
     };
-    match super::status::gather(&mut ws) {
+    match crate::engine::overview::gather(&mut ws) {
         Ok(status) => {
             let mut violations = 0;
             for env in &status.environments {
@@ -473,7 +474,7 @@ fn describe(envs: &[(String, String, String)]) -> String {
 }
 
 /// Feature branches on origin already merged into the first environment.
-fn stale_features(ws: &Workspace, report: &mut RepoReport) {
+fn stale_features(ws: &Snapshot, report: &mut RepoReport) {
     let first_tip = ws.branches[0].tip;
     let env_branches: BTreeSet<&str> = ws
         .config
@@ -507,16 +508,18 @@ fn stale_features(ws: &Workspace, report: &mut RepoReport) {
     }
 }
 
-fn protection(ws: &Workspace, gh_token: bool, report: &mut RepoReport) {
+fn protection(ws: &Snapshot, gh_token: bool, report: &mut RepoReport) {
     if !gh_token {
         report
             .skipped
             .insert(Check::Protection, "no GitHub token".to_owned());
         return;
     }
-    let gh = match super::pull_request::repository(&ws.repo, &ws.config).and_then(|r| match r {
-        Some((id, source)) => crate::github::GitHub::from_env(id, source),
-        None => Ok(None),
+    let gh = match crate::engine::pull_request::repository(&ws.repo, &ws.config).and_then(|r| {
+        match r {
+            Some((id, source)) => crate::forge::github::GitHub::from_env(id, source),
+            None => Ok(None),
+        }
     }) {
         Ok(Some(gh)) => gh,
         Ok(None) => {

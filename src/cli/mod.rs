@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::commands;
 use crate::ui::ColorChoice;
+
+pub mod commands;
 
 /// Branch-per-environment GitOps from the terminal: feature branches off the first
 /// environment, promotions between environment branches, what each environment
@@ -56,4 +57,24 @@ pub enum Command {
     Diff(commands::diff::Args),
     Check(commands::check::Args),
     Completions(commands::completions::Args),
+}
+
+/// The environment names of the repository in the current directory, for
+/// dynamic completion; the default environments when it has no configuration.
+pub fn environments() -> Vec<clap_complete::CompletionCandidate> {
+    let names: Vec<String> = crate::git::Repo::discover(std::path::Path::new("."))
+        .ok()
+        .and_then(|repo| crate::engine::repo_config::load_config(&repo).ok())
+        .map(|(config, _)| config.environments.into_iter().map(|e| e.name).collect())
+        .unwrap_or_else(|| {
+            crate::config::Config::default()
+                .environments
+                .into_iter()
+                .map(|e| e.name)
+                .collect()
+        });
+    names
+        .into_iter()
+        .map(clap_complete::CompletionCandidate::new)
+        .collect()
 }

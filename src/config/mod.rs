@@ -8,23 +8,26 @@
 //!
 //! `manifests` lists the globs of the files that are manifests; a glob written
 //! with a leading `!` excludes. A path is a manifest when it matches a glob
-//! without `!` and none with `!`, whatever their order (see [`crate::glob`]).
+//! without `!` and none with `!`, whatever their order (see [`crate::config::glob`]).
 //! The default, `["**/*.yaml", "**/*.yml", "!charts/*/templates/**",
 //! "!.github/**"]`, leaves out Helm chart templates and CI workflow files.
 //!
 //! `images` lists the team's own images as name globs
-//! (`registry.example.com/shop/*`, see [`crate::image::ImagePatterns`]). Only
+//! (`registry.example.com/shop/*`, see [`crate::model::image::ImagePatterns`]). Only
 //! they are judged by the environments' tag policies and have their tags pinned
 //! per environment; any other image (redis, busybox) is third-party and its tag
 //! travels with promotions like any value. Without the key every image is the
 //! team's.
 
+pub mod glob;
+pub mod policy;
+
 use serde::{Deserialize, Serialize};
 
-use crate::glob::{Glob, GlobSet};
-use crate::image::ImagePatterns;
-use crate::policy::TagPolicy;
-use crate::semdiff::{Pinned, PinnedRule};
+use crate::config::glob::{Glob, GlobSet};
+use crate::config::policy::TagPolicy;
+use crate::model::image::ImagePatterns;
+use crate::model::semdiff::{Pinned, PinnedRule};
 
 /// The file name, at the root of the repository.
 pub const FILE: &str = ".gitops.yaml";

@@ -4,10 +4,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::workspace::Workspace;
-use super::{now, status};
 use crate::cli::Global;
 use crate::config::{self, Config};
+use crate::engine::now;
+use crate::engine::overview as status;
+use crate::engine::snapshot::Snapshot;
 use crate::error::refused;
 use crate::git;
 use crate::ui::Ui;
@@ -328,7 +329,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
         dir: Some(repo.clone()),
         color: global.color,
     };
-    let mut ws = Workspace::open(&sub, ui, false)?;
+    let mut ws = Snapshot::open(&sub.dir(), ui, false)?;
     let st = status::gather(&mut ws)?;
     ui.out(&status::render(&st, ui, now()))?;
     ui.note(&format!(

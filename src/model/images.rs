@@ -26,8 +26,8 @@
 
 use serde_norway::Value;
 
-use crate::image::ImageRef;
-use crate::manifest::Document;
+use crate::model::image::ImageRef;
+use crate::model::manifest::Document;
 
 /// Where a use's tag comes from, and so whether tag policies judge it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +51,7 @@ pub struct ImageUse {
     /// The effective reference (for a kustomization entry: `newName` or `name`,
     /// with `newTag` and `digest`; a `tagSuffix` alone adds no tag).
     pub image: ImageRef,
-    /// Path of the tag-bearing field in `crate::manifest::flatten`'s notation, e.g.
+    /// Path of the tag-bearing field in `crate::model::manifest::flatten`'s notation, e.g.
     /// `spec.template.spec.containers[name=web].image` or `images[name=cart].newTag`.
     ///
     /// For a container it is always a leaf of `flatten(doc)`. For a kustomization
@@ -127,7 +127,7 @@ pub fn file_images(docs: &[Document]) -> Vec<ImageUse> {
     docs.iter().flat_map(|doc| images(&doc.value)).collect()
 }
 
-/// Whether `field_path` (in `crate::manifest::flatten`'s notation) is a field
+/// Whether `field_path` (in `crate::model::manifest::flatten`'s notation) is a field
 /// that sets an image in a document of kind `kind`: a container's `image`
 /// anywhere (a path ending in `containers[..].image`, `initContainers[..].image`
 /// or `ephemeralContainers[..].image`, whatever the kind), or, for a kind that
@@ -387,7 +387,7 @@ fn scalar_text(value: Option<&Value>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::{flatten, parse_documents};
+    use crate::model::manifest::{flatten, parse_documents};
 
     const SHA: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 

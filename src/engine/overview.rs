@@ -1,32 +1,19 @@
-//! `gitops status`: what each environment runs, what is waiting, what drifted.
+//! What each environment runs, what is waiting in its upstream, what drifted:
+//! the answer of `status` (also part of `check`'s and `quickstart`'s), gathered
+//! from a [`Snapshot`] and rendered for people.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use super::workspace::{DriftCommit, Workspace};
-use super::{age, app_of, now};
-use crate::cli::Global;
-use crate::drift::DriftField;
+use super::app_of;
+use super::drift::DriftCommit;
+use super::snapshot::Snapshot;
 use crate::git;
-use crate::manifest::Unparseable;
-use crate::ui::{self, Tone, Ui};
-
-/// Show each environment in promotion order: its branch and head, the commits
-/// waiting in its upstream and the apps they touch, drift, and every image tag.
-///
-/// Reads `origin/<branch>` after fetching origin: your checkout, dirty or on a
-/// feature branch, does not change the answer.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// Print one JSON document (see the README for its shape).
-    #[arg(long)]
-    pub json: bool,
-    /// Do not fetch origin; use what was fetched last.
-    #[arg(long)]
-    pub no_fetch: bool,
-}
+use crate::model::manifest::Unparseable;
+use crate::promotion::drift::DriftField;
+use crate::ui::{self, age, Tone, Ui};
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Status {
@@ -54,7 +41,7 @@ pub struct EnvStatus {
     pub policy_violations: Vec<Violation>,
     pub unparseable: Vec<Unparseable>,
     /// The open promotion pull request into this environment, when GitHub was asked.
-    pub pull_request: Option<crate::github::PullChecks>,
+    pub pull_request: Option<crate::forge::github::PullChecks>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -73,76 +60,8 @@ pub struct Violation {
     pub message: String,
 }
 
-pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
-    let mut ws = Workspace::open(global, ui, !args.no_fetch)?;
-    let mut status = gather(&mut ws)?;
-    ask_pull_requests(&ws, ui, &mut status);
-    // Freeing tens of thousands of small allocations just before exiting is
-    // wasted time; the process is about to end.
-    std::mem::forget(ws);
-    if args.json {
-        return ui.json(&status);
-    }
-    ui.out(&render(&status, ui, now()))?;
-    if let Some(reason) = &status.not_fetched {
-        if reason != "--no-fetch" {
-            ui.note("origin was not reached: this is the state fetched last");
-        }
-    }
-    Ok(())
-}
-
-/// Fills in each environment's open promotion pull request — one request per
-/// environment — when there is a token and GitHub can be reached; otherwise says
-/// once, on stderr, what was not asked. GitHub failing is a warning here: the
-/// local answer still comes.
-fn ask_pull_requests(ws: &Workspace, ui: &Ui, status: &mut Status) {
-    let offline = status
-        .not_fetched
-        .as_deref()
-        .is_some_and(|r| r != "--no-fetch");
-    if offline {
-        ui.note("Promotion pull requests: not asked (origin was not reached; GitHub likely is not either).");
-        return;
-    }
-    let repository = match super::pull_request::repository(&ws.repo, &ws.config) {
-        Ok(Some(r)) => r,
-        Ok(None) => return,
-        Err(e) => {
-            ui.warn(&format!("promotion pull requests not asked: {e}"));
-            return;
-        }
-    };
-    let gh = match crate::github::GitHub::from_env(repository.0, repository.1) {
-        Ok(Some(gh)) => gh,
-        Ok(None) => {
-            ui.note("Promotion pull requests: not asked (no GitHub token: set GH_TOKEN or run `gh auth login`).");
-            return;
-        }
-        Err(e) => {
-            ui.warn(&format!("promotion pull requests not asked: {e}"));
-            return;
-        }
-    };
-    for env in status.environments.iter_mut() {
-        let Some(upstream) = env.upstream.clone() else {
-            continue;
-        };
-        let branch = crate::promotion::branch(&upstream, &env.name);
-        match gh.open_pull_with_checks(&branch, &env.branch) {
-            Ok(pull) => env.pull_request = pull,
-            Err(e) => {
-                ui.warn(&format!(
-                    "could not ask GitHub for the promotion pull requests: {e}"
-                ));
-                return;
-            }
-        }
-    }
-}
-
 /// Gathers the status of every environment.
-pub fn gather(ws: &mut Workspace) -> Result<Status> {
+pub fn gather(ws: &mut Snapshot) -> Result<Status> {
     let envs = ws.config.environments.clone();
     // Summarise every manifest of every environment once: environments share
     // most blobs, and the summaries are kept between runs.
@@ -174,7 +93,7 @@ pub fn gather(ws: &mut Workspace) -> Result<Status> {
                 }
                 let tag = image.tag.clone().or_else(|| image.digest.clone());
                 let shown = display
-                    .entry(crate::image::canonical_name(&image.name))
+                    .entry(crate::model::image::canonical_name(&image.name))
                     .or_insert_with(|| image.name.clone());
                 images
                     .entry(shown.clone())
@@ -245,7 +164,7 @@ pub fn drift_out(d: DriftCommit) -> DriftOut {
 
 /// The apps whose files a promotion from `upstream` into `env` would change,
 /// pinned values aside.
-fn pending_apps(ws: &mut Workspace, env: usize, upstream: usize) -> Result<Vec<String>> {
+fn pending_apps(ws: &mut Snapshot, env: usize, upstream: usize) -> Result<Vec<String>> {
     let to = ws.branches[env].clone();
     let from = ws.branches[upstream].clone();
     let Some(base) = ws.graph.merge_base(to.tip, from.tip) else {
@@ -596,7 +515,7 @@ mod tests {
     #[test]
     fn renders_the_promotion_pull_requests_when_github_was_asked() {
         let mut stage = env("stage", Some("dev"), 2, vec![], "1.2.3-rc.1");
-        stage.pull_request = Some(crate::github::PullChecks {
+        stage.pull_request = Some(crate::forge::github::PullChecks {
             number: 42,
             url: "https://github.com/shop/config/pull/42".into(),
             state: "open".into(),

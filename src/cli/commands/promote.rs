@@ -1,17 +1,17 @@
 //! `gitops promote ENV`: build the promotion branch in the object store, push it
 //! and open (or refresh) its pull request. The plan it shows and pushes is
-//! `super::plan`'s, read from the tree it builds.
+//! `crate::engine::plan`'s, read from the tree it builds.
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use super::plan::{self, source_and_target, Plan};
-use super::publish::{publish, Publish};
-use super::pull_request::{self, Action, PullOut, Wanted};
-use super::workspace::Workspace;
-use super::{app_of, now};
 use crate::cli::Global;
 use crate::config::Promotion;
+use crate::engine::plan::{self, source_and_target, Plan};
+use crate::engine::publish::{publish, Publish};
+use crate::engine::pull_request::{self, Action, PullOut, Wanted};
+use crate::engine::snapshot::Snapshot;
+use crate::engine::{app_of, now};
 use crate::error::{refused, remote, Failure};
 use crate::git;
 use crate::promotion::{self, BodyCommit, BodyInput};
@@ -29,10 +29,10 @@ use crate::ui::{Tone, Ui};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The environment to promote into.
-    #[arg(add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::cli::environments))]
     pub env: String,
     /// Promote from this environment instead of ENV's upstream.
-    #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
+    #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(crate::cli::environments))]
     pub from: Option<String>,
     /// Print the plan, the title and the body; push nothing (no token needed).
     #[arg(long)]
@@ -68,8 +68,8 @@ pub struct PromoteOut {
     /// Where to open the pull request, when it was not opened (no token).
     pub compare_url: Option<String>,
     pub files: Vec<plan::FileOut>,
-    pub resources: Vec<crate::semdiff::ResourceChange>,
-    pub kept: Vec<crate::semdiff::Kept>,
+    pub resources: Vec<crate::model::semdiff::ResourceChange>,
+    pub kept: Vec<crate::model::semdiff::Kept>,
     pub warnings: Vec<String>,
 }
 
@@ -139,7 +139,7 @@ fn body_input(plan: &Plan) -> BodyInput {
 }
 
 pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
-    let mut ws = Workspace::open(global, ui, true)?;
+    let mut ws = Snapshot::open(&global.dir(), ui, true)?;
     if let (false, Some(why)) = (args.dry_run, &ws.not_fetched) {
         return Err(
             remote(format!("cannot promote without reaching origin: {why}"))

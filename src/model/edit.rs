@@ -2,8 +2,8 @@
 //! (as exact byte ranges), and the file with only those bytes replaced. Pure:
 //! bytes in, bytes and plain data out.
 //!
-//! Which fields hold images is `crate::images`'s call, made on the documents as
-//! `crate::manifest::parse_documents` reads them (serde_norway). Where their text
+//! Which fields hold images is `crate::model::images`'s call, made on the documents as
+//! `crate::model::manifest::parse_documents` reads them (serde_norway). Where their text
 //! is comes from a second parse with `saphyr_parser`, whose events carry source
 //! positions, walked in step with the first so that each image use is tied to the
 //! node it came from. Those positions are not taken on trust (saphyr counts them
@@ -31,21 +31,21 @@ use std::ops::Range;
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 use serde_norway::Value;
 
-use crate::image::ImageRef;
-use crate::images;
-use crate::manifest::{parse_documents, ParseError};
-use crate::policy::is_valid_tag;
+use crate::config::policy::is_valid_tag;
+use crate::model::image::ImageRef;
+use crate::model::images;
+use crate::model::manifest::{parse_documents, ParseError};
 
 /// Where a manifest sets an image's tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagSite {
     /// The document's position in its file, counting from 0 (empty documents count),
-    /// as `crate::manifest::Document::index`.
+    /// as `crate::model::manifest::Document::index`.
     pub doc: usize,
     /// 1-based line of `span.start`.
     pub line: usize,
-    /// The tag-bearing field in `crate::manifest::flatten`'s notation, as
-    /// `crate::images` reports it: `spec.template.spec.containers[name=web].image`
+    /// The tag-bearing field in `crate::model::manifest::flatten`'s notation, as
+    /// `crate::model::images` reports it: `spec.template.spec.containers[name=web].image`
     /// or `images[name=cart].newTag`.
     pub field: String,
     /// The image as the field sets it (for a kustomization entry: `newName` or
@@ -56,7 +56,7 @@ pub struct TagSite {
     pub kind: String,
     /// The container's name, for workloads.
     pub container: Option<String>,
-    /// Where the tag comes from, as `crate::images` says: a site whose source is
+    /// Where the tag comes from, as `crate::model::images` says: a site whose source is
     /// [`images::TagSource::Inherited`] (a kustomization entry that sets no tag)
     /// is blocked with [`Blocked::NoNewTag`], and callers that set a tag
     /// elsewhere can leave it alone.
@@ -166,7 +166,7 @@ impl std::error::Error for EditError {}
 /// `ephemeralContainers` list at any depth of a document of any kind (Deployments,
 /// CronJobs, Argo Rollouts, the items of a `kind: List`, ...), and each
 /// kustomization `images:` entry's `newTag` — exactly the uses
-/// `crate::images::images` reports, one site each.
+/// `crate::model::images::images` reports, one site each.
 ///
 /// Mentions of an image anywhere else (annotations, comments, environment
 /// variables, ConfigMap data, Helm values files) are not sites. Sites that cannot
@@ -185,7 +185,7 @@ pub fn tag_sites(bytes: &[u8]) -> Result<Vec<TagSite>, ParseError> {
 /// serde_norway and saphyr_parser each read it once.
 #[derive(Debug, Clone)]
 pub struct Sites {
-    pub docs: Vec<crate::manifest::Document>,
+    pub docs: Vec<crate::model::manifest::Document>,
     pub tags: Vec<TagSite>,
     /// Empty unless asked for.
     pub scalars: Vec<ScalarSite>,
@@ -365,9 +365,9 @@ pub fn set_tag(bytes: &[u8], sites: &[TagSite], new_tag: &str) -> Result<Vec<u8>
 /// included), to copy it from one version of a file into another.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScalarSite {
-    /// The document's position in its file, as `crate::manifest::Document::index`.
+    /// The document's position in its file, as `crate::model::manifest::Document::index`.
     pub doc: usize,
-    /// The field in `crate::manifest::flatten`'s notation.
+    /// The field in `crate::model::manifest::flatten`'s notation.
     pub path: String,
     /// 1-based line of `span.start`.
     pub line: usize,
@@ -774,7 +774,7 @@ impl Tree {
     }
 
     /// Walks the node `id` and serde_norway's `value` for it in step, recording
-    /// every node reached with its path in `crate::manifest::flatten`'s notation.
+    /// every node reached with its path in `crate::model::manifest::flatten`'s notation.
     /// Where the two disagree (which they should not), that branch is left out.
     fn walk<'v>(&self, id: NodeId, value: &'v Value, path: String, out: &mut Vec<Visit<'v>>) {
         self.walk_from(id, value, path, None, false, out);

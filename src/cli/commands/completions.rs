@@ -26,26 +26,6 @@ pub fn script(shell: Shell) -> String {
     String::from_utf8(buf).expect("completion scripts are UTF-8")
 }
 
-/// The environment names of the repository in the current directory, for
-/// dynamic completion; the default environments when it has no configuration.
-pub fn environments() -> Vec<clap_complete::CompletionCandidate> {
-    let names: Vec<String> = crate::git::Repo::discover(std::path::Path::new("."))
-        .ok()
-        .and_then(|repo| super::workspace::load_config(&repo).ok())
-        .map(|(config, _)| config.environments.into_iter().map(|e| e.name).collect())
-        .unwrap_or_else(|| {
-            crate::config::Config::default()
-                .environments
-                .into_iter()
-                .map(|e| e.name)
-                .collect()
-        });
-    names
-        .into_iter()
-        .map(clap_complete::CompletionCandidate::new)
-        .collect()
-}
-
 /// The file name a script is kept under in `completions/`.
 pub fn file_name(shell: Shell) -> &'static str {
     match shell {

@@ -5,17 +5,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use super::publish::{publish, Publish};
-use super::pull_request::{self, Action, PullOut, Wanted};
-use super::workspace::Workspace;
 use crate::cli::Global;
+use crate::config::policy;
 use crate::config::Promotion;
-use crate::edit;
+use crate::engine::publish::{publish, Publish};
+use crate::engine::pull_request::{self, Action, PullOut, Wanted};
+use crate::engine::snapshot::Snapshot;
 use crate::error::{refused, remote};
 use crate::git;
-use crate::image::{same_image, ImageRef};
-use crate::images::TagSource;
-use crate::policy;
+use crate::model::edit;
+use crate::model::image::{same_image, ImageRef};
+use crate::model::images::TagSource;
 use crate::ui::Ui;
 
 /// The trailer that marks gitops's commits on an image branch.
@@ -40,7 +40,7 @@ pub struct SetArgs {
     /// The new tag.
     pub tag: String,
     /// The environment.
-    #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
+    #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(crate::cli::environments))]
     pub env: String,
     /// Show the change; push nothing (no token needed).
     #[arg(long)]
@@ -106,7 +106,7 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
             .hint("a tag is letters, digits, `_`, `.` and `-`, up to 128 characters, not starting with `.` or `-`")
             .into());
     }
-    let mut ws = Workspace::open(global, ui, true)?;
+    let mut ws = Snapshot::open(&global.dir(), ui, true)?;
     if let (false, Some(why)) = (args.dry_run, &ws.not_fetched) {
         return Err(remote(format!(
             "cannot set an image without reaching origin: {why}"

@@ -4,10 +4,10 @@
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use super::workspace::REMOTE;
+use super::repo_config::REMOTE;
 use crate::config::Config;
+use crate::forge::github::{self, AutoMerge, GitHub, MergeMethod, RepoId, RepoSource};
 use crate::git::Repo;
-use crate::github::{self, AutoMerge, GitHub, MergeMethod, RepoId, RepoSource};
 use crate::ui::Ui;
 
 /// The GitHub repository: `github.repository` in the config, else the one the

@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::glob::GlobSet;
+use crate::config::glob::GlobSet;
 
 /// Registry host: DNS labels separated by dots, with an optional port.
 static REGISTRY: LazyLock<Regex> = LazyLock::new(|| {
@@ -244,7 +244,7 @@ fn check_name(reference: &str, name: &str) -> Result<(), String> {
 }
 
 /// Image name patterns, such as `.gitops.yaml`'s `images:` list
-/// (`registry.example.com/shop/*`): globs over names as [`crate::glob`] reads
+/// (`registry.example.com/shop/*`): globs over names as [`crate::config::glob`] reads
 /// paths (`*` stays within one `/`-separated part, `**` spans parts, a leading
 /// `!` excludes).
 ///

@@ -9,12 +9,12 @@ use std::collections::HashMap;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value as Json;
 
-use crate::glob::GlobSet;
-use crate::image::{same_image, ImagePatterns, ImageRef};
-use crate::images::is_image_field;
+use crate::config::glob::GlobSet;
+use crate::model::image::{same_image, ImagePatterns, ImageRef};
+use crate::model::images::is_image_field;
 use serde_norway::Value;
 
-use crate::manifest::{
+use crate::model::manifest::{
     api_group, flatten, item_address, item_name, key_text, resources, to_json, untag, Document,
     Resource, ResourceKey,
 };
@@ -39,7 +39,7 @@ pub struct Pinned {
 }
 
 impl Pinned {
-    /// True when the field is pinned: an image field (`crate::images::is_image_field`,
+    /// True when the field is pinned: an image field (`crate::model::images::is_image_field`,
     /// image tags are pinned per environment), or a field of a file matching a rule's
     /// glob whose path equals one of the rule's keys or lies under it (key `ingress`
     /// pins `ingress.host`; key `ingress.host` pins `ingress.host` and
@@ -57,7 +57,7 @@ impl Pinned {
     /// ([`Pinned::is_pinned`]) and, when it is pinned only for being a full image
     /// reference (a field named `image`, such as `containers[name=web].image`),
     /// both values are image references naming the same image
-    /// ([`crate::image::same_image`]: `redis` is `docker.io/library/redis`), so
+    /// ([`crate::model::image::same_image`]: `redis` is `docker.io/library/redis`), so
     /// they differ by tag or digest only. A different image name, or an image on
     /// one side only, is a real change, and so is any difference in a
     /// kustomization's `newName`. Tag-only image fields (a kustomization's
@@ -351,7 +351,7 @@ pub fn diff_file(
         };
         let api_version = new.or(old).and_then(|r| r.api_version.clone());
         let images = match (change, new) {
-            (Change::Added, Some(new)) => crate::images::images(new.value)
+            (Change::Added, Some(new)) => crate::model::images::images(new.value)
                 .into_iter()
                 .map(|u| u.image.to_string())
                 .collect(),
@@ -793,7 +793,7 @@ fn align(a: &[&Value], b: &[&Value]) -> Vec<Step> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::parse_documents;
+    use crate::model::manifest::parse_documents;
     use serde_json::json;
 
     fn docs(yaml: &str) -> Vec<Document> {

@@ -2,10 +2,10 @@
 
 use anyhow::Result;
 
-use super::pull_request::{Action, PullOut};
-use super::workspace::{load_config, require_origin, track, REMOTE};
 use crate::cli::Global;
 use crate::config::valid_branch_name;
+use crate::engine::pull_request::{Action, PullOut};
+use crate::engine::repo_config::{load_config, require_origin, track, REMOTE};
 use crate::error::refused;
 use crate::git::{self, Repo};
 use crate::ui::Ui;
@@ -52,7 +52,7 @@ pub struct StartArgs {
     /// The new branch.
     pub name: String,
     /// Branch off this environment instead of the first one.
-    #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(super::completions::environments))]
+    #[arg(long, value_name = "ENV", add = clap_complete::ArgValueCandidates::new(crate::cli::environments))]
     pub from: Option<String>,
     /// Do not fetch: branch off the local environment branch.
     #[arg(long)]
@@ -292,11 +292,11 @@ fn finish(global: &Global, args: FinishArgs, ui: &Ui) -> Result<()> {
     } else {
         out.action = Action::Unchanged;
     }
-    let outcome = super::pull_request::upsert(
+    let outcome = crate::engine::pull_request::upsert(
         &repo,
         &config,
         ui,
-        &super::pull_request::Wanted {
+        &crate::engine::pull_request::Wanted {
             head: &branch,
             base: &base,
             title: &title,

@@ -1,4 +1,5 @@
-//! What `status` and `diff` gather before they plan: the repository, `origin`
+//! A snapshot of a configuration repository, what every command that reads
+//! environments starts from (`status`, `diff`, `promote`, `image set`, `check`): the repository, `origin`
 //! fetched (or not), the configuration, each environment's remote branch, and
 //! per-blob knowledge that environments share: a summary of every manifest blob
 //! (its images, whether it parses), made once per blob and kept in
@@ -10,18 +11,16 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use crate::cli::Global;
-use crate::config::{self, Config};
-use crate::drift::{self, DriftField, FileChange, Parsed};
+use crate::config::Config;
 use crate::error::refused;
 use crate::git::{self, CommitInfo, Oid, Repo};
-use crate::graph::Graph;
-use crate::manifest::{self, Document, ParseError};
-use crate::semdiff;
-use crate::summary::{self, Summary};
+use crate::model::manifest::{self, Document, ParseError};
+use crate::model::semdiff;
+use crate::model::summary::{self, Summary};
+use crate::promotion::graph::Graph;
 use crate::ui::Ui;
 
-pub const REMOTE: &str = "origin";
+use super::repo_config::{load_config, require_origin, REMOTE};
 
 /// The summary cache in `.git/gitops/`. Its version is that of
 /// [`summary::summarize`] and of the encoding (bump it when either changes) and
@@ -54,20 +53,13 @@ pub struct EnvBranch {
     pub tree: Oid,
 }
 
-/// A commit on an environment branch that brings values its upstream lacks.
-#[derive(Debug, Clone)]
-pub struct DriftCommit {
-    pub commit: CommitInfo,
-    pub fields: Vec<DriftField>,
-}
-
 /// The manifests of a tree: path and blob, sorted by path.
 pub type Manifests = Arc<Vec<(String, Oid)>>;
 
 /// A blob's documents, or why it does not parse.
 pub type Docs = Arc<Result<Vec<Document>, ParseError>>;
 
-pub struct Workspace {
+pub struct Snapshot {
     pub repo: Repo,
     pub config: Config,
     /// Where the configuration came from, for messages.
@@ -89,12 +81,12 @@ pub struct Workspace {
     manifests: HashMap<Oid, Manifests>,
 }
 
-impl Workspace {
+impl Snapshot {
     /// Opens the repository, fetches `origin` (unless `fetch` is false; a failed
     /// fetch is a warning and the last fetched state is used), reads the
     /// configuration and resolves every environment branch on `origin`.
-    pub fn open(global: &Global, ui: &Ui, fetch: bool) -> Result<Workspace> {
-        let repo = Repo::discover(&global.dir())?;
+    pub fn open(dir: &std::path::Path, ui: &Ui, fetch: bool) -> Result<Snapshot> {
+        let repo = Repo::discover(dir)?;
         require_origin(&repo)?;
         let mut not_fetched = None;
         if fetch {
@@ -105,12 +97,12 @@ impl Workspace {
         } else {
             not_fetched = Some("--no-fetch".to_owned());
         }
-        Workspace::load(repo, not_fetched)
+        Snapshot::load(repo, not_fetched)
     }
 
     /// A workspace over an already fetched repository (what `check` uses for each
     /// repository it checks): the configuration and the environment branches.
-    pub fn load(repo: Repo, not_fetched: Option<String>) -> Result<Workspace> {
+    pub fn load(repo: Repo, not_fetched: Option<String>) -> Result<Snapshot> {
         let (config, config_source) = load_config(&repo)?;
         let mut tips = Vec::new();
         let mut missing = Vec::new();
@@ -152,7 +144,7 @@ impl Workspace {
             decoded: Default::default(),
         };
         repo.adopt_kept_trees(kept_trees.join().unwrap_or_default());
-        Ok(Workspace {
+        Ok(Snapshot {
             repo,
             config,
             config_source,
@@ -319,7 +311,7 @@ impl Workspace {
         Ok(d)
     }
 
-    fn optional_docs(&mut self, id: Option<Oid>) -> Result<Option<Docs>> {
+    pub(super) fn optional_docs(&mut self, id: Option<Oid>) -> Result<Option<Docs>> {
         id.map(|id| self.docs(id)).transpose()
     }
 
@@ -397,128 +389,6 @@ impl Workspace {
                 .iter()
                 .any(|r| r.files.is_match(path))
     }
-
-    fn drift_parsed(&mut self, id: Option<Oid>) -> Result<Option<Parsed>> {
-        Ok(self.optional_docs(id)?.map(|d| match &*d {
-            Ok(docs) => Parsed::Docs(docs.clone()),
-            Err(_) => Parsed::Unparseable,
-        }))
-    }
-
-    /// Commits on environment `env` (index), absent from `upstream`, that brought
-    /// values the upstream does not have and that the branch still carries (the
-    /// ones a promotion keeps through its three-way merge, or conflicts with when
-    /// the upstream changed the same lines), newest first.
-    ///
-    /// First the branch's tip is compared with its merge base with the upstream:
-    /// what the branch changed on its own since they last met, pinned values
-    /// aside, and the upstream's tip does not have. Only the files found there are
-    /// then followed through the branch's own commits to name the commits, each
-    /// judged field by field ([`drift::judge`]).
-    pub fn drift(&mut self, env: usize, upstream: usize) -> Result<Vec<DriftCommit>> {
-        let env_b = self.branches[env].clone();
-        let up_b = self.branches[upstream].clone();
-        let base_tree = self
-            .graph
-            .merge_base(env_b.tip, up_b.tip)
-            .map(|b| self.tree_of(b));
-        let deltas = self.repo.changes(base_tree, Some(env_b.tree))?;
-        let delta_paths: Vec<&str> = deltas.iter().map(|d| d.path.as_str()).collect();
-        let up_blobs = self.repo.files_at(up_b.tree, &delta_paths)?;
-        let mut paths = Vec::new();
-        let mut upstream_blobs = Vec::new();
-        for (delta, up_blob) in deltas.iter().zip(up_blobs) {
-            if !self.config.is_manifest(&delta.path) {
-                continue;
-            }
-            let versions = drift::Versions {
-                base: delta.old,
-                branch: delta.new,
-                upstream: up_blob,
-            };
-            if !drift::may_drift(versions, |a, b| self.same_values(&delta.path, a, b))? {
-                continue;
-            }
-            paths.push(delta.path.clone());
-            upstream_blobs.push(up_blob);
-        }
-        if paths.is_empty() {
-            return Ok(Vec::new());
-        }
-        let path_refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-        let up_ancestors = self.graph.ancestors(up_b.tip);
-        // Where the drifted files were in every commit involved, looked up on
-        // every core: each commit's tree, its parents' trees.
-        let candidates = self.graph.only_in(env_b.tip, up_b.tip);
-        let mut trees: Vec<Oid> = Vec::new();
-        for id in &candidates {
-            trees.push(self.tree_of(*id));
-            trees.extend(
-                self.graph.nodes[id]
-                    .parents
-                    .iter()
-                    .map(|p| self.tree_of(*p)),
-            );
-        }
-        trees.sort();
-        trees.dedup();
-        let found = self
-            .repo
-            .par_map(&trees, 8, |repo, tree| repo.files_at(*tree, &path_refs))?;
-        let at: gix::hashtable::HashMap<Oid, Vec<Option<Oid>>> =
-            trees.into_iter().zip(found).collect();
-        let mut out = Vec::new();
-        for id in candidates {
-            let tree = self.tree_of(id);
-            let parents = self.graph.nodes[&id].parents.clone();
-            let before_tree = parents.first().map(|p| self.tree_of(*p));
-            if before_tree == Some(tree) {
-                continue;
-            }
-            let merged_trees: Vec<Oid> = parents
-                .iter()
-                .skip(1)
-                .filter(|p| up_ancestors.contains(*p))
-                .map(|p| self.tree_of(*p))
-                .collect();
-
-            let mut changes = Vec::new();
-            for (k, path) in paths.iter().enumerate() {
-                let after = at[&tree][k];
-                let before = before_tree.and_then(|t| at[&t][k]);
-                let merged_blobs: Vec<Option<Oid>> =
-                    merged_trees.iter().map(|t| at[t][k]).collect();
-                if !drift::commit_changed(before, after, &merged_blobs, |a, b| {
-                    self.same_values(path, a, b)
-                })? {
-                    continue;
-                }
-                let mut merged = Vec::new();
-                for blob in merged_blobs {
-                    merged.push(self.drift_parsed(blob)?);
-                }
-                changes.push(FileChange {
-                    path: path.clone(),
-                    before: self.drift_parsed(before)?,
-                    after: self.drift_parsed(after)?,
-                    upstream: self.drift_parsed(upstream_blobs[k])?,
-                    merged,
-                    plain: self.plain(path),
-                });
-            }
-            if changes.is_empty() {
-                continue;
-            }
-            let fields = drift::judge(&changes, &self.config.pinned_rules);
-            if !fields.is_empty() {
-                out.push(DriftCommit {
-                    commit: self.commit(id)?,
-                    fields,
-                });
-            }
-        }
-        Ok(out)
-    }
 }
 
 /// The summaries of a summary cache's content, by blob; `None` when any line is
@@ -531,84 +401,6 @@ fn decode_summaries(content: &[u8]) -> Option<gix::hashtable::HashMap<Oid, Summa
         map.insert(Oid::from_hex(id.as_bytes()).ok()?, s);
     }
     Some(map)
-}
-
-/// Refuses a repository without an `origin` remote (exit 2).
-pub fn require_origin(repo: &Repo) -> Result<()> {
-    if repo.remote_url(REMOTE).is_none() {
-        return Err(refused("this repository has no remote named `origin`")
-            .hint("add it with `git remote add origin URL`, then `git fetch origin`")
-            .into());
-    }
-    Ok(())
-}
-
-/// Sets `branch` to push to and pull from `origin/<branch>`, as `git push -u` does.
-pub fn track(repo: &Repo, branch: &str) -> Result<()> {
-    git::cli::run(
-        &repo.dir,
-        &["config", &format!("branch.{branch}.remote"), REMOTE],
-    )?;
-    git::cli::run(
-        &repo.dir,
-        &[
-            "config",
-            &format!("branch.{branch}.merge"),
-            &format!("refs/heads/{branch}"),
-        ],
-    )?;
-    Ok(())
-}
-
-/// Reads `.gitops.yaml` from what `origin` has, never from the user's working
-/// tree: `origin/HEAD`, else the first default environment branch on origin, else
-/// the committed HEAD, else the defaults.
-pub fn load_config(repo: &Repo) -> Result<(Config, String)> {
-    let mut candidates: Vec<(String, Option<Oid>)> = Vec::new();
-    if let Some(branch) = repo.remote_default_branch(REMOTE) {
-        candidates.push((
-            format!("{REMOTE}/{branch}"),
-            repo.remote_branch(REMOTE, &branch)?,
-        ));
-    }
-    let first = &Config::default().environments[0].branch;
-    candidates.push((
-        format!("{REMOTE}/{first}"),
-        repo.remote_branch(REMOTE, first)?,
-    ));
-    candidates.push(("HEAD".to_owned(), repo.head_commit()));
-    for (label, commit) in candidates {
-        let Some(commit) = commit else { continue };
-        if let Some(parsed) = config_at(repo, commit, &label)? {
-            let cfg = parsed.map_err(|e| {
-                refused(e.to_string()).hint(format!(
-                    "fix {} on {label} through a pull request",
-                    config::FILE
-                ))
-            })?;
-            return Ok((cfg, format!("{label}:{}", config::FILE)));
-        }
-    }
-    Ok((Config::default(), "defaults (no .gitops.yaml)".to_owned()))
-}
-
-/// `.gitops.yaml` as committed in `commit` (`label` names it in errors, e.g.
-/// `origin/dev`): `None` when the commit has no such file.
-pub fn config_at(
-    repo: &Repo,
-    commit: Oid,
-    label: &str,
-) -> Result<Option<Result<Config, config::ConfigError>>> {
-    let tree = repo.commit(commit)?.tree;
-    let Some(blob) = repo.file_at(tree, config::FILE)? else {
-        return Ok(None);
-    };
-    let bytes = repo.blob(blob)?;
-    let text = String::from_utf8_lossy(&bytes);
-    Ok(Some(Config::parse(
-        &text,
-        &format!("{label}:{}", config::FILE),
-    )))
 }
 
 #[cfg(test)]

@@ -1,0 +1,91 @@
+//! `gitops status`: what each environment runs, what is waiting, what drifted.
+
+use anyhow::Result;
+
+use crate::cli::Global;
+use crate::engine::overview::{gather, render, Status};
+use crate::engine::{now, snapshot::Snapshot};
+use crate::ui::Ui;
+
+/// Show each environment in promotion order: its branch and head, the commits
+/// waiting in its upstream and the apps they touch, drift, and every image tag.
+///
+/// Reads `origin/<branch>` after fetching origin: your checkout, dirty or on a
+/// feature branch, does not change the answer.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print one JSON document (see the README for its shape).
+    #[arg(long)]
+    pub json: bool,
+    /// Do not fetch origin; use what was fetched last.
+    #[arg(long)]
+    pub no_fetch: bool,
+}
+
+pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
+    let mut ws = Snapshot::open(&global.dir(), ui, !args.no_fetch)?;
+    let mut status = gather(&mut ws)?;
+    ask_pull_requests(&ws, ui, &mut status);
+    // Freeing tens of thousands of small allocations just before exiting is
+    // wasted time; the process is about to end.
+    std::mem::forget(ws);
+    if args.json {
+        return ui.json(&status);
+    }
+    ui.out(&render(&status, ui, now()))?;
+    if let Some(reason) = &status.not_fetched {
+        if reason != "--no-fetch" {
+            ui.note("origin was not reached: this is the state fetched last");
+        }
+    }
+    Ok(())
+}
+
+/// Fills in each environment's open promotion pull request — one request per
+/// environment — when there is a token and GitHub can be reached; otherwise says
+/// once, on stderr, what was not asked. GitHub failing is a warning here: the
+/// local answer still comes.
+fn ask_pull_requests(ws: &Snapshot, ui: &Ui, status: &mut Status) {
+    let offline = status
+        .not_fetched
+        .as_deref()
+        .is_some_and(|r| r != "--no-fetch");
+    if offline {
+        ui.note("Promotion pull requests: not asked (origin was not reached; GitHub likely is not either).");
+        return;
+    }
+    let repository = match crate::engine::pull_request::repository(&ws.repo, &ws.config) {
+        Ok(Some(r)) => r,
+        Ok(None) => return,
+        Err(e) => {
+            ui.warn(&format!("promotion pull requests not asked: {e}"));
+            return;
+        }
+    };
+    let gh = match crate::forge::github::GitHub::from_env(repository.0, repository.1) {
+        Ok(Some(gh)) => gh,
+        Ok(None) => {
+            ui.note("Promotion pull requests: not asked (no GitHub token: set GH_TOKEN or run `gh auth login`).");
+            return;
+        }
+        Err(e) => {
+            ui.warn(&format!("promotion pull requests not asked: {e}"));
+            return;
+        }
+    };
+    for env in status.environments.iter_mut() {
+        let Some(upstream) = env.upstream.clone() else {
+            continue;
+        };
+        let branch = crate::promotion::branch(&upstream, &env.name);
+        match gh.open_pull_with_checks(&branch, &env.branch) {
+            Ok(pull) => env.pull_request = pull,
+            Err(e) => {
+                ui.warn(&format!(
+                    "could not ask GitHub for the promotion pull requests: {e}"
+                ));
+                return;
+            }
+        }
+    }
+}

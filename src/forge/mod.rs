@@ -1,0 +1,5 @@
+//! The forge: pull requests, reviews, checks and branch protection, over its
+//! HTTP API. Uses [`crate::error`] only; the rest of the program sees plain
+//! data. [`github`] is the only code that imports octocrab.
+
+pub mod github;

@@ -1,0 +1,17 @@
+//! Manifests as data, pure: bytes and parsed YAML in, plain values out. May use
+//! [`crate::config`]'s globs and pinned rules, never git, the forge or the
+//! terminal.
+//!
+//! - [`manifest`]: YAML documents, resource identity, leaf field paths;
+//! - [`image`]: image references (`registry/path/name:tag@digest`) and names;
+//! - [`images`]: where images are used in a document (containers, kustomize);
+//! - [`edit`]: byte-exact tag edits (sites as byte ranges, then replacement);
+//! - [`semdiff`]: the semantic diff, resource by resource and field by field;
+//! - [`summary`]: what `status` keeps of a blob (its images, whether it parses).
+
+pub mod edit;
+pub mod image;
+pub mod images;
+pub mod manifest;
+pub mod semdiff;
+pub mod summary;
