@@ -68,6 +68,22 @@ fn builds_the_promotion_branch_keeping_the_targets_image_tags() {
         web.contains("256Mi") && web.contains("shop/web:1.9.0-rc.1"),
         "{web}"
     );
+    // A commit by gitops, dated now (GITOPS_NOW), its message ending as git's do,
+    // and both repositories sound.
+    let who = t.git(
+        &s.origin,
+        &["log", "-1", "--format=%an <%ae> %at|%cn <%ce> %ct", &tip],
+    );
+    let gitops = format!("gitops <gitops@users.noreply.github.com> {}", common::NOW);
+    assert_eq!(who.trim(), format!("{gitops}|{gitops}"));
+    let raw = t.git(&s.origin, &["cat-file", "commit", &tip]);
+    assert!(raw.ends_with("\n") && !raw.ends_with("\n\n"), "{raw:?}");
+    for repo in [&s.repo, &s.origin] {
+        t.git(
+            repo,
+            &["fsck", "--strict", "--no-dangling", "--no-progress"],
+        );
+    }
     // Nothing else moved, and the checkout is as it was.
     assert_eq!(t.rev(&s.origin, "stage"), stage);
     assert_eq!(

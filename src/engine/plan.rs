@@ -274,33 +274,19 @@ fn build(
         .repo
         .edit_tree(base_tree.unwrap_or(empty), &base_updates)?;
 
-    // 2. Merge: three throwaway commits so that git merges against the pinned base.
-    let identity = [
-        ("GIT_AUTHOR_NAME", "gitops"),
-        ("GIT_AUTHOR_EMAIL", "gitops@users.noreply.github.com"),
-        ("GIT_COMMITTER_NAME", "gitops"),
-        ("GIT_COMMITTER_EMAIL", "gitops@users.noreply.github.com"),
-        ("GIT_AUTHOR_DATE", "@1 +0000"),
-        ("GIT_COMMITTER_DATE", "@1 +0000"),
-    ];
+    // 2. Merge: three throwaway commits so that git merges against the pinned base
+    // (dated 1 s after the epoch: the same inputs make the same ids).
+    let at = Some(1);
+    let base_commit = ws.repo.write_commit(base_tree, &[], "base", at)?;
+    let ours = ws
+        .repo
+        .write_commit(to_b.tree, &[base_commit], "target", at)?;
+    let theirs = ws
+        .repo
+        .write_commit(source_tree, &[base_commit], "source", at)?;
     let dir = ws.repo.dir.clone();
-    let base_commit = git::cli::commit_tree(&dir, &base_tree.to_string(), &[], "base", &identity)?;
-    let ours = git::cli::commit_tree(
-        &dir,
-        &to_b.tree.to_string(),
-        std::slice::from_ref(&base_commit),
-        "target",
-        &identity,
-    )?;
-    let theirs = git::cli::commit_tree(
-        &dir,
-        &source_tree.to_string(),
-        std::slice::from_ref(&base_commit),
-        "source",
-        &identity,
-    )?;
-    let merge =
-        git::cli::merge_tree(&dir, &ours, &theirs).context("merging in the object store")?;
+    let merge = git::cli::merge_tree(&dir, &ours.to_string(), &theirs.to_string())
+        .context("merging in the object store")?;
     let mut merged = Oid::from_hex(merge.tree.as_bytes()).context("reading the merged tree")?;
 
     // Conflict hunks that a line-by-line three-way merge resolves (each line

@@ -53,24 +53,21 @@ pub fn publish(ws: &mut Snapshot, ui: &Ui, p: &Publish) -> Result<(Oid, bool)> {
             return Ok((tip, false));
         }
     }
-    let parents: Vec<String> = parents.iter().map(Oid::to_string).collect();
-    let id = git::cli::commit_tree(
-        &ws.repo.dir,
-        &tree.to_string(),
-        &parents,
-        message,
-        &[
-            ("GIT_AUTHOR_NAME", "gitops"),
-            ("GIT_AUTHOR_EMAIL", "gitops@users.noreply.github.com"),
-            ("GIT_COMMITTER_NAME", "gitops"),
-            ("GIT_COMMITTER_EMAIL", "gitops@users.noreply.github.com"),
-        ],
-    )?;
+    // Dated now (`GITOPS_NOW` in tests, so that their commit ids are reproducible).
+    let id = ws
+        .repo
+        .write_commit(tree, parents, message, Some(super::now()))?;
     let expected = remote_tip.map(|t| t.to_string());
     ui.spin("pushing", || {
-        git::cli::push_with_lease(&ws.repo.dir, REMOTE, &id, branch, expected.as_deref())
+        git::cli::push_with_lease(
+            &ws.repo.dir,
+            REMOTE,
+            &id.to_string(),
+            branch,
+            expected.as_deref(),
+        )
     })?;
-    Ok((Oid::from_hex(id.as_bytes())?, true))
+    Ok((id, true))
 }
 
 /// Commits reachable from `tip` and not from `to_tip` whose message lacks

@@ -1,5 +1,6 @@
-//! The `git` binary, for what the object store alone cannot do: fetch, checkout,
-//! commit, push. Never prompts: `GIT_TERMINAL_PROMPT=0`, no standard input.
+//! The `git` binary, for what gitops does not do with gix: fetch, checkout,
+//! merge (`git merge-tree`), push. Never prompts: `GIT_TERMINAL_PROMPT=0`, no
+//! standard input.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -188,25 +189,6 @@ pub fn merge_tree(dir: &Path, ours: &str, theirs: &str) -> Result<MergeTree> {
         conflicts,
         kinds,
     })
-}
-
-/// A commit of `tree` with `parents`, by the configured (or given) identity.
-pub fn commit_tree(
-    dir: &Path,
-    tree: &str,
-    parents: &[String],
-    message: &str,
-    env: &[(&str, &str)],
-) -> Result<String> {
-    let mut args = vec!["commit-tree".to_owned(), tree.to_owned()];
-    for p in parents {
-        args.push("-p".to_owned());
-        args.push(p.clone());
-    }
-    args.push("-m".to_owned());
-    args.push(message.to_owned());
-    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    Ok(run_env(dir, &argv, env)?.trim().to_owned())
 }
 
 /// Pushes `commit` to `refs/heads/<branch>` on the remote, only if the remote

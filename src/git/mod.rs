@@ -2,8 +2,9 @@
 //!
 //! Reading (refs, commits, trees, blobs, tree diffs) goes through gix, straight
 //! from the object store: no checkout is needed and the user's working tree never
-//! changes an answer. What gix is not used for here (fetch, checkout, commit,
-//! push) goes through the `git` binary in [`cli`].
+//! changes an answer. Writing blobs, trees and commits goes through gix too, into
+//! the object store (no index, no ref moved). What gix is not used for here
+//! (fetch, checkout, merge, push) goes through the `git` binary in [`cli`].
 
 pub mod cache;
 pub mod cli;
@@ -22,6 +23,9 @@ use crate::interrupt::uninterrupted;
 use crate::promotion::graph::Graph;
 
 pub type Oid = gix::ObjectId;
+
+/// The name and email of the commits gitops writes ([`Repo::write_commit`]).
+pub const COMMITTER: (&str, &str) = ("gitops", "gitops@users.noreply.github.com");
 
 /// A commit, decoded.
 #[derive(Debug, Clone)]
@@ -747,6 +751,45 @@ impl Repo {
             .detach())
     }
 
+    /// A new commit of `tree` with `parents` and `message`, by gitops (author and
+    /// committer), at `when` (seconds since the epoch, UTC) or now. The object is
+    /// the one `git commit-tree -p PARENT... -m MESSAGE TREE` writes with the same
+    /// identity and date: the message ends with a newline (git adds one when it
+    /// lacks it), no encoding header, no signature. No ref moves.
+    pub fn write_commit(
+        &self,
+        tree: Oid,
+        parents: &[Oid],
+        message: &str,
+        when: Option<i64>,
+    ) -> Result<Oid> {
+        let time = match when {
+            Some(seconds) => gix::date::Time::new(seconds, 0),
+            None => gix::date::Time::now_utc(),
+        };
+        let gitops = gix::actor::Signature {
+            name: COMMITTER.0.into(),
+            email: COMMITTER.1.into(),
+            time,
+        };
+        let mut message = message.to_owned();
+        if !message.is_empty() && !message.ends_with('\n') {
+            message.push('\n');
+        }
+        let commit = gix::objs::Commit {
+            tree,
+            parents: parents.iter().copied().collect(),
+            author: gitops.clone(),
+            committer: gitops,
+            encoding: None,
+            message: message.into(),
+            extra_headers: Vec::new(),
+        };
+        Ok(uninterrupted(|| self.repo.write_object(commit))
+            .context("writing a commit into the object store")?
+            .detach())
+    }
+
     /// The modes of the files at `paths` in `tree` (`None` where there is none).
     fn file_modes_at(
         &self,
@@ -982,6 +1025,79 @@ mod tests {
             .output()
             .expect("running git");
         assert!(out.status.success(), "git {args:?}: {out:?}");
+    }
+
+    /// `git commit-tree TREE -p PARENT... -m MESSAGE` in `dir` by gitops at
+    /// `seconds`, with no user or system configuration: the commit's id.
+    fn git_commit_tree(dir: &Path, tree: Oid, parents: &[Oid], message: &str, seconds: i64) -> Oid {
+        let date = format!("@{seconds} +0000");
+        let mut cmd = std::process::Command::new("git");
+        cmd.current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", COMMITTER.0)
+            .env("GIT_AUTHOR_EMAIL", COMMITTER.1)
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_NAME", COMMITTER.0)
+            .env("GIT_COMMITTER_EMAIL", COMMITTER.1)
+            .env("GIT_COMMITTER_DATE", &date)
+            .args(["commit-tree", &tree.to_string()]);
+        for p in parents {
+            cmd.args(["-p", &p.to_string()]);
+        }
+        let out = cmd.args(["-m", message]).output().expect("running git");
+        assert!(out.status.success(), "git commit-tree: {out:?}");
+        Oid::from_hex(String::from_utf8(out.stdout).unwrap().trim().as_bytes()).unwrap()
+    }
+
+    /// The commits gitops writes are the very objects `git commit-tree` writes
+    /// for the same tree, parents, message, identity and date: the same ids,
+    /// with no parent, one or two, whatever the message ends with, dated or now.
+    #[test]
+    fn commits_are_the_ones_git_commit_tree_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path();
+        git(path, &["init", "--quiet", "--initial-branch=main"]);
+        let repo = Repo::open(path).unwrap();
+        let empty = repo.empty_tree().unwrap();
+        let blob = repo.write_blob(b"replicas: 2\n").unwrap();
+        let tree = repo
+            .edit_tree(empty, &[("apps/web/deployment.yaml".into(), Some(blob))])
+            .unwrap();
+
+        let root = repo.write_commit(empty, &[], "base", Some(1)).unwrap();
+        assert_eq!(root, git_commit_tree(path, empty, &[], "base", 1));
+        let side = repo.write_commit(tree, &[root], "source", Some(1)).unwrap();
+        assert_eq!(side, git_commit_tree(path, tree, &[root], "source", 1));
+        let messages = [
+            "",
+            "one line",
+            "one line\n",
+            "Promote dev to stage\n\nGitops-Promotion: dev -> stage\n",
+            "trailing blank lines\n\n\n",
+            "  spaces kept  \n\n# not a comment\n  ",
+            "ünïcødé: ✓",
+        ];
+        for (k, message) in messages.iter().enumerate() {
+            let at = 1_789_990_000 + k as i64;
+            let ours = repo
+                .write_commit(tree, &[root, side], message, Some(at))
+                .unwrap();
+            let git = git_commit_tree(path, tree, &[root, side], message, at);
+            assert_eq!(ours, git, "message {message:?}");
+        }
+
+        // Now: the commit's own time, which git then writes alike.
+        let before = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let now = repo.write_commit(tree, &[side], "now", None).unwrap();
+        let time = repo.commit(now).unwrap().time;
+        assert!(time >= before && time <= before + 60, "{time} vs {before}");
+        assert_eq!(now, git_commit_tree(path, tree, &[side], "now", time));
+
+        git(path, &["fsck", "--strict", "--no-dangling"]);
     }
 
     /// Replaces a file's bytes in place. Not `fs::write`: on ext4, a file
