@@ -5,10 +5,14 @@
 //! gix), its caches in `.git/gitops/` and, for `init` and `quickstart`, files
 //! of the working tree, each inside [`uninterrupted`]. A promotion branch is
 //! pushed whole or not at all, by `git push`, which cleans up after itself.
+//!
+//! A `git` that talks to a remote runs in a process group of its own (so that
+//! it can be stopped with its helpers when the remote does not answer); those
+//! groups are registered here ([`Group`]) and get the Ctrl-C too.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{OnceLock, PoisonError, RwLock};
+use std::sync::{Mutex, OnceLock, PoisonError, RwLock};
 
 use anyhow::{Context, Result};
 
@@ -20,6 +24,33 @@ static WRITING: RwLock<()> = RwLock::new(());
 
 /// Set when stopping begins: a section that ends then goes no further.
 static STOPPING: AtomicBool = AtomicBool::new(false);
+
+/// The process groups of the `git` commands running now (see [`Group`]).
+static GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+/// A child process group that gets Ctrl-C when gitops does, while this lives.
+pub struct Group(i32);
+
+impl Group {
+    /// Registers the process group `id` (the id of its leader).
+    pub fn register(id: u32) -> Group {
+        let id = i32::try_from(id).expect("process ids fit in i32");
+        GROUPS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(id);
+        Group(id)
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        GROUPS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|g| *g != self.0);
+    }
+}
 
 /// What puts the terminal back, run once on the way out.
 static RESTORE: OnceLock<fn()> = OnceLock::new();
@@ -42,6 +73,12 @@ pub fn install(restore: fn()) -> Result<()> {
 /// Ctrl-C; a second caller waits for the first to end the process.
 pub fn stop() -> ! {
     STOPPING.store(true, Ordering::SeqCst);
+    for group in GROUPS.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(*group),
+            nix::sys::signal::Signal::SIGINT,
+        );
+    }
     let _no_more_writes = WRITING.write().unwrap_or_else(PoisonError::into_inner);
     if let Some(restore) = RESTORE.get() {
         restore();

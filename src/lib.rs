@@ -18,8 +18,8 @@
 //!   gitops-owned branch, its pull request;
 //! - [`cli`]: the command line and one module per command; commands use the
 //!   engine and never each other;
-//! - foundations: [`error`] (refusals, hints, exit codes) and [`interrupt`]
-//!   (Ctrl-C).
+//! - foundations: [`error`] (refusals, hints, exit codes), [`interrupt`]
+//!   (Ctrl-C) and [`limits`] (how long gitops waits on the network).
 
 pub mod cli;
 pub mod config;
@@ -28,6 +28,7 @@ pub mod error;
 pub mod forge;
 pub mod git;
 pub mod interrupt;
+pub mod limits;
 pub mod model;
 pub mod promotion;
 pub mod ui;

@@ -2,7 +2,7 @@
 
 use clap::{CommandFactory, Parser};
 use gitops::cli::{commands, Cli};
-use gitops::{error, interrupt, ui};
+use gitops::{error, interrupt, limits, ui};
 
 fn main() {
     // `COMPLETE=bash gitops` prints the dynamic completion script; with the shell's
@@ -14,7 +14,10 @@ fn main() {
     if let Err(err) = interrupt::install(ui::restore_terminal) {
         ui.warn(&format!("{err:#}: Ctrl-C may leave the cursor hidden"));
     }
-    let code = match commands::run(cli, &ui) {
+    let run = limits::check_env()
+        .map_err(anyhow::Error::from)
+        .and_then(|()| commands::run(cli, &ui));
+    let code = match run {
         Ok(()) => error::exit::OK,
         Err(err) => {
             let code = error::exit_code(&err);

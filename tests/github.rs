@@ -42,6 +42,7 @@ fn retry_fast() -> RetryPolicy {
         base: Duration::from_millis(1),
         max_wait: Duration::from_secs(60),
         timeout: Duration::from_secs(10),
+        total: Duration::from_secs(60),
     }
 }
 
@@ -618,6 +619,33 @@ fn server_errors_are_retried_with_backoff() {
     assert_eq!(gh.find_open_pull(HEAD, BASE).unwrap().unwrap().number, 1347);
     assert_eq!(gh.requests(), 3);
     assert_eq!(fake.received().len(), 3);
+}
+
+/// A GitHub that accepts the connection and never answers: the call, retries
+/// included, gives up within the network time limit (`GITOPS_TIMEOUT`), not
+/// after three times the per-request timeout.
+#[test]
+fn a_github_that_never_answers_is_given_up_on_within_the_limit() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream); // accepted, never answered
+        }
+    });
+    let fake = Fake::start();
+    let gh = fake
+        .client_with(url, RepoSource::Origin)
+        .with_retry(RetryPolicy {
+            timeout: Duration::from_secs(30),
+            total: Duration::from_secs(2),
+            ..retry_fast()
+        });
+    let err = gh.find_open_pull(HEAD, BASE).unwrap_err();
+    let text = remote_failure(&err);
+    assert!(text.contains("no answer within 2 s"), "{text}");
+    assert_eq!(gh.requests(), 1, "no retry after the time was up: {text}");
 }
 
 #[test]

@@ -311,6 +311,9 @@ pub struct RetryPolicy {
     pub max_wait: Duration,
     /// For one request, from sending to the end of the answer.
     pub timeout: Duration,
+    /// For the call in all, its retries and the waits between them included
+    /// (`GITOPS_TIMEOUT`, see [`crate::limits`]).
+    pub total: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -320,6 +323,7 @@ impl Default for RetryPolicy {
             base: Duration::from_millis(500),
             max_wait: Duration::from_secs(60),
             timeout: Duration::from_secs(30),
+            total: crate::limits::DEFAULT_TIMEOUT,
         }
     }
 }
@@ -328,6 +332,10 @@ impl RetryPolicy {
     /// The default, with the base delay from `GITOPS_RETRY_BASE_MS` when set.
     pub fn from_env(env: impl Fn(&str) -> Option<String>) -> RetryPolicy {
         let mut policy = RetryPolicy::default();
+        if let Ok(total) = crate::limits::parse_timeout(env(crate::limits::TIMEOUT_VAR).as_deref())
+        {
+            policy.total = total;
+        }
         if let Some(ms) = env("GITOPS_RETRY_BASE_MS").and_then(|v| v.trim().parse::<u64>().ok()) {
             policy.base = Duration::from_millis(ms);
         }
@@ -972,17 +980,19 @@ impl GitHub {
     /// GitHub asks for a longer wait than the policy allows.
     fn call(&self, method: Method, url: &str, body: Option<&Value>, what: &str) -> Result<Reply> {
         self.runtime.block_on(async {
+            let start = std::time::Instant::now();
             let mut attempt = 0;
             loop {
                 attempt += 1;
                 self.requests.fetch_add(1, Ordering::Relaxed);
-                let outcome =
-                    tokio::time::timeout(self.retry.timeout, self.send(&method, url, body)).await;
+                let left = self.retry.total.saturating_sub(start.elapsed());
+                let limit = self.retry.timeout.min(left);
+                let outcome = tokio::time::timeout(limit, self.send(&method, url, body)).await;
                 let (failed, wait) = match outcome {
                     Err(_) => (
                         Failed::Transport(format!(
                             "no answer within {} s",
-                            self.retry.timeout.as_secs()
+                            limit.as_secs_f64().ceil() as u64
                         )),
                         self.retry.backoff(attempt),
                     ),
@@ -1009,7 +1019,8 @@ impl GitHub {
                     }
                     Ok(Ok(reply)) => return Ok(reply),
                 };
-                if attempt >= self.retry.attempts || wait > self.retry.max_wait {
+                let out_of_time = start.elapsed() + wait >= self.retry.total;
+                if attempt >= self.retry.attempts || wait > self.retry.max_wait || out_of_time {
                     return Err(self.give_up(failed, attempt, wait, what));
                 }
                 tokio::time::sleep(wait).await;
@@ -1537,6 +1548,9 @@ mod tests {
             RetryPolicy::from_env(env(&[("GITOPS_RETRY_BASE_MS", "x")])),
             RetryPolicy::default()
         );
+        let p = RetryPolicy::from_env(env(&[("GITOPS_TIMEOUT", "5")]));
+        assert_eq!(p.total, Duration::from_secs(5));
+        assert_eq!(RetryPolicy::default().total, Duration::from_secs(60));
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! merge (`git merge-tree`), push. Never prompts: `GIT_TERMINAL_PROMPT=0`, no
 //! standard input.
 
+use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 
@@ -26,6 +28,82 @@ fn output(mut cmd: Command) -> Result<Output> {
         refused(format!("could not run `git`: {e}"))
             .hint("install git (2.38 or newer) and make sure it is on PATH")
             .into()
+    })
+}
+
+/// Runs a `git` that talks to `remote_name` (fetch, push), for at most the
+/// network time limit ([`crate::limits`]). git's own HTTP low-speed limit is set
+/// to the same (give up when under 1 byte/s for that long); past the limit the
+/// command is stopped with every process it started (it runs in a process group
+/// of its own, which also gets Ctrl-C) and fails as a remote failure.
+fn network_output(cmd: Command, remote_name: &str) -> Result<Output> {
+    let limit = crate::limits::network_timeout();
+    network_output_within(cmd, remote_name, limit)
+}
+
+fn network_output_within(mut cmd: Command, remote_name: &str, limit: Duration) -> Result<Output> {
+    use std::os::unix::process::CommandExt;
+    let secs = limit.as_secs().max(1).to_string();
+    cmd.env("GIT_HTTP_LOW_SPEED_LIMIT", "1")
+        .env("GIT_HTTP_LOW_SPEED_TIME", &secs)
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| -> anyhow::Error {
+        refused(format!("could not run `git`: {e}"))
+            .hint("install git (2.38 or newer) and make sure it is on PATH")
+            .into()
+    })?;
+    let group = crate::interrupt::Group::register(child.id());
+    let read = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = read(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = read(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let id = child.id();
+    let (done, wait) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait());
+    });
+    let status = match wait.recv_timeout(limit) {
+        Ok(status) => status.context("waiting for `git`")?,
+        Err(_) => {
+            let pid =
+                nix::unistd::Pid::from_raw(i32::try_from(id).expect("process ids fit in i32"));
+            let _ = nix::sys::signal::killpg(pid, nix::sys::signal::Signal::SIGKILL);
+            let _ = wait.recv();
+            drop(group);
+            return Err(remote(format!(
+                "`{remote_name}` did not answer within {secs} s"
+            ))
+            .hint(format!(
+                "check the network and `git remote get-url {remote_name}`; {} sets the limit in seconds",
+                crate::limits::TIMEOUT_VAR
+            ))
+            .into());
+        }
+    };
+    drop(group);
+    Ok(Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
     })
 }
 
@@ -65,12 +143,24 @@ pub fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<String
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// [`run`] for a command that talks to `remote_name`, within the network time
+/// limit (see [`network_output`]).
+pub fn run_remote(dir: &Path, args: &[&str], remote_name: &str) -> Result<String> {
+    let mut cmd = command(dir);
+    cmd.args(args);
+    let out = network_output(cmd, remote_name)?;
+    if !out.status.success() {
+        anyhow::bail!("`git {}` failed: {}", args.join(" "), reason(&out));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// Fetches a remote, pruning branches deleted there. A failure is a remote failure
 /// (exit 3) that names the remote and git's reason.
 pub fn fetch(dir: &Path, remote_name: &str) -> Result<()> {
     let mut cmd = command(dir);
     cmd.args(["fetch", "--prune", "--quiet", remote_name]);
-    let out = output(cmd)?;
+    let out = network_output(cmd, remote_name)?;
     if !out.status.success() {
         return Err(remote(format!("could not fetch `{remote_name}`: {}", reason(&out)))
             .hint(format!("check the network and `git remote get-url {remote_name}`; --no-fetch (or --offline) uses what was fetched last"))
@@ -118,13 +208,111 @@ pub fn push(dir: &Path, remote_name: &str, refspecs: &[String]) -> Result<()> {
         .arg("--porcelain")
         .arg(remote_name)
         .args(refspecs);
-    let out = output(cmd)?;
+    let out = network_output(cmd, remote_name)?;
     if !out.status.success() {
-        return Err(remote(format!("could not push to `{remote_name}`: {}", reason(&out)))
-            .hint("check that origin is reachable and that you may push there, then run the command again")
-            .into());
+        let refused = push_refusal(&out, remote_name, None);
+        return Err(remote(format!(
+            "could not push to `{remote_name}`: {}",
+            refused.why
+        ))
+        .hint(refused.hint)
+        .into());
     }
     Ok(())
+}
+
+/// Why a push was refused, in the remote's own words where it gave some, and
+/// what to do about it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct PushRefusal {
+    pub why: String,
+    pub hint: String,
+}
+
+/// The `remote:` lines of a push's output: what the server (a hook, a rule)
+/// said, without the prefix, blank lines and rulers. At most `max` lines of at
+/// most 200 characters each.
+pub fn remote_lines(text: &str, max: usize) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.trim_end().strip_prefix("remote:"))
+        .map(str::trim)
+        .filter(|l| l.chars().any(char::is_alphanumeric))
+        .take(max)
+        .map(|l| {
+            if l.chars().count() > 200 {
+                format!("{}…", l.chars().take(200).collect::<String>())
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect()
+}
+
+/// Classifies a refused push from everything git printed (`all`): a race
+/// (another push came first), a protected branch, a hook that declined, or
+/// another refusal; `branch` is the branch gitops owns and pushed with a lease.
+pub fn classify_push_refusal(
+    all: &str,
+    last: &str,
+    remote_name: &str,
+    branch: Option<&str>,
+) -> PushRefusal {
+    let said = remote_lines(all, 3);
+    let words = if said.is_empty() {
+        String::new()
+    } else {
+        format!(" ({remote_name} said: {})", said.join(" / "))
+    };
+    let what = branch.map_or("the branch".to_owned(), |b| format!("`{b}`"));
+    if all.contains("stale info")
+        || all.contains("fetch first")
+        || all.contains("non-fast-forward")
+        || all.contains("cannot lock ref")
+        || all.contains("failed to update ref")
+    {
+        return match branch {
+            Some(_) => PushRefusal {
+                why: format!("{what} changed on {remote_name} while this run was pushing: another push came first{words}"),
+                hint: "run the command again: it fetches and builds on what is there now".to_owned(),
+            },
+            None => PushRefusal {
+                why: format!("{remote_name} has commits this push does not{words}"),
+                hint: "bring them in (`git pull --rebase` on your branch), then run the command again".to_owned(),
+            },
+        };
+    }
+    if all.contains("rotected branch") || all.contains("GH006") || all.contains("GH013") {
+        return PushRefusal {
+            why: format!("{what} is protected on {remote_name}{words}"),
+            hint: match branch {
+                Some(b) => format!("let gitops push `{b}`: exempt `gitops/*` from the branch protection rule or ruleset that matches it"),
+                None => "ask an administrator to let you push these branches, or create them on the forge".to_owned(),
+            },
+        };
+    }
+    if all.contains("hook declined") || all.contains("pre-receive") || all.contains("update hook") {
+        return PushRefusal {
+            why: format!("a hook on {remote_name} declined the push{words}"),
+            hint: "do what the hook's message asks (or ask who runs the server), then run the command again".to_owned(),
+        };
+    }
+    PushRefusal {
+        why: if said.is_empty() {
+            last.to_owned()
+        } else {
+            format!("{last}{words}")
+        },
+        hint: "check that you may push to origin, then run the command again".to_owned(),
+    }
+}
+
+fn push_refusal(out: &Output, remote_name: &str, branch: Option<&str>) -> PushRefusal {
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    classify_push_refusal(&all, &reason(out), remote_name, branch)
 }
 
 /// The result of merging two commits in the object store (`git merge-tree
@@ -208,35 +396,96 @@ pub fn push_with_lease(
     let refspec = format!("{commit}:refs/heads/{branch}");
     let mut cmd = command(dir);
     cmd.args(["push", "--porcelain", &lease, remote_name, &refspec]);
-    let out = output(cmd)?;
+    let out = network_output(cmd, remote_name)?;
     if !out.status.success() {
-        let all = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+        let refused = push_refusal(&out, remote_name, Some(branch));
+        return Err(
+            remote(format!("could not push `{branch}`: {}", refused.why))
+                .hint(refused.hint)
+                .into(),
         );
-        let (why, hint) = if all.contains("stale info")
-            || all.contains("fetch first")
-            || all.contains("non-fast-forward")
-        {
-            (
-                format!("`{branch}` changed on {remote_name} since it was fetched"),
-                "run the command again: it fetches and builds the branch afresh".to_owned(),
-            )
-        } else if all.contains("rotected branch") || all.contains("GH006") {
-            (
-                format!("`{branch}` is protected on {remote_name}"),
-                format!("let gitops push `{branch}`: exempt `gitops/*` from the branch protection rule that matches it"),
-            )
-        } else {
-            (
-                reason(&out),
-                "check that origin is reachable and that you may push there, then run the command again".to_owned(),
-            )
-        };
-        return Err(remote(format!("could not push `{branch}`: {why}"))
-            .hint(hint)
-            .into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What git 2.47 prints for a push a pre-receive hook declines (stderr,
+    /// then the porcelain lines on stdout).
+    const HOOK: &str = "remote: Pushes to stage are frozen until the 2.4 release.        \nremote: \nremote: ----\nTo /srv/git/shop-config.git\n!\tHEAD:refs/heads/gitops/promote-dev-to-stage\t[remote rejected] (pre-receive hook declined)\nDone\nerror: failed to push some refs to '/srv/git/shop-config.git'\n";
+    const GH006: &str = "remote: error: GH006: Protected branch update failed for refs/heads/stage.\nremote: error: Changes must be made through a pull request.\nTo github.com:shop/config.git\n!\trefs/heads/stage:refs/heads/stage\t[remote rejected] (protected branch hook declined)\nerror: failed to push some refs to 'github.com:shop/config.git'\n";
+    const RACE: &str = "To /srv/git/shop-config.git\n!\tHEAD:refs/heads/gitops/promote-dev-to-stage\t[rejected] (stale info)\nDone\nerror: failed to push some refs to '/srv/git/shop-config.git'\n";
+    const LOCK: &str = "To /srv/git/shop-config.git\n!\tHEAD:refs/heads/gitops/promote-dev-to-stage\t[remote rejected] (cannot lock ref 'refs/heads/gitops/promote-dev-to-stage': is at 1234567 but expected 89abcde)\nerror: failed to push some refs to '/srv/git/shop-config.git'\n";
+
+    #[test]
+    fn remote_lines_are_the_servers_words() {
+        assert_eq!(
+            remote_lines(HOOK, 3),
+            ["Pushes to stage are frozen until the 2.4 release."]
+        );
+        assert_eq!(
+            remote_lines(GH006, 1),
+            ["error: GH006: Protected branch update failed for refs/heads/stage."]
+        );
+        assert!(remote_lines(RACE, 3).is_empty());
+        let long = format!("remote: {}\n", "x".repeat(500));
+        assert_eq!(remote_lines(&long, 3)[0].chars().count(), 201);
+    }
+
+    #[test]
+    fn refusals_say_why_and_what_to_do() {
+        let branch = Some("gitops/promote-dev-to-stage");
+        let hook = classify_push_refusal(HOOK, "error: failed to push some refs", "origin", branch);
+        assert_eq!(
+            hook.why,
+            "a hook on origin declined the push (origin said: Pushes to stage are frozen until the 2.4 release.)"
+        );
+        assert!(
+            hook.hint.starts_with("do what the hook's message asks"),
+            "{}",
+            hook.hint
+        );
+
+        let protected = classify_push_refusal(GH006, "", "origin", branch);
+        assert!(
+            protected.why.starts_with(
+                "`gitops/promote-dev-to-stage` is protected on origin (origin said: error: GH006"
+            ),
+            "{}",
+            protected.why
+        );
+        assert!(
+            protected.hint.contains("exempt `gitops/*`"),
+            "{}",
+            protected.hint
+        );
+        let protected = classify_push_refusal(GH006, "", "origin", None);
+        assert!(
+            protected.hint.starts_with("ask an administrator"),
+            "{}",
+            protected.hint
+        );
+
+        for race in [RACE, LOCK] {
+            let r = classify_push_refusal(race, "", "origin", branch);
+            assert!(r.why.contains("another push came first"), "{}", r.why);
+            assert!(r.hint.starts_with("run the command again"), "{}", r.hint);
+            let mine = classify_push_refusal(race, "", "origin", None);
+            assert_eq!(mine.why, "origin has commits this push does not");
+            assert!(mine.hint.contains("git pull --rebase"), "{}", mine.hint);
+        }
+
+        let other = classify_push_refusal(
+            "remote: quota exceeded\n",
+            "error: failed to push some refs",
+            "origin",
+            None,
+        );
+        assert_eq!(
+            other.why,
+            "error: failed to push some refs (origin said: quota exceeded)"
+        );
+    }
 }

@@ -223,7 +223,7 @@ fn open(spec: &str) -> Result<Repo, String> {
         // Learn origin's default branch once, as `git clone` does: that is where the
         // config is read from.
         if !dir.join("refs/remotes").join(REMOTE).join("HEAD").exists() {
-            let _ = git::cli::run(&dir, &["remote", "set-head", REMOTE, "--auto"]);
+            let _ = git::cli::run_remote(&dir, &["remote", "set-head", REMOTE, "--auto"], REMOTE);
         }
         return Repo::open(&dir).map_err(|e| format!("{e:#}"));
     }

@@ -277,15 +277,8 @@ fn finish(global: &Global, args: FinishArgs, ui: &Ui) -> Result<()> {
     let remote_tip = repo.remote_branch(REMOTE, &branch)?;
     if remote_tip != Some(head) {
         let refspec = format!("HEAD:refs/heads/{branch}");
-        ui.spin("pushing", || git::cli::push(&repo.dir, REMOTE, std::slice::from_ref(&refspec))).map_err(|e| {
-            match e.downcast::<crate::error::Failure>() {
-                Ok(f) => anyhow::Error::new(
-                    crate::error::remote(f.message).hint(format!(
-                        "if origin/{branch} has commits you do not (`git log HEAD..origin/{branch}`), bring them in with `git pull --rebase`, then run this again"
-                    )),
-                ),
-                Err(e) => e,
-            }
+        ui.spin("pushing", || {
+            git::cli::push(&repo.dir, REMOTE, std::slice::from_ref(&refspec))
         })?;
         track(&repo, &branch)?;
         out.action = Action::Pushed;
