@@ -373,3 +373,46 @@ fn no_images_are_proposed_when_no_tag_looks_like_the_first_policy() {
         "the default manifests: {text}"
     );
 }
+
+/// A push origin refuses leaves nothing behind, and the rerun, once origin
+/// accepts, finishes the job.
+#[test]
+fn a_refused_push_leaves_nothing_and_the_rerun_converges() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = TestEnv::new();
+    let f = fixture(&t);
+    let hook = f.origin.join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\necho 'New branches need an approved ticket.' >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let state = t.state(&f.repo);
+
+    let run = t.gitops(&f.repo, &["init", "--yes"]);
+    run.expect(3);
+    assert!(
+        run.stderr
+            .contains("origin said: New branches need an approved ticket."),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("Nothing was left behind"),
+        "{}",
+        run.stderr
+    );
+    assert!(!f.repo.join(".gitops.yaml").exists(), "no config written");
+    assert_eq!(
+        t.state(&f.repo),
+        state,
+        "no branch created, nothing else changed"
+    );
+    assert_eq!(branches(&t, &f.origin), ["main"]);
+
+    std::fs::remove_file(&hook).unwrap();
+    t.gitops(&f.repo, &["init", "--yes"]).expect(0);
+    assert!(f.repo.join(".gitops.yaml").exists());
+    assert_eq!(branches(&t, &f.origin), ["dev", "main", "prod", "stage"]);
+}

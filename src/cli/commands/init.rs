@@ -262,23 +262,37 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
         ui.note("Nothing written, nothing pushed.");
         return Ok(());
     }
-    write_atomically(&path, &yaml)?;
-    ui.note(&format!("Wrote {}.", path.display()));
+    // Branches first, the file last: a push origin refuses leaves nothing
+    // behind (the branches this run created are deleted again), and a rerun
+    // starts from the same place.
     if !missing.is_empty() {
         let base_hex = base.to_string();
+        let mut created = Vec::new();
         for branch in &missing {
             if repo.local_branch(branch)?.is_none() {
                 git::cli::run(&repo.dir, &["branch", "--no-track", branch, &base_hex])?;
+                created.push(branch.clone());
             }
         }
         let refspecs: Vec<String> = missing
             .iter()
             .map(|b| format!("{base_hex}:refs/heads/{b}"))
             .collect();
-        ui.spin("pushing", || git::cli::push(&repo.dir, REMOTE, &refspecs))?;
+        if let Err(err) = ui.spin("pushing", || git::cli::push(&repo.dir, REMOTE, &refspecs)) {
+            for branch in &created {
+                let _ = git::cli::run(&repo.dir, &["branch", "--delete", "--force", branch]);
+            }
+            ui.note(&format!(
+                "Nothing was left behind: no {} written, no branch created.",
+                config::FILE
+            ));
+            return Err(err);
+        }
         git::cli::fetch(&repo.dir, REMOTE)?;
         ui.note(&format!("Pushed {} to origin.", missing.join(", ")));
     }
+    write_atomically(&path, &yaml)?;
+    ui.note(&format!("Wrote {}.", path.display()));
     ui.note(&format!(
         "Next: commit {} through a pull request into {}, then `gitops status`.",
         config::FILE,
