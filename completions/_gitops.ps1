@@ -27,23 +27,23 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('quickstart', 'quickstart', [CompletionResultType]::ParameterValue, 'Create a sample configuration repository for a small online shop (catalogue, cart, checkout and web apps) with a bare `origin` beside it and a realistic history: dev two changes ahead of stage, stage one promotion ahead of prod, and a hotfix made straight on prod. Offline; touches nothing outside DIR')
-            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Set up an existing repository: ask for the environments, branches, tag policies and promotion modes, write `.gitops.yaml`, create the missing environment branches from the default branch and push them on confirmation')
+            [CompletionResult]::new('quickstart', 'quickstart', [CompletionResultType]::ParameterValue, 'Create a sample repository to try gitops on (offline)')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Set up an existing repository: `.gitops.yaml` and the environment branches')
             [CompletionResult]::new('feature', 'feature', [CompletionResultType]::ParameterValue, 'Work on feature branches cut from the first environment')
             [CompletionResult]::new('image', 'image', [CompletionResultType]::ParameterValue, 'Work with the image tags an environment runs')
-            [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Promote the next environment: merge its upstream (or `--from`) into it on the branch `gitops/promote-<from>-to-<env>`, built in the object store — never in your checkout — keeping ENV''s pinned values (the team''s image tags, the config''s pinned keys), then push it and open or refresh the pull request into ENV')
-            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each environment in promotion order: its branch and head, the commits waiting in its upstream and the apps they touch, drift, and every image tag')
-            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what promoting ENV would change: the commits waiting in its upstream, the files, and a semantic diff of the manifests (resources matched by API group, kind, namespace and name; each changed field with its old and new value), all read from the promotion tree `gitops promote` would push. Pinned values (the team''s image tags and the config''s `pinned` keys) are listed apart as kept')
-            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check that every configuration repository follows the same branch strategy: environment branches exist, every repository has the same environments, the config agrees on every branch, no drift, every image satisfies its environment''s policy, every manifest parses, environment branches are protected (with a token), and no merged feature branch lingers')
-            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL (bash, zsh, fish, powershell, elvish). The same scripts are kept in the repository''s `completions/`')
+            [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Promote into ENV: build the promotion branch and open its pull request')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show what each environment runs, what is waiting and what drifted')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what promoting ENV would change')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check that every configuration repository follows the branch strategy')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'gitops;quickstart' {
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if gitops was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -185,8 +185,8 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (see the README for its shape)')
             [CompletionResult]::new('--exit-code', '--exit-code', [CompletionResultType]::ParameterName, 'Exit 1 when there is something to promote')
             [CompletionResult]::new('--no-fetch', '--no-fetch', [CompletionResultType]::ParameterName, 'Do not fetch origin; use what was fetched last')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -212,15 +212,15 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
             break
         }
         'gitops;help' {
-            [CompletionResult]::new('quickstart', 'quickstart', [CompletionResultType]::ParameterValue, 'Create a sample configuration repository for a small online shop (catalogue, cart, checkout and web apps) with a bare `origin` beside it and a realistic history: dev two changes ahead of stage, stage one promotion ahead of prod, and a hotfix made straight on prod. Offline; touches nothing outside DIR')
-            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Set up an existing repository: ask for the environments, branches, tag policies and promotion modes, write `.gitops.yaml`, create the missing environment branches from the default branch and push them on confirmation')
+            [CompletionResult]::new('quickstart', 'quickstart', [CompletionResultType]::ParameterValue, 'Create a sample repository to try gitops on (offline)')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Set up an existing repository: `.gitops.yaml` and the environment branches')
             [CompletionResult]::new('feature', 'feature', [CompletionResultType]::ParameterValue, 'Work on feature branches cut from the first environment')
             [CompletionResult]::new('image', 'image', [CompletionResultType]::ParameterValue, 'Work with the image tags an environment runs')
-            [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Promote the next environment: merge its upstream (or `--from`) into it on the branch `gitops/promote-<from>-to-<env>`, built in the object store — never in your checkout — keeping ENV''s pinned values (the team''s image tags, the config''s pinned keys), then push it and open or refresh the pull request into ENV')
-            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each environment in promotion order: its branch and head, the commits waiting in its upstream and the apps they touch, drift, and every image tag')
-            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what promoting ENV would change: the commits waiting in its upstream, the files, and a semantic diff of the manifests (resources matched by API group, kind, namespace and name; each changed field with its old and new value), all read from the promotion tree `gitops promote` would push. Pinned values (the team''s image tags and the config''s `pinned` keys) are listed apart as kept')
-            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check that every configuration repository follows the same branch strategy: environment branches exist, every repository has the same environments, the config agrees on every branch, no drift, every image satisfies its environment''s policy, every manifest parses, environment branches are protected (with a token), and no merged feature branch lingers')
-            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL (bash, zsh, fish, powershell, elvish). The same scripts are kept in the repository''s `completions/`')
+            [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Promote into ENV: build the promotion branch and open its pull request')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show what each environment runs, what is waiting and what drifted')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what promoting ENV would change')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check that every configuration repository follows the branch strategy')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates the shell completion scripts kept in completions/ from the current
-# command line definition. tests/completions.rs fails when they are stale.
+# Regenerates the shell completion scripts kept in completions/ and the man page
+# man/gitops.1 from the current command line definition. tests/completions.rs
+# fails when they are stale.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,3 +22,7 @@ generate zsh _gitops
 generate fish gitops.fish
 generate powershell _gitops.ps1
 generate elvish gitops.elv
+
+# The man page: written by its staleness test.
+GITOPS_UPDATE_MAN=1 cargo test --quiet --locked --test completions the_kept_man_page_is_up_to_date >/dev/null
+echo "man/gitops.1"

@@ -15,7 +15,7 @@ pub mod commands;
 #[derive(Debug, Parser)]
 #[command(
     name = "gitops",
-    version,
+    version = env!("GITOPS_VERSION"),
     propagate_version = true,
     max_term_width = 100
 )]

@@ -14,6 +14,8 @@ use crate::error::{refused, Exit};
 use crate::git::{self, Repo};
 use crate::ui::{self, Tone, Ui};
 
+/// Check that every configuration repository follows the branch strategy.
+///
 /// Check that every configuration repository follows the same branch strategy:
 /// environment branches exist, every repository has the same environments, the
 /// config agrees on every branch, no drift, every image satisfies its

@@ -6,6 +6,8 @@ use clap_complete::Shell;
 
 use crate::ui::Ui;
 
+/// Print the shell completion script for SHELL.
+///
 /// Print the shell completion script for SHELL (bash, zsh, fish, powershell,
 /// elvish). The same scripts are kept in the repository's `completions/`.
 ///

@@ -11,6 +11,8 @@ use crate::error::Exit;
 use crate::git;
 use crate::ui::Ui;
 
+/// Show what promoting ENV would change.
+///
 /// Show what promoting ENV would change: the commits waiting in its upstream, the
 /// files, and a semantic diff of the manifests (resources matched by API group,
 /// kind, namespace and name; each changed field with its old and new value), all

@@ -13,6 +13,8 @@ use crate::git::{self, Oid, Repo};
 use crate::model::summary;
 use crate::ui::Ui;
 
+/// Set up an existing repository: `.gitops.yaml` and the environment branches.
+///
 /// Set up an existing repository: ask for the environments, branches, tag
 /// policies and promotion modes, write `.gitops.yaml`, create the missing
 /// environment branches from the default branch and push them on confirmation.

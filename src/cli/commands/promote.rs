@@ -17,6 +17,8 @@ use crate::git;
 use crate::promotion::{self, BodyCommit, BodyInput};
 use crate::ui::{Tone, Ui};
 
+/// Promote into ENV: build the promotion branch and open its pull request.
+///
 /// Promote the next environment: merge its upstream (or `--from`) into it on the
 /// branch `gitops/promote-<from>-to-<env>`, built in the object store — never in
 /// your checkout — keeping ENV's pinned values (the team's image tags, the

@@ -13,6 +13,8 @@ use crate::error::refused;
 use crate::git;
 use crate::ui::Ui;
 
+/// Create a sample repository to try gitops on (offline).
+///
 /// Create a sample configuration repository for a small online shop (catalogue,
 /// cart, checkout and web apps) with a bare `origin` beside it and a realistic
 /// history: dev two changes ahead of stage, stage one promotion ahead of prod, and

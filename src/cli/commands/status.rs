@@ -7,6 +7,8 @@ use crate::engine::overview::{gather, render, Status};
 use crate::engine::{now, snapshot::Snapshot};
 use crate::ui::Ui;
 
+/// Show what each environment runs, what is waiting and what drifted.
+///
 /// Show each environment in promotion order: its branch and head, the commits
 /// waiting in its upstream and the apps they touch, drift, and every image tag.
 ///
