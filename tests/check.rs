@@ -253,6 +253,11 @@ fn one_workspace_run_finds_one_failure_kind_per_repository() {
         ],
     );
     t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+    // origin's default branch, `main`, has everything dev has: no feature branch.
+    t.git(&stale.origin, &["branch", "main", "dev"]);
+    t.git(&stale.origin, &["symbolic-ref", "HEAD", "refs/heads/main"]);
+    t.git(&stale.repo, &["fetch", "--quiet", "origin"]);
+    t.git(&stale.repo, &["remote", "set-head", "origin", "--auto"]);
 
     let clean = clean_sample(&t, "clean");
 
@@ -347,6 +352,10 @@ fn one_workspace_run_finds_one_failure_kind_per_repository() {
     assert_eq!(warnings.len(), 1, "{r:#?}");
     assert_eq!(warnings[0].check, Check::StaleFeatures);
     assert!(warnings[0].message.contains("feature/login"), "{r:#?}");
+    assert!(
+        !warnings[0].message.contains("main"),
+        "the default branch is no feature branch: {r:#?}"
+    );
 
     assert_passes(&doc, &clean);
     assert!(findings(report(&doc, &clean), Severity::Warning).is_empty());

@@ -487,10 +487,18 @@ fn stale_features(ws: &Snapshot, report: &mut RepoReport) {
     let Ok(branches) = ws.repo.remote_branches(REMOTE) else {
         return;
     };
+    let default = ws.repo.remote_default_branch(REMOTE);
     let mut stale = Vec::new();
     for (name, id) in branches {
         let name = name.as_str();
-        if env_branches.contains(name) || name.starts_with("gitops/") {
+        // Environment branches, origin's default branch (`main`, which a
+        // repository keeps whatever it has merged) and gitops's own are no
+        // feature branches.
+        if env_branches.contains(name)
+            || default.as_deref() == Some(name)
+            || name.starts_with("gitops/")
+            || name == "HEAD"
+        {
             continue;
         }
         if ws.graph.nodes.contains_key(&id) && ws.graph.is_ancestor(id, first_tip) {
