@@ -436,6 +436,27 @@ fn a_url_is_cloned_into_the_cache_once_and_fetched_after() {
     );
 }
 
+/// A path to a bare repository (a mirror, the server's copy) is checked on its
+/// own branches, as its URL would be.
+#[test]
+fn a_bare_repository_path_is_checked_like_its_url() {
+    let t = TestEnv::new();
+    let sample = sample(&t, "bare");
+    let cache = t.mkdir("cache");
+    let env = [("XDG_CACHE_HOME", s(&cache))];
+    let path = s(&sample.origin).to_owned();
+
+    let run = t.gitops_with(t.root(), &["check", "--json", &path], &env);
+    run.expect(1);
+    let doc: Report = run.parse();
+    only_error(&doc, &path, Check::Drift);
+
+    revert_hotfix(&t, &sample, "bare-prod");
+    let run = t.gitops_with(t.root(), &["check", "--json", &path], &env);
+    run.expect(0);
+    assert_passes(&run.parse(), &path);
+}
+
 #[test]
 fn an_unreachable_url_is_a_finding_for_that_repository_only() {
     let t = TestEnv::new();

@@ -23,7 +23,7 @@ use crate::ui::{self, Tone, Ui};
 /// protected (with a token), and no merged feature branch lingers.
 ///
 /// REPO is a local path or a Git URL (cloned bare into the cache directory once,
-/// fetched after). Exit 0 when no check failed, 1 when one did, 2 when the input
+/// fetched after); a bare repository's path is checked like its URL. Exit 0 when no check failed, 1 when one did, 2 when the input
 /// was refused.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -196,10 +196,28 @@ fn cache_dir(url: &str) -> PathBuf {
         .join(format!("{name}-{:08x}.git", hash as u32))
 }
 
+/// Where to clone `spec` from: itself when it is a URL, or a bare repository
+/// without an `origin` of its own (a mirror, the server's copy), whose branches
+/// are the ones to check, as a URL's would be; `None` for a clone to check in
+/// place.
+fn source_url(spec: &str) -> Option<String> {
+    if is_url(spec) {
+        return Some(spec.to_owned());
+    }
+    let path = Path::new(spec);
+    let repo = Repo::discover(path).ok()?;
+    if repo.has_workdir() || repo.remote_url(REMOTE).is_some() {
+        return None;
+    }
+    let path = std::fs::canonicalize(path).ok()?;
+    Some(path.to_string_lossy().into_owned())
+}
+
 /// Opens (cloning or fetching) one repository; the error is the repository's
 /// finding, not the end of the run.
 fn open(spec: &str) -> Result<Repo, String> {
-    if is_url(spec) {
+    if let Some(url) = source_url(spec) {
+        let spec = url.as_str();
         let dir = cache_dir(spec);
         if !dir.join("HEAD").exists() {
             std::fs::create_dir_all(&dir)
