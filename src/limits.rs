@@ -1,4 +1,5 @@
-//! How long gitops waits on the network: a fetch, a push or a GitHub call (with
+//! What gitops will read and how long it waits. Files: a manifest or
+//! configuration over [`MAX_FILE_BYTES`] is refused in one line. The network: a fetch, a push or a GitHub call (with
 //! its retries) that has not finished after `GITOPS_TIMEOUT` seconds (60 by
 //! default) is stopped and fails as a remote failure (exit 3) — `status` and
 //! `diff` then answer from what was fetched last.
@@ -6,6 +7,16 @@
 use std::time::Duration;
 
 use crate::error::{refused, Failure};
+
+/// The largest manifest or configuration gitops reads (10 MiB): a bigger one is
+/// refused (a configuration) or reported as not read (a manifest) in one line,
+/// before it costs gigabytes and minutes.
+pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+
+/// `bytes` for people: `12.3 MB`.
+pub fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+}
 
 /// The limit when `GITOPS_TIMEOUT` is not set.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);

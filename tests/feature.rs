@@ -348,3 +348,22 @@ fn finish_never_pushes_over_commits_someone_else_pushed() {
         "their commit is still there"
     );
 }
+
+/// A name git cannot store (a component over 250 bytes) is refused in one line
+/// that does not echo it whole, before anything is created.
+#[test]
+fn a_name_too_long_for_git_is_refused_in_one_short_line() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let state = t.state(&s.repo);
+    let name = "x".repeat(5000);
+    let run = t.gitops(&s.repo, &["feature", "start", &name]);
+    run.expect(2);
+    assert!(run.stderr.contains("5000 bytes long"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains(&name[..300]),
+        "the name is not echoed whole"
+    );
+    assert!(run.stderr.len() < 600, "{}", run.stderr);
+    assert_eq!(t.state(&s.repo), state);
+}

@@ -240,10 +240,28 @@ fn value_regex(key: &str, value: &str) -> regex::Regex {
 
 /// Whether `name` is a valid branch name (`git check-ref-format --branch` rules,
 /// and no leading `-`).
+/// The longest branch name component git can store: a file name (255 bytes on
+/// common file systems) with room for the `.lock` git writes beside it.
+pub const MAX_BRANCH_COMPONENT: usize = 250;
+
 pub fn valid_branch_name(name: &str) -> Result<(), String> {
-    let bad = |why: &str| Err(format!("`{name}` is not a valid branch name: {why}"));
+    let shown: String = if name.chars().count() > 60 {
+        format!("{}…", name.chars().take(60).collect::<String>())
+    } else {
+        name.to_owned()
+    };
+    let bad = |why: &str| Err(format!("`{shown}` is not a valid branch name: {why}"));
     if name.is_empty() {
         return bad("it is empty");
+    }
+    if name == "HEAD" {
+        return bad("`HEAD` names what a repository has checked out, not a branch");
+    }
+    if let Some(part) = name.split('/').find(|p| p.len() > MAX_BRANCH_COMPONENT) {
+        return bad(&format!(
+            "a component is {} bytes long; git stores each as a file name, at most {MAX_BRANCH_COMPONENT} bytes",
+            part.len()
+        ));
     }
     if name.starts_with('-') {
         return bad("it starts with `-`");
@@ -379,6 +397,7 @@ impl Config {
         };
         let count = raw_envs.len();
         let mut environments: Vec<Environment> = Vec::new();
+        let mut explicit_branches: Vec<String> = Vec::new();
         for (i, raw_env) in raw_envs.into_iter().enumerate() {
             let name_at = |nth: usize| locate(text, &value_regex("name", &raw_env.name), nth);
             if raw_env.name.trim().is_empty() {
@@ -407,7 +426,9 @@ impl Config {
                     return Err(err(l, c, why));
                 }
                 if let Some(other) = environments.iter().find(|e| e.branch == branch) {
-                    let (l, c) = locate(text, &value_regex("branch", &branch), 0);
+                    // This entry's `branch:`, after the earlier entries that wrote the same.
+                    let nth = explicit_branches.iter().filter(|b| **b == branch).count();
+                    let (l, c) = locate(text, &value_regex("branch", &branch), nth);
                     return Err(err(
                         l,
                         c,
@@ -417,6 +438,7 @@ impl Config {
                         ),
                     ));
                 }
+                explicit_branches.push(branch.clone());
                 env.branch = branch;
             }
             if let Some(tags) = raw_env.tags {
@@ -781,6 +803,21 @@ github:
                 &["already the branch of environment `a`"],
             ),
             (
+                "environments:\n  - name: a\n    branch: main\n  - name: b\n    branch: main\n",
+                ".gitops.yaml:5:5:",
+                &["already the branch of environment `a`"],
+            ),
+            (
+                "environments:\n  - name: dev\n  - name: HEAD\n",
+                ".gitops.yaml:3:",
+                &["`HEAD` names what a repository has checked out"],
+            ),
+            (
+                "environments:\n  - name: dev\n    branch: HEAD\n",
+                ".gitops.yaml:3:",
+                &["`HEAD` names what a repository has checked out"],
+            ),
+            (
                 "github:\n  repository: justaname\n",
                 ".gitops.yaml:2:3:",
                 &["OWNER/NAME"],
@@ -934,5 +971,16 @@ github:
         ] {
             assert!(valid_branch_name(bad).is_err(), "{bad:?}");
         }
+        assert!(valid_branch_name(&"a".repeat(250)).is_ok());
+        let long = "a".repeat(5000);
+        let why = valid_branch_name(&long).unwrap_err();
+        assert!(why.contains("5000 bytes long"), "{why}");
+        assert!(why.len() < 250, "the name is not echoed whole: {why}");
+        assert!(valid_branch_name(&format!("feature/{}", "b".repeat(251))).is_err());
+        assert!(valid_branch_name("HEAD").is_err());
+        assert!(
+            valid_branch_name("release/HEAD").is_ok(),
+            "only the whole name is reserved"
+        );
     }
 }

@@ -78,8 +78,31 @@ pub fn config_at(
 ) -> Result<Option<Result<Config, config::ConfigError>>> {
     let tree = repo.commit(commit)?.tree;
     let Some(blob) = repo.file_at(tree, config::FILE)? else {
+        // Something else than a file by that name is a mistake to name, not a
+        // missing file to fall back from.
+        if let Some(kind) = repo.entry_kind_at(tree, config::FILE)? {
+            return Err(
+                refused(format!("{label}:{} is a {kind}, not a file", config::FILE))
+                    .hint(format!(
+                        "make {} a plain YAML file on {label} (through a pull request)",
+                        config::FILE
+                    ))
+                    .into(),
+            );
+        }
         return Ok(None);
     };
+    let size = repo.blob_size(blob)?;
+    if size > crate::limits::MAX_FILE_BYTES {
+        return Err(refused(format!(
+            "{label}:{} is {}, over the {} limit for a configuration",
+            config::FILE,
+            crate::limits::megabytes(size),
+            crate::limits::megabytes(crate::limits::MAX_FILE_BYTES),
+        ))
+        .hint("a configuration is a few kilobytes: check what was committed")
+        .into());
+    }
     let bytes = repo.blob(blob)?;
     let text = String::from_utf8_lossy(&bytes);
     Ok(Some(Config::parse(

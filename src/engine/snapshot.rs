@@ -227,7 +227,13 @@ impl Snapshot {
             return Ok(());
         }
         self.cache_grew = true;
-        let made = self.repo.map_blobs(&todo, summary::summarize)?;
+        let made = self.repo.map_blobs(&todo, |bytes| match too_large(bytes) {
+            Some(error) => Summary {
+                error: Some(error),
+                ..Summary::default()
+            },
+            None => summary::summarize(bytes),
+        })?;
         for (id, s) in todo.into_iter().zip(made) {
             self.summaries.insert(id, Arc::new(s));
         }
@@ -306,7 +312,10 @@ impl Snapshot {
             return Ok(d.clone());
         }
         let bytes = self.repo.blob(id)?;
-        let d: Docs = Arc::new(manifest::parse_documents(&bytes));
+        let d: Docs = Arc::new(match too_large(&bytes) {
+            Some(error) => Err(error),
+            None => manifest::parse_documents(&bytes),
+        });
         self.docs.insert(id, d.clone());
         Ok(d)
     }
@@ -389,6 +398,21 @@ impl Snapshot {
                 .iter()
                 .any(|r| r.files.is_match(path))
     }
+}
+
+/// Why a manifest is not read: over [`crate::limits::MAX_FILE_BYTES`] (what it
+/// would cost to parse is out of proportion); `None` for any other.
+fn too_large(bytes: &[u8]) -> Option<ParseError> {
+    let size = bytes.len() as u64;
+    (size > crate::limits::MAX_FILE_BYTES).then(|| ParseError {
+        line: 0,
+        column: 0,
+        message: format!(
+            "not read: {} is over the {} limit for a manifest",
+            crate::limits::megabytes(size),
+            crate::limits::megabytes(crate::limits::MAX_FILE_BYTES)
+        ),
+    })
 }
 
 /// The summaries of a summary cache's content, by blob; `None` when any line is

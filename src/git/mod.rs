@@ -592,6 +592,53 @@ impl Repo {
         Ok(None)
     }
 
+    /// What the entry at `path` in `tree` is, whatever its kind: a file
+    /// (`"file"`), an executable file, a symbolic link, a directory or a
+    /// submodule; `None` when there is no entry.
+    pub fn entry_kind_at(&self, tree: Oid, path: &str) -> Result<Option<&'static str>> {
+        use gix::objs::tree::EntryKind;
+        let (dir, name) = match path.rsplit_once('/') {
+            Some((dir, name)) => (Some(dir), name),
+            None => (None, path),
+        };
+        // Walk the directories one by one.
+        let mut parent = tree;
+        for part in dir.into_iter().flat_map(|d| d.split('/')) {
+            let data = self.tree(parent)?;
+            let found = gix::objs::TreeRefIter::from_bytes(&data, self.repo.object_hash())
+                .filter_map(Result::ok)
+                .find(|e| e.filename == part && e.mode.is_tree())
+                .map(|e| e.oid.to_owned());
+            match found {
+                Some(id) => parent = id,
+                None => return Ok(None),
+            }
+        }
+        let data = self.tree(parent)?;
+        for entry in gix::objs::TreeRefIter::from_bytes(&data, self.repo.object_hash()) {
+            let entry = entry.with_context(|| format!("decoding tree {parent}"))?;
+            if entry.filename == name {
+                return Ok(Some(match entry.mode.kind() {
+                    EntryKind::Blob => "file",
+                    EntryKind::BlobExecutable => "executable file",
+                    EntryKind::Link => "symbolic link",
+                    EntryKind::Tree => "directory",
+                    EntryKind::Commit => "submodule",
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// A blob's size in bytes, without reading it.
+    pub fn blob_size(&self, id: Oid) -> Result<u64> {
+        Ok(self
+            .repo
+            .find_header(id)
+            .with_context(|| format!("reading blob {id}"))?
+            .size())
+    }
+
     /// The files that differ between two trees (`None`: the empty tree). Subtrees
     /// with the same id are skipped without being read.
     pub fn changes(&self, old: Option<Oid>, new: Option<Oid>) -> Result<Vec<FileDelta>> {
