@@ -366,7 +366,7 @@ fn a_manifest_mentioning_the_image_that_does_not_parse_stops_it_and_a_persons_co
     t.commit_file(
         &stage,
         "apps/cart/broken.yaml",
-        "sidecar: registry.example.com/shop/web:1.0.0\na: [1, 2\n",
+        "sidecar: registry.example.com/shop/web:1.0.0\nimage: registry.example.com/shop/sidecar:1.0.0\na: [1, 2\n",
         "broken",
     );
     t.git(&stage, &["push", "--quiet", "origin", "stage"]);
@@ -377,6 +377,29 @@ fn a_manifest_mentioning_the_image_that_does_not_parse_stops_it_and_a_persons_co
     );
     assert!(
         run.refused().contains("apps/cart/broken.yaml:"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(t.refs(&s.origin), before);
+
+    // An image only a broken manifest runs: the broken manifest is the cause,
+    // not "stage runs no image".
+    let run = t.gitops(
+        &s.repo,
+        &[
+            "image",
+            "set",
+            "registry.example.com/shop/sidecar",
+            "1.0.1",
+            "--env",
+            "stage",
+        ],
+    );
+    let said = run.refused();
+    assert!(
+        said.contains(
+            "no manifest of stage that parses runs an image `registry.example.com/shop/sidecar`; these mention it and do not parse: apps/cart/broken.yaml:"
+        ),
         "{}",
         run.stderr
     );

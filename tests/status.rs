@@ -565,3 +565,26 @@ fn third_party_images_are_not_judged_and_their_tags_travel() {
         assert_eq!(human.contains("7.2 !"), judged, "{name}: {human}");
     }
 }
+
+/// Editing `.gitops.yaml` in the checkout changes nothing until it is merged:
+/// `status` says so once, and answers from origin's configuration.
+#[test]
+fn a_local_config_edit_is_noted_not_used() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let before = t.gitops(&s.repo, &["status", "--json"]);
+    before.expect(0);
+    assert!(!before.stderr.contains("differs"), "{}", before.stderr);
+    let path = s.repo.join(".gitops.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("name: prod", "name: production")).unwrap();
+    let run = t.gitops(&s.repo, &["status", "--json"]);
+    run.expect(0);
+    assert_eq!(
+        run.stderr.matches("Your checkout's .gitops.yaml differs from the configuration in use (origin/dev:.gitops.yaml)").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.json()["environments"], before.json()["environments"]);
+}

@@ -41,6 +41,12 @@ pub fn track(repo: &Repo, branch: &str) -> Result<()> {
 /// tree: `origin/HEAD`, else the first default environment branch on origin, else
 /// the committed HEAD, else the defaults.
 pub fn load_config(repo: &Repo) -> Result<(Config, String)> {
+    let (config, source, _) = load_config_text(repo)?;
+    Ok((config, source))
+}
+
+/// [`load_config`], with the text of the file in use (`None`: the defaults).
+pub fn load_config_text(repo: &Repo) -> Result<(Config, String, Option<Vec<u8>>)> {
     let mut candidates: Vec<(String, Option<Oid>)> = Vec::new();
     if let Some(branch) = repo.remote_default_branch(REMOTE) {
         candidates.push((
@@ -56,17 +62,39 @@ pub fn load_config(repo: &Repo) -> Result<(Config, String)> {
     candidates.push(("HEAD".to_owned(), repo.head_commit()));
     for (label, commit) in candidates {
         let Some(commit) = commit else { continue };
-        if let Some(parsed) = config_at(repo, commit, &label)? {
+        if let Some((parsed, text)) = config_text_at(repo, commit, &label)? {
             let cfg = parsed.map_err(|e| {
                 refused(e.to_string()).hint(format!(
                     "fix {} on {label} through a pull request",
                     config::FILE
                 ))
             })?;
-            return Ok((cfg, format!("{label}:{}", config::FILE)));
+            return Ok((cfg, format!("{label}:{}", config::FILE), Some(text)));
         }
     }
-    Ok((Config::default(), "defaults (no .gitops.yaml)".to_owned()))
+    Ok((
+        Config::default(),
+        "defaults (no .gitops.yaml)".to_owned(),
+        None,
+    ))
+}
+
+/// A note for a checkout whose `.gitops.yaml` is not the configuration in use
+/// (`in_use`: its text, `None` for the defaults; `source` names it): gitops
+/// reads the configuration from origin, so a local edit changes nothing until
+/// it is merged. `None` when they are the same or there is no local file.
+pub fn checkout_config_note(repo: &Repo, in_use: Option<&[u8]>, source: &str) -> Option<String> {
+    if !repo.has_workdir() {
+        return None;
+    }
+    let local = std::fs::read(repo.dir.join(config::FILE)).ok()?;
+    if in_use == Some(local.as_slice()) {
+        return None;
+    }
+    Some(format!(
+        "Your checkout's {} differs from the configuration in use ({source}): gitops reads it from origin, so your edit counts once it is merged through a pull request.",
+        config::FILE
+    ))
 }
 
 /// `.gitops.yaml` as committed in `commit` (`label` names it in errors, e.g.
@@ -76,6 +104,16 @@ pub fn config_at(
     commit: Oid,
     label: &str,
 ) -> Result<Option<Result<Config, config::ConfigError>>> {
+    Ok(config_text_at(repo, commit, label)?.map(|(parsed, _)| parsed))
+}
+
+/// [`config_at`], with the file's text.
+#[allow(clippy::type_complexity)]
+fn config_text_at(
+    repo: &Repo,
+    commit: Oid,
+    label: &str,
+) -> Result<Option<(Result<Config, config::ConfigError>, Vec<u8>)>> {
     let tree = repo.commit(commit)?.tree;
     let Some(blob) = repo.file_at(tree, config::FILE)? else {
         // Something else than a file by that name is a mistake to name, not a
@@ -105,8 +143,6 @@ pub fn config_at(
     }
     let bytes = repo.blob(blob)?;
     let text = String::from_utf8_lossy(&bytes);
-    Ok(Some(Config::parse(
-        &text,
-        &format!("{label}:{}", config::FILE),
-    )))
+    let parsed = Config::parse(&text, &format!("{label}:{}", config::FILE));
+    Ok(Some((parsed, bytes)))
 }

@@ -20,7 +20,7 @@ use crate::model::summary::{self, Summary};
 use crate::promotion::graph::Graph;
 use crate::ui::Ui;
 
-use super::repo_config::{load_config, require_origin, REMOTE};
+use super::repo_config::{checkout_config_note, load_config_text, require_origin, REMOTE};
 
 /// The summary cache in `.git/gitops/`. Its version is that of
 /// [`summary::summarize`] and of the encoding (bump it when either changes) and
@@ -64,6 +64,8 @@ pub struct Snapshot {
     pub config: Config,
     /// Where the configuration came from, for messages.
     pub config_source: String,
+    /// The text of the configuration in use (`None`: the defaults).
+    config_text: Option<Vec<u8>>,
     /// Why `origin` was not fetched, when it was not.
     pub not_fetched: Option<String>,
     pub branches: Vec<EnvBranch>,
@@ -97,13 +99,22 @@ impl Snapshot {
         } else {
             not_fetched = Some("--no-fetch".to_owned());
         }
-        Snapshot::load(repo, not_fetched)
+        let snapshot = Snapshot::load(repo, not_fetched)?;
+        let note = checkout_config_note(
+            &snapshot.repo,
+            snapshot.config_text.as_deref(),
+            &snapshot.config_source,
+        );
+        if let Some(note) = note {
+            ui.note(&note);
+        }
+        Ok(snapshot)
     }
 
     /// A workspace over an already fetched repository (what `check` uses for each
     /// repository it checks): the configuration and the environment branches.
     pub fn load(repo: Repo, not_fetched: Option<String>) -> Result<Snapshot> {
-        let (config, config_source) = load_config(&repo)?;
+        let (config, config_source, config_text) = load_config_text(&repo)?;
         let mut tips = Vec::new();
         let mut missing = Vec::new();
         for env in &config.environments {
@@ -148,6 +159,7 @@ impl Snapshot {
             repo,
             config,
             config_source,
+            config_text,
             not_fetched,
             branches,
             graph,

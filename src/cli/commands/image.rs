@@ -158,6 +158,22 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
             .next()
             .and_then(|written| written.into_iter().next())
             .expect("one"),
+        // A manifest that does not parse and mentions the image may be the one
+        // that runs it: say so rather than that the environment runs no such image.
+        0 if !mentioning(&ws, &broken, &args.image)?.is_empty() => {
+            let hiding = mentioning(&ws, &broken, &args.image)?;
+            return Err(refused(format!(
+                "no manifest of {} that parses runs an image `{}`; these mention it and do not parse: {}",
+                env.name,
+                args.image,
+                hiding.join("; ")
+            ))
+            .hint(format!(
+                "fix them on {} through a pull request, then set the image again",
+                env.branch
+            ))
+            .into());
+        }
         0 => {
             return Err(
                 refused(format!("{} runs no image `{}`", env.name, args.image))
@@ -188,13 +204,7 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
     let short = name.rsplit('/').next().unwrap_or(&name).to_owned();
     // A manifest that does not parse could be hiding a use of the image: it
     // stops the edit only when its text mentions the image (its last path part).
-    let mut hiding = Vec::new();
-    for (_, id, message) in &broken {
-        let bytes = ws.repo.blob(*id)?;
-        if memchr::memmem::find(&bytes, short.as_bytes()).is_some() {
-            hiding.push(message.clone());
-        }
-    }
+    let hiding = mentioning(&ws, &broken, &name)?;
     if !hiding.is_empty() {
         return Err(refused(format!(
             "{} has manifests that mention {short} and do not parse: {}",
@@ -397,4 +407,22 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The messages of the manifests in `broken` (path, blob, message) whose text
+/// mentions `image` (its last path part).
+fn mentioning(
+    ws: &Snapshot,
+    broken: &[(String, crate::git::Oid, String)],
+    image: &str,
+) -> Result<Vec<String>> {
+    let short = image.rsplit('/').next().unwrap_or(image);
+    let mut out = Vec::new();
+    for (_, id, message) in broken {
+        let bytes = ws.repo.blob(*id)?;
+        if memchr::memmem::find(&bytes, short.as_bytes()).is_some() {
+            out.push(message.clone());
+        }
+    }
+    Ok(out)
 }
