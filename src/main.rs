@@ -9,7 +9,10 @@ fn main() {
     // words it completes them (environment names included) and exits.
     clap_complete::CompleteEnv::with_factory(Cli::command).complete();
     // Usage errors exit 2 from clap itself.
-    let cli = Cli::parse();
+    // `--color` decides clap's help and errors too.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    ui::ColorChoice::from_args(&args).apply_to_clap();
+    let cli = Cli::parse_from(args);
     let ui = ui::Ui::new(cli.global.color);
     if let Err(err) = interrupt::install(ui::restore_terminal) {
         ui.warn(&format!("{err:#}: Ctrl-C may leave the cursor hidden"));

@@ -1,8 +1,10 @@
 //! The terminal: the only module that prints, prompts or styles.
 //!
-//! Data goes to stdout, messages and progress to stderr. Colour is used on a
-//! terminal only, unless `--color` says otherwise; `NO_COLOR` turns it off in
-//! `auto`. Spinners and prompts exist only on a terminal.
+//! Data goes to stdout, messages and progress to stderr. Colour is decided as
+//! clap decides it for its own help and errors (`anstream`): with `--color
+//! auto`, `NO_COLOR` turns it off, `CLICOLOR_FORCE` on, `CLICOLOR=0` off, else a
+//! terminal that is not `TERM=dumb` gets it; `--color always|never` decides
+//! for both. Spinners and prompts exist only on a terminal.
 
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
@@ -39,24 +41,61 @@ pub struct Ui {
     in_is_term: bool,
 }
 
-fn no_color_env() -> bool {
-    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+/// anstream's answer for `stream` under `--color auto`.
+fn auto_choice<S: anstream::stream::RawStream>(stream: &S) -> anstream::ColorChoice {
+    let previous = anstream::ColorChoice::global();
+    anstream::ColorChoice::write_global(anstream::ColorChoice::Auto);
+    let choice = anstream::AutoStream::choice(stream);
+    anstream::ColorChoice::write_global(previous);
+    choice
+}
+
+impl ColorChoice {
+    /// What `--color` says, from the command line before clap reads it (for
+    /// clap's own help and errors): the last `--color WHEN` or `--color=WHEN`.
+    pub fn from_args(args: &[std::ffi::OsString]) -> ColorChoice {
+        let mut choice = ColorChoice::Auto;
+        let mut args = args.iter().map(|a| a.to_string_lossy());
+        while let Some(arg) = args.next() {
+            if arg == "--" {
+                break;
+            }
+            let value = match arg.strip_prefix("--color") {
+                Some("") => args.next().map(|v| v.into_owned()),
+                Some(rest) => rest.strip_prefix('=').map(str::to_owned),
+                None => None,
+            };
+            match value.as_deref() {
+                Some("always") => choice = ColorChoice::Always,
+                Some("never") => choice = ColorChoice::Never,
+                Some("auto") => choice = ColorChoice::Auto,
+                _ => {}
+            }
+        }
+        choice
+    }
+
+    /// Makes this choice clap's too (anstream's process-wide choice).
+    pub fn apply_to_clap(self) {
+        anstream::ColorChoice::write_global(match self {
+            ColorChoice::Auto => anstream::ColorChoice::Auto,
+            ColorChoice::Always => anstream::ColorChoice::Always,
+            ColorChoice::Never => anstream::ColorChoice::Never,
+        });
+    }
 }
 
 impl Ui {
     pub fn new(choice: ColorChoice) -> Ui {
-        let out_term = std::io::stdout().is_terminal();
         let err_term = std::io::stderr().is_terminal();
-        let decide = |term: bool| match choice {
+        let decide = |stream: anstream::ColorChoice| match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                term && !no_color_env() && std::env::var("TERM").map_or(true, |t| t != "dumb")
-            }
+            ColorChoice::Auto => stream != anstream::ColorChoice::Never,
         };
         Ui {
-            color_out: decide(out_term),
-            color_err: decide(err_term),
+            color_out: decide(auto_choice(&std::io::stdout())),
+            color_err: decide(auto_choice(&std::io::stderr())),
             err_is_term: err_term,
             in_is_term: std::io::stdin().is_terminal(),
         }

@@ -342,10 +342,18 @@ pub fn merge_tree(dir: &Path, ours: &str, theirs: &str) -> Result<MergeTree> {
     let out = output(cmd)?;
     // 0: clean, 1: conflicts; anything else is a failure.
     if !matches!(out.status.code(), Some(0 | 1)) {
-        anyhow::bail!(
-            "`git merge-tree` failed: {} (git 2.38 or newer is needed)",
-            reason(&out)
-        );
+        let why = reason(&out);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // Name the real cause: an old git does not know `--write-tree`; a
+        // repository gitops may not write to fails with the system's words.
+        if stderr.contains("write-tree") || stderr.contains("usage: git merge-tree") {
+            return Err(refused(format!(
+                "`git merge-tree --write-tree` is not known to this git: {why}"
+            ))
+            .hint("install git 2.38 or newer")
+            .into());
+        }
+        anyhow::bail!("`git merge-tree` failed: {why}");
     }
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let mut parts = text.split('\0');
