@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::glob::{Glob, GlobSet};
 use crate::config::policy::TagPolicy;
 use crate::model::image::ImagePatterns;
+use crate::model::nesting;
 use crate::model::semdiff::{Pinned, PinnedRule};
 
 /// The file name, at the root of the repository.
@@ -338,6 +339,9 @@ impl Config {
             column,
             message,
         };
+        if let Err(too_deep) = nesting::check(text.as_bytes()) {
+            return Err(err(too_deep.line, too_deep.column, too_deep.message()));
+        }
         let raw: Option<RawConfig> = serde_norway::from_str(text).map_err(|e| {
             let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
             let mut message = e.to_string();
@@ -627,6 +631,21 @@ mod tests {
             assert!(c.is_manifest("apps/cart/deployment.yaml") && c.is_manifest("x.yml"));
             assert!(c.images.is_none() && c.is_team_image("redis"), "{text:?}");
         }
+    }
+
+    /// A config nested past the parser's limit is refused before parsing (the
+    /// parser is quadratic in flow nesting), at the line and column where it gets
+    /// too deep.
+    #[test]
+    fn deep_nesting_is_refused_unparsed() {
+        let brackets = format!("environments:\n  - {}\n", "[".repeat(100_000));
+        let err = parse(&brackets).unwrap_err();
+        assert!(
+            err.starts_with(".gitops.yaml:2:131: YAML nested more than 128 levels deep"),
+            "{err}"
+        );
+        let braces = format!("{}1{}\n", "{a: ".repeat(300), "}".repeat(300));
+        assert!(parse(&braces).unwrap_err().starts_with(".gitops.yaml:1:"));
     }
 
     #[test]

@@ -5,6 +5,8 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 use serde_norway::Value;
 
+use crate::model::nesting;
+
 /// One YAML document of a (possibly multi-document) file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Document {
@@ -81,9 +83,21 @@ fn parse_error(err: &serde_norway::Error) -> ParseError {
     }
 }
 
+/// Refuses a file nested deeper than [`nesting::MAX_DEPTH`] before the parser
+/// spends minutes on it (see [`nesting`]).
+fn check_nesting(bytes: &[u8]) -> Result<(), ParseError> {
+    nesting::check(bytes).map_err(|too_deep| ParseError {
+        line: too_deep.line,
+        column: too_deep.column,
+        message: too_deep.message(),
+    })
+}
+
 /// Parses every document of a YAML file. Empty documents (`---` alone, comments
-/// only) are skipped but still counted in `index`.
+/// only) are skipped but still counted in `index`. A file nested deeper than
+/// [`nesting::MAX_DEPTH`] is refused unparsed.
 pub fn parse_documents(bytes: &[u8]) -> Result<Vec<Document>, ParseError> {
+    check_nesting(bytes)?;
     let mut docs = Vec::new();
     for (index, de) in serde_norway::Deserializer::from_slice(bytes).enumerate() {
         let value = Value::deserialize(de).map_err(|e| parse_error(&e))?;
@@ -97,6 +111,7 @@ pub fn parse_documents(bytes: &[u8]) -> Result<Vec<Document>, ParseError> {
 /// Checks that every document of a YAML file parses, without building values:
 /// the cheap way to find the files that do not.
 pub fn validate(bytes: &[u8]) -> Result<(), ParseError> {
+    check_nesting(bytes)?;
     for de in serde_norway::Deserializer::from_slice(bytes) {
         serde::de::IgnoredAny::deserialize(de).map_err(|e| parse_error(&e))?;
     }
@@ -461,6 +476,32 @@ mod tests {
         let err = parse_documents(b"a: 1\nb: [1, 2\nc: 3\n").unwrap_err();
         assert!(err.line >= 2, "{err:?}");
         assert!(!err.message.contains(" at line "), "{err:?}");
+    }
+
+    /// The nesting limit is the parser's own: a document of
+    /// `nesting::MAX_DEPTH` nested collections parses, one more is refused
+    /// before parsing, which the parser would have refused too, only slower.
+    #[test]
+    fn files_nested_too_deep_are_refused_before_parsing() {
+        let nested =
+            |brackets: usize| format!("x: {}{}\n", "[".repeat(brackets), "]".repeat(brackets));
+        let deepest = nested(nesting::MAX_DEPTH - 1);
+        assert_eq!(parse_documents(deepest.as_bytes()).unwrap().len(), 1);
+        assert_eq!(validate(deepest.as_bytes()), Ok(()));
+
+        let deeper = nested(nesting::MAX_DEPTH);
+        let parser = serde_norway::from_str::<Value>(&deeper).unwrap_err();
+        assert!(parser.to_string().contains("recursion limit"), "{parser}");
+        for err in [
+            parse_documents(deeper.as_bytes()).unwrap_err(),
+            validate(deeper.as_bytes()).unwrap_err(),
+        ] {
+            assert_eq!((err.line, err.column), (1, 3 + nesting::MAX_DEPTH));
+            assert!(err.message.contains("more than 128 levels"), "{err:?}");
+        }
+        // Later documents too, on their own line.
+        let text = format!("a: 1\n---\n{}", "- ".repeat(200));
+        assert_eq!(parse_documents(text.as_bytes()).unwrap_err().line, 3);
     }
 
     #[test]
