@@ -342,7 +342,7 @@ impl Config {
         if let Err(too_deep) = nesting::check(text.as_bytes()) {
             return Err(err(too_deep.line, too_deep.column, too_deep.message()));
         }
-        let raw: Option<RawConfig> = serde_norway::from_str(text).map_err(|e| {
+        let raw: Option<RawConfig> = yaml_serde::from_str(text).map_err(|e| {
             let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
             let mut message = e.to_string();
             if let Some(i) = message.find(" at line ") {
@@ -571,7 +571,7 @@ impl Config {
                 .collect(),
             manifests: &self.manifest_patterns,
         };
-        let mut body = serde_norway::to_string(&head).expect("config serializes");
+        let mut body = yaml_serde::to_string(&head).expect("config serializes");
         if let Some(images) = &self.images {
             body.push_str(
                 "# The team's own images: only they follow the tag policies and keep their\n\
@@ -579,7 +579,7 @@ impl Config {
                  # promotions like any value.\n",
             );
             body.push_str(
-                &serde_norway::to_string(&Images {
+                &yaml_serde::to_string(&Images {
                     images: images.patterns(),
                 })
                 .expect("config serializes"),
@@ -589,7 +589,7 @@ impl Config {
             pinned: &self.pinned,
             github: &self.github,
         };
-        let tail = serde_norway::to_string(&tail).expect("config serializes");
+        let tail = yaml_serde::to_string(&tail).expect("config serializes");
         if tail.trim() != "{}" {
             body.push_str(&tail);
         }

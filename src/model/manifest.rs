@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 use serde_json::Value as Json;
-use serde_norway::Value;
+use yaml_serde::Value;
 
 use crate::model::nesting;
 
@@ -66,12 +66,12 @@ impl std::fmt::Display for Unparseable {
     }
 }
 
-fn parse_error(err: &serde_norway::Error) -> ParseError {
+fn parse_error(err: &yaml_serde::Error) -> ParseError {
     let (line, column) = err
         .location()
         .map(|l| (l.line(), l.column()))
         .unwrap_or((0, 0));
-    // serde_norway appends " at line X column Y" to its message; keep the cause only.
+    // yaml_serde appends " at line X column Y" to its message; keep the cause only.
     let mut message = err.to_string();
     if let Some(i) = message.find(" at line ") {
         message.truncate(i);
@@ -99,7 +99,7 @@ fn check_nesting(bytes: &[u8]) -> Result<(), ParseError> {
 pub fn parse_documents(bytes: &[u8]) -> Result<Vec<Document>, ParseError> {
     check_nesting(bytes)?;
     let mut docs = Vec::new();
-    for (index, de) in serde_norway::Deserializer::from_slice(bytes).enumerate() {
+    for (index, de) in yaml_serde::Deserializer::from_slice(bytes).enumerate() {
         let value = Value::deserialize(de).map_err(|e| parse_error(&e))?;
         if !value.is_null() {
             docs.push(Document { index, value });
@@ -112,7 +112,7 @@ pub fn parse_documents(bytes: &[u8]) -> Result<Vec<Document>, ParseError> {
 /// the cheap way to find the files that do not.
 pub fn validate(bytes: &[u8]) -> Result<(), ParseError> {
     check_nesting(bytes)?;
-    for de in serde_norway::Deserializer::from_slice(bytes) {
+    for de in yaml_serde::Deserializer::from_slice(bytes) {
         serde::de::IgnoredAny::deserialize(de).map_err(|e| parse_error(&e))?;
     }
     Ok(())
@@ -354,7 +354,7 @@ pub fn key_text(key: &Value) -> String {
         Value::Null => "null".to_owned(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        other => serde_norway::to_string(other)
+        other => yaml_serde::to_string(other)
             .map(|s| s.trim_end().to_owned())
             .unwrap_or_default(),
     }
@@ -490,7 +490,7 @@ mod tests {
         assert_eq!(validate(deepest.as_bytes()), Ok(()));
 
         let deeper = nested(nesting::MAX_DEPTH);
-        let parser = serde_norway::from_str::<Value>(&deeper).unwrap_err();
+        let parser = yaml_serde::from_str::<Value>(&deeper).unwrap_err();
         assert!(parser.to_string().contains("recursion limit"), "{parser}");
         for err in [
             parse_documents(deeper.as_bytes()).unwrap_err(),

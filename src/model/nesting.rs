@@ -2,13 +2,14 @@
 //! sees it. Pure: bytes in, a verdict out.
 //!
 //! Deep flow nesting (`[[[[…]]]]`, `{a: {a: …}}`) is quadratic in libyaml's
-//! scanner, which serde_norway runs: each token walks the list of open flow
-//! levels, so a 200 KB file of brackets takes minutes before the parser gives up
-//! on it anyway (serde_norway refuses more than [`MAX_DEPTH`] nested collections,
+//! scanner, which yaml_serde runs (libyaml-rs, a port of libyaml; serde_norway
+//! ran the same code): each token walks the list of open flow levels, so a
+//! 200 KB file of brackets takes about a minute before the parser gives up on
+//! it anyway (yaml_serde refuses more than [`MAX_DEPTH`] nested collections,
 //! but only after scanning the whole file). Files nested deeper than
 //! [`MAX_DEPTH`] are therefore refused here, in time linear in their size.
 //!
-//! The limit is serde_norway's own recursion limit, so the scan refuses nothing
+//! The limit is yaml_serde's own recursion limit, so the scan refuses nothing
 //! that used to parse. Real files stay far below it: a Kubernetes manifest
 //! nests about ten levels, and the deepest CustomResourceDefinition schemas
 //! (each level of `properties:` is two mappings) a few dozen.
@@ -20,7 +21,7 @@
 //! (`|`, `>`) do not count, and the rare text it misreads (a multi-line plain
 //! scalar whose lines start with `- `) can only count a few levels too many.
 
-/// The deepest nesting of collections gitops parses: serde_norway's recursion
+/// The deepest nesting of collections gitops parses: yaml_serde's recursion
 /// limit (128 nested sequences or mappings).
 pub const MAX_DEPTH: usize = 128;
 

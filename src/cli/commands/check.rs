@@ -640,7 +640,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
             .hint("a workspace file is `repos: [path-or-url, ...]` with an optional `reference: path-or-url`")
             .into());
         }
-        let ws: WorkspaceFile = serde_norway::from_str(&text).map_err(|e| {
+        let ws: WorkspaceFile = yaml_serde::from_str(&text).map_err(|e| {
             let at = e.location().map(|l| format!(":{}:{}", l.line(), l.column())).unwrap_or_default();
             refused(format!("{}{at}: {}", file.display(), e.to_string().split(" at line ").next().unwrap_or_default()))
                 .hint("a workspace file is `repos: [path-or-url, ...]` with an optional `reference: path-or-url`")
