@@ -2,7 +2,7 @@
 //! manifests in `tests/fixtures/edit/`, and a property test over generated
 //! Deployments. Every edit is checked three ways: (1) outside the tag spans the
 //! output is the input byte for byte; (2) `tag_sites` on the output finds the
-//! same sites with the new tag; (3) serde_norway reads the same documents,
+//! same sites with the new tag; (3) yaml_serde reads the same documents,
 //! except the edited image or newTag values. Each span is also found a second
 //! way, by searching the image text on its line.
 
@@ -789,7 +789,7 @@ fn assert_only_tags_differ(case: &str, input: &[u8], out: &[u8], sites: &[TagSit
     );
 }
 
-/// (3): serde_norway reads the same documents, leaf for leaf, except the edited
+/// (3): yaml_serde reads the same documents, leaf for leaf, except the edited
 /// fields, which now hold the image with the new tag (or the new tag).
 fn assert_same_documents(case: &str, input: &[u8], out: &[u8], sites: &[TagSite], new_tag: &str) {
     let before = parse_documents(input).unwrap();

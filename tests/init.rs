@@ -50,7 +50,7 @@ fn branches(t: &TestEnv, origin: &std::path::Path) -> Vec<String> {
 /// The environment names and branches of a written `.gitops.yaml`.
 fn environments(path: &std::path::Path) -> Vec<(String, String)> {
     let text = std::fs::read_to_string(path).expect(".gitops.yaml is written");
-    let doc: serde_norway::Value = serde_norway::from_str(&text).expect(".gitops.yaml is YAML");
+    let doc: yaml_serde::Value = yaml_serde::from_str(&text).expect(".gitops.yaml is YAML");
     doc["environments"]
         .as_sequence()
         .expect("environments is a list")
@@ -266,7 +266,7 @@ fn bad_flag_values_are_refused_with_a_hint() {
 /// The `images:` list of a written `.gitops.yaml` (`None`: no key).
 fn images(path: &std::path::Path) -> Option<Vec<String>> {
     let text = std::fs::read_to_string(path).expect(".gitops.yaml is written");
-    let doc: serde_norway::Value = serde_norway::from_str(&text).expect(".gitops.yaml is YAML");
+    let doc: yaml_serde::Value = yaml_serde::from_str(&text).expect(".gitops.yaml is YAML");
     doc.get("images").map(|list| {
         list.as_sequence()
             .expect("images is a list")

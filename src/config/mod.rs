@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::glob::{Glob, GlobSet};
 use crate::config::policy::TagPolicy;
 use crate::model::image::ImagePatterns;
+use crate::model::nesting;
 use crate::model::semdiff::{Pinned, PinnedRule};
 
 /// The file name, at the root of the repository.
@@ -356,7 +357,10 @@ impl Config {
             column,
             message,
         };
-        let raw: Option<RawConfig> = serde_norway::from_str(text).map_err(|e| {
+        if let Err(too_deep) = nesting::check(text.as_bytes()) {
+            return Err(err(too_deep.line, too_deep.column, too_deep.message()));
+        }
+        let raw: Option<RawConfig> = yaml_serde::from_str(text).map_err(|e| {
             let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
             let mut message = e.to_string();
             if let Some(i) = message.find(" at line ") {
@@ -589,7 +593,7 @@ impl Config {
                 .collect(),
             manifests: &self.manifest_patterns,
         };
-        let mut body = serde_norway::to_string(&head).expect("config serializes");
+        let mut body = yaml_serde::to_string(&head).expect("config serializes");
         if let Some(images) = &self.images {
             body.push_str(
                 "# The team's own images: only they follow the tag policies and keep their\n\
@@ -597,7 +601,7 @@ impl Config {
                  # promotions like any value.\n",
             );
             body.push_str(
-                &serde_norway::to_string(&Images {
+                &yaml_serde::to_string(&Images {
                     images: images.patterns(),
                 })
                 .expect("config serializes"),
@@ -607,7 +611,7 @@ impl Config {
             pinned: &self.pinned,
             github: &self.github,
         };
-        let tail = serde_norway::to_string(&tail).expect("config serializes");
+        let tail = yaml_serde::to_string(&tail).expect("config serializes");
         if tail.trim() != "{}" {
             body.push_str(&tail);
         }
@@ -649,6 +653,21 @@ mod tests {
             assert!(c.is_manifest("apps/cart/deployment.yaml") && c.is_manifest("x.yml"));
             assert!(c.images.is_none() && c.is_team_image("redis"), "{text:?}");
         }
+    }
+
+    /// A config nested past the parser's limit is refused before parsing (the
+    /// parser is quadratic in flow nesting), at the line and column where it gets
+    /// too deep.
+    #[test]
+    fn deep_nesting_is_refused_unparsed() {
+        let brackets = format!("environments:\n  - {}\n", "[".repeat(100_000));
+        let err = parse(&brackets).unwrap_err();
+        assert!(
+            err.starts_with(".gitops.yaml:2:131: YAML nested more than 128 levels deep"),
+            "{err}"
+        );
+        let braces = format!("{}1{}\n", "{a: ".repeat(300), "}".repeat(300));
+        assert!(parse(&braces).unwrap_err().starts_with(".gitops.yaml:1:"));
     }
 
     #[test]

@@ -291,7 +291,7 @@ impl<'de> Deserialize<'de> for TagPolicy {
 }
 
 /// Parses the policy while the deserializer is still on the value, so that
-/// serde_norway attaches the value's line and column to the error.
+/// yaml_serde attaches the value's line and column to the error.
 struct TagPolicyVisitor;
 
 impl serde::de::Visitor<'_> for TagPolicyVisitor {
@@ -797,11 +797,11 @@ mod tests {
         for (spelling, want) in cases {
             let yaml = format!("name: dev\ntags: '{spelling}'\n");
             let env: Env =
-                serde_norway::from_str(&yaml).unwrap_or_else(|e| panic!("{spelling:?}: {e}"));
+                yaml_serde::from_str(&yaml).unwrap_or_else(|e| panic!("{spelling:?}: {e}"));
             assert_eq!(&env.tags, want, "{spelling:?} from YAML");
-            let back = serde_norway::to_string(&env).unwrap();
-            let again: Env = serde_norway::from_str(&back)
-                .unwrap_or_else(|e| panic!("{spelling:?} re-read: {e}"));
+            let back = yaml_serde::to_string(&env).unwrap();
+            let again: Env =
+                yaml_serde::from_str(&back).unwrap_or_else(|e| panic!("{spelling:?} re-read: {e}"));
             assert_eq!(again, env, "{spelling:?} YAML round trip via {back:?}");
             let json = serde_json::to_string(want).unwrap();
             assert_eq!(
@@ -835,7 +835,7 @@ mod tests {
         ];
         for (yaml, line, want) in cases {
             let err =
-                serde_norway::from_str::<Env>(yaml).expect_err(&format!("{yaml:?} should fail"));
+                yaml_serde::from_str::<Env>(yaml).expect_err(&format!("{yaml:?} should fail"));
             let location = err
                 .location()
                 .unwrap_or_else(|| panic!("{yaml:?}: no location in {err}"));

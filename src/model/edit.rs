@@ -3,7 +3,7 @@
 //! bytes in, bytes and plain data out.
 //!
 //! Which fields hold images is `crate::model::images`'s call, made on the documents as
-//! `crate::model::manifest::parse_documents` reads them (serde_norway). Where their text
+//! `crate::model::manifest::parse_documents` reads them (yaml_serde). Where their text
 //! is comes from a second parse with `saphyr_parser`, whose events carry source
 //! positions, walked in step with the first so that each image use is tied to the
 //! node it came from. Those positions are not taken on trust (saphyr counts them
@@ -29,7 +29,7 @@ use std::fmt;
 use std::ops::Range;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
-use serde_norway::Value;
+use yaml_serde::Value;
 
 use crate::config::policy::is_valid_tag;
 use crate::model::image::ImageRef;
@@ -182,7 +182,7 @@ pub fn tag_sites(bytes: &[u8]) -> Result<Vec<TagSite>, ParseError> {
 
 /// A file read once for editing: its documents, where it sets image tags
 /// ([`tag_sites`]) and, when asked, where every scalar is ([`scalar_sites`]).
-/// serde_norway and saphyr_parser each read it once.
+/// yaml_serde and saphyr_parser each read it once.
 #[derive(Debug, Clone)]
 pub struct Sites {
     pub docs: Vec<crate::model::manifest::Document>,
@@ -499,7 +499,7 @@ fn locate(
     else {
         return None;
     };
-    // The saphyr value must be what serde_norway read (a number for a newTag).
+    // The saphyr value must be what yaml_serde read (a number for a newTag).
     let agrees = match visit.value {
         Value::String(s) => s == value,
         Value::Number(_) => is_kustomize && *style == ScalarStyle::Plain,
@@ -670,13 +670,13 @@ struct Tree {
     aliased: HashSet<usize>,
 }
 
-/// A node reached while walking a document in step with serde_norway's value.
+/// A node reached while walking a document in step with yaml_serde's value.
 struct Visit<'v> {
     /// flatten's path to the node.
     path: String,
     /// The node (for an alias: the anchored node it stands for).
     node: NodeId,
-    /// serde_norway's value there.
+    /// yaml_serde's value there.
     value: &'v Value,
     /// Where the alias is, when the node was reached through one.
     alias_start: Option<usize>,
@@ -773,7 +773,7 @@ impl Tree {
         }
     }
 
-    /// Walks the node `id` and serde_norway's `value` for it in step, recording
+    /// Walks the node `id` and yaml_serde's `value` for it in step, recording
     /// every node reached with its path in `crate::model::manifest::flatten`'s notation.
     /// Where the two disagree (which they should not), that branch is left out.
     fn walk<'v>(&self, id: NodeId, value: &'v Value, path: String, out: &mut Vec<Visit<'v>>) {
@@ -954,7 +954,7 @@ mod tests {
             "--- a\n--- |\n  b\n",
             "---\n...\n---\n...\n",
         ] {
-            let serde = serde_norway::Deserializer::from_str(input)
+            let serde = yaml_serde::Deserializer::from_str(input)
                 .map(|de| Value::deserialize(de).map(|_| ()))
                 .collect::<Result<Vec<()>, _>>()
                 .unwrap();

@@ -24,7 +24,7 @@
 //! Nor is an entry that sets no tag (only `newName`, only `tagSuffix`, or
 //! nothing but `name`): the tag is the resource's, judged where it is written.
 
-use serde_norway::Value;
+use yaml_serde::Value;
 
 use crate::model::image::ImageRef;
 use crate::model::manifest::Document;

@@ -3,7 +3,9 @@
 
 use serde::Deserialize;
 use serde_json::Value as Json;
-use serde_norway::Value;
+use yaml_serde::Value;
+
+use crate::model::nesting;
 
 /// One YAML document of a (possibly multi-document) file.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,12 +66,12 @@ impl std::fmt::Display for Unparseable {
     }
 }
 
-fn parse_error(err: &serde_norway::Error) -> ParseError {
+fn parse_error(err: &yaml_serde::Error) -> ParseError {
     let (line, column) = err
         .location()
         .map(|l| (l.line(), l.column()))
         .unwrap_or((0, 0));
-    // serde_norway appends " at line X column Y" to its message; keep the cause only.
+    // yaml_serde appends " at line X column Y" to its message; keep the cause only.
     let mut message = err.to_string();
     if let Some(i) = message.find(" at line ") {
         message.truncate(i);
@@ -81,11 +83,23 @@ fn parse_error(err: &serde_norway::Error) -> ParseError {
     }
 }
 
+/// Refuses a file nested deeper than [`nesting::MAX_DEPTH`] before the parser
+/// spends minutes on it (see [`nesting`]).
+fn check_nesting(bytes: &[u8]) -> Result<(), ParseError> {
+    nesting::check(bytes).map_err(|too_deep| ParseError {
+        line: too_deep.line,
+        column: too_deep.column,
+        message: too_deep.message(),
+    })
+}
+
 /// Parses every document of a YAML file. Empty documents (`---` alone, comments
-/// only) are skipped but still counted in `index`.
+/// only) are skipped but still counted in `index`. A file nested deeper than
+/// [`nesting::MAX_DEPTH`] is refused unparsed.
 pub fn parse_documents(bytes: &[u8]) -> Result<Vec<Document>, ParseError> {
+    check_nesting(bytes)?;
     let mut docs = Vec::new();
-    for (index, de) in serde_norway::Deserializer::from_slice(bytes).enumerate() {
+    for (index, de) in yaml_serde::Deserializer::from_slice(bytes).enumerate() {
         let value = Value::deserialize(de).map_err(|e| parse_error(&e))?;
         if !value.is_null() {
             docs.push(Document { index, value });
@@ -97,7 +111,8 @@ pub fn parse_documents(bytes: &[u8]) -> Result<Vec<Document>, ParseError> {
 /// Checks that every document of a YAML file parses, without building values:
 /// the cheap way to find the files that do not.
 pub fn validate(bytes: &[u8]) -> Result<(), ParseError> {
-    for de in serde_norway::Deserializer::from_slice(bytes) {
+    check_nesting(bytes)?;
+    for de in yaml_serde::Deserializer::from_slice(bytes) {
         serde::de::IgnoredAny::deserialize(de).map_err(|e| parse_error(&e))?;
     }
     Ok(())
@@ -339,7 +354,7 @@ pub fn key_text(key: &Value) -> String {
         Value::Null => "null".to_owned(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        other => serde_norway::to_string(other)
+        other => yaml_serde::to_string(other)
             .map(|s| s.trim_end().to_owned())
             .unwrap_or_default(),
     }
@@ -461,6 +476,32 @@ mod tests {
         let err = parse_documents(b"a: 1\nb: [1, 2\nc: 3\n").unwrap_err();
         assert!(err.line >= 2, "{err:?}");
         assert!(!err.message.contains(" at line "), "{err:?}");
+    }
+
+    /// The nesting limit is the parser's own: a document of
+    /// `nesting::MAX_DEPTH` nested collections parses, one more is refused
+    /// before parsing, which the parser would have refused too, only slower.
+    #[test]
+    fn files_nested_too_deep_are_refused_before_parsing() {
+        let nested =
+            |brackets: usize| format!("x: {}{}\n", "[".repeat(brackets), "]".repeat(brackets));
+        let deepest = nested(nesting::MAX_DEPTH - 1);
+        assert_eq!(parse_documents(deepest.as_bytes()).unwrap().len(), 1);
+        assert_eq!(validate(deepest.as_bytes()), Ok(()));
+
+        let deeper = nested(nesting::MAX_DEPTH);
+        let parser = yaml_serde::from_str::<Value>(&deeper).unwrap_err();
+        assert!(parser.to_string().contains("recursion limit"), "{parser}");
+        for err in [
+            parse_documents(deeper.as_bytes()).unwrap_err(),
+            validate(deeper.as_bytes()).unwrap_err(),
+        ] {
+            assert_eq!((err.line, err.column), (1, 3 + nesting::MAX_DEPTH));
+            assert!(err.message.contains("more than 128 levels"), "{err:?}");
+        }
+        // Later documents too, on their own line.
+        let text = format!("a: 1\n---\n{}", "- ".repeat(200));
+        assert_eq!(parse_documents(text.as_bytes()).unwrap_err().line, 3);
     }
 
     #[test]

@@ -7,11 +7,13 @@
 //! - [`images`]: where images are used in a document (containers, kustomize);
 //! - [`edit`]: byte-exact tag edits (sites as byte ranges, then replacement);
 //! - [`semdiff`]: the semantic diff, resource by resource and field by field;
+//! - [`nesting`]: how deep a YAML text nests, checked before it is parsed;
 //! - [`summary`]: what `status` keeps of a blob (its images, whether it parses).
 
 pub mod edit;
 pub mod image;
 pub mod images;
 pub mod manifest;
+pub mod nesting;
 pub mod semdiff;
 pub mod summary;

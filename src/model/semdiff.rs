@@ -12,7 +12,7 @@ use serde_json::Value as Json;
 use crate::config::glob::GlobSet;
 use crate::model::image::{same_image, ImagePatterns, ImageRef};
 use crate::model::images::is_image_field;
-use serde_norway::Value;
+use yaml_serde::Value;
 
 use crate::model::manifest::{
     api_group, flatten, item_address, item_name, key_text, resources, to_json, untag, Document,

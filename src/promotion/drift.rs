@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
-use serde_norway::Value;
+use yaml_serde::Value;
 
 use crate::model::manifest::{at_path, flatten, resources, to_json, Document, ResourceKey};
 use crate::model::semdiff::{diff_file, diff_values, overlaps, pair_resources, Keeps, Pinned};

@@ -207,8 +207,8 @@ fn identity(
     let Some(kind) = kind else {
         return Some((None, None));
     };
-    let text = |v: Option<&serde_norway::Value>| v.and_then(|v| v.as_str()).map(str::to_owned);
-    let mut stack: Vec<&serde_norway::Value> = docs.iter().map(|d| &d.value).collect();
+    let text = |v: Option<&yaml_serde::Value>| v.and_then(|v| v.as_str()).map(str::to_owned);
+    let mut stack: Vec<&yaml_serde::Value> = docs.iter().map(|d| &d.value).collect();
     while let Some(value) = stack.pop() {
         if let Some(items) = value.get("items").and_then(|i| i.as_sequence()) {
             stack.extend(items);

@@ -657,7 +657,18 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
             ))
             .hint("pass an existing file: --workspace repos.yaml")
         })?;
-        let ws: WorkspaceFile = serde_norway::from_str(&text).map_err(|e| {
+        if let Err(too_deep) = crate::model::nesting::check(text.as_bytes()) {
+            return Err(refused(format!(
+                "{}:{}:{}: {}",
+                file.display(),
+                too_deep.line,
+                too_deep.column,
+                too_deep.message()
+            ))
+            .hint("a workspace file is `repos: [path-or-url, ...]` with an optional `reference: path-or-url`")
+            .into());
+        }
+        let ws: WorkspaceFile = yaml_serde::from_str(&text).map_err(|e| {
             let at = e.location().map(|l| format!(":{}:{}", l.line(), l.column())).unwrap_or_default();
             refused(format!("{}{at}: {}", file.display(), e.to_string().split(" at line ").next().unwrap_or_default()))
                 .hint("a workspace file is `repos: [path-or-url, ...]` with an optional `reference: path-or-url`")
