@@ -543,3 +543,49 @@ fn an_executable_manifest_stays_executable_through_a_promotion() {
         "stage's tag kept:\n{text}"
     );
 }
+
+/// A manifest the promotion changes that does not parse cannot have the
+/// target's pinned values set in it: `promote` names it and pushes nothing
+/// (`diff` still shows the plan with it). A template (`{{`) is no manifest.
+#[test]
+fn a_manifest_that_does_not_parse_is_never_promoted() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let dev = t.clone(&s.origin, "dev-clone", "dev");
+    t.commit_file(
+        &dev,
+        "apps/cart/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: cart\nspec: [oops\n",
+        "cart: broken",
+    );
+    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+    let origin = t.refs(&s.origin);
+
+    let run = t.gitops(&s.repo, &["promote", "stage", "--yes"]);
+    run.expect(2);
+    let said = run.refused();
+    assert!(
+        said.contains("manifests this promotion changes do not parse, so stage's pinned values cannot be kept in them: apps/cart/deployment.yaml:"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.hint().starts_with("fix them on dev"), "{}", run.stderr);
+    assert_eq!(t.refs(&s.origin), origin, "nothing pushed");
+    t.gitops(&s.repo, &["diff", "stage"]).expect(0);
+
+    // Mended, with a Go template beside it: the promotion goes through.
+    t.commit_file(
+        &dev,
+        "apps/cart/deployment.yaml",
+        &std::fs::read_to_string(s.repo.join("apps/cart/deployment.yaml")).unwrap(),
+        "cart: mended",
+    );
+    t.commit_file(
+        &dev,
+        "apps/cart/notes.yaml",
+        "name: {{ .Values.name }}\n{{- if .Values.x }}\n",
+        "cart: a template",
+    );
+    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+    t.gitops(&s.repo, &["promote", "stage", "--yes"]).expect(0);
+}

@@ -470,7 +470,11 @@ fn read_plan(
         let (old, new) = (parsed(ws, delta.old)?, parsed(ws, delta.new)?);
         match (old, new) {
             (_, Some(Err(e))) | (Some(Err(e)), None) => {
-                plan.unparseable.push(Unparseable::new(&delta.path, &e));
+                // A template (`{{`, does not parse) is no manifest, as in `status`.
+                let blob = delta.new.or(delta.old).expect("a side that does not parse");
+                if !ws.summary(blob)?.template {
+                    plan.unparseable.push(Unparseable::new(&delta.path, &e));
+                }
             }
             (Some(Err(_)), Some(Ok(_))) => {}
             (old, new) => {

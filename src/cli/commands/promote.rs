@@ -208,6 +208,32 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
         ui.note("Dry run: nothing pushed.");
         return Ok(());
     }
+    // A manifest that does not parse cannot have the target's pinned values set
+    // in it: promoting it would hand the target the source's values (and a
+    // broken file). Named, never pushed.
+    let broken: Vec<String> = plan
+        .unparseable
+        .iter()
+        .filter(|u| {
+            plan.files
+                .iter()
+                .any(|f| f.path == u.file && f.change != plan::FileChange::Deleted)
+        })
+        .map(|u| format!("{}:{}: {}", u.file, u.line, u.message))
+        .collect();
+    if !broken.is_empty() {
+        let files = broken;
+        return Err(refused(format!(
+            "manifests this promotion changes do not parse, so {}'s pinned values cannot be kept in them: {}",
+            to_env.name,
+            files.join("; ")
+        ))
+        .hint(format!(
+            "fix them on {from_name} through a pull request, then promote again (gitops diff {} shows the rest of the plan)",
+            to_env.name
+        ))
+        .into());
+    }
     if to_env.confirm && !args.yes {
         if !ui.interactive() {
             return Err(refused(format!(
