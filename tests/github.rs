@@ -4,6 +4,8 @@
 //! test thread; the mock server runs on its own thread, and a small runtime here
 //! only mounts mocks and reads what the server received.
 
+mod common;
+
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -626,14 +628,7 @@ fn server_errors_are_retried_with_backoff() {
 /// after three times the per-request timeout.
 #[test]
 fn a_github_that_never_answers_is_given_up_on_within_the_limit() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream); // accepted, never answered
-        }
-    });
+    let url = common::silent_server();
     let fake = Fake::start();
     let gh = fake
         .client_with(url, RepoSource::Origin)

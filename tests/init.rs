@@ -378,16 +378,9 @@ fn no_images_are_proposed_when_no_tag_looks_like_the_first_policy() {
 /// accepts, finishes the job.
 #[test]
 fn a_refused_push_leaves_nothing_and_the_rerun_converges() {
-    use std::os::unix::fs::PermissionsExt;
     let t = TestEnv::new();
     let f = fixture(&t);
-    let hook = f.origin.join("hooks/pre-receive");
-    std::fs::write(
-        &hook,
-        "#!/bin/sh\necho 'New branches need an approved ticket.' >&2\nexit 1\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    common::refuse_pushes(&f.origin, "New branches need an approved ticket.");
     let state = t.state(&f.repo);
 
     let run = t.gitops(&f.repo, &["init", "--yes"]);
@@ -411,7 +404,7 @@ fn a_refused_push_leaves_nothing_and_the_rerun_converges() {
     );
     assert_eq!(branches(&t, &f.origin), ["main"]);
 
-    std::fs::remove_file(&hook).unwrap();
+    std::fs::remove_file(f.origin.join("hooks/pre-receive")).unwrap();
     t.gitops(&f.repo, &["init", "--yes"]).expect(0);
     assert!(f.repo.join(".gitops.yaml").exists());
     assert_eq!(branches(&t, &f.origin), ["dev", "main", "prod", "stage"]);

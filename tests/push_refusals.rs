@@ -2,18 +2,7 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-
-use common::TestEnv;
-
-/// Installs a pre-receive hook in the bare repository `origin` that prints
-/// `message` and refuses every push.
-fn refuse_pushes(origin: &Path, message: &str) {
-    let hook = origin.join("hooks/pre-receive");
-    std::fs::write(&hook, format!("#!/bin/sh\necho '{message}' >&2\nexit 1\n")).unwrap();
-    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
+use common::{refuse_pushes, TestEnv};
 
 #[test]
 fn a_hook_that_declines_a_promotion_is_quoted() {

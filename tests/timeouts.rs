@@ -5,22 +5,11 @@
 
 mod common;
 
-use std::net::TcpListener;
+use common::{silent_server, Run, TestEnv};
 
-use common::{Run, TestEnv};
-
-/// A server on 127.0.0.1 that accepts every connection and never answers, as
-/// an `http://` remote URL.
+/// An origin that accepts the connection and never answers.
 fn silent_origin() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/shop-config.git", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream);
-        }
-    });
-    url
+    format!("{}/shop-config.git", silent_server())
 }
 
 fn assert_names_origin(run: &Run) {

@@ -24,11 +24,14 @@ pub fn command(dir: &Path) -> Command {
 }
 
 fn output(mut cmd: Command) -> Result<Output> {
-    cmd.output().map_err(|e| {
-        refused(format!("could not run `git`: {e}"))
-            .hint("install git (2.38 or newer) and make sure it is on PATH")
-            .into()
-    })
+    cmd.output().map_err(not_run)
+}
+
+/// The error for a `git` that could not be started.
+fn not_run(e: std::io::Error) -> anyhow::Error {
+    refused(format!("could not run `git`: {e}"))
+        .hint("install git (2.38 or newer) and make sure it is on PATH")
+        .into()
 }
 
 /// Runs a `git` that talks to `remote_name` (fetch, push), for at most the
@@ -49,11 +52,7 @@ fn network_output_within(mut cmd: Command, remote_name: &str, limit: Duration) -
         .process_group(0)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| -> anyhow::Error {
-        refused(format!("could not run `git`: {e}"))
-            .hint("install git (2.38 or newer) and make sure it is on PATH")
-            .into()
-    })?;
+    let mut child = cmd.spawn().map_err(not_run)?;
     let group = crate::interrupt::Group::register(child.id());
     let read = |pipe: Option<Box<dyn Read + Send>>| {
         std::thread::spawn(move || {
@@ -136,7 +135,11 @@ pub fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<String
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = output(cmd)?;
+    stdout_of(output(cmd)?, args)
+}
+
+/// git's stdout when it succeeded, else an error with git's reason.
+fn stdout_of(out: Output, args: &[&str]) -> Result<String> {
     if !out.status.success() {
         anyhow::bail!("`git {}` failed: {}", args.join(" "), reason(&out));
     }
@@ -148,11 +151,7 @@ pub fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<String
 pub fn run_remote(dir: &Path, args: &[&str], remote_name: &str) -> Result<String> {
     let mut cmd = command(dir);
     cmd.args(args);
-    let out = network_output(cmd, remote_name)?;
-    if !out.status.success() {
-        anyhow::bail!("`git {}` failed: {}", args.join(" "), reason(&out));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    stdout_of(network_output(cmd, remote_name)?, args)
 }
 
 /// Fetches a remote, pruning branches deleted there. A failure is a remote failure

@@ -568,6 +568,31 @@ impl Repo {
     /// The blob at `path` in `tree`, if there is one. Reads one tree per path
     /// component and stops at the matching entry.
     pub fn file_at(&self, tree: Oid, path: &str) -> Result<Option<Oid>> {
+        Ok(self
+            .entry_at(tree, path)?
+            .filter(|(mode, _)| mode.is_blob())
+            .map(|(_, id)| id))
+    }
+
+    /// What the entry at `path` in `tree` is, whatever its kind: a file
+    /// (`"file"`), an executable file, a symbolic link, a directory or a
+    /// submodule; `None` when there is no entry.
+    pub fn entry_kind_at(&self, tree: Oid, path: &str) -> Result<Option<&'static str>> {
+        use gix::objs::tree::EntryKind;
+        Ok(self
+            .entry_at(tree, path)?
+            .map(|(mode, _)| match mode.kind() {
+                EntryKind::Blob => "file",
+                EntryKind::BlobExecutable => "executable file",
+                EntryKind::Link => "symbolic link",
+                EntryKind::Tree => "directory",
+                EntryKind::Commit => "submodule",
+            }))
+    }
+
+    /// The entry at `path` in `tree`, of any kind: reads one tree per path
+    /// component and stops at the matching entry.
+    fn entry_at(&self, tree: Oid, path: &str) -> Result<Option<(gix::objs::tree::EntryMode, Oid)>> {
         let mut current = tree;
         let mut parts = path.split('/').peekable();
         while let Some(part) = parts.next() {
@@ -583,49 +608,13 @@ impl Repo {
             let Some((mode, id)) = found else {
                 return Ok(None);
             };
-            match (parts.peek().is_none(), mode.is_tree(), mode.is_blob()) {
-                (true, _, true) => return Ok(Some(id)),
-                (false, true, _) => current = id,
-                _ => return Ok(None),
+            if parts.peek().is_none() {
+                return Ok(Some((mode, id)));
             }
-        }
-        Ok(None)
-    }
-
-    /// What the entry at `path` in `tree` is, whatever its kind: a file
-    /// (`"file"`), an executable file, a symbolic link, a directory or a
-    /// submodule; `None` when there is no entry.
-    pub fn entry_kind_at(&self, tree: Oid, path: &str) -> Result<Option<&'static str>> {
-        use gix::objs::tree::EntryKind;
-        let (dir, name) = match path.rsplit_once('/') {
-            Some((dir, name)) => (Some(dir), name),
-            None => (None, path),
-        };
-        // Walk the directories one by one.
-        let mut parent = tree;
-        for part in dir.into_iter().flat_map(|d| d.split('/')) {
-            let data = self.tree(parent)?;
-            let found = gix::objs::TreeRefIter::from_bytes(&data, self.repo.object_hash())
-                .filter_map(Result::ok)
-                .find(|e| e.filename == part && e.mode.is_tree())
-                .map(|e| e.oid.to_owned());
-            match found {
-                Some(id) => parent = id,
-                None => return Ok(None),
+            if !mode.is_tree() {
+                return Ok(None);
             }
-        }
-        let data = self.tree(parent)?;
-        for entry in gix::objs::TreeRefIter::from_bytes(&data, self.repo.object_hash()) {
-            let entry = entry.with_context(|| format!("decoding tree {parent}"))?;
-            if entry.filename == name {
-                return Ok(Some(match entry.mode.kind() {
-                    EntryKind::Blob => "file",
-                    EntryKind::BlobExecutable => "executable file",
-                    EntryKind::Link => "symbolic link",
-                    EntryKind::Tree => "directory",
-                    EntryKind::Commit => "submodule",
-                }));
-            }
+            current = id;
         }
         Ok(None)
     }

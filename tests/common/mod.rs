@@ -333,3 +333,27 @@ pub fn strings(value: &serde_json::Value) -> Vec<String> {
         })
         .collect()
 }
+
+/// A server on 127.0.0.1 that accepts every connection and never answers (an
+/// origin or a GitHub that hangs), as `http://127.0.0.1:PORT`. It lives as long
+/// as the test process.
+pub fn silent_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a local port");
+    let url = format!("http://{}", listener.local_addr().expect("its address"));
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream); // accepted, never answered
+        }
+    });
+    url
+}
+
+/// Installs a pre-receive hook in the bare repository `origin` that prints
+/// `message` (as `remote:` lines reach the pusher) and refuses every push.
+pub fn refuse_pushes(origin: &Path, message: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let hook = origin.join("hooks/pre-receive");
+    std::fs::write(&hook, format!("#!/bin/sh\necho '{message}' >&2\nexit 1\n")).expect("hook");
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
