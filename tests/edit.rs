@@ -365,6 +365,12 @@ const FIXTURES: &[Fixture] = &[
                 None,
                 Blocked::NoNewTag,
             ),
+            blocked(
+                23,
+                "images[name=shop/listed].newTag",
+                None,
+                Blocked::NotScalar,
+            ),
         ],
     },
     Fixture {

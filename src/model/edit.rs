@@ -88,6 +88,9 @@ pub enum Blocked {
     NotVerbatim,
     /// A kustomization entry without `newTag`, or with an empty one.
     NoNewTag,
+    /// A kustomization entry whose `newTag` is a list or a map (`newTag: [1]`),
+    /// which kustomize refuses too.
+    NotScalar,
 }
 
 impl Blocked {
@@ -102,6 +105,9 @@ impl Blocked {
                 "is written with escape sequences, folded lines or a block scalar; edit it by hand"
             }
             Blocked::NoNewTag => "has no newTag in its kustomization entry; add one by hand",
+            Blocked::NotScalar => {
+                "is a list or a map, not a tag; write it as a string (newTag: \"1.2.3\")"
+            }
         }
     }
 }
@@ -497,7 +503,14 @@ fn locate(
         ..
     } = &tree.nodes[visit.node]
     else {
-        return None;
+        // `newTag: [1]`: a collection where a tag belongs.
+        return is_kustomize.then(|| {
+            let start = tree.start(visit.node);
+            Located {
+                span: start..start,
+                blocked: Some(Blocked::NotScalar),
+            }
+        });
     };
     // The saphyr value must be what yaml_serde read (a number for a newTag).
     let agrees = match visit.value {
