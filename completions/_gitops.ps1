@@ -193,6 +193,7 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
         }
         'gitops;check' {
             [CompletionResult]::new('--workspace', '--workspace', [CompletionResultType]::ParameterName, 'A workspace file: `repos: [path-or-url, ...]`, optional `reference:`')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Check with this configuration instead of the `.gitops.yaml` on origin: try a change to it before its pull request')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if gitops was started in DIR')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (see the README)')

@@ -172,6 +172,7 @@ set edit:completion:arg-completer[gitops] = {|@words|
         }
         &'gitops;check'= {
             cand --workspace 'A workspace file: `repos: [path-or-url, ...]`, optional `reference:`'
+            cand --config 'Check with this configuration instead of the `.gitops.yaml` on origin: try a change to it before its pull request'
             cand -C 'Run as if gitops was started in DIR'
             cand --color 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never'
             cand --json 'Print one JSON document (see the README)'

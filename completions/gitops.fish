@@ -140,6 +140,7 @@ complete -c gitops -n "__fish_gitops_using_subcommand diff" -l no-fetch -d 'Do n
 complete -c gitops -n "__fish_gitops_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gitops -n "__fish_gitops_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c gitops -n "__fish_gitops_using_subcommand check" -l workspace -d 'A workspace file: `repos: [path-or-url, ...]`, optional `reference:`' -r -F
+complete -c gitops -n "__fish_gitops_using_subcommand check" -l config -d 'Check with this configuration instead of the `.gitops.yaml` on origin: try a change to it before its pull request' -r -F
 complete -c gitops -n "__fish_gitops_using_subcommand check" -s C -d 'Run as if gitops was started in DIR' -r -f -a "(__fish_complete_directories)"
 complete -c gitops -n "__fish_gitops_using_subcommand check" -l color -d 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
 always\t''

@@ -586,5 +586,67 @@ fn a_local_config_edit_is_noted_not_used() {
         "{}",
         run.stderr
     );
+    assert!(
+        run.stderr
+            .contains("to try it first: gitops check --config .gitops.yaml"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(run.json()["environments"], before.json()["environments"]);
+
+    // Trying it as the note says: `check --config` uses the local file, whose
+    // renamed environment's branch does not exist on origin, and does not
+    // compare it with the branches' own copies.
+    let tried = t.gitops(&s.repo, &["check", "--config", ".gitops.yaml", "--json"]);
+    tried.expect(1);
+    let report = &tried.json()["repos"][0];
+    let drift = |report: &serde_json::Value| -> Vec<String> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["check"] == "drift")
+            .map(|f| f["message"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // The environment is named as the local file names it.
+    assert!(
+        drift(report)[0].starts_with("production carries "),
+        "{report:#}"
+    );
+    assert!(
+        report["skipped"]["config-same-on-branches"]
+            .as_str()
+            .unwrap()
+            .contains("--config .gitops.yaml"),
+        "{report:#}"
+    );
+    let plain = t.gitops(&s.repo, &["check", "--json"]).json();
+    assert!(
+        drift(&plain["repos"][0])[0].starts_with("prod carries "),
+        "{plain:#}"
+    );
+    assert!(
+        plain["repos"][0]["skipped"]
+            .get("config-same-on-branches")
+            .is_none(),
+        "{plain:#}"
+    );
+
+    // A broken file is refused with its position, before any repository is read.
+    std::fs::write(&path, "environments:\n  - name: dev\n    tags: [\n").unwrap();
+    let broken = t.gitops(&s.repo, &["check", "--config", ".gitops.yaml"]);
+    broken.expect(2);
+    assert!(
+        broken.refused().starts_with("error: .gitops.yaml:3:11: "),
+        "{}",
+        broken.stderr
+    );
+    let missing = t.gitops(&s.repo, &["check", "--config", "nowhere.yaml"]);
+    missing.expect(2);
+    assert!(
+        missing.refused().contains("cannot read nowhere.yaml"),
+        "{}",
+        missing.stderr
+    );
 }

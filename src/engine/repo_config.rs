@@ -92,7 +92,7 @@ pub fn checkout_config_note(repo: &Repo, in_use: Option<&[u8]>, source: &str) ->
         return None;
     }
     Some(format!(
-        "Your checkout's {} differs from the configuration in use ({source}): gitops reads it from origin, so a local edit counts once it is merged through a pull request (and `git pull` brings origin's here).",
+        "Your checkout's {0} differs from the configuration in use ({source}): gitops reads it from origin, so a local edit counts once it is merged through a pull request (and `git pull` brings origin's here); to try it first: gitops check --config {0}",
         config::FILE
     ))
 }

@@ -27,7 +27,7 @@ use super::repo_config::{checkout_config_note, load_config_text, require_origin,
 /// gitops's own: another build never trusts this one's summaries.
 const SUMMARY_CACHE: git::cache::Format = git::cache::Format {
     name: "summaries",
-    version: concat!("4-", env!("CARGO_PKG_VERSION")),
+    version: concat!("5-", env!("CARGO_PKG_VERSION")),
 };
 
 /// The summaries read from the cache: decoded on another thread while the run
@@ -114,7 +114,21 @@ impl Snapshot {
     /// A workspace over an already fetched repository (what `check` uses for each
     /// repository it checks): the configuration and the environment branches.
     pub fn load(repo: Repo, not_fetched: Option<String>) -> Result<Snapshot> {
-        let (config, config_source, config_text) = load_config_text(&repo)?;
+        Self::load_with(repo, not_fetched, None)
+    }
+
+    /// [`Snapshot::load`] with a configuration given rather than read from
+    /// origin (`gitops check --config FILE`): the configuration, where it came
+    /// from, and its text.
+    pub fn load_with(
+        repo: Repo,
+        not_fetched: Option<String>,
+        config: Option<(Config, String, Option<Vec<u8>>)>,
+    ) -> Result<Snapshot> {
+        let (config, config_source, config_text) = match config {
+            Some(given) => given,
+            None => load_config_text(&repo)?,
+        };
         let mut tips = Vec::new();
         let mut missing = Vec::new();
         for env in &config.environments {

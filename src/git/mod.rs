@@ -851,7 +851,9 @@ impl Repo {
     /// Reads each blob once and maps it with `f`, on every core. The result is in
     /// the order of `ids`.
     pub fn map_blobs<T: Send>(&self, ids: &[Oid], f: impl Fn(&[u8]) -> T + Sync) -> Result<Vec<T>> {
-        self.par_map(ids, 64, |repo, id| {
+        // Each blob is read once: copying it into the object cache (and evicting
+        // others) would be work for nothing.
+        self.par_map_inner(ids, 64, false, |repo, id| {
             Ok(f(&repo
                 .repo
                 .find_object(*id)
@@ -866,6 +868,18 @@ impl Repo {
         &self,
         items: &[I],
         min: usize,
+        f: impl Fn(&Repo, &I) -> Result<T> + Sync,
+    ) -> Result<Vec<T>> {
+        self.par_map_inner(items, min, true, f)
+    }
+
+    /// [`Repo::par_map`]; `cache_objects: false` gives the threads no object
+    /// cache (for objects read once).
+    fn par_map_inner<I: Sync, T: Send>(
+        &self,
+        items: &[I],
+        min: usize,
+        cache_objects: bool,
         f: impl Fn(&Repo, &I) -> Result<T> + Sync,
     ) -> Result<Vec<T>> {
         let threads = if SINGLE_THREADED.load(std::sync::atomic::Ordering::Relaxed) {
@@ -889,6 +903,9 @@ impl Repo {
                     let trees = self.trees.clone();
                     scope.spawn(move || -> Result<Vec<T>> {
                         let mut local = Repo::wrap(sync.to_thread_local(), trees);
+                        if !cache_objects {
+                            local.repo.object_cache_size(None);
+                        }
                         local.read_here = Some(RefCell::default());
                         let out = part.iter().map(|i| f(&local, i)).collect();
                         if let Some(here) = local.read_here.take() {

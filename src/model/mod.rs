@@ -8,6 +8,8 @@
 //! - [`edit`]: byte-exact tag edits (sites as byte ranges, then replacement);
 //! - [`semdiff`]: the semantic diff, resource by resource and field by field;
 //! - [`nesting`]: how deep a YAML text nests, checked before it is parsed;
+//! - [`quick_check`]: a fast syntax check for plain block YAML, "surely valid" or
+//!   "ask the parser";
 //! - [`summary`]: what `status` keeps of a blob (its images, whether it parses).
 
 pub mod edit;
@@ -15,5 +17,6 @@ pub mod image;
 pub mod images;
 pub mod manifest;
 pub mod nesting;
+pub mod quick_check;
 pub mod semdiff;
 pub mod summary;

@@ -9,8 +9,9 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::images;
+use crate::model::image::ImageRef;
 use crate::model::manifest::{self, ParseError};
+use crate::model::{images, quick_check};
 
 /// An image as a manifest sets it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,7 +47,7 @@ impl SeenImage {
 pub struct Summary {
     pub images: Vec<SeenImage>,
     pub error: Option<ParseError>,
-    /// A 128-bit FNV-1a hash (hex) of the text with image tags masked
+    /// A 128-bit XXH3 hash (hex) of the text with image tags masked
     /// ([`masked`]); `None` when the text cannot be masked. Two blobs with the same
     /// value differ by image tags only.
     pub masked: Option<String>,
@@ -64,51 +65,76 @@ impl Summary {
 
 /// Summarises a manifest. A file that cannot mention an image (no `image` in its
 /// text) is only checked for syntax, which is several times cheaper than building
-/// its values.
+/// its values; a file in plain block YAML has its images read off the text
+/// ([`quick_check::container_images`]); the others are parsed.
 pub fn summarize(bytes: &[u8]) -> Summary {
-    let mut summary = if !contains(bytes, b"image") {
+    let summary = if !contains(bytes, b"image") {
         Summary {
             images: Vec::new(),
             error: manifest::validate(bytes).err(),
             masked: None,
             template: false,
         }
-    } else {
-        match manifest::parse_documents(bytes) {
-            Ok(docs) => Summary {
-                images: images::file_images(&docs)
-                    .into_iter()
-                    .map(|u| SeenImage {
-                        inline: u.field.ends_with(".image"),
-                        name: u.image.name,
-                        tag: u.image.tag,
-                        digest: u.image.digest,
-                    })
-                    .collect(),
-                error: None,
-                masked: None,
-                template: false,
-            },
-            Err(error) => Summary {
-                images: Vec::new(),
-                error: Some(error),
-                masked: None,
-                template: false,
-            },
+    } else if let Some(found) = quick_check::container_images(bytes) {
+        // Plain block YAML: its containers' images are read off the text.
+        Summary {
+            images: found
+                .into_iter()
+                .filter_map(|written| ImageRef::parse(std::str::from_utf8(written).ok()?).ok())
+                .map(|image| SeenImage {
+                    inline: true,
+                    name: image.name,
+                    tag: image.tag,
+                    digest: image.digest,
+                })
+                .collect(),
+            error: None,
+            masked: None,
+            template: false,
         }
+    } else {
+        parsed(bytes)
     };
+    finish(bytes, summary)
+}
+
+/// A summary made by parsing the text: what [`summarize`]'s shortcuts must equal.
+fn parsed(bytes: &[u8]) -> Summary {
+    match manifest::parse_documents(bytes) {
+        Ok(docs) => Summary {
+            images: images::file_images(&docs)
+                .into_iter()
+                .map(|u| SeenImage {
+                    inline: u.field.ends_with(".image"),
+                    name: u.image.name,
+                    tag: u.image.tag,
+                    digest: u.image.digest,
+                })
+                .collect(),
+            error: None,
+            masked: None,
+            template: false,
+        },
+        Err(error) => Summary {
+            images: Vec::new(),
+            error: Some(error),
+            masked: None,
+            template: false,
+        },
+    }
+}
+
+/// Fills in what follows from the images and the error: `template`, `masked`.
+fn finish(bytes: &[u8], mut summary: Summary) -> Summary {
     summary.template = summary.error.is_some() && contains(bytes, b"{{");
-    summary.masked = masked(bytes, &summary).map(|text| format!("{:032x}", fnv1a128(&text)));
+    summary.masked = masked(bytes, &summary).map(|text| format!("{:032x}", hash128(&text)));
     summary
 }
 
-/// FNV-1a, 128 bits: stable across builds and platforms, so it can be cached.
-fn fnv1a128(bytes: &[u8]) -> u128 {
-    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
-    const PRIME: u128 = 0x0000000001000000000000000000013B;
-    bytes
-        .iter()
-        .fold(OFFSET, |h, b| (h ^ u128::from(*b)).wrapping_mul(PRIME))
+/// XXH3, 128 bits: specified, so stable across builds and platforms, and it can
+/// be cached.
+fn hash128(bytes: &[u8]) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(bytes)
 }
 
 /// Whether two summarised blobs differ by image tags only, from their masked
@@ -282,6 +308,144 @@ pub fn decode(bytes: &[u8]) -> Option<Vec<(&str, Summary)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A deployment, a job and a pod in one file, written the many ways
+    /// manifests are: nested and indentless sequences, init containers, quoted
+    /// and commented images, a digest.
+    const WORKLOADS: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {}
+spec:
+  template:
+    spec:
+      initContainers:
+      - name: migrate
+        image: 'registry.example.com/shop/migrate:1.2.3'
+      containers:
+        - name: web
+          image: registry.example.com/shop/web:1.2.3 # the app
+          args: [--port, \"8080\"]
+          env:
+            - name: IMAGE
+              value: not-an-image
+        -
+          name: sidecar
+          image: \"docker.io/library/nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"
+---
+apiVersion: batch/v1
+kind: CronJob
+spec:
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+          - image: busybox
+            name: tick
+          - name: bad
+            image: not a reference
+---
+kind: Pod
+spec:
+  ephemeralContainers:
+    - name: debug
+      image: debian:12
+  script: |
+    image: in a block scalar
+    containers:
+";
+
+    /// Each line of `text` deleted, doubled, indented two more and two less.
+    fn variants(text: &str) -> Vec<String> {
+        let lines: Vec<&str> = text.lines().collect();
+        let mut out = vec![text.to_owned()];
+        for i in 0..lines.len() {
+            let with = |replacement: Vec<String>| {
+                let mut v: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+                v.splice(i..=i, replacement);
+                v.join("\n") + "\n"
+            };
+            let line = lines[i].to_owned();
+            out.push(with(vec![]));
+            out.push(with(vec![line.clone(), line.clone()]));
+            out.push(with(vec![format!("  {line}")]));
+            out.push(with(vec![line
+                .strip_prefix("  ")
+                .unwrap_or(&line)
+                .to_owned()]));
+        }
+        out
+    }
+
+    /// The shortcuts of [`summarize`] give what parsing gives: for the
+    /// workloads above, every one-line variant of them, other values of their
+    /// images, and every YAML fixture of the editor's tests.
+    #[test]
+    fn shortcuts_equal_parsing() {
+        let mut texts = variants(WORKLOADS);
+        for value in [
+            "123",
+            "null",
+            "True",
+            "\"a\\tb\"",
+            "'it''s'",
+            "x:",
+            "[a]",
+            "{}",
+            "|",
+            "&a x",
+            "",
+            "web # c",
+            "web:1 #c",
+            "on",
+        ] {
+            texts.push(WORKLOADS.replace("image: busybox", &format!("image: {value}")));
+        }
+        texts.push(WORKLOADS.replace("name: tick", "name: tick\n            image: dup"));
+        texts.push(WORKLOADS.replace("labels: {}", "images:\n  - name: web"));
+        texts.push(WORKLOADS.replace(
+            "  script: |",
+            "  containers:\n    - image: nested\n  script: |",
+        ));
+        texts.push(WORKLOADS.replace(
+            "      name: debug",
+            "      name: debug\n      initContainers:\n        - image: inside:1",
+        ));
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        for dir in ["edit", "github"] {
+            for entry in std::fs::read_dir(fixtures.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                    texts.push(std::fs::read_to_string(path).unwrap());
+                }
+            }
+        }
+        let mut quick = 0;
+        for text in &texts {
+            let bytes = text.as_bytes();
+            if quick_check::container_images(bytes).is_some() {
+                quick += 1;
+            }
+            assert_eq!(summarize(bytes), finish(bytes, parsed(bytes)), "{text}");
+        }
+        // The shortcut is taken often enough for the comparison to mean something.
+        assert!(quick * 3 > texts.len(), "{quick} of {}", texts.len());
+        let base = summarize(WORKLOADS.as_bytes());
+        let names: Vec<&str> = base.images.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "registry.example.com/shop/migrate",
+                "registry.example.com/shop/web",
+                "docker.io/library/nginx",
+                "busybox",
+                "debian"
+            ]
+        );
+        assert!(quick_check::container_images(WORKLOADS.as_bytes()).is_some());
+    }
 
     fn deployment(image: &str, replicas: u32) -> String {
         format!(

@@ -32,9 +32,41 @@ pub struct Args {
     /// A workspace file: `repos: [path-or-url, ...]`, optional `reference:`.
     #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub workspace: Option<PathBuf>,
+    /// Check with this configuration instead of the `.gitops.yaml` on origin:
+    /// try a change to it before its pull request.
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub config: Option<PathBuf>,
     /// Print one JSON document (see the README).
     #[arg(long)]
     pub json: bool,
+}
+
+/// A configuration given with `--config`: parsed, where it came from, its text.
+type GivenConfig = (Config, String, Option<Vec<u8>>);
+
+/// Reads and parses `--config FILE`; refused (exit 2) when it cannot be read or
+/// is not a valid configuration, with the file's line and column.
+fn given_config(file: &Path) -> Result<GivenConfig> {
+    let hint = "pass a .gitops.yaml as the README describes it: --config .gitops.yaml";
+    let size = std::fs::metadata(file)
+        .map_err(|e| refused(format!("cannot read {}: {e}", file.display())).hint(hint))?
+        .len();
+    if size > crate::limits::MAX_FILE_BYTES {
+        return Err(refused(format!(
+            "{} is {}, over the {} limit for a configuration",
+            file.display(),
+            crate::limits::megabytes(size),
+            crate::limits::megabytes(crate::limits::MAX_FILE_BYTES),
+        ))
+        .hint(hint)
+        .into());
+    }
+    let bytes = std::fs::read(file)
+        .map_err(|e| refused(format!("cannot read {}: {e}", file.display())).hint(hint))?;
+    let name = file.display().to_string();
+    let config = Config::parse(&String::from_utf8_lossy(&bytes), &name)
+        .map_err(|e| refused(e.to_string()).hint(hint))?;
+    Ok((config, name, Some(bytes)))
 }
 
 /// A check, by the id `--json` and the README name it (`tag-policy`).
@@ -255,7 +287,7 @@ fn open(spec: &str) -> Result<Repo, String> {
     Ok(repo)
 }
 
-fn check_repo(spec: &str, gh_token: bool) -> RepoReport {
+fn check_repo(spec: &str, gh_token: bool, given: Option<&GivenConfig>) -> RepoReport {
     let mut report = RepoReport {
         repo: spec.to_owned(),
         ok: true,
@@ -275,7 +307,11 @@ fn check_repo(spec: &str, gh_token: bool) -> RepoReport {
             return finish(report);
         }
     };
-    let (config, source) = match load_config(&repo) {
+    let loaded = match given {
+        Some((config, source, _)) => Ok((config.clone(), source.clone())),
+        None => load_config(&repo),
+    };
+    let (config, source) = match loaded {
         Ok(c) => c,
         Err(e) => {
             report.findings.push(finding(
@@ -330,8 +366,16 @@ fn check_repo(spec: &str, gh_token: bool) -> RepoReport {
         return finish(report);
     }
     // config-same-on-branches
-    config_on_branches(&repo, &config, &mut report);
-    let mut ws = match Snapshot::load(repo, None) {
+    match given {
+        Some(_) => {
+            report.skipped.insert(
+                Check::ConfigSameOnBranches,
+                format!("checked with --config {source}, not the branches' own"),
+            );
+        }
+        None => config_on_branches(&repo, &config, &mut report),
+    }
+    let mut ws = match Snapshot::load_with(repo, None, given.cloned()) {
         Ok(ws) => ws,
         Err(e) => {
             report
@@ -710,6 +754,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
             );
         }
     }
+    let given = args.config.as_deref().map(given_config).transpose()?;
     let gh_token = [
         "GH_TOKEN",
         "GITHUB_TOKEN",
@@ -729,7 +774,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(spec) = unique.get(i) else { break };
-                let report = check_repo(spec, gh_token);
+                let report = check_repo(spec, gh_token, given.as_ref());
                 results.lock().expect("results").push((i, report));
                 progress.inc();
             });
