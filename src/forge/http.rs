@@ -212,13 +212,17 @@ impl Service<Uri> for ProxyConnector {
             }
             let connecting = tunnel.call(dst);
             Box::pin(async move {
-                let io = connecting.await.map_err(|e| ProxyError::new(&shown, &e))?;
+                let io = connecting
+                    .await
+                    .map_err(|e| ProxyError::boxed(&shown, &e))?;
                 Ok::<_, BoxError>(Conn { io, proxied: false })
             })
         } else {
             let connecting = self.tcp.call(proxy);
             Box::pin(async move {
-                let io = connecting.await.map_err(|e| ProxyError::new(&shown, &e))?;
+                let io = connecting
+                    .await
+                    .map_err(|e| ProxyError::boxed(&shown, &e))?;
                 Ok::<_, BoxError>(Conn { io, proxied: true })
             })
         }
@@ -231,7 +235,7 @@ impl Service<Uri> for ProxyConnector {
 struct ProxyError(String);
 
 impl ProxyError {
-    fn new(proxy: &str, err: &(dyn std::error::Error + 'static)) -> BoxError {
+    fn boxed(proxy: &str, err: &(dyn std::error::Error + 'static)) -> BoxError {
         let mut text = err.to_string();
         let cause = root_cause(err);
         if cause != text {
@@ -415,7 +419,9 @@ mod tests {
         };
         let github = uri("https://api.github.com/graphql");
         let local = uri("http://127.0.0.1:8080/graphql");
-        let cases: &[(&[(&str, &str)], Option<&str>, Option<&str>)] = &[
+        // The variables; then the proxy for an https URL, and for an http one.
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>, Option<&'a str>);
+        let cases: &[Case] = &[
             (&[], None, None),
             (&[("HTTPS_PROXY", "http://up:1")], Some("http://up:1"), None),
             (
