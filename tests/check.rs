@@ -661,6 +661,76 @@ fn a_repository_listed_twice_is_checked_once_with_a_warning() {
     assert!(warnings[0].contains(&repo), "{}", run.stderr);
 }
 
+/// Several repositories share one HTTP client and runtime while their checks run
+/// in parallel threads: each one's calls still reach GitHub, with the token.
+#[test]
+fn with_a_token_three_repositories_are_checked_against_github_at_once() {
+    let t = TestEnv::new();
+    let mut repos = Vec::new();
+    for name in ["one", "two", "three"] {
+        let sample = clean_sample(&t, name);
+        let dev = t.clone(&sample.origin, &format!("{name}-dev"), "dev");
+        let config = t.git(&dev, &["show", "HEAD:.gitops.yaml"]);
+        t.commit_file(
+            &dev,
+            ".gitops.yaml",
+            &format!("{config}github:\n  repository: octocat/Hello-World\n"),
+            "Name the GitHub repository",
+        );
+        t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+        repos.push(s(&sample.repo).to_owned());
+    }
+    let mut repository = fixture("repository");
+    repository["default_branch"] = "dev".into();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(MockServer::start());
+    runtime.block_on(
+        Mock::given(method("GET"))
+            .and(path("/repos/octocat/Hello-World"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(repository))
+            .mount(&server),
+    );
+    runtime.block_on(
+        Mock::given(method("GET"))
+            .and(path("/repos/octocat/Hello-World/branches/stage/protection"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(fixture("branch-protection")))
+            .mount(&server),
+    );
+    runtime.block_on(
+        Mock::given(method("GET"))
+            .and(path("/repos/octocat/Hello-World/branches/prod/protection"))
+            .respond_with(
+                ResponseTemplate::new(404).set_body_json(fixture("error-branch-not-protected")),
+            )
+            .mount(&server),
+    );
+    let file = workspace(&t, "ws", &repos, None);
+    let run = t.gitops_with(
+        t.root(),
+        &["check", "--json", "--workspace", s(&file)],
+        &[("GITHUB_API_URL", &server.uri()), ("GH_TOKEN", TOKEN)],
+    );
+    run.expect(1);
+    let doc: Report = run.parse();
+    assert_eq!(doc.repos.len(), 3);
+    for r in &doc.repos {
+        assert_eq!(errors(r), [Check::Protection], "{doc:#?}");
+        let message = &findings(r, Severity::Error)[0].message;
+        assert!(message.contains("prod is not protected"), "{message}");
+    }
+    let requests = runtime.block_on(server.received_requests()).unwrap();
+    assert_eq!(requests.len(), 9, "3 per repository: {requests:?}");
+    for r in &requests {
+        assert_eq!(
+            r.headers.get("authorization").unwrap().to_str().unwrap(),
+            format!("Bearer {TOKEN}")
+        );
+    }
+}
+
 #[test]
 fn with_a_token_an_unprotected_environment_branch_is_an_error() {
     let t = TestEnv::new();

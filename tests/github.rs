@@ -63,6 +63,20 @@ fn now() -> u64 {
         .as_secs()
 }
 
+/// The clients here run in this process, whose one HTTP client reads the proxy
+/// variables once, when the first client is made: a developer's `HTTP_PROXY`
+/// must not send the calls meant for the doubles on 127.0.0.1 elsewhere. Called
+/// before any client is made; clears them once.
+fn without_proxies() {
+    static CLEARED: std::sync::Once = std::sync::Once::new();
+    CLEARED.call_once(|| {
+        for var in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"] {
+            std::env::remove_var(var);
+            std::env::remove_var(var.to_ascii_lowercase());
+        }
+    });
+}
+
 /// A wiremock server and the runtime that talks to it.
 struct Fake {
     runtime: tokio::runtime::Runtime,
@@ -71,6 +85,7 @@ struct Fake {
 
 impl Fake {
     fn start() -> Fake {
+        without_proxies();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -849,6 +864,7 @@ fn connection_refused_says_where() {
         .unwrap()
         .port();
     let base = format!("http://127.0.0.1:{port}");
+    without_proxies();
     let gh = GitHub::new(
         &base,
         &format!("{base}/graphql"),

@@ -4,24 +4,34 @@
 //! Discovery is pure and tested apart: which token ([`discover_token`]), which API
 //! and GraphQL URLs ([`api_base`], [`graphql_url`]) and which repository
 //! ([`parse_remote`], [`RepoId::from_config`]). [`GitHub`] then makes the calls;
-//! its methods block (a current-thread tokio runtime lives inside), so the rest of
-//! the program stays synchronous. Call them from a thread that is not itself
-//! running a tokio runtime.
+//! its methods block on the process's one current-thread tokio runtime
+//! ([`super::http`]), so the rest of the program stays synchronous. Call them from
+//! a thread that is not itself running a tokio runtime; several threads may call
+//! at once.
 //!
-//! Octocrab is used as the HTTP client only (authentication, base URI, TLS): its
-//! own retry layer is not compiled in, and every call goes through
+//! Octocrab is used as the HTTP client only (authentication, base URI, headers)
+//! over the process's one HTTP client ([`super::http`]: the connection pool, TLS,
+//! proxies, redirects): its own retry layer is not compiled in, and every call goes through
 //! [`GitHub::call`], which retries with backoff, honours `retry-after` and the rate
 //! limit reset, counts requests and turns GitHub's answers into
 //! [`Failure`](crate::error::Failure)s (exit 3) that never contain the token.
 
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Result;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use hyper::header::{HeaderValue, ACCEPT, USER_AGENT};
+use hyper::Uri;
+use octocrab::service::middleware::{
+    auth_header::AuthHeaderLayer, base_uri::BaseUriLayer, extra_headers::ExtraHeadersLayer,
+};
+
+use super::http::{root_cause, secret_header};
 use crate::error::{refused, remote, Failure};
 
 // ---------------------------------------------------------------------------
@@ -576,9 +586,13 @@ enum Failed {
 
 /// A client for one repository. Methods block.
 pub struct GitHub {
-    // Dropped before the runtime it was built in.
+    /// Octocrab over the process's one HTTP client, with this repository's base
+    /// URI and token.
     client: octocrab::Octocrab,
-    runtime: tokio::runtime::Runtime,
+    /// The process's runtime, shared with every client.
+    runtime: &'static tokio::runtime::Runtime,
+    /// The proxy the API is reached through (`HTTPS_PROXY`, …), for messages.
+    proxy: Option<String>,
     api_base: String,
     graphql_url: String,
     token: Token,
@@ -594,6 +608,7 @@ impl fmt::Debug for GitHub {
         f.debug_struct("GitHub")
             .field("api_base", &self.api_base)
             .field("graphql_url", &self.graphql_url)
+            .field("proxy", &self.proxy)
             .field("token", &self.token)
             .field("token_source", &self.token_source)
             .field("repo", &self.repo)
@@ -629,32 +644,44 @@ impl GitHub {
             ))
             .hint("check GITHUB_API_URL")
         })?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| remote(format!("could not start the GitHub client: {e}")))?;
+        let http = super::http::shared().map_err(|cause| {
+            remote(format!("could not set up HTTPS for {api_base}: {cause}")).hint(
+                "install the system's CA certificates (ca-certificates), or set SSL_CERT_FILE",
+            )
+        })?;
+        let base: Uri = origin.parse().map_err(|_| {
+            refused(format!(
+                "the GitHub API URL `{api_base}` is not an http(s) URL"
+            ))
+            .hint("check GITHUB_API_URL")
+        })?;
+        let proxy = http.proxy_for(&base).map_err(|cause| {
+            refused(cause).hint("set it to http://HOST:PORT, or name the API's host in NO_PROXY")
+        })?;
+        let headers = vec![
+            (USER_AGENT, HeaderValue::from_static("octocrab")),
+            (
+                ACCEPT,
+                HeaderValue::from_static("application/vnd.github+json"),
+            ),
+        ];
+        let auth = secret_header(&format!("Bearer {}", token.0));
         // Octocrab spawns its request buffer on the current runtime.
         let client = {
-            let _runtime = runtime.enter();
-            octocrab::Octocrab::builder()
-                .personal_token(token.0.clone())
-                .add_header(
-                    "accept".parse().expect("a valid header name"),
-                    "application/vnd.github+json".to_owned(),
-                )
-                .base_uri(origin.as_str())
-                .and_then(|b| b.build())
-                .map_err(|e| {
-                    remote(format!(
-                        "could not set up HTTPS for {api_base}: {}",
-                        root_cause(&e)
-                    ))
-                    .hint("install the system's CA certificates (ca-certificates), or set SSL_CERT_FILE")
-                })?
+            let _runtime = http.runtime.enter();
+            octocrab::OctocrabBuilder::new_empty()
+                .with_service(http.client.clone())
+                .with_layer(&ExtraHeadersLayer::new(Arc::new(headers)))
+                .with_layer(&BaseUriLayer::new(base.clone()))
+                .with_layer(&AuthHeaderLayer::new(auth, base.clone(), base))
+                .with_auth(octocrab::AuthState::None)
+                .build()
+                .unwrap_or_else(|never| match never {})
         };
         Ok(GitHub {
             client,
-            runtime,
+            runtime: &http.runtime,
+            proxy,
             api_base,
             graphql_url: graphql_url.trim_end_matches('/').to_owned(),
             token,
@@ -1081,7 +1108,10 @@ impl GitHub {
                 self.api_base,
                 self.redact(&cause)
             ))
-            .hint("check the network (and GITHUB_API_URL when it is set), then run the command again"),
+            .hint(match &self.proxy {
+                None => "check the network (and GITHUB_API_URL when it is set), then run the command again".to_owned(),
+                Some(proxy) => format!("check the network and the proxy {proxy} (HTTPS_PROXY, HTTP_PROXY; NO_PROXY lists the hosts reached directly), then run the command again"),
+            }),
             Failed::Reply(reply) if reply.rate_limited() && reply.exhausted() => {
                 let when = match reply.reset {
                     Some(reset) => format!(
@@ -1212,16 +1242,6 @@ fn origin_of(url: &str) -> Option<String> {
     }
     let authority = rest.split('/').next().filter(|a| !a.is_empty())?;
     Some(format!("{scheme}://{authority}"))
-}
-
-/// The innermost cause: `Connection refused (os error 111)` rather than
-/// octocrab's wrappers.
-fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = err;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.

@@ -1,6 +1,8 @@
 //! A sealed environment for running the real `gitops` binary and the real `git`
 //! on temporary repositories: a temporary HOME, no global or system git config,
-//! fixed identities and dates, a fixed "now", no colour and no GitHub token.
+//! fixed identities and dates, a fixed "now", no colour, no GitHub token and no
+//! proxy (the environment is cleared: a developer's `HTTPS_PROXY` does not reach
+//! the doubles on 127.0.0.1).
 
 #![allow(dead_code)]
 
@@ -10,6 +12,7 @@ use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
 
+pub mod proxy;
 pub mod shapes;
 pub mod verify;
 
