@@ -4,9 +4,7 @@
 
 mod common;
 
-use common::shapes::{
-    container, deployment, service, shop_image, Shape, DEV_TAG, NEW_DEV_TAG,
-};
+use common::shapes::{container, deployment, service, shop_image, Shape, DEV_TAG, NEW_DEV_TAG};
 use common::TestEnv;
 use serde_json::Value;
 
@@ -45,7 +43,10 @@ fn layouts(docs: &[(String, String)]) -> [Vec<(String, String)>; 2] {
         .join("---\n");
     [
         docs.to_vec(),
-        vec![("apps/all.yaml".to_owned(), format!("# every app\n---\n{all}"))],
+        vec![(
+            "apps/all.yaml".to_owned(),
+            format!("# every app\n---\n{all}"),
+        )],
     ]
 }
 
@@ -57,8 +58,10 @@ fn files(layout: &[(String, String)]) -> Vec<(&str, &str)> {
 }
 
 /// An answer with what depends on the layout set aside: file names (in fields
-/// and in messages), commit ids, the files a promotion changes and the apps
-/// `status` names by their directories; lists sorted.
+/// and in messages), commit ids, the files a promotion changes, the apps
+/// `status` names by their directories, and the kept values (with the
+/// warnings about them), which are listed for every resource of a file the
+/// source changed; lists sorted.
 fn normalised(v: &Value) -> Value {
     match v {
         Value::Object(map) => Value::Object(
@@ -66,7 +69,15 @@ fn normalised(v: &Value) -> Value {
                 .filter(|(k, _)| {
                     !matches!(
                         k.as_str(),
-                        "file" | "files" | "id" | "head" | "commit" | "pending_apps" | "body"
+                        "file"
+                            | "files"
+                            | "id"
+                            | "head"
+                            | "commit"
+                            | "pending_apps"
+                            | "body"
+                            | "kept"
+                            | "warnings"
                     )
                 })
                 .map(|(k, x)| (k.clone(), normalised(x)))
@@ -135,7 +146,13 @@ fn one_file_of_many_documents_answers_as_the_same_documents_in_separate_files() 
             t.git(&author, &["rm", "--quiet", "apps/cart/service.yaml"]);
             t.git(
                 &author,
-                &["commit", "--quiet", "--no-gpg-sign", "-m", "Drop cart's Service"],
+                &[
+                    "commit",
+                    "--quiet",
+                    "--no-gpg-sign",
+                    "-m",
+                    "Drop cart's Service",
+                ],
             );
             t.git(&author, &["push", "--quiet", "origin", "dev"]);
         } else {
@@ -162,7 +179,14 @@ fn one_file_of_many_documents_answers_as_the_same_documents_in_separate_files() 
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| format!("{} {}/{}", r["change"].as_str().unwrap(), r["kind"].as_str().unwrap(), r["name"].as_str().unwrap()))
+        .map(|r| {
+            format!(
+                "{} {}/{}",
+                r["change"].as_str().unwrap(),
+                r["kind"].as_str().unwrap(),
+                r["name"].as_str().unwrap()
+            )
+        })
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();

@@ -374,8 +374,10 @@ impl Snapshot {
         path: &str,
         a: Option<Oid>,
         b: Option<Oid>,
-    ) -> Result<(Option<Result<Vec<Document>, ParseError>>, Option<Result<Vec<Document>, ParseError>>)>
-    {
+    ) -> Result<(
+        Option<Result<Vec<Document>, ParseError>>,
+        Option<Result<Vec<Document>, ParseError>>,
+    )> {
         if let (Some(a), Some(b)) = (a, b) {
             if let Some((da, db)) = self.changed_docs(path, a, b)? {
                 return Ok((Some(Ok(da)), Some(Ok(db))));
@@ -416,15 +418,17 @@ impl Snapshot {
         match self.docs_to_compare(path, Some(a), Some(b))? {
             (Some(Ok(da)), Some(Ok(db))) => {
                 let plain = self.plain(path);
-                Ok(semdiff::diff_file(
-                    path,
-                    Some(&da),
-                    Some(&db),
-                    &self.config.pinned_rules,
-                    plain,
+                Ok(
+                    semdiff::diff_file(
+                        path,
+                        Some(&da),
+                        Some(&db),
+                        &self.config.pinned_rules,
+                        plain,
+                    )
+                    .resources
+                    .is_empty(),
                 )
-                .resources
-                .is_empty())
             }
             _ => Ok(false),
         }

@@ -275,12 +275,14 @@ impl Sites {
                 span: at(&t.span),
                 ..t.clone()
             }));
-            sites.scalars.extend(alone.scalars.iter().map(|s| ScalarSite {
-                doc: index,
-                line: s.line + lines_before,
-                span: at(&s.span),
-                ..s.clone()
-            }));
+            sites
+                .scalars
+                .extend(alone.scalars.iter().map(|s| ScalarSite {
+                    doc: index,
+                    line: s.line + lines_before,
+                    span: at(&s.span),
+                    ..s.clone()
+                }));
         }
         Some(sites)
     }

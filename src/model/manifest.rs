@@ -137,8 +137,8 @@ pub fn split_documents(bytes: &[u8]) -> Option<Vec<Range<usize>>> {
     let mut content_before_first = false;
     let mut line_start = 0;
     while line_start < bytes.len() {
-        let line_end = memchr::memchr(b'\n', &bytes[line_start..])
-            .map_or(bytes.len(), |i| line_start + i + 1);
+        let line_end =
+            memchr::memchr(b'\n', &bytes[line_start..]).map_or(bytes.len(), |i| line_start + i + 1);
         let line = &bytes[line_start..line_end];
         let marker = |m: &[u8]| {
             line.starts_with(m)
@@ -677,7 +677,10 @@ mod tests {
                 "a: |\n  ---\n  x\nb: ----\n---x: 1\n",
                 Some(&["a: |\n  ---\n  x\nb: ----\n---x: 1\n"]),
             ),
-            ("a: 1\r\n---\r\nb: 2\r\n", Some(&["a: 1\r\n", "---\r\nb: 2\r\n"])),
+            (
+                "a: 1\r\n---\r\nb: 2\r\n",
+                Some(&["a: 1\r\n", "---\r\nb: 2\r\n"]),
+            ),
             // Parsed whole: what lines alone cannot tell.
             ("%YAML 1.2\n---\na: 1\n", None),
             ("a: 1\n...\n---\nb: 2\n", None),
@@ -723,6 +726,46 @@ mod tests {
         let other = cache.parse(b"c: 3\n---\nb: 2\n").unwrap();
         assert!(Arc::ptr_eq(&one[1].value, &other[1].value));
         assert!(!Arc::ptr_eq(&one[0].value, &other[0].value));
+    }
+
+    /// Two versions compared on the documents they do not share give every
+    /// difference of the whole versions, when their identities line up; they
+    /// are not compared so when documents were added, removed or renamed.
+    #[test]
+    fn versions_compare_on_the_documents_they_do_not_share() {
+        let cm = |name: &str, data: &str| {
+            format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\ndata: {{a: {data}}}\n")
+        };
+        let file =
+            |docs: &[(&str, &str)]| -> String { docs.iter().map(|(n, d)| cm(n, d)).collect() };
+        let a = file(&[("one", "1"), ("two", "2"), ("three", "3")]);
+        let b = file(&[("one", "1"), ("two", "22"), ("three", "3")]);
+        let cache = DocCache::default();
+        let (da, db) = cache.parse_changed(a.as_bytes(), b.as_bytes()).unwrap();
+        assert_eq!((da.len(), db.len()), (1, 1));
+        assert_eq!((da[0].index, db[0].index), (1, 1));
+        assert!(same_identities("all.yaml", &da, &db, false));
+        let pinned = crate::model::semdiff::Pinned::default();
+        let diff = |x: &[Document], y: &[Document]| {
+            crate::model::semdiff::diff_file("all.yaml", Some(x), Some(y), &pinned, false)
+        };
+        let whole = |t: &str| parse_documents(t.as_bytes()).unwrap();
+        assert_eq!(diff(&da, &db), diff(&whole(&a), &whole(&b)));
+        assert_eq!(diff(&da, &db).resources.len(), 1);
+        // A renamed resource: the identities differ, compare whole.
+        let renamed = file(&[("one", "1"), ("deux", "2"), ("three", "3")]);
+        let (da, dr) = cache
+            .parse_changed(a.as_bytes(), renamed.as_bytes())
+            .unwrap();
+        assert!(!same_identities("all.yaml", &da, &dr, false));
+        // A document added or removed: not compared by position.
+        let shorter = file(&[("one", "1"), ("three", "3")]);
+        assert_eq!(cache.parse_changed(a.as_bytes(), shorter.as_bytes()), None);
+        // One document: nothing to set aside.
+        assert_eq!(
+            cache.parse_changed(cm("one", "1").as_bytes(), cm("one", "2").as_bytes()),
+            None
+        );
     }
 
     #[test]

@@ -169,7 +169,10 @@ pub fn mask_images(text: &[u8], images: &[SeenImage]) -> Vec<u8> {
     for image in images {
         if let Some(tag) = &image.tag {
             // Kept: the name and the colon.
-            patterns.push((format!("{}:{tag}", image.name).into_bytes(), image.name.len() + 1));
+            patterns.push((
+                format!("{}:{tag}", image.name).into_bytes(),
+                image.name.len() + 1,
+            ));
         }
         if let Some(digest) = &image.digest {
             patterns.push((format!("@{digest}").into_bytes(), 1));
@@ -179,6 +182,9 @@ pub fn mask_images(text: &[u8], images: &[SeenImage]) -> Vec<u8> {
     patterns.dedup();
     if patterns.is_empty() {
         return text.to_vec();
+    }
+    if patterns.len() <= FEW_PATTERNS {
+        return mask_few(text, &patterns);
     }
     let Ok(matcher) = aho_corasick::AhoCorasick::builder()
         .match_kind(aho_corasick::MatchKind::LeftmostLongest)
@@ -197,6 +203,40 @@ pub fn mask_images(text: &[u8], images: &[SeenImage]) -> Vec<u8> {
         let keep = patterns[m.pattern().as_usize()].1;
         out.extend_from_slice(&text[last..m.start() + keep]);
         last = m.end();
+    }
+    out.extend_from_slice(&text[last..]);
+    out
+}
+
+/// Up to how many patterns [`mask_images`] looks for each on its own rather
+/// than building an automaton (which costs more than a small file's search).
+const FEW_PATTERNS: usize = 8;
+
+/// [`mask_images`]' pass for a few patterns (bytes, how many to keep): at each
+/// place, the longest pattern that starts there, as the automaton finds them.
+fn mask_few(text: &[u8], patterns: &[(Vec<u8>, usize)]) -> Vec<u8> {
+    let finders: Vec<memchr::memmem::Finder<'_>> = patterns
+        .iter()
+        .map(|(p, _)| memchr::memmem::Finder::new(p))
+        .collect();
+    let find = |k: usize, from: usize| finders[k].find(&text[from..]).map(|i| i + from);
+    let mut next: Vec<Option<usize>> = (0..patterns.len()).map(|k| find(k, 0)).collect();
+    let mut out = Vec::with_capacity(text.len());
+    let mut last = 0;
+    // The leftmost match, the longest of those starting there.
+    while let Some((start, k)) = next
+        .iter()
+        .enumerate()
+        .filter_map(|(k, at)| at.map(|at| (at, k)))
+        .min_by_key(|&(at, k)| (at, std::cmp::Reverse(patterns[k].0.len())))
+    {
+        out.extend_from_slice(&text[last..start + patterns[k].1]);
+        last = start + patterns[k].0.len();
+        for (j, at) in next.iter_mut().enumerate() {
+            if at.is_some_and(|at| at < last) {
+                *at = find(j, last);
+            }
+        }
     }
     out.extend_from_slice(&text[last..]);
     out
@@ -435,8 +475,14 @@ mod tests {
         );
         for i in 0..300 {
             let tag = format!("{i:07x}");
-            text.push_str(&format!("image: registry.example.com/team/app-{i:04}:{tag}\n"));
-            images.push(image(&format!("registry.example.com/team/app-{i:04}"), Some(&tag), None));
+            text.push_str(&format!(
+                "image: registry.example.com/team/app-{i:04}:{tag}\n"
+            ));
+            images.push(image(
+                &format!("registry.example.com/team/app-{i:04}"),
+                Some(&tag),
+                None,
+            ));
         }
         let mut one_at_a_time = text.clone().into_bytes();
         for i in &images {
@@ -449,11 +495,41 @@ mod tests {
             }
         }
         let masked = mask_images(text.as_bytes(), &images);
-        assert_eq!(String::from_utf8(masked.clone()).unwrap(), String::from_utf8(one_at_a_time).unwrap());
+        assert_eq!(
+            String::from_utf8(masked.clone()).unwrap(),
+            String::from_utf8(one_at_a_time).unwrap()
+        );
         assert!(String::from_utf8(masked).unwrap().starts_with(
             "image: shop/web:\nimage: shop/web-api:\nimage: redis@\nnote: shop/web: again\nimage: registry.example.com/team/app-0000:\n"
         ));
         assert_eq!(mask_images(b"a: 1\n", &[]), b"a: 1\n");
+        // A few patterns, searched each on its own, mask as the automaton does.
+        let few = &images[..4];
+        let patterns: Vec<(Vec<u8>, usize)> = [
+            ("shop/web:1.2.3", 9),
+            ("shop/web-api:1.2.3-rc.1", 13),
+            (&*format!("@{digest}"), 1),
+        ]
+        .iter()
+        .map(|(p, k)| (p.as_bytes().to_vec(), *k))
+        .collect();
+        let matcher = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(patterns.iter().map(|(p, _)| p))
+            .unwrap();
+        let mut by_automaton = Vec::new();
+        let mut last = 0;
+        for m in matcher.find_iter(text.as_bytes()) {
+            by_automaton.extend_from_slice(
+                &text.as_bytes()[last..m.start() + patterns[m.pattern().as_usize()].1],
+            );
+            last = m.end();
+        }
+        by_automaton.extend_from_slice(&text.as_bytes()[last..]);
+        assert_eq!(mask_images(text.as_bytes(), few), by_automaton);
+        // Overlapping patterns: the longest at the leftmost place.
+        let overlap = [image("a", Some("1"), None), image("a", Some("10"), None)];
+        assert_eq!(mask_images(b"a:10 a:1 a:100", &overlap), b"a: a: a:0");
     }
 
     #[test]

@@ -96,7 +96,10 @@ impl<'a> Target<'a> {
         }
         let mut scalars_at: HashMap<(usize, String), Vec<usize>> = HashMap::new();
         for (k, s) in sites.scalars.iter().enumerate() {
-            scalars_at.entry((s.doc, s.path.clone())).or_default().push(k);
+            scalars_at
+                .entry((s.doc, s.path.clone()))
+                .or_default()
+                .push(k);
         }
         Some(Target {
             text,
