@@ -167,9 +167,9 @@ fn one_file_of_many_documents_answers_as_the_same_documents_in_separate_files() 
             .map(|s| t.gitops(&s.repo, args).expect(0).json())
             .collect()
     };
-    let status = answers(&["status", "--no-fetch", "--json"]);
-    let diff_stage = answers(&["diff", "stage", "--no-fetch", "--json"]);
-    let diff_prod = answers(&["diff", "prod", "--no-fetch", "--json"]);
+    let status = answers(&["status", "--json"]);
+    let diff_stage = answers(&["diff", "stage", "--json"]);
+    let diff_prod = answers(&["diff", "prod", "--json"]);
     let promote = answers(&["promote", "stage", "--dry-run", "--json"]);
 
     // What the answers hold, so that "the same" is not "both empty".
