@@ -255,7 +255,7 @@ impl<'a> Index<'a> {
         match self {
             Index::Absent => Found::Absent,
             Index::Unknown => Found::Unknown,
-            Index::Resources(map) => map.get(key).map_or(Found::Absent, |v| Found::Resource(*v)),
+            Index::Resources(map) => map.get(key).map_or(Found::Absent, |v| Found::Resource(v)),
         }
     }
 }
