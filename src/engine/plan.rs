@@ -24,7 +24,7 @@ use crate::error::{refused, Failure};
 use crate::git::{self, Oid};
 use crate::model::edit;
 use crate::model::image::canonical_name;
-use crate::model::manifest::{Document, ParseError, Unparseable};
+use crate::model::manifest::Unparseable;
 use crate::model::semdiff::{self, Change, Kept, Pinned, ResourceChange};
 use crate::promotion::pin::{self, PinRules};
 use crate::promotion::plan::{self as decide, NewImage, Refusal, SetImage};
@@ -221,11 +221,12 @@ fn build(
         // A file the target has as the source has it merges as it is.
         .filter(|(delta, target)| delta.new != *target)
         .collect();
+    let cache = &ws.doc_cache;
     let done = ws.repo.par_map(&work, 16, |repo, (delta, target)| {
         let target_text = target.map(|t| repo.blob(t)).transpose()?;
         let target_read = target_text
             .as_deref()
-            .and_then(|t| pin::Target::read(&delta.path, t, &rules));
+            .and_then(|t| pin::Target::read_with(&delta.path, t, &rules, Some(cache)));
         let mut out = Pinned {
             source: None,
             base: None,
@@ -233,7 +234,14 @@ fn build(
         };
         if let Some(new) = delta.new {
             let text = repo.blob(new)?;
-            let pinned = pin::pin_to(&delta.path, &text, target_read.as_ref(), &env_tags, &rules);
+            let pinned = pin::pin_to_with(
+                &delta.path,
+                &text,
+                target_read.as_ref(),
+                &env_tags,
+                &rules,
+                Some(cache),
+            );
             out.missed = pinned.missed;
             if pinned.text != text {
                 out.source = Some(repo.write_blob(&pinned.text)?);
@@ -243,8 +251,14 @@ fn build(
         if let (Some(old), Some(_)) = (delta.old, target) {
             if Some(old) != *target {
                 let text = repo.blob(old)?;
-                let pinned =
-                    pin::pin_to(&delta.path, &text, target_read.as_ref(), &env_tags, &rules);
+                let pinned = pin::pin_to_with(
+                    &delta.path,
+                    &text,
+                    target_read.as_ref(),
+                    &env_tags,
+                    &rules,
+                    Some(cache),
+                );
                 if pinned.text != text {
                     out.base = Some(repo.write_blob(&pinned.text)?);
                 }
@@ -366,7 +380,9 @@ fn build(
 
     // 3. The team's images the target does not run with this tag.
     let changed = ws.repo.changes(Some(to_b.tree), Some(merged))?;
-    let mut sites: Vec<(String, Vec<u8>, edit::TagSite)> = Vec::new();
+    // The texts of the files with such images, and their sites (by text).
+    let mut texts: Vec<Vec<u8>> = Vec::new();
+    let mut sites: Vec<(String, usize, edit::TagSite)> = Vec::new();
     for delta in &changed {
         let Some(new) = delta.new else { continue };
         if !ws.config.is_manifest(&delta.path) {
@@ -387,9 +403,11 @@ fn build(
             continue;
         }
         let text = ws.repo.blob(new)?;
-        let Ok(found) = edit::tag_sites(&text) else {
+        let Ok(found) = edit::tag_sites_with(&text, &ws.doc_cache) else {
             continue;
         };
+        texts.push(text);
+        let text = texts.len() - 1;
         for site in found {
             let Some(tag) = &site.image.tag else { continue };
             if !ws.config.is_team_image(&site.image.name)
@@ -399,7 +417,7 @@ fn build(
             {
                 continue;
             }
-            sites.push((delta.path.clone(), text.clone(), site));
+            sites.push((delta.path.clone(), text, site));
         }
     }
     let new: Vec<NewImage> = sites
@@ -421,7 +439,7 @@ fn build(
         let Some(tag) = tag else { continue };
         let entry = by_file
             .entry(file.as_str())
-            .or_insert_with(|| (text.as_slice(), Vec::new()));
+            .or_insert_with(|| (texts[*text].as_slice(), Vec::new()));
         entry.1.push((site.span.clone(), tag.into_bytes()));
     }
     let mut updates = Vec::new();
@@ -435,13 +453,6 @@ fn build(
         target_tip: to_b.tip,
         source_tip: from_b.tip,
     }))
-}
-
-/// The documents of a blob that parses, for the plan.
-fn parsed(ws: &mut Snapshot, id: Option<Oid>) -> Result<Option<Result<Vec<Document>, ParseError>>> {
-    let Some(id) = id else { return Ok(None) };
-    let docs = ws.docs(id)?;
-    Ok(Some((*docs).clone()))
 }
 
 fn read_plan(
@@ -467,7 +478,7 @@ fn read_plan(
         if !ws.config.is_manifest(&delta.path) {
             continue;
         }
-        let (old, new) = (parsed(ws, delta.old)?, parsed(ws, delta.new)?);
+        let (old, new) = ws.docs_to_compare(&delta.path, delta.old, delta.new)?;
         match (old, new) {
             (_, Some(Err(e))) | (Some(Err(e)), None) => {
                 // A template (`{{`, does not parse) is no manifest, as in `status`.
@@ -501,12 +512,19 @@ fn read_plan(
     let in_built = ws.repo.files_at(built.tree, &paths)?;
     let scoped = ws.config.images.is_some();
     let source_policy = ws.config.environments[from].tags.clone();
+    // The resources new to the target, by file, kind and name.
+    let added: std::collections::HashSet<(String, Option<String>, String)> = plan
+        .resources
+        .iter()
+        .filter(|r| r.change == Change::Added)
+        .map(|r| (r.file.clone(), r.kind.clone(), r.name.clone()))
+        .collect();
     for (delta, built_blob) in deltas.iter().zip(in_built) {
         if delta.new == built_blob || !ws.config.is_manifest(&delta.path) {
             continue;
         }
         let (Some(Ok(source)), Some(Ok(result))) =
-            (parsed(ws, delta.new)?, parsed(ws, built_blob)?)
+            ws.docs_to_compare(&delta.path, delta.new, built_blob)?
         else {
             continue;
         };
@@ -523,13 +541,7 @@ fn read_plan(
             }
             // A resource new to the target keeps nothing of its own: its values
             // (a `--set-image` tag) are in the changes.
-            let added = plan.resources.iter().any(|r| {
-                r.change == Change::Added
-                    && r.file == k.file
-                    && r.kind == k.kind
-                    && r.name == k.name
-            });
-            if added {
+            if added.contains(&(k.file.clone(), k.kind.clone(), k.name.clone())) {
                 continue;
             }
             if !scoped && (k.path.ends_with(".image") || k.path.ends_with(".newTag")) {

@@ -27,7 +27,7 @@ use super::repo_config::{checkout_config_note, load_config_text, require_origin,
 /// gitops's own: another build never trusts this one's summaries.
 const SUMMARY_CACHE: git::cache::Format = git::cache::Format {
     name: "summaries",
-    version: concat!("5-", env!("CARGO_PKG_VERSION")),
+    version: concat!("6-", env!("CARGO_PKG_VERSION")),
 };
 
 /// The summaries read from the cache: decoded on another thread while the run
@@ -80,6 +80,11 @@ pub struct Snapshot {
     /// Whether this run summarised blobs the cache did not have.
     cache_grew: bool,
     docs: HashMap<Oid, Docs>,
+    /// The documents of many-document files, by their text: read once per run
+    /// whatever version of the file they are in.
+    pub doc_cache: manifest::DocCache,
+    /// The text of the blobs compared document by document.
+    texts: HashMap<Oid, Arc<Vec<u8>>>,
     manifests: HashMap<Oid, Manifests>,
 }
 
@@ -183,6 +188,8 @@ impl Snapshot {
             cached,
             cache_grew: false,
             docs: HashMap::new(),
+            doc_cache: manifest::DocCache::default(),
+            texts: HashMap::new(),
             manifests: HashMap::new(),
         })
     }
@@ -253,12 +260,13 @@ impl Snapshot {
             return Ok(());
         }
         self.cache_grew = true;
+        let cache = &self.doc_cache;
         let made = self.repo.map_blobs(&todo, |bytes| match too_large(bytes) {
             Some(error) => Summary {
                 error: Some(error),
                 ..Summary::default()
             },
-            None => summary::summarize(bytes),
+            None => summary::summarize_with(bytes, Some(cache)),
         })?;
         for (id, s) in todo.into_iter().zip(made) {
             self.summaries.insert(id, Arc::new(s));
@@ -340,10 +348,67 @@ impl Snapshot {
         let bytes = self.repo.blob(id)?;
         let d: Docs = Arc::new(match too_large(&bytes) {
             Some(error) => Err(error),
-            None => manifest::parse_documents(&bytes),
+            None => self.doc_cache.parse(&bytes),
         });
         self.docs.insert(id, d.clone());
         Ok(d)
+    }
+
+    /// The documents two versions of the manifest at `path`, both known to
+    /// parse, do not share, when comparing those alone gives every difference
+    /// of the two versions (`manifest::DocCache::parse_changed`,
+    /// `manifest::same_identities`): the documents both have word for word are
+    /// not parsed. `None`: compare them whole.
+    pub fn changed_docs(
+        &mut self,
+        path: &str,
+        a: Oid,
+        b: Oid,
+    ) -> Result<Option<(Vec<Document>, Vec<Document>)>> {
+        for id in [a, b] {
+            if self.summary(id)?.error.is_some() {
+                return Ok(None);
+            }
+        }
+        let (ta, tb) = (self.text(a)?, self.text(b)?);
+        let Some((da, db)) = self.doc_cache.parse_changed(&ta, &tb) else {
+            return Ok(None);
+        };
+        let plain = self.plain(path);
+        Ok(manifest::same_identities(path, &da, &db, plain).then_some((da, db)))
+    }
+
+    /// The documents of two versions of the manifest at `path` that a
+    /// comparison needs: those they do not share ([`Snapshot::changed_docs`]),
+    /// else all. `None` for an absent version; an error for one that does not
+    /// parse.
+    #[allow(clippy::type_complexity)]
+    pub fn docs_to_compare(
+        &mut self,
+        path: &str,
+        a: Option<Oid>,
+        b: Option<Oid>,
+    ) -> Result<(
+        Option<Result<Vec<Document>, ParseError>>,
+        Option<Result<Vec<Document>, ParseError>>,
+    )> {
+        if let (Some(a), Some(b)) = (a, b) {
+            if let Some((da, db)) = self.changed_docs(path, a, b)? {
+                return Ok((Some(Ok(da)), Some(Ok(db))));
+            }
+        }
+        let whole = |d: Option<Docs>| d.map(|d| (*d).clone());
+        Ok((whole(self.optional_docs(a)?), whole(self.optional_docs(b)?)))
+    }
+
+    /// A blob's text (read once per run).
+    fn text(&mut self, id: Oid) -> Result<Arc<Vec<u8>>> {
+        if let Some(t) = self.texts.get(&id) {
+            return Ok(t.clone());
+        }
+        let t = Arc::new(self.repo.blob(id)?);
+        self.texts.insert(id, t.clone());
+        Ok(t)
     }
 
     pub(super) fn optional_docs(&mut self, id: Option<Oid>) -> Result<Option<Docs>> {
@@ -364,14 +429,19 @@ impl Snapshot {
         if self.tags_only(path, Some(a), Some(b))? == Some(true) {
             return Ok(true);
         }
-        let (da, db) = (self.docs(a)?, self.docs(b)?);
-        match (&*da, &*db) {
-            (Ok(da), Ok(db)) => {
+        match self.docs_to_compare(path, Some(a), Some(b))? {
+            (Some(Ok(da)), Some(Ok(db))) => {
                 let plain = self.plain(path);
                 Ok(
-                    semdiff::diff_file(path, Some(da), Some(db), &self.config.pinned_rules, plain)
-                        .resources
-                        .is_empty(),
+                    semdiff::diff_file(
+                        path,
+                        Some(&da),
+                        Some(&db),
+                        &self.config.pinned_rules,
+                        plain,
+                    )
+                    .resources
+                    .is_empty(),
                 )
             }
             _ => Ok(false),
@@ -387,28 +457,37 @@ impl Snapshot {
         to: Option<Oid>,
         from: Option<Oid>,
     ) -> Result<Result<semdiff::FileDiff, (String, ParseError)>> {
-        let mut docs = Vec::new();
-        for id in [base, to, from] {
-            let d = self.optional_docs(id)?;
-            if let Some(d) = &d {
-                if let Err(e) = &**d {
-                    return Ok(Err((path.to_owned(), e.clone())));
-                }
+        // The first version that does not parse, in this order, is the answer.
+        for id in [base, to, from].into_iter().flatten() {
+            if let Err(e) = &*self.docs_for_error(id)? {
+                return Ok(Err((path.to_owned(), e.clone())));
             }
-            docs.push(d);
         }
-        let get = |d: &Option<Docs>| -> Option<Vec<Document>> {
-            d.as_ref().and_then(|d| (**d).as_ref().ok().cloned())
+        let plain = self.plain(path);
+        // Each comparison on the documents its two versions do not share.
+        let diff = |ws: &mut Snapshot, old: Option<Oid>, new: Option<Oid>| {
+            let (old, new) = ws.docs_to_compare(path, old, new)?;
+            let (old, new) = (old.and_then(Result::ok), new.and_then(Result::ok));
+            anyhow::Ok(semdiff::diff_file(
+                path,
+                old.as_deref(),
+                new.as_deref(),
+                &ws.config.pinned_rules,
+                plain,
+            ))
         };
-        let (base, to, from) = (get(&docs[0]), get(&docs[1]), get(&docs[2]));
-        Ok(Ok(semdiff::promotion_file(
-            path,
-            base.as_deref(),
-            to.as_deref(),
-            from.as_deref(),
-            &self.config.pinned_rules,
-            self.plain(path),
-        )))
+        let two = diff(self, to, from)?;
+        let since = diff(self, base, from)?;
+        Ok(Ok(semdiff::promotion_of(two, since)))
+    }
+
+    /// A blob's documents when it does not parse; when it does, told by its
+    /// summary without parsing it (an empty list).
+    fn docs_for_error(&mut self, id: Oid) -> Result<Docs> {
+        if self.summary(id)?.error.is_none() && !self.docs.contains_key(&id) {
+            return Ok(Arc::new(Ok(Vec::new())));
+        }
+        self.docs(id)
     }
 
     /// Whether the manifest at `path` holds plain values, whose documents are

@@ -27,6 +27,7 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::ops::Range;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 use yaml_serde::Value;
@@ -34,7 +35,7 @@ use yaml_serde::Value;
 use crate::config::policy::is_valid_tag;
 use crate::model::image::ImageRef;
 use crate::model::images;
-use crate::model::manifest::{parse_documents, ParseError};
+use crate::model::manifest::{parse_documents, split_documents, DocCache, Document, ParseError};
 
 /// Where a manifest sets an image's tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,12 +187,17 @@ pub fn tag_sites(bytes: &[u8]) -> Result<Vec<TagSite>, ParseError> {
     Ok(Sites::read(bytes, false)?.tags)
 }
 
+/// [`tag_sites`], the documents read through `cache`.
+pub fn tag_sites_with(bytes: &[u8], cache: &DocCache) -> Result<Vec<TagSite>, ParseError> {
+    Ok(Sites::read_with(bytes, false, Some(cache))?.tags)
+}
+
 /// A file read once for editing: its documents, where it sets image tags
 /// ([`tag_sites`]) and, when asked, where every scalar is ([`scalar_sites`]).
 /// yaml_serde and saphyr_parser each read it once.
 #[derive(Debug, Clone)]
 pub struct Sites {
-    pub docs: Vec<crate::model::manifest::Document>,
+    pub docs: Vec<Document>,
     pub tags: Vec<TagSite>,
     /// Empty unless asked for.
     pub scalars: Vec<ScalarSite>,
@@ -201,13 +207,101 @@ impl Sites {
     /// Reads `bytes`; `scalars`: also list every scalar. Fails as [`tag_sites`]
     /// and [`scalar_sites`] do.
     pub fn read(bytes: &[u8], scalars: bool) -> Result<Sites, ParseError> {
-        let docs = parse_documents(bytes)?;
+        Sites::read_with(bytes, scalars, None)
+    }
+
+    /// [`Sites::read`], the documents read through `cache` when given.
+    pub fn read_with(
+        bytes: &[u8],
+        scalars: bool,
+        cache: Option<&DocCache>,
+    ) -> Result<Sites, ParseError> {
+        let docs = match cache {
+            Some(cache) => {
+                let docs = cache.parse(bytes)?;
+                if let Some(sites) = Sites::read_by_document(bytes, &docs, scalars, cache) {
+                    return Ok(sites);
+                }
+                docs
+            }
+            None => parse_documents(bytes)?,
+        };
+        Sites::of(bytes, docs, scalars, false)
+    }
+
+    /// The sites of a file of several documents, put together from those of each
+    /// document read on its own (once per run for each text: [`DocCache`]).
+    /// `None` when the file cannot be split ([`split_documents`]) or a document
+    /// cannot be read on its own: the file is then read whole, which gives the
+    /// same sites, or the error with its place in the file.
+    fn read_by_document(
+        bytes: &[u8],
+        docs: &[Document],
+        scalars: bool,
+        cache: &DocCache,
+    ) -> Option<Sites> {
+        let pieces = split_documents(bytes).filter(|p| p.len() > 1)?;
+        let mut sites = Sites {
+            docs: docs.to_vec(),
+            tags: Vec::new(),
+            scalars: Vec::new(),
+        };
+        let mut docs = docs.iter().peekable();
+        // Lines before the current document, counted up to `counted`.
+        let (mut lines_before, mut counted) = (0, 0);
+        for (index, piece) in pieces.into_iter().enumerate() {
+            let value = docs.next_if(|d| d.index == index).map(|d| d.value.clone());
+            let text = &bytes[piece.clone()];
+            let key = (Box::<[u8]>::from(text), scalars);
+            let known = lock(&cache.sites).get(&key).cloned();
+            let alone = match known {
+                Some(alone) => alone,
+                None => {
+                    let docs: Vec<Document> = value
+                        .map(|value| Document { index: 0, value })
+                        .into_iter()
+                        .collect();
+                    let alone = Sites::of(text, docs, scalars, true).ok().map(Arc::new);
+                    lock(&cache.sites).insert(key, alone.clone());
+                    alone
+                }
+            }?;
+            lines_before += memchr::memchr_iter(b'\n', &bytes[counted..piece.start]).count();
+            counted = piece.start;
+            let at = |span: &Range<usize>| span.start + piece.start..span.end + piece.start;
+            sites.tags.extend(alone.tags.iter().map(|t| TagSite {
+                doc: index,
+                line: t.line + lines_before,
+                span: at(&t.span),
+                ..t.clone()
+            }));
+            sites
+                .scalars
+                .extend(alone.scalars.iter().map(|s| ScalarSite {
+                    doc: index,
+                    line: s.line + lines_before,
+                    span: at(&s.span),
+                    ..s.clone()
+                }));
+        }
+        Some(sites)
+    }
+
+    /// The sites of `bytes`, whose documents are `docs`. `always`: read where
+    /// every scalar is even when no document sets an image (and scalars are not
+    /// asked for), which checks that saphyr_parser can read the text.
+    fn of(
+        bytes: &[u8],
+        docs: Vec<Document>,
+        scalars: bool,
+        always: bool,
+    ) -> Result<Sites, ParseError> {
         let uses: Vec<(usize, Vec<images::ImageUse>)> = docs
             .iter()
             .map(|doc| (doc.index, images::images(&doc.value)))
             .filter(|(_, uses)| !uses.is_empty())
             .collect();
-        if uses.is_empty() && (!scalars || docs.is_empty()) {
+        if !always && uses.is_empty() && (!scalars || docs.is_empty()) {
             return Ok(Sites {
                 docs,
                 tags: Vec::new(),
@@ -276,6 +370,11 @@ impl Sites {
             scalars: all_scalars,
         })
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A thread that panicked holding the lock left a map that is still sound.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// `bytes` with the tag of each of `sites` set to `new_tag`: the bytes of each

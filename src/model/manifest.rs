@@ -1,6 +1,9 @@
 //! Kubernetes manifests as plain data: YAML documents, resource identity and the
 //! flattening of a document into leaf field paths. Pure: bytes in, values out.
 
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
+
 use serde::Deserialize;
 use serde_json::Value as Json;
 use yaml_serde::Value;
@@ -12,7 +15,10 @@ use crate::model::nesting;
 pub struct Document {
     /// Position of the document in its file, counting from 0 (empty documents count).
     pub index: usize,
-    pub value: Value,
+    /// Shared: the documents of a file read through a [`DocCache`] are the very
+    /// values of every other version holding the same text, so comparing them is
+    /// comparing two pointers.
+    pub value: Arc<Value>,
 }
 
 /// A YAML file that does not parse: where and why.
@@ -102,10 +108,172 @@ pub fn parse_documents(bytes: &[u8]) -> Result<Vec<Document>, ParseError> {
     for (index, de) in yaml_serde::Deserializer::from_slice(bytes).enumerate() {
         let value = Value::deserialize(de).map_err(|e| parse_error(&e))?;
         if !value.is_null() {
-            docs.push(Document { index, value });
+            docs.push(Document {
+                index,
+                value: Arc::new(value),
+            });
         }
     }
     Ok(docs)
+}
+
+/// Where the documents of a YAML file are, by its document-start markers:
+/// the byte range of each document, in order, as [`parse_documents`] counts
+/// them — text before the first `---` line is a document only when it holds
+/// more than comments and blank lines, and each `---` line starts one, empty or
+/// not. A marker is a line that is `---` alone (trailing spaces or a comment
+/// aside) at column 0: YAML forbids such a line inside any scalar, so it never
+/// splits a block scalar (whose lines are indented) nor a quoted one.
+///
+/// `None` when the file cannot be split by its lines with certainty, and must
+/// be parsed whole: it has a directive (`%YAML`, `%TAG`) or a document-end
+/// marker (`...`), a document that starts on its marker's line (`--- {a: 1}`,
+/// `--- |`), a line at column 0 that starts a block scalar, or a byte order mark.
+pub fn split_documents(bytes: &[u8]) -> Option<Vec<Range<usize>>> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        return None;
+    }
+    let mut starts = Vec::new();
+    let mut content_before_first = false;
+    let mut line_start = 0;
+    while line_start < bytes.len() {
+        let line_end =
+            memchr::memchr(b'\n', &bytes[line_start..]).map_or(bytes.len(), |i| line_start + i + 1);
+        let line = &bytes[line_start..line_end];
+        let marker = |m: &[u8]| {
+            line.starts_with(m)
+                && line
+                    .get(3)
+                    .is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        };
+        if marker(b"---") {
+            let rest = line[3..].trim_ascii();
+            if !rest.is_empty() && !rest.starts_with(b"#") {
+                return None;
+            }
+            starts.push(line_start);
+        } else if marker(b"...") || matches!(line.first(), Some(b'%' | b'|' | b'>')) {
+            return None;
+        } else if starts.is_empty() && !content_before_first {
+            let text = line.trim_ascii();
+            content_before_first = !text.is_empty() && !text.starts_with(b"#");
+        }
+        line_start = line_end;
+    }
+    let mut pieces = Vec::with_capacity(starts.len() + 1);
+    let first = starts.first().copied().unwrap_or(bytes.len());
+    if content_before_first {
+        pieces.push(0..first);
+    }
+    for (k, &start) in starts.iter().enumerate() {
+        pieces.push(start..starts.get(k + 1).copied().unwrap_or(bytes.len()));
+    }
+    Some(pieces)
+}
+
+/// The documents of every file read in one run, by their text: a file of many
+/// documents is parsed document by document, and a document whose text was
+/// parsed before — in another version of the file, or in the same version read
+/// by another part of the run — is not parsed again. Files of one document are
+/// parsed as [`parse_documents`] does, and not kept.
+///
+/// The answer is always [`parse_documents`]'s: a file that
+/// [`split_documents`] cannot split, or any of whose documents does not parse
+/// on its own as exactly one document, is parsed whole (which also gives the
+/// error, with its line in the file).
+#[derive(Default)]
+pub struct DocCache {
+    parsed: Mutex<foldhash::HashMap<Box<[u8]>, Arc<Value>>>,
+    /// Where each document sets image tags and scalars, for the tag editor
+    /// (`crate::model::edit::Sites`), by its text and whether scalars were
+    /// listed; `None`: the document cannot be read on its own.
+    pub(crate) sites: Mutex<PieceSites>,
+}
+
+/// The [`DocCache`]'s sites of documents read on their own, by text and whether
+/// scalars were listed.
+pub(crate) type PieceSites =
+    foldhash::HashMap<(Box<[u8]>, bool), Option<Arc<crate::model::edit::Sites>>>;
+
+impl std::fmt::Debug for DocCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.parsed.lock().map_or(0, |m| m.len());
+        write!(f, "DocCache({n} documents)")
+    }
+}
+
+impl DocCache {
+    /// [`parse_documents`], through the cache.
+    pub fn parse(&self, bytes: &[u8]) -> Result<Vec<Document>, ParseError> {
+        let pieces = match split_documents(bytes) {
+            Some(pieces) if pieces.len() > 1 => pieces,
+            _ => return parse_documents(bytes),
+        };
+        check_nesting(bytes)?;
+        let mut docs = Vec::with_capacity(pieces.len());
+        for (index, piece) in pieces.into_iter().enumerate() {
+            let Some(value) = self.one(&bytes[piece]) else {
+                return parse_documents(bytes);
+            };
+            if !value.is_null() {
+                docs.push(Document { index, value });
+            }
+        }
+        Ok(docs)
+    }
+
+    /// The documents two versions of a file do not share: those whose text
+    /// differs at the same position, parsed (through the cache); the documents
+    /// both versions have word for word are left out, unparsed. `None` when the
+    /// versions do not have the same number of documents, cannot be split
+    /// ([`split_documents`]), or hold fewer than two, or a differing document
+    /// does not parse on its own: compare them whole.
+    ///
+    /// Callers must know that both versions parse ([`parse_documents`]). Whether
+    /// the documents left out can be is [`same_identities`]' question.
+    pub fn parse_changed(&self, a: &[u8], b: &[u8]) -> Option<(Vec<Document>, Vec<Document>)> {
+        let (pa, pb) = (split_documents(a)?, split_documents(b)?);
+        if pa.len() != pb.len() || pa.len() < 2 {
+            return None;
+        }
+        let (mut da, mut db) = (Vec::new(), Vec::new());
+        for (index, (ra, rb)) in pa.into_iter().zip(pb).enumerate() {
+            let (ta, tb) = (&a[ra], &b[rb]);
+            if ta == tb {
+                continue;
+            }
+            for (text, docs) in [(ta, &mut da), (tb, &mut db)] {
+                let value = self.one(text)?;
+                if !value.is_null() {
+                    docs.push(Document { index, value });
+                }
+            }
+        }
+        Some((da, db))
+    }
+
+    /// The one document of `text`, parsed once.
+    fn one(&self, text: &[u8]) -> Option<Arc<Value>> {
+        if let Some(value) = self.lock().get(text) {
+            return Some(value.clone());
+        }
+        let value = Arc::new(parse_one(text)?);
+        self.lock().insert(text.into(), value.clone());
+        Some(value)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, foldhash::HashMap<Box<[u8]>, Arc<Value>>> {
+        // A thread that panicked holding the lock left a map that is still sound.
+        self.parsed.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The one document of `text`; `None` when it does not parse or does not hold
+/// exactly one document.
+fn parse_one(text: &[u8]) -> Option<Value> {
+    let mut documents = yaml_serde::Deserializer::from_slice(text);
+    let value = Value::deserialize(documents.next()?).ok()?;
+    documents.next().is_none().then_some(value)
 }
 
 /// Checks that every document of a YAML file parses, without building values:
@@ -299,6 +467,23 @@ pub fn resources<'a>(path: &str, docs: &'a [Document], plain: bool) -> Vec<Resou
     out
 }
 
+/// Whether the documents of `a` and those of `b` (of two versions of the file
+/// at `path`, documents at the same positions: [`DocCache::parse_changed`])
+/// hold resources of the same identities, document by document, in the same
+/// order. Then every resource of either version pairs with the one at the same
+/// place in the other (as [`crate::model::semdiff`] pairs them, by key,
+/// occurrence by occurrence, whatever the documents both versions share), so
+/// comparing these documents alone gives every difference of the two versions.
+pub fn same_identities(path: &str, a: &[Document], b: &[Document], plain: bool) -> bool {
+    let by_doc = |docs: &[Document]| -> Vec<(usize, ResourceKey)> {
+        resources(path, docs, plain)
+            .into_iter()
+            .map(|r| (r.doc, r.key))
+            .collect()
+    };
+    by_doc(a) == by_doc(b)
+}
+
 /// The key of an object: by `metadata.name` when it has a kind and a name, else
 /// named `by_file`.
 fn object_key(
@@ -472,6 +657,118 @@ mod tests {
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[0].index, 1);
         assert_eq!(docs[1].index, 2);
+    }
+
+    #[test]
+    fn documents_split_at_their_markers_only() {
+        fn pieces(text: &str) -> Option<Vec<&str>> {
+            split_documents(text.as_bytes())
+                .map(|p| p.into_iter().map(|r| &text[r]).collect::<Vec<_>>())
+        }
+        // (text, documents)
+        let cases: &[(&str, Option<&[&str]>)] = &[
+            ("", Some(&[])),
+            ("# only a comment\n\n", Some(&[])),
+            ("a: 1\n", Some(&["a: 1\n"])),
+            ("a: 1\n---\nb: 2", Some(&["a: 1\n", "---\nb: 2"])),
+            (
+                "# head\n---\na: 1\n--- # two\n---\n",
+                Some(&["---\na: 1\n", "--- # two\n", "---\n"]),
+            ),
+            // Not markers: indented, inside a block scalar, longer dashes.
+            (
+                "a: |\n  ---\n  x\nb: ----\n---x: 1\n",
+                Some(&["a: |\n  ---\n  x\nb: ----\n---x: 1\n"]),
+            ),
+            (
+                "a: 1\r\n---\r\nb: 2\r\n",
+                Some(&["a: 1\r\n", "---\r\nb: 2\r\n"]),
+            ),
+            // Parsed whole: what lines alone cannot tell.
+            ("%YAML 1.2\n---\na: 1\n", None),
+            ("a: 1\n...\n---\nb: 2\n", None),
+            ("--- {a: 1}\n---\nb: 2\n", None),
+            ("--- |\n  text\n---\nb: 2\n", None),
+            ("\u{feff}a: 1\n---\nb: 2\n", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(pieces(text).as_deref(), *want, "{text:?}");
+        }
+    }
+
+    /// The cache gives what `parse_documents` gives — documents, indexes, errors
+    /// and their lines — and the same value, shared, for the same text.
+    #[test]
+    fn the_document_cache_answers_as_a_whole_parse() {
+        let cache = DocCache::default();
+        let texts = [
+            "a: 1\n---\nb: 2\n",
+            "---\n# only a comment\n---\na: 1\n---\nb: 2\n",
+            "# head\n---\na: 1\n---\n---\n",
+            "a: 1\n---\nb: [1, 2\n---\nc: 3\n",
+            "a: 1\n---\nb: 2\n---\nc: d: e\n",
+            "a: |\n  ---\n  x\n---\nb: &x 1\nc: *x\n",
+            "a: 1\n---\nb: *nowhere\n",
+            "a: 1\n---\n- x\n---\n'quoted\n  scalar'\n",
+            "a: \"x\n---\ny\"\n",
+            "a: 1\n---\nb: 2\n---\nc: 3\n",
+        ];
+        for text in texts {
+            let whole = parse_documents(text.as_bytes());
+            // Twice: the second time from the cache.
+            for _ in 0..2 {
+                assert_eq!(cache.parse(text.as_bytes()), whole, "{text:?}");
+            }
+        }
+        let deep = format!("a: 1\n---\nb: {}{}\n", "[".repeat(200), "]".repeat(200));
+        assert_eq!(
+            cache.parse(deep.as_bytes()),
+            parse_documents(deep.as_bytes())
+        );
+        let one = cache.parse(b"a: 1\n---\nb: 2\n").unwrap();
+        let other = cache.parse(b"c: 3\n---\nb: 2\n").unwrap();
+        assert!(Arc::ptr_eq(&one[1].value, &other[1].value));
+        assert!(!Arc::ptr_eq(&one[0].value, &other[0].value));
+    }
+
+    /// Two versions compared on the documents they do not share give every
+    /// difference of the whole versions, when their identities line up; they
+    /// are not compared so when documents were added, removed or renamed.
+    #[test]
+    fn versions_compare_on_the_documents_they_do_not_share() {
+        let cm = |name: &str, data: &str| {
+            format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\ndata: {{a: {data}}}\n")
+        };
+        let file =
+            |docs: &[(&str, &str)]| -> String { docs.iter().map(|(n, d)| cm(n, d)).collect() };
+        let a = file(&[("one", "1"), ("two", "2"), ("three", "3")]);
+        let b = file(&[("one", "1"), ("two", "22"), ("three", "3")]);
+        let cache = DocCache::default();
+        let (da, db) = cache.parse_changed(a.as_bytes(), b.as_bytes()).unwrap();
+        assert_eq!((da.len(), db.len()), (1, 1));
+        assert_eq!((da[0].index, db[0].index), (1, 1));
+        assert!(same_identities("all.yaml", &da, &db, false));
+        let pinned = crate::model::semdiff::Pinned::default();
+        let diff = |x: &[Document], y: &[Document]| {
+            crate::model::semdiff::diff_file("all.yaml", Some(x), Some(y), &pinned, false)
+        };
+        let whole = |t: &str| parse_documents(t.as_bytes()).unwrap();
+        assert_eq!(diff(&da, &db), diff(&whole(&a), &whole(&b)));
+        assert_eq!(diff(&da, &db).resources.len(), 1);
+        // A renamed resource: the identities differ, compare whole.
+        let renamed = file(&[("one", "1"), ("deux", "2"), ("three", "3")]);
+        let (da, dr) = cache
+            .parse_changed(a.as_bytes(), renamed.as_bytes())
+            .unwrap();
+        assert!(!same_identities("all.yaml", &da, &dr, false));
+        // A document added or removed: not compared by position.
+        let shorter = file(&[("one", "1"), ("three", "3")]);
+        assert_eq!(cache.parse_changed(a.as_bytes(), shorter.as_bytes()), None);
+        // One document: nothing to set aside.
+        assert_eq!(
+            cache.parse_changed(cm("one", "1").as_bytes(), cm("one", "2").as_bytes()),
+            None
+        );
     }
 
     #[test]
@@ -786,7 +1083,7 @@ mod tests {
         for (path, want) in cases {
             assert_eq!(at_path(v, path).map(to_json), *want, "{path}");
         }
-        assert_eq!(at_path(v, ""), Some(v));
+        assert_eq!(at_path(v, ""), Some(&**v));
     }
 
     #[test]

@@ -394,10 +394,20 @@ pub fn promotion_file(
 ) -> FileDiff {
     let two = diff_file(path, to, from, pinned, plain);
     let since = diff_file(path, base, from, pinned, plain);
+    promotion_of(two, since)
+}
+
+/// [`promotion_file`] from its two comparisons: `two`, the diff of `to` and
+/// `from`, and `since`, that of `base` and `from`.
+pub fn promotion_of(two: FileDiff, since: FileDiff) -> FileDiff {
+    // The first change of each resource since the base.
+    let mut since_by_key: HashMap<ResourceKey, &ResourceChange> = HashMap::new();
+    for s in &since.resources {
+        since_by_key.entry(s.key()).or_insert(s);
+    }
     let mut resources = Vec::new();
     for mut r in two.resources {
-        let key = r.key();
-        let Some(s) = since.resources.iter().find(|s| s.key() == key) else {
+        let Some(s) = since_by_key.get(&r.key()) else {
             continue;
         };
         match (r.change, s.change) {
@@ -449,19 +459,25 @@ pub(crate) fn pair_resources<'r, 'a>(
     old: &'r [Resource<'a>],
     new: &'r [Resource<'a>],
 ) -> Vec<Pair<'r, 'a>> {
-    let mut old: Vec<Option<&Resource<'a>>> = old.iter().map(Some).collect();
-    let mut pairs = Vec::new();
+    // Each key's resources in `old`, in order; taken from the front.
+    let mut by_key: HashMap<&ResourceKey, std::collections::VecDeque<usize>> = HashMap::new();
+    for (i, r) in old.iter().enumerate() {
+        by_key.entry(&r.key).or_default().push_back(i);
+    }
+    let mut taken = vec![false; old.len()];
+    let mut pairs = Vec::with_capacity(new.len());
     for r in new {
-        let matched = old
-            .iter_mut()
-            .find(|slot| slot.is_some_and(|o| o.key == r.key))
-            .and_then(Option::take);
-        pairs.push((r.key.clone(), matched, Some(r)));
+        let matched = by_key.get_mut(&r.key).and_then(|queue| queue.pop_front());
+        if let Some(i) = matched {
+            taken[i] = true;
+        }
+        pairs.push((r.key.clone(), matched.map(|i| &old[i]), Some(r)));
     }
     pairs.extend(
-        old.into_iter()
-            .flatten()
-            .map(|r| (r.key.clone(), Some(r), None)),
+        old.iter()
+            .zip(taken)
+            .filter(|(_, taken)| !taken)
+            .map(|(r, _)| (r.key.clone(), Some(r), None)),
     );
     pairs
 }
@@ -514,6 +530,11 @@ const ALIGN_CELLS: usize = 1 << 22;
 /// Order: the differences in `new`'s document order, then the ones only `old`
 /// has (removed keys and items), in the order they were met.
 pub(crate) fn diff_values(old: &Value, new: &Value, keeps: &Keeps<'_>) -> Vec<LeafDiff> {
+    // The very same value: a document whose text both versions share, read
+    // once (`crate::model::manifest::DocCache`).
+    if std::ptr::eq(old, new) {
+        return Vec::new();
+    }
     let mut walk = Walk {
         keeps,
         changed: Vec::new(),

@@ -68,6 +68,11 @@ impl Summary {
 /// its values; a file in plain block YAML has its images read off the text
 /// ([`quick_check::container_images`]); the others are parsed.
 pub fn summarize(bytes: &[u8]) -> Summary {
+    summarize_with(bytes, None)
+}
+
+/// [`summarize`], documents read through `cache` when given.
+pub fn summarize_with(bytes: &[u8], cache: Option<&manifest::DocCache>) -> Summary {
     let summary = if !contains(bytes, b"image") {
         Summary {
             images: Vec::new(),
@@ -93,14 +98,18 @@ pub fn summarize(bytes: &[u8]) -> Summary {
             template: false,
         }
     } else {
-        parsed(bytes)
+        parsed(bytes, cache)
     };
     finish(bytes, summary)
 }
 
 /// A summary made by parsing the text: what [`summarize`]'s shortcuts must equal.
-fn parsed(bytes: &[u8]) -> Summary {
-    match manifest::parse_documents(bytes) {
+fn parsed(bytes: &[u8], cache: Option<&manifest::DocCache>) -> Summary {
+    let parsed = match cache {
+        Some(cache) => cache.parse(bytes),
+        None => manifest::parse_documents(bytes),
+    };
+    match parsed {
         Ok(docs) => Summary {
             images: images::file_images(&docs)
                 .into_iter()
@@ -179,19 +188,83 @@ pub fn masked<'a>(bytes: &'a [u8], summary: &Summary) -> Option<Cow<'a, [u8]>> {
 }
 
 /// `text` with every `name:tag` (and `name@digest`) of `images` reduced to
-/// `name:` (`name@`).
+/// `name:` (`name@`), in one pass: at each place, the longest of them that
+/// starts there.
 pub fn mask_images(text: &[u8], images: &[SeenImage]) -> Vec<u8> {
-    let mut out = text.to_vec();
+    let mut patterns: Vec<(Vec<u8>, usize)> = Vec::new();
     for image in images {
         if let Some(tag) = &image.tag {
-            let from = format!("{}:{tag}", image.name);
-            let to = format!("{}:", image.name);
-            out = replace_all(&out, from.as_bytes(), to.as_bytes());
+            // Kept: the name and the colon.
+            patterns.push((
+                format!("{}:{tag}", image.name).into_bytes(),
+                image.name.len() + 1,
+            ));
         }
         if let Some(digest) = &image.digest {
-            out = replace_all(&out, format!("@{digest}").as_bytes(), b"@");
+            patterns.push((format!("@{digest}").into_bytes(), 1));
         }
     }
+    patterns.sort_unstable();
+    patterns.dedup();
+    if patterns.is_empty() {
+        return text.to_vec();
+    }
+    if patterns.len() <= FEW_PATTERNS {
+        return mask_few(text, &patterns);
+    }
+    let Ok(matcher) = aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+        .build(patterns.iter().map(|(p, _)| p))
+    else {
+        // Too many patterns for the automaton: one image at a time.
+        let mut out = text.to_vec();
+        for (from, keep) in &patterns {
+            out = replace_all(&out, from, &from[..*keep]);
+        }
+        return out;
+    };
+    let mut out = Vec::with_capacity(text.len());
+    let mut last = 0;
+    for m in matcher.find_iter(text) {
+        let keep = patterns[m.pattern().as_usize()].1;
+        out.extend_from_slice(&text[last..m.start() + keep]);
+        last = m.end();
+    }
+    out.extend_from_slice(&text[last..]);
+    out
+}
+
+/// Up to how many patterns [`mask_images`] looks for each on its own rather
+/// than building an automaton (which costs more than a small file's search).
+const FEW_PATTERNS: usize = 8;
+
+/// [`mask_images`]' pass for a few patterns (bytes, how many to keep): at each
+/// place, the longest pattern that starts there, as the automaton finds them.
+fn mask_few(text: &[u8], patterns: &[(Vec<u8>, usize)]) -> Vec<u8> {
+    let finders: Vec<memchr::memmem::Finder<'_>> = patterns
+        .iter()
+        .map(|(p, _)| memchr::memmem::Finder::new(p))
+        .collect();
+    let find = |k: usize, from: usize| finders[k].find(&text[from..]).map(|i| i + from);
+    let mut next: Vec<Option<usize>> = (0..patterns.len()).map(|k| find(k, 0)).collect();
+    let mut out = Vec::with_capacity(text.len());
+    let mut last = 0;
+    // The leftmost match, the longest of those starting there.
+    while let Some((start, k)) = next
+        .iter()
+        .enumerate()
+        .filter_map(|(k, at)| at.map(|at| (at, k)))
+        .min_by_key(|&(at, k)| (at, std::cmp::Reverse(patterns[k].0.len())))
+    {
+        out.extend_from_slice(&text[last..start + patterns[k].1]);
+        last = start + patterns[k].0.len();
+        for (j, at) in next.iter_mut().enumerate() {
+            if at.is_some_and(|at| at < last) {
+                *at = find(j, last);
+            }
+        }
+    }
+    out.extend_from_slice(&text[last..]);
     out
 }
 
@@ -428,7 +501,7 @@ spec:
             if quick_check::container_images(bytes).is_some() {
                 quick += 1;
             }
-            assert_eq!(summarize(bytes), finish(bytes, parsed(bytes)), "{text}");
+            assert_eq!(summarize(bytes), finish(bytes, parsed(bytes, None)), "{text}");
         }
         // The shortcut is taken often enough for the comparison to mean something.
         assert!(quick * 3 > texts.len(), "{quick} of {}", texts.len());
@@ -542,6 +615,85 @@ spec:
                 assert_eq!(u.judged_by_policy(), i.judged_by_policy(), "{text}");
             }
         }
+    }
+
+    /// Masking in one pass gives what masking one image at a time gives, for
+    /// many images, repeated names, digests, and a name that another extends.
+    #[test]
+    fn images_mask_in_one_pass() {
+        let image = |name: &str, tag: Option<&str>, digest: Option<&str>| SeenImage {
+            name: name.to_owned(),
+            tag: tag.map(str::to_owned),
+            digest: digest.map(str::to_owned),
+            inline: true,
+        };
+        let digest = format!("sha256:{}", "c".repeat(64));
+        let mut images = vec![
+            image("shop/web", Some("1.2.3"), None),
+            image("shop/web", Some("1.2.3"), None),
+            image("shop/web-api", Some("1.2.3-rc.1"), None),
+            image("redis", None, Some(&digest)),
+        ];
+        let mut text = format!(
+            "image: shop/web:1.2.3\nimage: shop/web-api:1.2.3-rc.1\nimage: redis@{digest}\nnote: shop/web:1.2.3 again\n"
+        );
+        for i in 0..300 {
+            let tag = format!("{i:07x}");
+            text.push_str(&format!(
+                "image: registry.example.com/team/app-{i:04}:{tag}\n"
+            ));
+            images.push(image(
+                &format!("registry.example.com/team/app-{i:04}"),
+                Some(&tag),
+                None,
+            ));
+        }
+        let mut one_at_a_time = text.clone().into_bytes();
+        for i in &images {
+            if let Some(tag) = &i.tag {
+                let (from, to) = (format!("{}:{tag}", i.name), format!("{}:", i.name));
+                one_at_a_time = replace_all(&one_at_a_time, from.as_bytes(), to.as_bytes());
+            }
+            if let Some(d) = &i.digest {
+                one_at_a_time = replace_all(&one_at_a_time, format!("@{d}").as_bytes(), b"@");
+            }
+        }
+        let masked = mask_images(text.as_bytes(), &images);
+        assert_eq!(
+            String::from_utf8(masked.clone()).unwrap(),
+            String::from_utf8(one_at_a_time).unwrap()
+        );
+        assert!(String::from_utf8(masked).unwrap().starts_with(
+            "image: shop/web:\nimage: shop/web-api:\nimage: redis@\nnote: shop/web: again\nimage: registry.example.com/team/app-0000:\n"
+        ));
+        assert_eq!(mask_images(b"a: 1\n", &[]), b"a: 1\n");
+        // A few patterns, searched each on its own, mask as the automaton does.
+        let few = &images[..4];
+        let patterns: Vec<(Vec<u8>, usize)> = [
+            ("shop/web:1.2.3", 9),
+            ("shop/web-api:1.2.3-rc.1", 13),
+            (&*format!("@{digest}"), 1),
+        ]
+        .iter()
+        .map(|(p, k)| (p.as_bytes().to_vec(), *k))
+        .collect();
+        let matcher = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(patterns.iter().map(|(p, _)| p))
+            .unwrap();
+        let mut by_automaton = Vec::new();
+        let mut last = 0;
+        for m in matcher.find_iter(text.as_bytes()) {
+            by_automaton.extend_from_slice(
+                &text.as_bytes()[last..m.start() + patterns[m.pattern().as_usize()].1],
+            );
+            last = m.end();
+        }
+        by_automaton.extend_from_slice(&text.as_bytes()[last..]);
+        assert_eq!(mask_images(text.as_bytes(), few), by_automaton);
+        // Overlapping patterns: the longest at the leftmost place.
+        let overlap = [image("a", Some("1"), None), image("a", Some("10"), None)];
+        assert_eq!(mask_images(b"a:10 a:1 a:100", &overlap), b"a: a: a:0");
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //! decides, field by field, which of those are drift. Pure: blob ids, answers
 //! and parsed files in, drift fields out.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use yaml_serde::Value;
@@ -225,14 +227,36 @@ enum Found<'a> {
     Resource(&'a Value),
 }
 
-fn find<'a>(file: &FileChange, version: Option<&'a Parsed>, key: &ResourceKey) -> Found<'a> {
-    match version {
-        None => Found::Absent,
-        Some(Parsed::Unparseable) => Found::Unknown,
-        Some(Parsed::Docs(docs)) => resources(&file.path, docs, file.plain)
-            .into_iter()
-            .find(|r| r.key == *key)
-            .map_or(Found::Absent, |r| Found::Resource(r.value)),
+/// A version of a file, its resources looked up by key (read once: a file of
+/// thousands of resources is asked about each of them).
+enum Index<'a> {
+    Absent,
+    Unknown,
+    /// The first resource of each key.
+    Resources(HashMap<ResourceKey, &'a Value>),
+}
+
+impl<'a> Index<'a> {
+    fn new(file: &FileChange, version: Option<&'a Parsed>) -> Index<'a> {
+        match version {
+            None => Index::Absent,
+            Some(Parsed::Unparseable) => Index::Unknown,
+            Some(Parsed::Docs(docs)) => {
+                let mut map = HashMap::new();
+                for r in resources(&file.path, docs, file.plain) {
+                    map.entry(r.key).or_insert(r.value);
+                }
+                Index::Resources(map)
+            }
+        }
+    }
+
+    fn find(&self, key: &ResourceKey) -> Found<'a> {
+        match self {
+            Index::Absent => Found::Absent,
+            Index::Unknown => Found::Unknown,
+            Index::Resources(map) => map.get(key).map_or(Found::Absent, |v| Found::Resource(v)),
+        }
     }
 }
 
@@ -285,13 +309,21 @@ fn judge_resources(
     let path = file.path.as_str();
     let before = resources(path, before, file.plain);
     let after = resources(path, after, file.plain);
+    let upstream_index = Index::new(file, file.upstream.as_ref());
+    let merged_index: Vec<Index<'_>> = file
+        .merged
+        .iter()
+        .map(|m| Index::new(file, m.as_ref()))
+        .collect();
     for (key, old, new) in pair_resources(&before, &after) {
-        let upstream = find(file, file.upstream.as_ref(), &key);
-        let merged: Vec<Found<'_>> = file
-            .merged
-            .iter()
-            .map(|m| find(file, m.as_ref(), &key))
-            .collect();
+        if let (Some(old), Some(new)) = (old, new) {
+            // The same document in both versions (read once): nothing changed.
+            if std::ptr::eq(old.value, new.value) {
+                continue;
+            }
+        }
+        let upstream = upstream_index.find(&key);
+        let merged: Vec<Found<'_>> = merged_index.iter().map(|m| m.find(&key)).collect();
         let entry = |path: String, value: Option<Json>, upstream: Option<Json>| DriftField {
             file: file.path.clone(),
             kind: key.kind.clone(),

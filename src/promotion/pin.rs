@@ -20,12 +20,12 @@
 //! stays a string. A value that cannot be edited in place (an alias, a block
 //! scalar) is left as it is and reported in [`Pinning::missed`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ops::Range;
 
-use crate::model::edit::{self, ScalarSite, TagSite};
+use crate::model::edit::{self, ScalarSite};
 use crate::model::image::canonical_name;
-use crate::model::manifest::{parse_documents, resources, Document, ResourceKey};
+use crate::model::manifest::{parse_documents, resources, DocCache, Document, ResourceKey};
 #[cfg(test)]
 use crate::model::semdiff::key_pins;
 use crate::model::semdiff::Pinned;
@@ -67,19 +67,46 @@ fn kustomize_tag_field(path: &str) -> Option<&str> {
 pub struct Target<'a> {
     text: &'a [u8],
     docs: Vec<Document>,
-    tags: Vec<TagSite>,
+    /// The tag of the first image site of each (document, field, image by
+    /// [`canonical_name`]).
+    tags: HashMap<(usize, String, String), Option<String>>,
     scalars: Vec<ScalarSite>,
+    /// The scalars of each (document, path), in order.
+    scalars_at: HashMap<(usize, String), Vec<usize>>,
 }
 
 impl<'a> Target<'a> {
     /// `None` when it does not parse (then only `env_tags` pin).
     pub fn read(file: &str, text: &'a [u8], rules: &PinRules) -> Option<Target<'a>> {
-        let sites = edit::Sites::read(text, needs_scalars(file, text, rules)).ok()?;
+        Target::read_with(file, text, rules, None)
+    }
+
+    /// [`Target::read`], its documents read through `cache`.
+    pub fn read_with(
+        file: &str,
+        text: &'a [u8],
+        rules: &PinRules,
+        cache: Option<&DocCache>,
+    ) -> Option<Target<'a>> {
+        let sites = edit::Sites::read_with(text, needs_scalars(file, text, rules), cache).ok()?;
+        let mut tags = HashMap::new();
+        for t in sites.tags {
+            tags.entry((t.doc, t.field, canonical_name(&t.image.name)))
+                .or_insert(t.image.tag);
+        }
+        let mut scalars_at: HashMap<(usize, String), Vec<usize>> = HashMap::new();
+        for (k, s) in sites.scalars.iter().enumerate() {
+            scalars_at
+                .entry((s.doc, s.path.clone()))
+                .or_default()
+                .push(k);
+        }
         Some(Target {
             text,
             docs: sites.docs,
-            tags: sites.tags,
+            tags,
             scalars: sites.scalars,
+            scalars_at,
         })
     }
 }
@@ -114,6 +141,18 @@ pub fn pin_to(
     env_tags: &BTreeMap<String, String>,
     rules: &PinRules,
 ) -> Pinning {
+    pin_to_with(file, text, target, env_tags, rules, None)
+}
+
+/// [`pin_to`], documents read through `cache`.
+pub fn pin_to_with(
+    file: &str,
+    text: &[u8],
+    target: Option<&Target>,
+    env_tags: &BTreeMap<String, String>,
+    rules: &PinRules,
+    cache: Option<&DocCache>,
+) -> Pinning {
     let unchanged = || Pinning {
         text: text.to_vec(),
         missed: Vec::new(),
@@ -123,7 +162,7 @@ pub fn pin_to(
     if !wants_keys && !mentions_images {
         return unchanged();
     }
-    let Ok(sites) = edit::Sites::read(text, needs_scalars(file, text, rules)) else {
+    let Ok(sites) = edit::Sites::read_with(text, needs_scalars(file, text, rules), cache) else {
         return unchanged();
     };
     let edit::Sites {
@@ -142,10 +181,12 @@ pub fn pin_to(
     if let Some(Target {
         text: target_text,
         scalars: target_scalars,
+        scalars_at,
         ..
     }) = target
     {
-        let mut used = vec![false; target_scalars.len()];
+        // The next unused scalar of each (document, path): taken in order.
+        let mut next: HashMap<(usize, &str), usize> = HashMap::new();
         for site in &scalars {
             let pinned = rules.pinned.rule_pins(file, &site.path)
                 || kustomize_tag_field(&site.path).is_some_and(|name| {
@@ -160,14 +201,14 @@ pub fn pin_to(
             let Some(&target_doc) = pairs.get(&site.doc) else {
                 continue;
             };
-            let Some(k) = (0..target_scalars.len()).find(|&k| {
-                !used[k]
-                    && target_scalars[k].doc == target_doc
-                    && target_scalars[k].path == site.path
-            }) else {
+            let Some(candidates) = scalars_at.get(&(target_doc, site.path.clone())) else {
                 continue;
             };
-            used[k] = true;
+            let taken = next.entry((target_doc, site.path.as_str())).or_default();
+            let Some(&k) = candidates.get(*taken) else {
+                continue;
+            };
+            *taken += 1;
             let theirs: &ScalarSite = &target_scalars[k];
             let ours_bytes = &text[site.span.clone()];
             let theirs_bytes = &target_text[theirs.span.clone()];
@@ -188,26 +229,42 @@ pub fn pin_to(
         }
     }
 
-    // Image tags in containers' `image` fields.
+    // Image tags in containers' `image` fields, unless an edit already holds
+    // them: a scalar copied whole, or the same tag reached twice (an alias).
+    // The scalars copied, by start, with the furthest end reached so far.
+    let mut copied: Vec<(usize, usize)> = edits.iter().map(|(r, _)| (r.start, r.end)).collect();
+    copied.sort_unstable();
+    let reach: Vec<usize> = copied
+        .iter()
+        .scan(0, |furthest, &(_, end)| {
+            *furthest = end.max(*furthest);
+            Some(*furthest)
+        })
+        .collect();
+    // The tags edited: start → end, and the longest.
+    let mut tagged: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut longest = 0;
+    let held = |span: &Range<usize>, tagged: &BTreeMap<usize, usize>, longest: usize| {
+        let i = copied.partition_point(|&(start, _)| start <= span.start);
+        (i > 0 && reach[i - 1] >= span.end)
+            || tagged
+                .range(span.start.saturating_sub(longest)..=span.start)
+                .any(|(_, &end)| end >= span.end)
+    };
     for site in tags.iter().filter(|t| t.field.ends_with(".image")) {
         if !(rules.is_team)(&site.image.name) {
             continue;
         }
-        if edits
-            .iter()
-            .any(|(r, _)| r.start <= site.span.start && site.span.end <= r.end)
-        {
+        if held(&site.span, &tagged, longest) {
             continue;
         }
         let key = canonical_name(&site.image.name);
         let same_site = target.and_then(|t| {
             let doc = pairs.get(&site.doc)?;
             t.tags
-                .iter()
-                .find(|t: &&TagSite| {
-                    t.doc == *doc && t.field == site.field && canonical_name(&t.image.name) == key
-                })
-                .and_then(|t| t.image.tag.clone())
+                .get(&(*doc, site.field.clone(), key.clone()))
+                .cloned()
+                .flatten()
         });
         let Some(wanted) = same_site.or_else(|| env_tags.get(&key).cloned()) else {
             continue;
@@ -228,6 +285,9 @@ pub fn pin_to(
         } else {
             wanted.into_bytes()
         };
+        let end = tagged.entry(site.span.start).or_default();
+        *end = site.span.end.max(*end);
+        longest = longest.max(site.span.len());
         edits.push((site.span.clone(), bytes));
     }
 
@@ -238,7 +298,11 @@ pub fn pin_to(
         };
     }
     let out = edit::replace_spans(text, &edits);
-    if parse_documents(&out).is_err() {
+    let parses = match cache {
+        Some(cache) => cache.parse(&out).is_ok(),
+        None => parse_documents(&out).is_ok(),
+    };
+    if !parses {
         return Pinning {
             text: text.to_vec(),
             missed: vec![Missed {
@@ -255,33 +319,28 @@ pub fn pin_to(
 /// resources (by [`crate::model::manifest::resources`]' identity, occurrence by
 /// occurrence; plain documents by their position), by document index.
 fn pair_docs(file: &str, ours: &[Document], theirs: &[Document]) -> BTreeMap<usize, usize> {
+    // Each document's resource keys, with its index, in order.
     let keys = |docs: &[Document]| -> Vec<(Vec<ResourceKey>, usize)> {
-        let found = resources(file, docs, true);
+        let mut by_doc: HashMap<usize, Vec<ResourceKey>> = HashMap::new();
+        for r in resources(file, docs, true) {
+            by_doc.entry(r.doc).or_default().push(r.key);
+        }
         docs.iter()
-            .map(|d| {
-                let keys = found
-                    .iter()
-                    .filter(|r| r.doc == d.index)
-                    .map(|r| r.key.clone())
-                    .collect();
-                (keys, d.index)
-            })
+            .map(|d| (by_doc.remove(&d.index).unwrap_or_default(), d.index))
             .collect()
     };
-    let mut free: Vec<Option<(Vec<ResourceKey>, usize)>> =
-        keys(theirs).into_iter().map(Some).collect();
+    // Their documents of each list of keys, in order; taken from the front.
+    let mut free: HashMap<Vec<ResourceKey>, VecDeque<usize>> = HashMap::new();
+    for (key, index) in keys(theirs) {
+        free.entry(key).or_default().push_back(index);
+    }
     let mut out = BTreeMap::new();
     for (key, index) in keys(ours) {
         if key.is_empty() {
             continue;
         }
-        if let Some(slot) = free
-            .iter_mut()
-            .find(|s| s.as_ref().is_some_and(|(k, _)| *k == key))
-        {
-            if let Some((_, theirs)) = slot.take() {
-                out.insert(index, theirs);
-            }
+        if let Some(theirs) = free.get_mut(&key).and_then(VecDeque::pop_front) {
+            out.insert(index, theirs);
         }
     }
     out

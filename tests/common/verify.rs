@@ -208,7 +208,7 @@ fn identity(
         return Some((None, None));
     };
     let text = |v: Option<&yaml_serde::Value>| v.and_then(|v| v.as_str()).map(str::to_owned);
-    let mut stack: Vec<&yaml_serde::Value> = docs.iter().map(|d| &d.value).collect();
+    let mut stack: Vec<&yaml_serde::Value> = docs.iter().map(|d| &*d.value).collect();
     while let Some(value) = stack.pop() {
         if let Some(items) = value.get("items").and_then(|i| i.as_sequence()) {
             stack.extend(items);
