@@ -138,6 +138,21 @@ impl Repo {
 
     fn wrap(mut repo: gix::Repository, trees: Arc<TreeStore>) -> Repo {
         repo.object_cache_size_if_unset(16 * 1024 * 1024);
+        // A delta base cache by size, as git's (core.deltaBaseCacheLimit, 96 MB
+        // in git), instead of gix's default of 64 entries: reading every blob of
+        // a repacked history resolves long delta chains, and with 64 entries
+        // their bases were inflated again and again. Only when the user set none.
+        if repo
+            .config_snapshot()
+            .integer("core.deltaBaseCacheLimit")
+            .is_none()
+        {
+            repo.objects.set_pack_cache(|| {
+                Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                    PACK_CACHE_BYTES,
+                ))
+            });
+        }
         let dir = repo
             .workdir()
             .map(Path::to_path_buf)
@@ -923,6 +938,9 @@ impl Repo {
         })
     }
 }
+
+/// The delta base cache of each thread reading the repository.
+const PACK_CACHE_BYTES: usize = 32 * 1024 * 1024;
 
 static SINGLE_THREADED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 

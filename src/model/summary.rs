@@ -501,7 +501,11 @@ spec:
             if quick_check::container_images(bytes).is_some() {
                 quick += 1;
             }
-            assert_eq!(summarize(bytes), finish(bytes, parsed(bytes, None)), "{text}");
+            assert_eq!(
+                summarize(bytes),
+                finish(bytes, parsed(bytes, None)),
+                "{text}"
+            );
         }
         // The shortcut is taken often enough for the comparison to mean something.
         assert!(quick * 3 > texts.len(), "{quick} of {}", texts.len());
