@@ -15,13 +15,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const TOKEN: &str = "ghp_checkTOKEN1234567890abcdef";
 
-fn fixture(name: &str) -> Value {
-    let file = format!(
-        "{}/tests/fixtures/github/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap()
-}
+use common::github_fixture as fixture;
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("UTF-8 path")
@@ -669,15 +663,7 @@ fn with_a_token_three_repositories_are_checked_against_github_at_once() {
     let mut repos = Vec::new();
     for name in ["one", "two", "three"] {
         let sample = clean_sample(&t, name);
-        let dev = t.clone(&sample.origin, &format!("{name}-dev"), "dev");
-        let config = t.git(&dev, &["show", "HEAD:.gitops.yaml"]);
-        t.commit_file(
-            &dev,
-            ".gitops.yaml",
-            &format!("{config}github:\n  repository: octocat/Hello-World\n"),
-            "Name the GitHub repository",
-        );
-        t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+        t.name_github_repository(&sample.origin, &format!("{name}-dev"));
         repos.push(s(&sample.repo).to_owned());
     }
     let mut repository = fixture("repository");
@@ -735,15 +721,7 @@ fn with_a_token_three_repositories_are_checked_against_github_at_once() {
 fn with_a_token_an_unprotected_environment_branch_is_an_error() {
     let t = TestEnv::new();
     let clean = clean_sample(&t, "clean");
-    let dev = t.clone(&clean.origin, "dev-clone", "dev");
-    let config = t.git(&dev, &["show", "HEAD:.gitops.yaml"]);
-    t.commit_file(
-        &dev,
-        ".gitops.yaml",
-        &format!("{config}github:\n  repository: octocat/Hello-World\n"),
-        "Name the GitHub repository",
-    );
-    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+    t.name_github_repository(&clean.origin, "dev-clone");
 
     let mut repository = fixture("repository");
     repository["default_branch"] = "dev".into();

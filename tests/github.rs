@@ -29,14 +29,7 @@ const PULLS: &str = "/repos/octocat/Hello-World/pulls";
 const HEAD: &str = "new-topic";
 const BASE: &str = "master";
 
-fn fixture(name: &str) -> Value {
-    let file = format!(
-        "{}/tests/fixtures/github/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
-}
+use common::github_fixture as fixture;
 
 fn retry_fast() -> RetryPolicy {
     RetryPolicy {

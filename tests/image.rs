@@ -258,13 +258,7 @@ fn dev_gets_a_pull_request_with_auto_merge() {
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
-    let fixture = |name: &str| -> Value {
-        let file = format!(
-            "{}/tests/fixtures/github/{name}.json",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
-    };
+    let fixture = common::github_fixture;
     let t = TestEnv::new();
     let s = t.quickstart();
     let dev = t.clone(&s.origin, "dev-clone", "dev");

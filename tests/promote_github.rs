@@ -25,14 +25,7 @@ const MARKER: &str = "<!-- gitops:promotion dev->stage -->";
 /// The first number the double gives a pull request.
 const FIRST: u64 = 1347;
 
-fn fixture(name: &str) -> Value {
-    let file = format!(
-        "{}/tests/fixtures/github/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
-}
+use common::github_fixture as fixture;
 
 // ---------------------------------------------------------------------------
 // Running the binary

@@ -13,26 +13,12 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const TOKEN: &str = "ghp_proxyTOKEN13579abcdef2468";
 
-fn fixture(name: &str) -> Value {
-    let file = format!(
-        "{}/tests/fixtures/github/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap()
-}
+use common::github_fixture as fixture;
 
 /// The quickstart sample, its config naming octocat/Hello-World.
 fn sample(t: &TestEnv) -> Sample {
     let s = t.quickstart();
-    let dev = t.clone(&s.origin, "dev-clone", "dev");
-    let config = t.git(&dev, &["show", "HEAD:.gitops.yaml"]);
-    t.commit_file(
-        &dev,
-        ".gitops.yaml",
-        &format!("{config}github:\n  repository: octocat/Hello-World\n"),
-        "Name the GitHub repository",
-    );
-    t.git(&dev, &["push", "--quiet", "origin", "dev"]);
+    t.name_github_repository(&s.origin, "dev-clone");
     s
 }
 

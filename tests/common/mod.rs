@@ -12,6 +12,17 @@ use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
 
+/// A GitHub response body as GitHub documents it: `tests/fixtures/github/NAME.json`
+/// (the sources are in that folder's README).
+pub fn github_fixture(name: &str) -> serde_json::Value {
+    let file = format!(
+        "{}/tests/fixtures/github/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
 pub mod proxy;
 pub mod shapes;
 pub mod verify;
@@ -278,6 +289,20 @@ impl TestEnv {
     }
 
     /// Writes `text` to `path` under `repo`, commits everything and returns the commit.
+    /// Names octocat/Hello-World (the GitHub double's repository) in the
+    /// `.gitops.yaml` on `origin`'s dev, through a clone called `clone`.
+    pub fn name_github_repository(&self, origin: &Path, clone: &str) {
+        let dev = self.clone(origin, clone, "dev");
+        let config = self.git(&dev, &["show", "HEAD:.gitops.yaml"]);
+        self.commit_file(
+            &dev,
+            ".gitops.yaml",
+            &format!("{config}github:\n  repository: octocat/Hello-World\n"),
+            "Name the GitHub repository",
+        );
+        self.git(&dev, &["push", "--quiet", "origin", "dev"]);
+    }
+
     pub fn commit_file(&self, repo: &Path, path: &str, text: &str, message: &str) -> String {
         let file = repo.join(path);
         if let Some(parent) = file.parent() {

@@ -64,8 +64,11 @@ fn given_config(file: &Path) -> Result<GivenConfig> {
     let bytes = std::fs::read(file)
         .map_err(|e| refused(format!("cannot read {}: {e}", file.display())).hint(hint))?;
     let name = file.display().to_string();
-    let config = Config::parse(&String::from_utf8_lossy(&bytes), &name)
-        .map_err(|e| refused(e.to_string()).hint(hint))?;
+    let config = Config::parse(&String::from_utf8_lossy(&bytes), &name).map_err(|e| {
+        refused(e.to_string()).hint(format!(
+            "fix {name} (the README's \"The configuration file\" lists its keys), then check again"
+        ))
+    })?;
     Ok((config, name, Some(bytes)))
 }
 
