@@ -6,6 +6,7 @@ use anyhow::Result;
 
 use super::snapshot::Snapshot;
 use crate::git::{CommitInfo, Oid};
+use crate::model::manifest::{resources, ResourceKey};
 use crate::promotion::drift::{self, DriftField, FileChange, Parsed};
 
 /// A commit on an environment branch that brings values its upstream lacks.
@@ -21,6 +22,28 @@ impl Snapshot {
             Ok(docs) => Parsed::Docs(docs.clone()),
             Err(_) => Parsed::Unparseable,
         }))
+    }
+
+    /// A version of the file at `path` for judging the resources of `keys`
+    /// alone: in a file of many documents, only the documents of those
+    /// resources ([`crate::model::manifest::DocCache::docs_with_keys`]); else whole.
+    fn drift_parsed_of(
+        &mut self,
+        path: &str,
+        id: Option<Oid>,
+        keys: &foldhash::HashSet<ResourceKey>,
+    ) -> Result<Option<Parsed>> {
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        if self.summary(id)?.error.is_none() {
+            let text = self.text(id)?;
+            let plain = self.plain(path);
+            if let Some(docs) = self.doc_cache.docs_with_keys(path, plain, &text, keys) {
+                return Ok(Some(Parsed::Docs(docs)));
+            }
+        }
+        self.drift_parsed(Some(id))
     }
 
     /// Commits on environment `env` (index), absent from `upstream`, that brought
@@ -111,18 +134,50 @@ impl Snapshot {
                 })? {
                     continue;
                 }
-                let mut merged = Vec::new();
-                for blob in merged_blobs {
-                    merged.push(self.drift_parsed(blob)?);
-                }
-                changes.push(FileChange {
-                    path: path.clone(),
-                    before: self.drift_parsed(before)?,
-                    after: self.drift_parsed(after)?,
-                    upstream: self.drift_parsed(upstream_blobs[k])?,
-                    merged,
-                    plain: self.plain(path),
-                });
+                // In a file of many documents, those the commit changed in
+                // values, and the other versions' documents of the same
+                // resources; else whole.
+                let plain = self.plain(path);
+                let changed = match (before, after) {
+                    (Some(b), Some(a)) => self.changed_docs(path, b, a, true)?,
+                    _ => None,
+                };
+                let change = match changed {
+                    Some((db, da)) => {
+                        let keys: foldhash::HashSet<ResourceKey> = resources(path, &db, plain)
+                            .into_iter()
+                            .chain(resources(path, &da, plain))
+                            .map(|r| r.key)
+                            .collect();
+                        let mut merged = Vec::new();
+                        for blob in merged_blobs {
+                            merged.push(self.drift_parsed_of(path, blob, &keys)?);
+                        }
+                        FileChange {
+                            path: path.clone(),
+                            before: Some(Parsed::Docs(db)),
+                            after: Some(Parsed::Docs(da)),
+                            upstream: self.drift_parsed_of(path, upstream_blobs[k], &keys)?,
+                            merged,
+                            plain,
+                        }
+                    }
+                    None => {
+                        let mut merged = Vec::new();
+                        for blob in merged_blobs {
+                            merged.push(self.drift_parsed(blob)?);
+                        }
+                        FileChange {
+                            path: path.clone(),
+                            before: self.drift_parsed(before)?,
+                            after: self.drift_parsed(after)?,
+                            upstream: self.drift_parsed(upstream_blobs[k])?,
+                            merged,
+                            plain,
+                        }
+                    }
+                };
+                changes.push(change);
             }
             if changes.is_empty() {
                 continue;

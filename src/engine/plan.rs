@@ -478,7 +478,7 @@ fn read_plan(
         if !ws.config.is_manifest(&delta.path) {
             continue;
         }
-        let (old, new) = ws.docs_to_compare(&delta.path, delta.old, delta.new)?;
+        let (old, new) = ws.docs_to_compare(&delta.path, delta.old, delta.new, false)?;
         match (old, new) {
             (_, Some(Err(e))) | (Some(Err(e)), None) => {
                 // A template (`{{`, does not parse) is no manifest, as in `status`.
@@ -524,7 +524,7 @@ fn read_plan(
             continue;
         }
         let (Some(Ok(source)), Some(Ok(result))) =
-            ws.docs_to_compare(&delta.path, delta.new, built_blob)?
+            ws.docs_to_compare(&delta.path, delta.new, built_blob, false)?
         else {
             continue;
         };

@@ -83,6 +83,9 @@ pub struct Snapshot {
     /// The documents of many-document files, by their text: read once per run
     /// whatever version of the file they are in.
     pub doc_cache: manifest::DocCache,
+    /// Summaries of single documents of files of many, by text (for
+    /// [`Snapshot::changed_docs`]).
+    doc_summaries: std::cell::RefCell<foldhash::HashMap<Box<[u8]>, Arc<Summary>>>,
     /// The text of the blobs compared document by document.
     texts: HashMap<Oid, Arc<Vec<u8>>>,
     manifests: HashMap<Oid, Manifests>,
@@ -189,6 +192,7 @@ impl Snapshot {
             cache_grew: false,
             docs: HashMap::new(),
             doc_cache: manifest::DocCache::default(),
+            doc_summaries: Default::default(),
             texts: HashMap::new(),
             manifests: HashMap::new(),
         })
@@ -301,6 +305,13 @@ impl Snapshot {
         let (Some(a), Some(b)) = (a, b) else {
             return Ok(Some(false));
         };
+        let (sa, sb) = (self.summary(a)?, self.summary(b)?);
+        Ok(self.summaries_tags_only(path, &sa, &sb))
+    }
+
+    /// [`Snapshot::tags_only`] for two summaries of versions of the text at
+    /// `path` (of a file, or of one of its documents).
+    fn summaries_tags_only(&self, path: &str, sa: &Summary, sb: &Summary) -> Option<bool> {
         if self
             .config
             .pinned_rules
@@ -308,9 +319,8 @@ impl Snapshot {
             .iter()
             .any(|r| r.files.is_match(path))
         {
-            return Ok(None);
+            return None;
         }
-        let (sa, sb) = (self.summary(a)?, self.summary(b)?);
         // The masked hashes set every image's tag aside; a third-party image's
         // tag is a value like any other, so they tell only when those are equal.
         if self.config.images.is_some() {
@@ -321,11 +331,11 @@ impl Snapshot {
                     .map(|i| (i.name.clone(), i.tag.clone(), i.digest.clone()))
                     .collect()
             };
-            if third_party(&sa) != third_party(&sb) {
-                return Ok(None);
+            if third_party(sa) != third_party(sb) {
+                return None;
             }
         }
-        Ok(summary::same_but_tags_hashed(&sa, &sb))
+        summary::same_but_tags_hashed(sa, sb)
     }
 
     /// Writes the summaries used in this run back to `.git/gitops/`, when this run
@@ -356,14 +366,19 @@ impl Snapshot {
 
     /// The documents two versions of the manifest at `path`, both known to
     /// parse, do not share, when comparing those alone gives every difference
-    /// of the two versions (`manifest::DocCache::parse_changed`,
-    /// `manifest::same_identities`): the documents both have word for word are
-    /// not parsed. `None`: compare them whole.
+    /// of the two versions — by position (`manifest::DocCache::parse_changed`,
+    /// `manifest::same_identities`), else by identity when documents were
+    /// added, removed or moved (`manifest::DocCache::parse_moved`): the
+    /// documents both have word for word are not parsed. `None`: compare them
+    /// whole. `values_only`: for a comparison of values apart from pinned
+    /// ones, documents that differ by image tags only (told as
+    /// [`Snapshot::tags_only`] tells files) are left out too.
     pub fn changed_docs(
         &mut self,
         path: &str,
         a: Oid,
         b: Oid,
+        values_only: bool,
     ) -> Result<Option<(Vec<Document>, Vec<Document>)>> {
         for id in [a, b] {
             if self.summary(id)?.error.is_some() {
@@ -371,29 +386,53 @@ impl Snapshot {
             }
         }
         let (ta, tb) = (self.text(a)?, self.text(b)?);
-        let Some((da, db)) = self.doc_cache.parse_changed(&ta, &tb) else {
-            return Ok(None);
-        };
         let plain = self.plain(path);
-        Ok(manifest::same_identities(path, &da, &db, plain).then_some((da, db)))
+        if values_only {
+            let summary_of = |text: &[u8]| -> Arc<Summary> {
+                let mut cache = self.doc_summaries.borrow_mut();
+                if let Some(s) = cache.get(text) {
+                    return s.clone();
+                }
+                let s = Arc::new(summary::summarize(text));
+                cache.insert(text.into(), s.clone());
+                s
+            };
+            let same = |x: &[u8], y: &[u8]| {
+                let (sx, sy) = (summary_of(x), summary_of(y));
+                self.summaries_tags_only(path, &sx, &sy) == Some(true)
+            };
+            if let Some(docs) = self
+                .doc_cache
+                .parse_moved(path, plain, &ta, &tb, Some(&same))
+            {
+                return Ok(Some(docs));
+            }
+        }
+        if let Some((da, db)) = self.doc_cache.parse_changed(&ta, &tb) {
+            if manifest::same_identities(path, &da, &db, plain) {
+                return Ok(Some((da, db)));
+            }
+        }
+        Ok(self.doc_cache.parse_moved(path, plain, &ta, &tb, None))
     }
 
     /// The documents of two versions of the manifest at `path` that a
     /// comparison needs: those they do not share ([`Snapshot::changed_docs`]),
     /// else all. `None` for an absent version; an error for one that does not
-    /// parse.
+    /// parse. `values_only`: as for [`Snapshot::changed_docs`].
     #[allow(clippy::type_complexity)]
     pub fn docs_to_compare(
         &mut self,
         path: &str,
         a: Option<Oid>,
         b: Option<Oid>,
+        values_only: bool,
     ) -> Result<(
         Option<Result<Vec<Document>, ParseError>>,
         Option<Result<Vec<Document>, ParseError>>,
     )> {
         if let (Some(a), Some(b)) = (a, b) {
-            if let Some((da, db)) = self.changed_docs(path, a, b)? {
+            if let Some((da, db)) = self.changed_docs(path, a, b, values_only)? {
                 return Ok((Some(Ok(da)), Some(Ok(db))));
             }
         }
@@ -402,7 +441,7 @@ impl Snapshot {
     }
 
     /// A blob's text (read once per run).
-    fn text(&mut self, id: Oid) -> Result<Arc<Vec<u8>>> {
+    pub(super) fn text(&mut self, id: Oid) -> Result<Arc<Vec<u8>>> {
         if let Some(t) = self.texts.get(&id) {
             return Ok(t.clone());
         }
@@ -429,7 +468,7 @@ impl Snapshot {
         if self.tags_only(path, Some(a), Some(b))? == Some(true) {
             return Ok(true);
         }
-        match self.docs_to_compare(path, Some(a), Some(b))? {
+        match self.docs_to_compare(path, Some(a), Some(b), true)? {
             (Some(Ok(da)), Some(Ok(db))) => {
                 let plain = self.plain(path);
                 Ok(
@@ -449,7 +488,9 @@ impl Snapshot {
     }
 
     /// The semantic changes promoting `from` into `to` makes to the manifest at
-    /// `path`, three-way against the merge base's version `base`.
+    /// `path`, three-way against the merge base's version `base`: the values
+    /// that travel, pinned ones aside. The kept values are not all listed:
+    /// documents that differ by image tags only are not compared.
     pub fn promotion_file(
         &mut self,
         path: &str,
@@ -466,7 +507,7 @@ impl Snapshot {
         let plain = self.plain(path);
         // Each comparison on the documents its two versions do not share.
         let diff = |ws: &mut Snapshot, old: Option<Oid>, new: Option<Oid>| {
-            let (old, new) = ws.docs_to_compare(path, old, new)?;
+            let (old, new) = ws.docs_to_compare(path, old, new, true)?;
             let (old, new) = (old.and_then(Result::ok), new.and_then(Result::ok));
             anyhow::Ok(semdiff::diff_file(
                 path,

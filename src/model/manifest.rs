@@ -188,6 +188,8 @@ pub struct DocCache {
     /// (`crate::model::edit::Sites`), by its text and whether scalars were
     /// listed; `None`: the document cannot be read on its own.
     pub(crate) sites: Mutex<PieceSites>,
+    /// The identities of documents ([`DocCache::placeless_keys`]), by text.
+    keys: Mutex<foldhash::HashMap<Box<[u8]>, Option<Arc<[ResourceKey]>>>>,
 }
 
 /// The [`DocCache`]'s sites of documents read on their own, by text and whether
@@ -252,6 +254,187 @@ impl DocCache {
         Some((da, db))
     }
 
+    /// The documents two versions of a file do not share, when documents are
+    /// added, removed or moved: every document of either version whose text the
+    /// other version does not have, parsed (through the cache); the others are
+    /// left out, unparsed. `None` (compare them whole, or by position:
+    /// [`DocCache::parse_changed`]) unless comparing these alone gives every
+    /// difference of the two versions: every resource of both versions has an
+    /// identity that does not depend on its place in the file (a `kind` and a
+    /// `metadata.name`; read off the text by [`quick_check::identity`] when it
+    /// can tell, else from the parsed document), and no identity repeats within
+    /// a version. Then a resource pairs with the one of the same identity in the
+    /// other version ([`crate::model::semdiff`] pairs them by key), a document
+    /// both versions have word for word pairs with itself and differs nowhere,
+    /// and the others pair as they would in the whole files.
+    ///
+    /// `same(a, b)`, when given, is asked of the two texts of each identity
+    /// whose document differs: when it answers yes, the pair is left out too
+    /// (for a comparison that sets aside what `same` does, such as image tags).
+    ///
+    /// Callers must know that both versions parse ([`parse_documents`]).
+    pub fn parse_moved(
+        &self,
+        path: &str,
+        plain: bool,
+        a: &[u8],
+        b: &[u8],
+        same: Option<&dyn Fn(&[u8], &[u8]) -> bool>,
+    ) -> Option<(Vec<Document>, Vec<Document>)> {
+        if plain || is_kustomization_file(path) {
+            return None;
+        }
+        let (pa, pb) = (split_documents(a)?, split_documents(b)?);
+        if pa.len().max(pb.len()) < 2 {
+            return None;
+        }
+        let (ta, tb) = (numbered(a, pa), numbered(b, pb));
+        let in_a: foldhash::HashSet<&[u8]> = ta.iter().map(|(_, text)| *text).collect();
+        let in_b: foldhash::HashSet<&[u8]> = tb.iter().map(|(_, text)| *text).collect();
+        // The documents only one version has, with the one identity of each
+        // that has exactly one (for `same`).
+        let mut only = [Vec::new(), Vec::new()];
+        for (k, (version, other)) in [(&ta, &in_b), (&tb, &in_a)].into_iter().enumerate() {
+            let mut seen = foldhash::HashSet::default();
+            for &(index, text) in version {
+                let keys = self.placeless_keys(path, text)?;
+                for key in keys.iter() {
+                    if !seen.insert(key.clone()) {
+                        return None;
+                    }
+                }
+                if !other.contains(text) {
+                    let single = (keys.len() == 1).then(|| keys[0].clone());
+                    only[k].push((index, text, single));
+                }
+            }
+        }
+        // Pairs of the same identity that `same` calls equal are left out.
+        let mut left_out: foldhash::HashSet<ResourceKey> = foldhash::HashSet::default();
+        if let Some(same) = same {
+            let in_b: foldhash::HashMap<&ResourceKey, &[u8]> = only[1]
+                .iter()
+                .filter_map(|(_, text, key)| Some((key.as_ref()?, *text)))
+                .collect();
+            for (_, text, key) in &only[0] {
+                if let Some(key) = key {
+                    if in_b.get(key).is_some_and(|other| same(text, other)) {
+                        left_out.insert(key.clone());
+                    }
+                }
+            }
+        }
+        let mut parsed = [Vec::new(), Vec::new()];
+        for (k, docs) in parsed.iter_mut().enumerate() {
+            for (index, text, key) in &only[k] {
+                if key.as_ref().is_some_and(|key| left_out.contains(key)) {
+                    continue;
+                }
+                let value = self.one(text)?;
+                if !value.is_null() {
+                    docs.push(Document {
+                        index: *index,
+                        value,
+                    });
+                }
+            }
+        }
+        let [da, db] = parsed;
+        Some((da, db))
+    }
+
+    /// The documents of a file of several that hold a resource of one of
+    /// `keys`, parsed (through the cache); the others are not parsed. `None`
+    /// when that cannot be told without parsing them all: the file cannot be
+    /// split ([`split_documents`]), is plain, holds a single document, or has
+    /// a resource whose identity depends on its place or repeats (as
+    /// [`DocCache::parse_moved`] requires).
+    ///
+    /// Callers must know that the file parses ([`parse_documents`]).
+    pub fn docs_with_keys(
+        &self,
+        path: &str,
+        plain: bool,
+        text: &[u8],
+        keys: &foldhash::HashSet<ResourceKey>,
+    ) -> Option<Vec<Document>> {
+        if plain || is_kustomization_file(path) {
+            return None;
+        }
+        let pieces = split_documents(text)?;
+        if pieces.len() < 2 {
+            return None;
+        }
+        let mut seen = foldhash::HashSet::default();
+        let mut docs = Vec::new();
+        for (index, piece) in numbered(text, pieces) {
+            let found = self.placeless_keys(path, piece)?;
+            for key in found.iter() {
+                if !seen.insert(key.clone()) {
+                    return None;
+                }
+            }
+            if found.iter().any(|key| keys.contains(key)) {
+                let value = self.one(piece)?;
+                if !value.is_null() {
+                    docs.push(Document { index, value });
+                }
+            }
+        }
+        Some(docs)
+    }
+
+    /// The identities of the resources of one document of a file that is not
+    /// plain, when none depends on the document's place in the file; `None`
+    /// when one does (no `kind` or no `metadata.name`), or the document does
+    /// not parse on its own.
+    fn placeless_keys(&self, path: &str, text: &[u8]) -> Option<Arc<[ResourceKey]>> {
+        let lock = || self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(keys) = lock().get(text) {
+            return keys.clone();
+        }
+        let keys = self.read_placeless_keys(path, text).map(Arc::from);
+        lock().insert(text.into(), keys.clone());
+        keys
+    }
+
+    /// [`DocCache::placeless_keys`], not cached.
+    fn read_placeless_keys(&self, path: &str, text: &[u8]) -> Option<Vec<ResourceKey>> {
+        if let Some(id) = super::quick_check::identity(text) {
+            let kind = std::str::from_utf8(id.kind?).ok()?;
+            let api_version = std::str::from_utf8(id.api_version?).ok()?;
+            let listed = kind.ends_with("List")
+                || matches!(kind, "Kustomization" | "Component")
+                || api_version.starts_with(KUSTOMIZE_API_PREFIX);
+            if !listed {
+                let namespace = match id.namespace {
+                    Some(ns) => Some(std::str::from_utf8(ns).ok()?.to_owned()),
+                    None => None,
+                };
+                return Some(vec![ResourceKey {
+                    group: Some(api_group(api_version).to_owned()),
+                    kind: Some(kind.to_owned()),
+                    namespace,
+                    name: std::str::from_utf8(id.name?).ok()?.to_owned(),
+                }]);
+            }
+        }
+        // Parsed: the keys it has at two places in the file must be the same.
+        let value = self.one(text)?;
+        let at = |index: usize| -> Vec<ResourceKey> {
+            let doc = [Document {
+                index,
+                value: value.clone(),
+            }];
+            resources(path, &doc, false)
+                .into_iter()
+                .map(|r| r.key)
+                .collect()
+        };
+        let keys = at(1);
+        (keys == at(2)).then_some(keys)
+    }
+
     /// The one document of `text`, parsed once.
     fn one(&self, text: &[u8]) -> Option<Arc<Value>> {
         if let Some(value) = self.lock().get(text) {
@@ -266,6 +449,15 @@ impl DocCache {
         // A thread that panicked holding the lock left a map that is still sound.
         self.parsed.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// The texts of a file's documents, numbered.
+fn numbered(text: &[u8], pieces: Vec<Range<usize>>) -> Vec<(usize, &[u8])> {
+    pieces
+        .into_iter()
+        .enumerate()
+        .map(|(index, range)| (index, &text[range]))
+        .collect()
 }
 
 /// The one document of `text`; `None` when it does not parse or does not hold

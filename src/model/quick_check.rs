@@ -51,6 +51,8 @@ struct Open<'a> {
     container: bool,
     /// A container's `image`, as written (a string scalar).
     image: Option<&'a [u8]>,
+    /// The root mapping's `metadata` mapping (read for [`identity`]).
+    metadata: bool,
 }
 
 /// What the previous line left open.
@@ -90,9 +92,35 @@ pub fn container_images(text: &[u8]) -> Option<Vec<&[u8]>> {
     Scan::new(true).run(text)
 }
 
+/// What identifies a Kubernetes object, as written: `apiVersion`, `kind`,
+/// `metadata.name` and `metadata.namespace`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Identity<'a> {
+    pub api_version: Option<&'a [u8]>,
+    pub kind: Option<&'a [u8]>,
+    pub name: Option<&'a [u8]>,
+    pub namespace: Option<&'a [u8]>,
+}
+
+/// For one document that is surely valid YAML without duplicate keys, an
+/// object with a string `apiVersion`, `kind` and `metadata.name` (and
+/// `metadata.namespace` when it has one), those as the parser reads them.
+/// `None`: cannot tell (parse it) — another shape, a second document, a
+/// kustomization's `images` key, or a field that is not surely a string.
+pub fn identity(text: &[u8]) -> Option<Identity<'_>> {
+    let mut scan = Scan::new(true);
+    scan.identity = Some(Identity::default());
+    let id = scan.run_identity(text)?;
+    (id.api_version.is_some() && id.kind.is_some() && id.name.is_some()).then_some(id)
+}
+
 struct Scan<'a> {
     /// Follow keys and containers (else only the syntax).
     images: bool,
+    /// Also read the object's identity ([`identity`]); implies `images`.
+    identity: Option<Identity<'a>>,
+    /// A line other than blank lines, comments and `---` was read.
+    content: bool,
     stack: Vec<Open<'a>>,
     keys: Vec<&'a [u8]>,
     found: Vec<&'a [u8]>,
@@ -104,6 +132,8 @@ impl<'a> Scan<'a> {
     fn new(images: bool) -> Self {
         Scan {
             images,
+            identity: None,
+            content: false,
             stack: Vec::with_capacity(16),
             keys: Vec::new(),
             found: Vec::new(),
@@ -111,7 +141,17 @@ impl<'a> Scan<'a> {
         }
     }
 
+    fn run_identity(mut self, text: &'a [u8]) -> Option<Identity<'a>> {
+        self.scan(text)?;
+        self.identity
+    }
+
     fn run(mut self, text: &'a [u8]) -> Option<Vec<&'a [u8]>> {
+        self.scan(text)?;
+        Some(self.found)
+    }
+
+    fn scan(&mut self, text: &'a [u8]) -> Option<()> {
         if text.iter().any(|&b| b >= 0x7f || (b < 0x20 && b != b'\n')) {
             return None;
         }
@@ -150,7 +190,7 @@ impl<'a> Scan<'a> {
                 continue;
             }
             if indent == 0 && rest.starts_with(b"---") {
-                if rest.len() != 3 {
+                if rest.len() != 3 || (self.content && self.identity.is_some()) {
                     return None;
                 }
                 self.close_to(0)?;
@@ -160,6 +200,7 @@ impl<'a> Scan<'a> {
             if indent == 0 && (rest.starts_with(b"...") || rest[0] == b'%') {
                 return None;
             }
+            self.content = true;
             self.line_fits(pending, indent, is_seq_entry(rest))?;
             pending = self.entries(indent, rest)?;
             if self.stack.len() > MAX_DEPTH {
@@ -170,8 +211,7 @@ impl<'a> Scan<'a> {
                 block_indent = None;
             }
         }
-        self.close_to(0)?;
-        Some(self.found)
+        self.close_to(0)
     }
 
     /// Opens a collection at `col`; `key`: the key whose value it is.
@@ -187,6 +227,10 @@ impl<'a> Scan<'a> {
             // Containers inside a container: the parser's walk skips them.
             return None;
         }
+        let metadata = self.identity.is_some()
+            && kind == Kind::Map
+            && key == Some(b"metadata".as_slice())
+            && self.stack.len() == 1;
         self.in_container += usize::from(container);
         self.stack.push(Open {
             col,
@@ -195,6 +239,7 @@ impl<'a> Scan<'a> {
             containers,
             container,
             image: None,
+            metadata,
         });
         Some(())
     }
@@ -300,6 +345,9 @@ impl<'a> Scan<'a> {
                     let image = string_scalar(value)?;
                     self.stack.last_mut()?.image = Some(image);
                 }
+                if self.identity.is_some() {
+                    self.identity_entry(key, value)?;
+                }
                 return value_of(value, col);
             }
             if first {
@@ -310,6 +358,24 @@ impl<'a> Scan<'a> {
             let parent = self.stack.last().map_or(indent, |o| o.col);
             return value_of(rest, parent);
         }
+    }
+
+    /// Reads `key: value` into the identity when it is one of its fields: the
+    /// root mapping's `apiVersion` and `kind`, its `metadata`'s `name` and
+    /// `namespace`. `None` when such a field is not surely a string.
+    fn identity_entry(&mut self, key: &[u8], value: &'a [u8]) -> Option<()> {
+        let top = *self.stack.last()?;
+        let root = self.stack.len() == 1 && top.kind == Kind::Map;
+        let id = self.identity.as_mut()?;
+        let field = match key {
+            b"apiVersion" if root => &mut id.api_version,
+            b"kind" if root => &mut id.kind,
+            b"name" if top.metadata => &mut id.name,
+            b"namespace" if top.metadata => &mut id.namespace,
+            _ => return Some(()),
+        };
+        *field = Some(string_scalar(value)?);
+        Some(())
     }
 
     /// Records a key of the mapping on top; `None` when the parser could see
