@@ -37,10 +37,11 @@ impl Snapshot {
             return Ok(None);
         };
         if self.summary(id)?.error.is_none() {
-            let text = self.text(id)?;
-            let plain = self.plain(path);
-            if let Some(docs) = self.doc_cache.docs_with_keys(path, plain, &text, keys) {
-                return Ok(Some(Parsed::Docs(docs)));
+            if let Some(pieces) = self.pieces(path, id)? {
+                let text = self.text(id)?;
+                if let Some(docs) = self.doc_cache.docs_with_keys(&text, &pieces, keys) {
+                    return Ok(Some(Parsed::Docs(docs)));
+                }
             }
         }
         self.drift_parsed(Some(id))

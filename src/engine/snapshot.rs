@@ -86,6 +86,8 @@ pub struct Snapshot {
     /// Summaries of single documents of files of many, by text (for
     /// [`Snapshot::changed_docs`]).
     doc_summaries: std::cell::RefCell<foldhash::HashMap<Box<[u8]>, Arc<Summary>>>,
+    /// The documents of files of many, by identity ([`Snapshot::pieces`]).
+    pieces: HashMap<Oid, Option<Arc<manifest::Pieces>>>,
     /// The text of the blobs compared document by document.
     texts: HashMap<Oid, Arc<Vec<u8>>>,
     manifests: HashMap<Oid, Manifests>,
@@ -193,6 +195,7 @@ impl Snapshot {
             docs: HashMap::new(),
             doc_cache: manifest::DocCache::default(),
             doc_summaries: Default::default(),
+            pieces: HashMap::default(),
             texts: HashMap::new(),
             manifests: HashMap::new(),
         })
@@ -387,6 +390,7 @@ impl Snapshot {
         }
         let (ta, tb) = (self.text(a)?, self.text(b)?);
         let plain = self.plain(path);
+        let (pa, pb) = (self.pieces(path, a)?, self.pieces(path, b)?);
         if values_only {
             let summary_of = |text: &[u8]| -> Arc<Summary> {
                 let mut cache = self.doc_summaries.borrow_mut();
@@ -401,11 +405,13 @@ impl Snapshot {
                 let (sx, sy) = (summary_of(x), summary_of(y));
                 self.summaries_tags_only(path, &sx, &sy) == Some(true)
             };
-            if let Some(docs) = self
-                .doc_cache
-                .parse_moved(path, plain, &ta, &tb, Some(&same))
-            {
-                return Ok(Some(docs));
+            if let (Some(pa), Some(pb)) = (&pa, &pb) {
+                let moved = self
+                    .doc_cache
+                    .parse_moved((&ta, pa), (&tb, pb), Some(&same));
+                if moved.is_some() {
+                    return Ok(moved);
+                }
             }
         }
         if let Some((da, db)) = self.doc_cache.parse_changed(&ta, &tb) {
@@ -413,7 +419,27 @@ impl Snapshot {
                 return Ok(Some((da, db)));
             }
         }
-        Ok(self.doc_cache.parse_moved(path, plain, &ta, &tb, None))
+        let (Some(pa), Some(pb)) = (&pa, &pb) else {
+            return Ok(None);
+        };
+        Ok(self.doc_cache.parse_moved((&ta, pa), (&tb, pb), None))
+    }
+
+    /// The documents of a file of many by identity
+    /// ([`manifest::DocCache::pieces`]), once per blob; `None` when they cannot
+    /// be told apart by identity. Callers must know that the blob parses.
+    pub fn pieces(&mut self, path: &str, id: Oid) -> Result<Option<Arc<manifest::Pieces>>> {
+        let plain = self.plain(path);
+        if plain || manifest::is_kustomization_file(path) {
+            return Ok(None);
+        }
+        if let Some(p) = self.pieces.get(&id) {
+            return Ok(p.clone());
+        }
+        let text = self.text(id)?;
+        let p = self.doc_cache.pieces(path, plain, &text).map(Arc::new);
+        self.pieces.insert(id, p.clone());
+        Ok(p)
     }
 
     /// The documents of two versions of the manifest at `path` that a

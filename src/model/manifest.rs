@@ -192,6 +192,22 @@ pub struct DocCache {
     keys: Mutex<foldhash::HashMap<Box<[u8]>, Option<Arc<[ResourceKey]>>>>,
 }
 
+/// The documents of a file, by identity ([`DocCache::pieces`]).
+#[derive(Debug)]
+pub struct Pieces {
+    pieces: Vec<Piece>,
+}
+
+/// One document of a file: its index, its bytes, a hash of its text, the
+/// identities of its resources.
+#[derive(Debug)]
+struct Piece {
+    index: usize,
+    range: Range<usize>,
+    hash: u128,
+    keys: Arc<[ResourceKey]>,
+}
+
 /// The [`DocCache`]'s sites of documents read on their own, by text and whether
 /// scalars were listed.
 pub(crate) type PieceSites =
@@ -275,109 +291,113 @@ impl DocCache {
     /// Callers must know that both versions parse ([`parse_documents`]).
     pub fn parse_moved(
         &self,
-        path: &str,
-        plain: bool,
-        a: &[u8],
-        b: &[u8],
+        (a, ia): (&[u8], &Pieces),
+        (b, ib): (&[u8], &Pieces),
         same: Option<&dyn Fn(&[u8], &[u8]) -> bool>,
     ) -> Option<(Vec<Document>, Vec<Document>)> {
-        if plain || is_kustomization_file(path) {
+        if ia.pieces.len().max(ib.pieces.len()) < 2 {
             return None;
         }
-        let (pa, pb) = (split_documents(a)?, split_documents(b)?);
-        if pa.len().max(pb.len()) < 2 {
-            return None;
-        }
-        let (ta, tb) = (numbered(a, pa), numbered(b, pb));
-        let in_a: foldhash::HashSet<&[u8]> = ta.iter().map(|(_, text)| *text).collect();
-        let in_b: foldhash::HashSet<&[u8]> = tb.iter().map(|(_, text)| *text).collect();
-        // The documents only one version has, with the one identity of each
-        // that has exactly one (for `same`).
-        let mut only = [Vec::new(), Vec::new()];
-        for (k, (version, other)) in [(&ta, &in_b), (&tb, &in_a)].into_iter().enumerate() {
-            let mut seen = foldhash::HashSet::default();
-            for &(index, text) in version {
-                let keys = self.placeless_keys(path, text)?;
-                for key in keys.iter() {
-                    if !seen.insert(key.clone()) {
-                        return None;
-                    }
-                }
-                if !other.contains(text) {
-                    let single = (keys.len() == 1).then(|| keys[0].clone());
-                    only[k].push((index, text, single));
-                }
-            }
-        }
-        // Pairs of the same identity that `same` calls equal are left out.
-        let mut left_out: foldhash::HashSet<ResourceKey> = foldhash::HashSet::default();
+        let hashes =
+            |p: &Pieces| -> foldhash::HashSet<u128> { p.pieces.iter().map(|x| x.hash).collect() };
+        let (in_a, in_b) = (hashes(ia), hashes(ib));
+        // The documents only one version has.
+        let only_a: Vec<&Piece> = ia
+            .pieces
+            .iter()
+            .filter(|p| !in_b.contains(&p.hash))
+            .collect();
+        let only_b: Vec<&Piece> = ib
+            .pieces
+            .iter()
+            .filter(|p| !in_a.contains(&p.hash))
+            .collect();
+        // Pairs of the same (single) identity that `same` calls equal are left out.
+        let mut left_out: foldhash::HashSet<&ResourceKey> = foldhash::HashSet::default();
         if let Some(same) = same {
-            let in_b: foldhash::HashMap<&ResourceKey, &[u8]> = only[1]
+            let by_key: foldhash::HashMap<&ResourceKey, &Piece> = only_b
                 .iter()
-                .filter_map(|(_, text, key)| Some((key.as_ref()?, *text)))
+                .filter(|p| p.keys.len() == 1)
+                .map(|p| (&p.keys[0], *p))
                 .collect();
-            for (_, text, key) in &only[0] {
-                if let Some(key) = key {
-                    if in_b.get(key).is_some_and(|other| same(text, other)) {
-                        left_out.insert(key.clone());
+            for p in only_a.iter().filter(|p| p.keys.len() == 1) {
+                if let Some(other) = by_key.get(&p.keys[0]) {
+                    if same(&a[p.range.clone()], &b[other.range.clone()]) {
+                        left_out.insert(&p.keys[0]);
                     }
                 }
             }
         }
-        let mut parsed = [Vec::new(), Vec::new()];
-        for (k, docs) in parsed.iter_mut().enumerate() {
-            for (index, text, key) in &only[k] {
-                if key.as_ref().is_some_and(|key| left_out.contains(key)) {
+        let parse = |text: &[u8], only: &[&Piece]| -> Option<Vec<Document>> {
+            let mut docs = Vec::new();
+            for p in only {
+                if p.keys.len() == 1 && left_out.contains(&p.keys[0]) {
                     continue;
                 }
-                let value = self.one(text)?;
+                let value = self.one(&text[p.range.clone()])?;
                 if !value.is_null() {
                     docs.push(Document {
-                        index: *index,
+                        index: p.index,
                         value,
                     });
                 }
             }
-        }
-        let [da, db] = parsed;
-        Some((da, db))
+            Some(docs)
+        };
+        Some((parse(a, &only_a)?, parse(b, &only_b)?))
     }
 
-    /// The documents of a file of several that hold a resource of one of
-    /// `keys`, parsed (through the cache); the others are not parsed. `None`
-    /// when that cannot be told without parsing them all: the file cannot be
-    /// split ([`split_documents`]), is plain, holds a single document, or has
-    /// a resource whose identity depends on its place or repeats (as
-    /// [`DocCache::parse_moved`] requires).
-    ///
-    /// Callers must know that the file parses ([`parse_documents`]).
-    pub fn docs_with_keys(
-        &self,
-        path: &str,
-        plain: bool,
-        text: &[u8],
-        keys: &foldhash::HashSet<ResourceKey>,
-    ) -> Option<Vec<Document>> {
+    /// The documents of a file, each with a hash of its text and its
+    /// resources' identities, when every identity is independent of its
+    /// document's place in the file and none repeats ([`DocCache::parse_moved`]'s
+    /// requirement). `None`: the file cannot be split ([`split_documents`]), is
+    /// plain or a kustomization, or has an identity that depends on its place
+    /// (no `kind` or no `metadata.name`) or repeats, or a document that does
+    /// not parse on its own.
+    pub fn pieces(&self, path: &str, plain: bool, text: &[u8]) -> Option<Pieces> {
         if plain || is_kustomization_file(path) {
             return None;
         }
-        let pieces = split_documents(text)?;
-        if pieces.len() < 2 {
-            return None;
-        }
         let mut seen = foldhash::HashSet::default();
-        let mut docs = Vec::new();
-        for (index, piece) in numbered(text, pieces) {
-            let found = self.placeless_keys(path, piece)?;
-            for key in found.iter() {
+        let mut pieces = Vec::new();
+        for (index, range) in split_documents(text)?.into_iter().enumerate() {
+            let piece = &text[range.clone()];
+            let keys = self.placeless_keys(piece)?;
+            for key in keys.iter() {
                 if !seen.insert(key.clone()) {
                     return None;
                 }
             }
-            if found.iter().any(|key| keys.contains(key)) {
-                let value = self.one(piece)?;
+            pieces.push(Piece {
+                index,
+                range,
+                hash: xxhash_rust::xxh3::xxh3_128(piece),
+                keys,
+            });
+        }
+        Some(Pieces { pieces })
+    }
+
+    /// The documents of a file (its [`DocCache::pieces`]) that hold a resource
+    /// of one of `keys`, parsed (through the cache); the others are not parsed.
+    /// `None` when one of those does not parse on its own.
+    ///
+    /// Callers must know that the file parses ([`parse_documents`]).
+    pub fn docs_with_keys(
+        &self,
+        text: &[u8],
+        pieces: &Pieces,
+        keys: &foldhash::HashSet<ResourceKey>,
+    ) -> Option<Vec<Document>> {
+        let mut docs = Vec::new();
+        for p in &pieces.pieces {
+            if p.keys.iter().any(|key| keys.contains(key)) {
+                let value = self.one(&text[p.range.clone()])?;
                 if !value.is_null() {
-                    docs.push(Document { index, value });
+                    docs.push(Document {
+                        index: p.index,
+                        value,
+                    });
                 }
             }
         }
@@ -388,18 +408,18 @@ impl DocCache {
     /// plain, when none depends on the document's place in the file; `None`
     /// when one does (no `kind` or no `metadata.name`), or the document does
     /// not parse on its own.
-    fn placeless_keys(&self, path: &str, text: &[u8]) -> Option<Arc<[ResourceKey]>> {
+    fn placeless_keys(&self, text: &[u8]) -> Option<Arc<[ResourceKey]>> {
         let lock = || self.keys.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(keys) = lock().get(text) {
             return keys.clone();
         }
-        let keys = self.read_placeless_keys(path, text).map(Arc::from);
+        let keys = self.read_placeless_keys(text).map(Arc::from);
         lock().insert(text.into(), keys.clone());
         keys
     }
 
     /// [`DocCache::placeless_keys`], not cached.
-    fn read_placeless_keys(&self, path: &str, text: &[u8]) -> Option<Vec<ResourceKey>> {
+    fn read_placeless_keys(&self, text: &[u8]) -> Option<Vec<ResourceKey>> {
         if let Some(id) = super::quick_check::identity(text) {
             let kind = std::str::from_utf8(id.kind?).ok()?;
             let api_version = std::str::from_utf8(id.api_version?).ok()?;
@@ -426,7 +446,8 @@ impl DocCache {
                 index,
                 value: value.clone(),
             }];
-            resources(path, &doc, false)
+            // Any file name: it names only the documents this refuses.
+            resources("-", &doc, false)
                 .into_iter()
                 .map(|r| r.key)
                 .collect()
@@ -449,15 +470,6 @@ impl DocCache {
         // A thread that panicked holding the lock left a map that is still sound.
         self.parsed.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-/// The texts of a file's documents, numbered.
-fn numbered(text: &[u8], pieces: Vec<Range<usize>>) -> Vec<(usize, &[u8])> {
-    pieces
-        .into_iter()
-        .enumerate()
-        .map(|(index, range)| (index, &text[range]))
-        .collect()
 }
 
 /// The one document of `text`; `None` when it does not parse or does not hold
