@@ -939,6 +939,107 @@ mod tests {
     /// difference of the whole versions, when their identities line up; they
     /// are not compared so when documents were added, removed or renamed.
     #[test]
+    fn documents_added_removed_or_moved_compare_by_identity() {
+        let obj = |kind: &str, name: &str, data: &str| {
+            format!("---\napiVersion: v1\nkind: {kind}\nmetadata:\n  name: {name}\n  namespace: shop\ndata:\n  a: \"{data}\"\n")
+        };
+        let docs = [
+            obj("ConfigMap", "one", "1"),
+            obj("ConfigMap", "two", "2"),
+            obj("Secret", "two", "2"),
+            obj("ConfigMap", "three", "3"),
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers:\n      - image: shop/web:1.0.0\n".to_owned(),
+        ];
+        let base: String = docs.concat();
+        let mut variants: Vec<String> = Vec::new();
+        // Moved, removed, added, changed, and all at once.
+        variants.push(
+            [&docs[3], &docs[0], &docs[1], &docs[2], &docs[4]]
+                .map(String::as_str)
+                .concat(),
+        );
+        variants.push(
+            [&docs[0], &docs[2], &docs[3], &docs[4]]
+                .map(String::as_str)
+                .concat(),
+        );
+        variants.push(base.clone() + &obj("ConfigMap", "four", "4"));
+        variants.push(base.replace("\"2\"", "\"22\""));
+        variants.push(base.replace("web:1.0.0", "web:1.1.0"));
+        variants.push(
+            [
+                &docs[4],
+                &obj("ConfigMap", "one", "9"),
+                &docs[2],
+                &obj("Secret", "new", "1"),
+            ]
+            .map(String::as_str)
+            .concat(),
+        );
+        let cache = DocCache::default();
+        let pinned = crate::model::semdiff::Pinned::default();
+        let diff = |x: &[Document], y: &[Document]| {
+            crate::model::semdiff::diff_file("all.yaml", Some(x), Some(y), &pinned, false)
+        };
+        let whole = |t: &str| parse_documents(t.as_bytes()).unwrap();
+        let pieces = |t: &str| cache.pieces("all.yaml", false, t.as_bytes()).unwrap();
+        for variant in &variants {
+            for (a, b) in [(&base, variant), (variant, &base)] {
+                let (pa, pb) = (pieces(a), pieces(b));
+                let (da, db) = cache
+                    .parse_moved((a.as_bytes(), &pa), (b.as_bytes(), &pb), None)
+                    .unwrap();
+                assert_eq!(diff(&da, &db), diff(&whole(a), &whole(b)), "{a}\n=>\n{b}");
+                assert!(da.len() + db.len() < whole(a).len() + whole(b).len());
+            }
+        }
+        // A pair `same` calls equal is left out; the others are compared.
+        let retagged = base
+            .replace("web:1.0.0", "web:1.1.0")
+            .replace("\"3\"", "\"33\"");
+        let (pa, pb) = (pieces(&base), pieces(&retagged));
+        let same = |x: &[u8], y: &[u8]| {
+            x.windows(3).any(|w| w == b"web") && y.windows(3).any(|w| w == b"web")
+        };
+        let (da, db) = cache
+            .parse_moved(
+                (base.as_bytes(), &pa),
+                (retagged.as_bytes(), &pb),
+                Some(&same),
+            )
+            .unwrap();
+        let names = |d: &[Document]| -> Vec<String> {
+            resources("all.yaml", d, false)
+                .into_iter()
+                .map(|r| r.key.name)
+                .collect()
+        };
+        assert_eq!(
+            (names(&da), names(&db)),
+            (vec!["three".to_owned()], vec!["three".to_owned()])
+        );
+        // Only the documents of the asked identities are parsed.
+        let keys: foldhash::HashSet<ResourceKey> = resources("all.yaml", &db, false)
+            .into_iter()
+            .map(|r| r.key)
+            .collect();
+        let found = cache.docs_with_keys(base.as_bytes(), &pa, &keys).unwrap();
+        assert_eq!(names(&found), ["three"]);
+        // What cannot be compared by identity: an identity that depends on the
+        // document's place, one that repeats, a kustomization, plain values.
+        let nameless = base.clone() + "---\napiVersion: v1\nkind: ConfigMap\ndata: {}\n";
+        assert!(cache
+            .pieces("all.yaml", false, nameless.as_bytes())
+            .is_none());
+        let twice = base.clone() + &docs[0];
+        assert!(cache.pieces("all.yaml", false, twice.as_bytes()).is_none());
+        assert!(cache
+            .pieces("kustomization.yaml", false, base.as_bytes())
+            .is_none());
+        assert!(cache.pieces("values.yaml", true, base.as_bytes()).is_none());
+    }
+
+    #[test]
     fn versions_compare_on_the_documents_they_do_not_share() {
         let cm = |name: &str, data: &str| {
             format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\ndata: {{a: {data}}}\n")

@@ -720,6 +720,48 @@ mod tests {
     }
 
     #[test]
+    fn identities_are_read_off_plain_text_as_the_parser_reads_them() {
+        let id = |text: &str| {
+            identity(text.as_bytes()).map(|i| {
+                [i.api_version, i.kind, i.name, i.namespace]
+                    .map(|f| f.map(|b| String::from_utf8_lossy(b).into_owned()))
+            })
+        };
+        let text = "---\napiVersion: apps/v1 # c\nkind: \"Deployment\"\nmetadata:\n  labels:\n    name: not-this\n  name: 'web'\n  namespace: shop\nspec:\n  name: nor-this\n";
+        let found = id(text).unwrap();
+        assert_eq!(
+            found,
+            [
+                Some("apps/v1"),
+                Some("Deployment"),
+                Some("web"),
+                Some("shop")
+            ]
+            .map(|f| f.map(str::to_owned))
+        );
+        // The parser agrees.
+        let doc = manifest::parse_documents(text.as_bytes()).unwrap();
+        let keys = manifest::resources("f.yaml", &doc, false);
+        assert_eq!(keys[0].key.name, "web");
+        assert_eq!(keys[0].key.namespace.as_deref(), Some("shop"));
+        // Cannot tell: no name, a name that is not surely a string, a name on
+        // the next line, two documents, a duplicate key, flow style.
+        for text in [
+            "apiVersion: v1\nkind: ConfigMap\ndata: {}\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: 123\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: true\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name:\n    x\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\nkind: B\n",
+            "apiVersion: v1\nkind: ConfigMap\nkind: Secret\nmetadata:\n  name: a\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: 1\n",
+            "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n",
+        ] {
+            assert_eq!(id(text), None, "{text}");
+        }
+    }
+
+    #[test]
     fn never_claims_a_text_the_parser_refuses() {
         // Every text made of these lines, two to four of them: whatever the scan
         // claims, the parser must accept.
