@@ -75,13 +75,13 @@ name, single, separate = sys.argv[1], json.load(open(sys.argv[2])), json.load(op
 
 def strip(v):
     """The answer with file names, commit ids and file lists set aside, and
-    what is decided file by file: the apps pending (named by directory), and
-    the kept values (and the warnings about them), listed for every resource
-    of a file the source changed."""
+    the apps pending (named by directory). The kept values (and the warnings
+    about them) are compared: those of the resources the source changed since
+    the environments met, whether each is a file or a document."""
     if isinstance(v, dict):
         return {k: strip(x) for k, x in v.items()
                 if k not in ("file", "files", "id", "head", "commit", "pending_apps", "tip",
-                          "branch_url", "compare_url", "body", "title", "kept", "warnings")}
+                          "branch_url", "compare_url", "body", "title")}
     if isinstance(v, list):
         out = [strip(x) for x in v]
         return sorted(out, key=lambda x: json.dumps(x, sort_keys=True))

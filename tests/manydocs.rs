@@ -58,10 +58,10 @@ fn files(layout: &[(String, String)]) -> Vec<(&str, &str)> {
 }
 
 /// An answer with what depends on the layout set aside: file names (in fields
-/// and in messages), commit ids, the files a promotion changes, the apps
-/// `status` names by their directories, and the kept values (with the
-/// warnings about them), which are listed for every resource of a file the
-/// source changed; lists sorted.
+/// and in messages), commit ids, the files a promotion changes and the apps
+/// `status` names by their directories; lists sorted. The kept values (and the
+/// warnings about them) are the same: those of the resources the source
+/// changed since the environments met, whether each is a file or a document.
 fn normalised(v: &Value) -> Value {
     match v {
         Value::Object(map) => Value::Object(
@@ -69,15 +69,7 @@ fn normalised(v: &Value) -> Value {
                 .filter(|(k, _)| {
                     !matches!(
                         k.as_str(),
-                        "file"
-                            | "files"
-                            | "id"
-                            | "head"
-                            | "commit"
-                            | "pending_apps"
-                            | "body"
-                            | "kept"
-                            | "warnings"
+                        "file" | "files" | "id" | "head" | "commit" | "pending_apps" | "body"
                     )
                 })
                 .map(|(k, x)| (k.clone(), normalised(x)))

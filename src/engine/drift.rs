@@ -36,13 +36,8 @@ impl Snapshot {
         let Some(id) = id else {
             return Ok(None);
         };
-        if self.summary(id)?.error.is_none() {
-            if let Some(pieces) = self.pieces(path, id)? {
-                let text = self.text(id)?;
-                if let Some(docs) = self.doc_cache.docs_with_keys(&text, &pieces, keys) {
-                    return Ok(Some(Parsed::Docs(docs)));
-                }
-            }
+        if let Some(docs) = self.docs_of_keys(path, id, keys)? {
+            return Ok(Some(Parsed::Docs(docs)));
         }
         self.drift_parsed(Some(id))
     }

@@ -523,10 +523,31 @@ fn read_plan(
         if delta.new == built_blob || !ws.config.is_manifest(&delta.path) {
             continue;
         }
-        let (Some(Ok(source)), Some(Ok(result))) =
-            ws.docs_to_compare(&delta.path, delta.new, built_blob, false)?
-        else {
-            continue;
+        // In a file of many documents, the documents the source changed
+        // since the environments met, as files are: the others keep nothing.
+        let since = match (delta.old, delta.new, built_blob) {
+            (Some(old), Some(new), Some(built)) => match ws.changed_keys(&delta.path, old, new)? {
+                Some(keys) => match (
+                    ws.docs_of_keys(&delta.path, new, &keys)?,
+                    ws.docs_of_keys(&delta.path, built, &keys)?,
+                ) {
+                    (Some(source), Some(result)) => Some((source, result)),
+                    _ => None,
+                },
+                None => None,
+            },
+            _ => None,
+        };
+        let (source, result) = match since {
+            Some(docs) => docs,
+            None => {
+                let (Some(Ok(source)), Some(Ok(result))) =
+                    ws.docs_to_compare(&delta.path, delta.new, built_blob, false)?
+                else {
+                    continue;
+                };
+                (source, result)
+            }
         };
         let d = semdiff::diff_file(
             &delta.path,

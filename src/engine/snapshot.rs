@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use crate::config::Config;
 use crate::error::refused;
 use crate::git::{self, CommitInfo, Oid, Repo};
-use crate::model::manifest::{self, Document, ParseError};
+use crate::model::manifest::{self, Document, ParseError, ResourceKey};
 use crate::model::semdiff;
 use crate::model::summary::{self, Summary};
 use crate::promotion::graph::Graph;
@@ -423,6 +423,48 @@ impl Snapshot {
             return Ok(None);
         };
         Ok(self.doc_cache.parse_moved((&ta, pa), (&tb, pb), None))
+    }
+
+    /// The documents of the blob `id` at `path` that hold a resource of one
+    /// of `keys`, the others unparsed, when its documents can be told apart by
+    /// identity ([`Snapshot::pieces`]); `None`: read it whole.
+    pub fn docs_of_keys(
+        &mut self,
+        path: &str,
+        id: Oid,
+        keys: &foldhash::HashSet<ResourceKey>,
+    ) -> Result<Option<Vec<Document>>> {
+        if self.summary(id)?.error.is_some() {
+            return Ok(None);
+        }
+        let Some(pieces) = self.pieces(path, id)? else {
+            return Ok(None);
+        };
+        let text = self.text(id)?;
+        Ok(self.doc_cache.docs_with_keys(&text, &pieces, keys))
+    }
+
+    /// The identities of the resources of the documents that differ between
+    /// two versions of the file at `path` (in any way, image tags included),
+    /// when the versions can be compared document by document
+    /// ([`Snapshot::changed_docs`]); `None`: they cannot.
+    pub fn changed_keys(
+        &mut self,
+        path: &str,
+        a: Oid,
+        b: Oid,
+    ) -> Result<Option<foldhash::HashSet<ResourceKey>>> {
+        let Some((da, db)) = self.changed_docs(path, a, b, false)? else {
+            return Ok(None);
+        };
+        let plain = self.plain(path);
+        Ok(Some(
+            manifest::resources(path, &da, plain)
+                .into_iter()
+                .chain(manifest::resources(path, &db, plain))
+                .map(|r| r.key)
+                .collect(),
+        ))
     }
 
     /// The documents of a file of many by identity

@@ -246,6 +246,38 @@ impl Sites {
             tags: Vec::new(),
             scalars: Vec::new(),
         };
+        // The documents not read yet, read on every core first.
+        {
+            let known = lock(&cache.sites);
+            let mut values = docs.iter().peekable();
+            let mut seen = foldhash::HashSet::default();
+            let new: Vec<(&[u8], Option<Arc<Value>>)> = pieces
+                .iter()
+                .enumerate()
+                .map(|(index, piece)| {
+                    let value = values
+                        .next_if(|d| d.index == index)
+                        .map(|d| d.value.clone());
+                    (&bytes[piece.clone()], value)
+                })
+                .filter(|(text, _)| {
+                    !known.contains_key(&(Box::<[u8]>::from(*text), scalars)) && seen.insert(*text)
+                })
+                .collect();
+            drop(known);
+            let read = crate::model::par_map(&new, 64, |(text, value)| {
+                let docs: Vec<Document> = value
+                    .clone()
+                    .map(|value| Document { index: 0, value })
+                    .into_iter()
+                    .collect();
+                Sites::of(text, docs, scalars, true).ok().map(Arc::new)
+            });
+            let mut known = lock(&cache.sites);
+            for ((text, _), alone) in new.into_iter().zip(read) {
+                known.insert((text.into(), scalars), alone);
+            }
+        }
         let mut docs = docs.iter().peekable();
         // Lines before the current document, counted up to `counted`.
         let (mut lines_before, mut counted) = (0, 0);

@@ -228,6 +228,7 @@ impl DocCache {
             _ => return parse_documents(bytes),
         };
         check_nesting(bytes)?;
+        self.parse_new(pieces.iter().map(|p| &bytes[p.clone()]));
         let mut docs = Vec::with_capacity(pieces.len());
         for (index, piece) in pieces.into_iter().enumerate() {
             let Some(value) = self.one(&bytes[piece]) else {
@@ -328,6 +329,9 @@ impl DocCache {
                 }
             }
         }
+        let wanted = |p: &&&Piece| !(p.keys.len() == 1 && left_out.contains(&p.keys[0]));
+        self.parse_new(only_a.iter().filter(wanted).map(|p| &a[p.range.clone()]));
+        self.parse_new(only_b.iter().filter(wanted).map(|p| &b[p.range.clone()]));
         let parse = |text: &[u8], only: &[&Piece]| -> Option<Vec<Document>> {
             let mut docs = Vec::new();
             for p in only {
@@ -454,6 +458,25 @@ impl DocCache {
         };
         let keys = at(1);
         (keys == at(2)).then_some(keys)
+    }
+
+    /// Parses the documents among `texts` not parsed yet, on every core when
+    /// they are many, into the cache ([`DocCache::one`] then finds them).
+    fn parse_new<'t>(&self, texts: impl Iterator<Item = &'t [u8]>) {
+        let new: Vec<&[u8]> = {
+            let parsed = self.lock();
+            let mut seen = foldhash::HashSet::default();
+            texts
+                .filter(|t| !parsed.contains_key(*t) && seen.insert(*t))
+                .collect()
+        };
+        let values = super::par_map(&new, 64, |text| parse_one(text));
+        let mut parsed = self.lock();
+        for (text, value) in new.into_iter().zip(values) {
+            if let Some(value) = value {
+                parsed.insert(text.into(), Arc::new(value));
+            }
+        }
     }
 
     /// The one document of `text`, parsed once.

@@ -20,3 +20,33 @@ pub mod nesting;
 pub mod quick_check;
 pub mod semdiff;
 pub mod summary;
+
+/// `f` of each item, in order, on every core when there are at least `min`
+/// items (a file of thousands of documents is read by one caller; its
+/// documents are independent). Pure: the threads share nothing but `f`.
+pub(crate) fn par_map<T: Sync, U: Send>(
+    items: &[T],
+    min: usize,
+    f: impl Fn(&T) -> U + Sync,
+) -> Vec<U> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    if threads == 1 || items.len() < min.max(2) {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| {
+                let f = &f;
+                scope.spawn(move || part.iter().map(f).collect::<Vec<U>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
