@@ -358,6 +358,9 @@ impl DocCache {
     /// plain or a kustomization, or has an identity that depends on its place
     /// (no `kind` or no `metadata.name`) or repeats, or a document that does
     /// not parse on its own.
+    ///
+    /// Callers must know that the file parses ([`parse_documents`]): its
+    /// documents' identities are read off their first lines.
     pub fn pieces(&self, path: &str, plain: bool, text: &[u8]) -> Option<Pieces> {
         if plain || is_kustomization_file(path) {
             return None;
@@ -409,9 +412,9 @@ impl DocCache {
     }
 
     /// The identities of the resources of one document of a file that is not
-    /// plain, when none depends on the document's place in the file; `None`
-    /// when one does (no `kind` or no `metadata.name`), or the document does
-    /// not parse on its own.
+    /// plain and is known to parse, when none depends on the document's place
+    /// in the file; `None` when one does (no `kind` or no `metadata.name`), or
+    /// the document does not parse on its own.
     fn placeless_keys(&self, text: &[u8]) -> Option<Arc<[ResourceKey]>> {
         let lock = || self.keys.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(keys) = lock().get(text) {
@@ -424,7 +427,7 @@ impl DocCache {
 
     /// [`DocCache::placeless_keys`], not cached.
     fn read_placeless_keys(&self, text: &[u8]) -> Option<Vec<ResourceKey>> {
-        if let Some(id) = super::quick_check::identity(text) {
+        if let Some(id) = super::quick_check::identity_of_valid(text) {
             let kind = std::str::from_utf8(id.kind?).ok()?;
             let api_version = std::str::from_utf8(id.api_version?).ok()?;
             let listed = kind.ends_with("List")

@@ -108,8 +108,21 @@ pub struct Identity<'a> {
 /// `None`: cannot tell (parse it) — another shape, a second document, a
 /// kustomization's `images` key, or a field that is not surely a string.
 pub fn identity(text: &[u8]) -> Option<Identity<'_>> {
+    identity_with(text, false)
+}
+
+/// [`identity`] for a document known to parse (a document of a file the
+/// parser accepted): the scan stops once it has read `apiVersion`, `kind` and
+/// the whole `metadata` mapping, since nothing after them can change what
+/// they are (a valid document repeats no key).
+pub fn identity_of_valid(text: &[u8]) -> Option<Identity<'_>> {
+    identity_with(text, true)
+}
+
+fn identity_with(text: &[u8], valid: bool) -> Option<Identity<'_>> {
     let mut scan = Scan::new(true);
     scan.identity = Some(Identity::default());
+    scan.stop_when_identified = valid;
     let id = scan.run_identity(text)?;
     (id.api_version.is_some() && id.kind.is_some() && id.name.is_some()).then_some(id)
 }
@@ -121,6 +134,11 @@ struct Scan<'a> {
     identity: Option<Identity<'a>>,
     /// A line other than blank lines, comments and `---` was read.
     content: bool,
+    /// Stop once `apiVersion`, `kind` and the whole `metadata` are read (the
+    /// text is known to parse: [`identity_of_valid`]).
+    stop_when_identified: bool,
+    /// The root's `metadata` mapping was read to its end.
+    metadata_read: bool,
     stack: Vec<Open<'a>>,
     keys: Vec<&'a [u8]>,
     found: Vec<&'a [u8]>,
@@ -134,6 +152,8 @@ impl<'a> Scan<'a> {
             images,
             identity: None,
             content: false,
+            stop_when_identified: false,
+            metadata_read: false,
             stack: Vec::with_capacity(16),
             keys: Vec::new(),
             found: Vec::new(),
@@ -203,6 +223,14 @@ impl<'a> Scan<'a> {
             self.content = true;
             self.line_fits(pending, indent, is_seq_entry(rest))?;
             pending = self.entries(indent, rest)?;
+            if self.stop_when_identified
+                && self.metadata_read
+                && self
+                    .identity
+                    .is_some_and(|id| id.api_version.is_some() && id.kind.is_some())
+            {
+                return Some(());
+            }
             if self.stack.len() > MAX_DEPTH {
                 return None;
             }
@@ -255,6 +283,7 @@ impl<'a> Scan<'a> {
     fn close(&mut self) -> Option<()> {
         let open = self.stack.pop()?;
         self.keys.truncate(open.keys_from);
+        self.metadata_read |= open.metadata;
         if open.container {
             self.in_container -= 1;
             if let Some(image) = open.image {
@@ -738,6 +767,16 @@ mod tests {
                 Some("shop")
             ]
             .map(|f| f.map(str::to_owned))
+        );
+        // Known to parse: the scan stops after `metadata`, with the same answer.
+        assert_eq!(
+            identity_of_valid(text.as_bytes()),
+            identity(text.as_bytes())
+        );
+        let later = "kind: Service\nmetadata:\n  name: web\nspec:\n  ports: [1]\napiVersion: v1\n";
+        assert_eq!(
+            identity_of_valid(later.as_bytes()).and_then(|i| i.api_version),
+            Some(b"v1".as_slice())
         );
         // The parser agrees.
         let doc = manifest::parse_documents(text.as_bytes()).unwrap();
