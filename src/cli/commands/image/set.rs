@@ -21,12 +21,6 @@ use crate::ui::Ui;
 /// The trailer that marks gitops's commits on an image branch.
 pub const TRAILER: &str = "Gitops-Image:";
 
-/// Work with the image tags an environment runs.
-#[derive(Debug, clap::Subcommand)]
-pub enum Command {
-    Set(SetArgs),
-}
-
 /// Set IMAGE's tag to TAG on ENV's branch, through a pull request: checks TAG
 /// against ENV's policy and refuses a downgrade, changes only the bytes of the tag
 /// in every manifest that runs IMAGE, commits on `gitops/image-<env>-<name>` from
@@ -69,12 +63,6 @@ pub struct SetOut {
     pub compare_url: Option<String>,
 }
 
-pub fn run(global: &Global, cmd: Command, ui: &Ui) -> Result<()> {
-    match cmd {
-        Command::Set(args) => set(global, args, ui),
-    }
-}
-
 /// The branch for an image on an environment.
 pub fn branch(env: &str, short_name: &str) -> String {
     format!("gitops/image-{env}-{short_name}")
@@ -99,7 +87,7 @@ fn line_diff(path: &str, old: &[u8], new: &[u8]) -> String {
     out
 }
 
-fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
+pub fn run(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
     // The tag itself first: nothing else happens for a string that is no tag.
     if !policy::is_valid_tag(&args.tag) {
         return Err(refused(format!("`{}` is not a valid image tag", args.tag))
