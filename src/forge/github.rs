@@ -33,7 +33,7 @@ use octocrab::service::middleware::{
 
 use crate::error::{refused, remote, Failure};
 pub use crate::http::RetryPolicy;
-use crate::http::{root_cause, secret_header};
+use crate::http::{no_answer, root_cause, secret_header, Attempt};
 
 // ---------------------------------------------------------------------------
 // Token discovery
@@ -594,20 +594,13 @@ impl GitHub {
             ))
             .hint("check GITHUB_API_URL")
         })?;
-        let http = crate::http::shared().map_err(|cause| {
-            remote(format!("could not set up HTTPS for {api_base}: {cause}")).hint(
-                "install the system's CA certificates (ca-certificates), or set SSL_CERT_FILE",
-            )
-        })?;
         let base: Uri = origin.parse().map_err(|_| {
             refused(format!(
                 "the GitHub API URL `{api_base}` is not an http(s) URL"
             ))
             .hint("check GITHUB_API_URL")
         })?;
-        let proxy = http.proxy_for(&base).map_err(|cause| {
-            refused(cause).hint("set it to http://HOST:PORT, or name the API's host in NO_PROXY")
-        })?;
+        let (http, proxy) = crate::http::connect(&base, &api_base)?;
         let headers = vec![
             (USER_AGENT, HeaderValue::from_static("octocrab")),
             (
@@ -956,30 +949,16 @@ impl GitHub {
     /// retried (any 2xx or 4xx but rate limits); errors when the tries run out or
     /// GitHub asks for a longer wait than the policy allows.
     fn call(&self, method: Method, url: &str, body: Option<&Value>, what: &str) -> Result<Reply> {
-        self.runtime.block_on(async {
-            let start = std::time::Instant::now();
-            let mut attempt = 0;
-            loop {
-                attempt += 1;
+        let method = &method;
+        self.runtime
+            .block_on(self.retry.run(|attempt, limit| async move {
                 self.requests.fetch_add(1, Ordering::Relaxed);
-                let left = self.retry.total.saturating_sub(start.elapsed());
-                let limit = self.retry.timeout.min(left);
-                let outcome = tokio::time::timeout(limit, self.send(&method, url, body)).await;
-                let (failed, wait) = match outcome {
-                    Err(_) => (
-                        Failed::Transport(format!(
-                            "no answer within {} s",
-                            limit.as_secs_f64().ceil() as u64
-                        )),
-                        self.retry.backoff(attempt),
-                    ),
-                    Ok(Err(cause)) => (Failed::Transport(cause), self.retry.backoff(attempt)),
+                match tokio::time::timeout(limit, self.send(method, url, body)).await {
+                    Err(_) => Attempt::Retry(Failed::Transport(no_answer(limit)), None),
+                    Ok(Err(cause)) => Attempt::Retry(Failed::Transport(cause), None),
                     Ok(Ok(reply)) if reply.status >= 500 => {
-                        let wait = reply
-                            .retry_after
-                            .map(Duration::from_secs)
-                            .unwrap_or_else(|| self.retry.backoff(attempt));
-                        (Failed::Reply(reply), wait)
+                        let wait = reply.retry_after.map(Duration::from_secs);
+                        Attempt::Retry(Failed::Reply(reply), wait)
                     }
                     Ok(Ok(reply)) if reply.rate_limited() => {
                         let wait = if let Some(secs) = reply.retry_after {
@@ -992,17 +971,12 @@ impl GitHub {
                                 .min(self.retry.max_wait)
                                 .max(self.retry.backoff(attempt))
                         };
-                        (Failed::Reply(reply), wait)
+                        Attempt::Retry(Failed::Reply(reply), Some(wait))
                     }
-                    Ok(Ok(reply)) => return Ok(reply),
-                };
-                let out_of_time = start.elapsed() + wait >= self.retry.total;
-                if attempt >= self.retry.attempts || wait > self.retry.max_wait || out_of_time {
-                    return Err(self.give_up(failed, attempt, wait, what));
+                    Ok(Ok(reply)) => Attempt::Done(reply),
                 }
-                tokio::time::sleep(wait).await;
-            }
-        })
+            }))
+            .map_err(|gave_up| self.give_up(gave_up.failed, gave_up.attempts, gave_up.wait, what))
     }
 
     async fn send(

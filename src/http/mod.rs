@@ -38,7 +38,7 @@ use tower_service::Service;
 
 pub mod retry;
 
-pub use retry::RetryPolicy;
+pub use retry::{no_answer, Attempt, GaveUp, RetryPolicy};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -111,6 +111,26 @@ impl Http {
     pub fn proxy_for(&self, url: &Uri) -> Result<Option<String>, String> {
         proxy_for(&self.proxies, url)
     }
+}
+
+/// The process's client and the proxy requests to `base` go through, for a
+/// server named `server` in messages ("the GitHub API", "the registry
+/// ghcr.io"): no client (no root certificates) is a remote failure (exit 3), a
+/// proxy gitops cannot speak to is refused (exit 2).
+pub fn connect(
+    base: &Uri,
+    server: &str,
+) -> Result<(&'static Http, Option<String>), crate::error::Failure> {
+    let http = shared().map_err(|cause| {
+        crate::error::remote(format!("could not set up HTTPS for {server}: {cause}"))
+            .hint("install the system's CA certificates (ca-certificates), or set SSL_CERT_FILE")
+    })?;
+    let proxy = http.proxy_for(base).map_err(|cause| {
+        crate::error::refused(cause).hint(format!(
+            "set it to http://HOST:PORT, or name the host of {server} in NO_PROXY"
+        ))
+    })?;
+    Ok((http, proxy))
 }
 
 /// The proxies the environment `var` names, as curl reads them: for each of

@@ -1,7 +1,8 @@
 //! How a call over HTTP is retried and how long it may take: one policy for
 //! GitHub and the image registries.
 
-use std::time::Duration;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 /// How calls are retried: at most `attempts` tries; between them
 /// `base × 2^(try-1)`, or what the server asks for (`Retry-After`, GitHub's rate
@@ -50,6 +51,65 @@ impl RetryPolicy {
         self.base
             .saturating_mul(1u32 << (attempt.saturating_sub(1)).min(16))
     }
+
+    /// Runs a call: `attempt` is given the try's number (from 1) and its time
+    /// limit (the request timeout, or what is left of the total), and says
+    /// whether it is done or is to be retried, after a given wait or the
+    /// backoff. Gives up when the tries run out, when the wait is longer than
+    /// `max_wait`, or when it would end past the total.
+    pub async fn run<T, F, Fut>(
+        &self,
+        mut attempt: impl FnMut(u32, Duration) -> Fut,
+    ) -> Result<T, GaveUp<F>>
+    where
+        Fut: Future<Output = Attempt<T, F>>,
+    {
+        let start = Instant::now();
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let left = self.total.saturating_sub(start.elapsed());
+            let (failed, wait) = match attempt(tries, self.timeout.min(left)).await {
+                Attempt::Done(value) => return Ok(value),
+                Attempt::Retry(failed, wait) => {
+                    (failed, wait.unwrap_or_else(|| self.backoff(tries)))
+                }
+            };
+            let out_of_time = start.elapsed() + wait >= self.total;
+            if tries >= self.attempts || wait > self.max_wait || out_of_time {
+                return Err(GaveUp {
+                    failed,
+                    attempts: tries,
+                    wait,
+                });
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// What one try of a call came to.
+pub enum Attempt<T, F> {
+    /// An answer to keep (a success, or a failure not worth retrying).
+    Done(T),
+    /// A failure to retry: after the wait the server asked for, or the backoff
+    /// when `None`.
+    Retry(F, Option<Duration>),
+}
+
+/// A call whose last try failed.
+pub struct GaveUp<F> {
+    /// Why the last try failed.
+    pub failed: F,
+    /// The tries made.
+    pub attempts: u32,
+    /// The wait the next try would have needed.
+    pub wait: Duration,
+}
+
+/// Why a request that timed out failed: "no answer within 30 s".
+pub fn no_answer(limit: Duration) -> String {
+    format!("no answer within {} s", limit.as_secs_f64().ceil() as u64)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use http_body_util::BodyExt;
 use hyper::header::{HeaderValue, ACCEPT, AUTHORIZATION, USER_AGENT};
@@ -23,7 +23,7 @@ use super::credentials::Credentials;
 use super::name::Location;
 use super::protocol::{self, Challenge, Created, Manifest, TagList, TokenAnswer};
 use crate::error::{refused, remote, Failure};
-use crate::http::{root_cause, secret_header, Body, Http, RetryPolicy};
+use crate::http::{no_answer, root_cause, secret_header, Attempt, Body, Http, RetryPolicy};
 
 /// The variable that caps the requests in flight to one registry.
 pub const CONCURRENCY_VAR: &str = "GITOPS_REGISTRY_CONCURRENCY";
@@ -99,23 +99,15 @@ impl Registry {
         retry: RetryPolicy,
         concurrency: usize,
     ) -> Result<Registry, Failure> {
-        let http = crate::http::shared().map_err(|cause| {
-            remote(format!(
-                "could not set up HTTPS for the registry {}: {cause}",
-                location.registry
-            ))
-            .hint("install the system's CA certificates (ca-certificates), or set SSL_CERT_FILE")
-        })?;
         let base: Uri = location.base.parse().map_err(|_| {
             refused(format!(
                 "`{}` is not a registry host gitops can reach",
                 location.registry
             ))
+            .hint("check the image's registry host")
         })?;
-        let proxy = http.proxy_for(&base).map_err(|cause| {
-            refused(cause)
-                .hint("set it to http://HOST:PORT, or name the registry's host in NO_PROXY")
-        })?;
+        let (http, proxy) =
+            crate::http::connect(&base, &format!("the registry {}", location.registry))?;
         Ok(Registry {
             http,
             registry: location.registry.clone(),
@@ -404,43 +396,29 @@ impl Registry {
         auth: Option<&str>,
         what: &str,
     ) -> Result<Reply, Failure> {
-        let start = Instant::now();
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let left = self.retry.total.saturating_sub(start.elapsed());
-            let limit = self.retry.timeout.min(left);
-            let outcome = {
-                let _permit = self.limit.acquire().await.map_err(|_| {
-                    remote(format!("the requests to {} were stopped", self.registry))
-                })?;
+        self.retry
+            .run(|_, limit| async move {
+                let Ok(_permit) = self.limit.acquire().await else {
+                    return Attempt::Done(Err(remote(format!(
+                        "the requests to {} were stopped",
+                        self.registry
+                    ))));
+                };
                 self.requests.fetch_add(1, Ordering::Relaxed);
-                tokio::time::timeout(limit, self.send_once(url, accept, auth)).await
-            };
-            let (failed, wait) = match outcome {
-                Err(_) => (
-                    Failed::Transport(format!(
-                        "no answer within {} s",
-                        limit.as_secs_f64().ceil() as u64
-                    )),
-                    self.retry.backoff(attempt),
-                ),
-                Ok(Err(cause)) => (Failed::Transport(cause), self.retry.backoff(attempt)),
-                Ok(Ok(reply)) if reply.status >= 500 || reply.status == 429 => {
-                    let wait = reply
-                        .retry_after
-                        .map(Duration::from_secs)
-                        .unwrap_or_else(|| self.retry.backoff(attempt));
-                    (Failed::Reply(reply), wait)
+                match tokio::time::timeout(limit, self.send_once(url, accept, auth)).await {
+                    Err(_) => Attempt::Retry(Failed::Transport(no_answer(limit)), None),
+                    Ok(Err(cause)) => Attempt::Retry(Failed::Transport(cause), None),
+                    Ok(Ok(reply)) if reply.status >= 500 || reply.status == 429 => {
+                        let wait = reply.retry_after.map(Duration::from_secs);
+                        Attempt::Retry(Failed::Reply(reply), wait)
+                    }
+                    Ok(Ok(reply)) => Attempt::Done(Ok(reply)),
                 }
-                Ok(Ok(reply)) => return Ok(reply),
-            };
-            let out_of_time = start.elapsed() + wait >= self.retry.total;
-            if attempt >= self.retry.attempts || wait > self.retry.max_wait || out_of_time {
-                return Err(self.give_up(failed, attempt, wait, what));
-            }
-            tokio::time::sleep(wait).await;
-        }
+            })
+            .await
+            .unwrap_or_else(|gave_up| {
+                Err(self.give_up(gave_up.failed, gave_up.attempts, gave_up.wait, what))
+            })
     }
 
     async fn send_once(

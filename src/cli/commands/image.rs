@@ -1,4 +1,6 @@
-//! `gitops image set IMAGE TAG --env ENV`: the step CI runs after pushing an image.
+//! `gitops image`: the image tags environments run. `set IMAGE TAG --env ENV`
+//! (here) is the step CI runs after pushing an image; `tags` ([`tags`]) reads
+//! the registry's.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,6 +22,17 @@ use crate::ui::Ui;
 
 /// The trailer that marks gitops's commits on an image branch.
 pub const TRAILER: &str = "Gitops-Image:";
+
+pub mod tags;
+
+pub use tags::{TagsArgs, TagsOut};
+
+/// Work with the image tags an environment runs.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    Set(SetArgs),
+    Tags(TagsArgs),
+}
 
 /// Set IMAGE's tag to TAG on ENV's branch, through a pull request: checks TAG
 /// against ENV's policy and refuses a downgrade, changes only the bytes of the tag
@@ -63,6 +76,13 @@ pub struct SetOut {
     pub compare_url: Option<String>,
 }
 
+pub fn run(global: &Global, cmd: Command, ui: &Ui) -> Result<()> {
+    match cmd {
+        Command::Set(args) => set(global, args, ui),
+        Command::Tags(args) => tags::run(global, args, ui),
+    }
+}
+
 /// The branch for an image on an environment.
 pub fn branch(env: &str, short_name: &str) -> String {
     format!("gitops/image-{env}-{short_name}")
@@ -87,7 +107,7 @@ fn line_diff(path: &str, old: &[u8], new: &[u8]) -> String {
     out
 }
 
-pub fn run(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
+fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
     // The tag itself first: nothing else happens for a string that is no tag.
     if !policy::is_valid_tag(&args.tag) {
         return Err(refused(format!("`{}` is not a valid image tag", args.tag))
