@@ -40,10 +40,7 @@ fn shop<'t>(t: &'t TestEnv, image: &str, dev: &str, stage: &str, prod: &str) -> 
 }
 
 fn env<'a>(out: &'a TagsOut, name: &str) -> &'a EnvTagsOut {
-    out.environments
-        .iter()
-        .find(|e| e.env == name)
-        .unwrap_or_else(|| panic!("no {name} in {out:#?}"))
+    out.environment(name).expect("the environment asked for")
 }
 
 fn tags(t: &TestEnv, s: &Shape, args: &[&str], vars: &[(&str, &str)]) -> Run {

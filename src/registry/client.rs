@@ -77,18 +77,6 @@ pub struct Registry {
     requests: AtomicUsize,
 }
 
-impl std::fmt::Debug for Registry {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Registry")
-            .field("registry", &self.registry)
-            .field("base", &self.base)
-            .field("credentials", &self.credentials)
-            .field("proxy", &self.proxy)
-            .field("requests", &self.requests())
-            .finish()
-    }
-}
-
 impl Registry {
     /// A client for `location`'s registry with `credentials` (`None`:
     /// anonymous), retrying as `retry` says, with at most `concurrency`
@@ -448,17 +436,10 @@ impl Registry {
             .await
             .map_err(|e| root_cause(&e))?;
         let response = client.call(request).await.map_err(|e| root_cause(&e))?;
-        let status = response.status();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let challenge = header("www-authenticate");
-        let link = header("link");
-        let retry_after = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
+        let (status, headers) = (response.status(), response.headers());
+        let text = |name| Some(headers.get(name)?.to_str().ok()?.to_owned());
+        let (challenge, link) = (text("www-authenticate"), text("link"));
+        let retry_after = text("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
         let body = http_body_util::Limited::new(response.into_body(), MAX_BODY)
             .collect()
             .await
@@ -580,6 +561,18 @@ impl Registry {
             ))
             .hint("the registry may be having trouble; run the command again later"),
         }
+    }
+}
+
+/// The registry and where its credentials came from; never their value
+/// ([`Credentials`]' own `Debug`), nor any token.
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("base", &self.base)
+            .field("credentials", &self.credentials)
+            .field("proxy", &self.proxy)
+            .finish_non_exhaustive()
     }
 }
 

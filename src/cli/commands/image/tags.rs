@@ -54,6 +54,13 @@ pub struct TagsOut {
     pub environments: Vec<EnvTagsOut>,
 }
 
+impl TagsOut {
+    /// The view of the environment called `name`, if it was asked for.
+    pub fn environment(&self, name: &str) -> Option<&EnvTagsOut> {
+        self.environments.iter().find(|e| e.env == name)
+    }
+}
+
 /// A tag of the registry.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct TagOut {
