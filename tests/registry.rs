@@ -556,3 +556,108 @@ fn too_many_requests_waits_as_asked_and_server_errors_are_retried() {
     );
     assert_eq!(d.received().len(), 1);
 }
+
+#[test]
+fn commit_tags_order_by_annotation_config_or_index_within_the_cap() {
+    let d = Double::start();
+    let slow = |body: String, media: &str| {
+        ResponseTemplate::new(200)
+            .set_body_raw(body, media)
+            .set_delay(Duration::from_millis(300))
+    };
+    let oci = "application/vnd.oci.image.manifest.v1+json";
+    let annotated = |created: &str| {
+        format!(
+            r#"{{"schemaVersion":2,"mediaType":"{oci}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{}","size":2}},"layers":[],"annotations":{{"org.opencontainers.image.created":"{created}"}}}}"#,
+            "0".repeat(64)
+        )
+    };
+    let digest = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+    d.mount(
+        Mock::given(method("GET"))
+            .and(path("/v2/shop/cart/tags/list"))
+            .respond_with(json(
+                200,
+                r#"{"name":"shop/cart","tags":["1.0.0","aaaaaaa","bbbbbbb","ccccccc","ddddddd"]}"#,
+            )),
+    );
+    for (tag, created) in [
+        ("aaaaaaa", "2026-11-01T00:00:00Z"),
+        ("ccccccc", "2026-11-03T00:00:00Z"),
+        ("ddddddd", "2026-11-02T00:00:00Z"),
+    ] {
+        d.mount(
+            Mock::given(method("GET"))
+                .and(path(format!("/v2/shop/cart/manifests/{tag}")))
+                .respond_with(slow(annotated(created), oci)),
+        );
+    }
+    // bbbbbbb: an index, its first image, that image's config: the newest.
+    d.mount(
+        Mock::given(method("GET"))
+            .and(path("/v2/shop/cart/manifests/bbbbbbb"))
+            .respond_with(slow(
+                format!(
+                    r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{{"mediaType":"{oci}","digest":"{}","size":7,"platform":{{"architecture":"amd64","os":"linux"}}}}]}}"#,
+                    digest('1')
+                ),
+                "application/vnd.oci.image.index.v1+json",
+            )),
+    );
+    d.mount(
+        Mock::given(method("GET"))
+            .and(path(format!("/v2/shop/cart/manifests/{}", digest('1'))))
+            .respond_with(slow(
+                format!(
+                    r#"{{"schemaVersion":2,"mediaType":"{oci}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":2}},"layers":[]}}"#,
+                    digest('2')
+                ),
+                oci,
+            )),
+    );
+    d.mount(
+        Mock::given(method("GET"))
+            .and(path(format!("/v2/shop/cart/blobs/{}", digest('2'))))
+            .respond_with(slow(
+                r#"{"architecture":"amd64","os":"linux","created":"2026-11-05T00:00:00Z"}"#
+                    .to_owned(),
+                "application/vnd.oci.image.config.v1+json",
+            )),
+    );
+
+    let t = TestEnv::new();
+    let image = format!("{}/shop/cart", d.host());
+    let s = shop(&t, &image, "ccccccc", "1.0.0-rc.1", "1.0.0");
+    let start = Instant::now();
+    let run = tags(
+        &t,
+        &s,
+        &["cart", "--env", "dev", "--json"],
+        &[("GITOPS_REGISTRY_CONCURRENCY", "1")],
+    );
+    let out: TagsOut = run.expect(0).parse();
+    let dev = env(&out, "dev");
+    assert_eq!(dev.accepted, ["bbbbbbb", "ccccccc", "ddddddd", "aaaaaaa"]);
+    assert_eq!(
+        (dev.pick.as_deref(), dev.why),
+        (Some("bbbbbbb"), Why::Newer)
+    );
+    // Six slow answers (four manifests, the index's image, its config), one at
+    // a time.
+    assert!(
+        start.elapsed() >= Duration::from_millis(1800),
+        "{:?}: the cap of 1 was not kept",
+        start.elapsed()
+    );
+    assert_eq!(
+        d.received().len(),
+        7,
+        "the tag list, then the candidates only"
+    );
+
+    let line = tags(&t, &s, &["cart"], &[("GITOPS_REGISTRY_CONCURRENCY", "0")]).refused();
+    assert!(
+        line.contains("GITOPS_REGISTRY_CONCURRENCY must be a whole number from 1 to 256"),
+        "{line}"
+    );
+}
