@@ -315,6 +315,34 @@ fn htpasswd_basic_auth_with_credentials_where_users_keep_them() {
     assert_eq!(listed, ["1.1.0", "1.0.0"]);
     assert_eq!(env(&out, "prod").pick.as_deref(), Some("1.1.0"));
 
+    // A credential helper (`credHelpers`), asked with the server on stdin.
+    let bin = t.mkdir("bin");
+    let helper = bin.join("docker-credential-gitops-test");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = get ] || exit 2\nread server\n[ \"$server\" = {} ] || {{ echo 'credentials not found in native keychain'; exit 1; }}\nprintf '{{\"ServerURL\":\"%s\",\"Username\":\"{USER}\",\"Secret\":\"{PASSWORD}\"}}' \"$server\"\n",
+            reg.host
+        ),
+    )
+    .unwrap();
+    let executable = <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755);
+    std::fs::set_permissions(&helper, executable).unwrap();
+    std::fs::write(
+        t.home().join(".docker/config.json"),
+        format!(r#"{{"credHelpers": {{"{}": "gitops-test"}}}}"#, reg.host),
+    )
+    .unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let run = tags(&t, &s, &["cart"], &[("PATH", path.as_str())]);
+    run.expect(0);
+    no_secret(&run);
+    assert!(
+        run.stdout.contains("update would take 1.1.0"),
+        "{}",
+        run.stdout
+    );
+
     // $DOCKER_CONFIG instead of ~/.docker.
     let dir = t.mkdir("docker-config");
     docker_config(&dir, &reg.host, USER, PASSWORD);
