@@ -187,6 +187,14 @@ impl Registry {
                 .as_deref()
                 .and_then(|l| protocol::next_link(l, &self.base))
             {
+                // The token goes with every page: never to another server.
+                Some(next) if !next.starts_with(&format!("{}/", self.base)) => {
+                    return Err(remote(format!(
+                        "the registry {} sent the next page of {repository}'s tags on another server ({})",
+                        self.registry,
+                        self.redact(&next)
+                    )))
+                }
                 Some(next) if !seen.contains(&next) => url = next,
                 _ => return Ok(tags),
             }
@@ -354,7 +362,17 @@ impl Registry {
                 sep = '&';
             }
         }
-        let basic = self.credentials.as_ref().map(Credentials::basic);
+        // Credentials go in the clear to a token service on this machine only.
+        let in_clear = realm.starts_with("http://")
+            && !realm
+                .parse::<Uri>()
+                .ok()
+                .and_then(|u| u.authority().map(|a| super::name::is_local(a.as_str())))
+                .unwrap_or(false);
+        let basic = match in_clear {
+            false => self.credentials.as_ref().map(Credentials::basic),
+            true => None,
+        };
         let what = format!("get a token for {repository}");
         let reply = self.send(&url, None, basic.as_deref(), &what).await?;
         if reply.status == 401 || reply.status == 403 {

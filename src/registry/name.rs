@@ -52,7 +52,7 @@ pub fn locate(image: &str) -> Result<Location, String> {
 }
 
 /// Whether a registry host (with its port, if any) is this machine.
-fn is_local(host: &str) -> bool {
+pub(crate) fn is_local(host: &str) -> bool {
     let name = match host.strip_prefix('[') {
         Some(v6) => v6.split(']').next().unwrap_or(v6),
         None => host.rsplit_once(':').map_or(host, |(name, _)| name),
