@@ -689,3 +689,29 @@ fn commit_tags_order_by_annotation_config_or_index_within_the_cap() {
         "{line}"
     );
 }
+
+#[test]
+fn a_next_page_on_another_server_is_refused() {
+    let d = Double::start();
+    d.mount(
+        Mock::given(method("GET"))
+            .and(path("/v2/shop/cart/tags/list"))
+            .respond_with(json(200, &fixture("tags-page-1.json")).insert_header(
+                "Link",
+                r#"<https://elsewhere.example/v2/shop/cart/tags/list?n=2&last=1.3.0-rc.1>; rel="next""#,
+            )),
+    );
+    let t = TestEnv::new();
+    let image = format!("{}/shop/cart", d.host());
+    let s = shop(&t, &image, "aaaaaaa", "1.3.0-rc.1", "1.2.0");
+    let run = tags(&t, &s, &["cart"], &[]);
+    run.expect(3);
+    assert!(
+        run.error_line().contains(
+            "sent the next page of shop/cart's tags on another server (https://elsewhere.example/"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(d.received().len(), 1);
+}

@@ -176,7 +176,7 @@ impl Registry {
                 return Err(self.unexpected(repository, &reply, "listing its tags"));
             }
             let page: TagList = serde_json::from_slice(&reply.body).map_err(|e| {
-                remote(format!(
+                self.off_spec(format!(
                     "the registry {} sent a tag list of {repository} that is not the Distribution API's JSON: {e}",
                     self.registry
                 ))
@@ -189,7 +189,7 @@ impl Registry {
             {
                 // The token goes with every page: never to another server.
                 Some(next) if !next.starts_with(&format!("{}/", self.base)) => {
-                    return Err(remote(format!(
+                    return Err(self.off_spec(format!(
                         "the registry {} sent the next page of {repository}'s tags on another server ({})",
                         self.registry,
                         self.redact(&next)
@@ -237,7 +237,7 @@ impl Registry {
                 ));
             }
             let manifest: Manifest = serde_json::from_slice(&reply.body).map_err(|e| {
-                remote(format!(
+                self.off_spec(format!(
                     "the registry {} sent a manifest of {repository}:{tag} that is not JSON: {e}",
                     self.registry
                 ))
@@ -345,7 +345,7 @@ impl Registry {
         repository: &str,
     ) -> Result<String, Failure> {
         if !(realm.starts_with("https://") || realm.starts_with("http://")) {
-            return Err(remote(format!(
+            return Err(self.off_spec(format!(
                 "the registry {} asked for a token from `{}`, which is not an http(s) URL",
                 self.registry,
                 self.redact(realm)
@@ -385,7 +385,7 @@ impl Registry {
             .ok()
             .and_then(TokenAnswer::into_token)
             .ok_or_else(|| {
-                remote(format!(
+                self.off_spec(format!(
                     "the registry {}'s token service answered without a token",
                     self.registry
                 ))
@@ -405,10 +405,9 @@ impl Registry {
         self.retry
             .run(|_, limit| async move {
                 let Ok(_permit) = self.limit.acquire().await else {
-                    return Attempt::Done(Err(remote(format!(
-                        "the requests to {} were stopped",
-                        self.registry
-                    ))));
+                    return Attempt::Done(Err(
+                        self.off_spec(format!("the requests to {} were stopped", self.registry))
+                    ));
                 };
                 self.requests.fetch_add(1, Ordering::Relaxed);
                 match tokio::time::timeout(limit, self.send_once(url, accept, auth)).await {
@@ -538,10 +537,18 @@ impl Registry {
     }
 
     fn unexpected(&self, repository: &str, reply: &Reply, doing: &str) -> Failure {
-        remote(format!(
+        self.off_spec(format!(
             "the registry {} failed {doing} of {repository}: {}",
             self.registry,
             self.detail(reply)
+        ))
+    }
+
+    /// The registry answered, but not as the Distribution API says (exit 3).
+    fn off_spec(&self, message: String) -> Failure {
+        remote(message).hint(format!(
+            "the registry {} may be misconfigured or having trouble; run the command again later, or tell its operators",
+            self.registry
         ))
     }
 
