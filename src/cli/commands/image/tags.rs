@@ -362,3 +362,108 @@ pub fn render(ui: &Ui, out: &TagsOut) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(
+        env: &str,
+        policy: &str,
+        running: &[&str],
+        accepted: &[&str],
+        newest: Option<&str>,
+        pick: Option<&str>,
+        why: Why,
+    ) -> EnvTagsOut {
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+        EnvTagsOut {
+            env: env.into(),
+            policy: policy.into(),
+            team_image: policy != "any",
+            running: strings(running),
+            accepted: strings(accepted),
+            newest: newest.map(Into::into),
+            pick: pick.map(Into::into),
+            why,
+        }
+    }
+
+    #[test]
+    fn renders_each_environments_verdict() {
+        let tag = |t: &str, created: Option<&str>| TagOut {
+            tag: t.into(),
+            created: created.map(Into::into),
+        };
+        let out = TagsOut {
+            image: "registry.example.com/shop/cart".into(),
+            registry: "registry.example.com".into(),
+            repository: "shop/cart".into(),
+            tags: vec![
+                tag("1.3.0", None),
+                tag("1.3.0-rc.10", None),
+                tag("1.3.0-rc.9", None),
+                tag("9e1d2c4", Some("2026-11-20T08:00:00Z")),
+                tag("3f9c2ab", None),
+                tag("latest", None),
+            ],
+            environments: vec![
+                env(
+                    "dev",
+                    "commit-sha",
+                    &["3f9c2ab"],
+                    &["9e1d2c4", "3f9c2ab"],
+                    Some("9e1d2c4"),
+                    Some("9e1d2c4"),
+                    Why::Newer,
+                ),
+                env(
+                    "qa",
+                    "commit-sha",
+                    &["3f9c2ab"],
+                    &["9e1d2c4", "3f9c2ab"],
+                    None,
+                    None,
+                    Why::Unordered,
+                ),
+                env(
+                    "stage",
+                    "semver-rc",
+                    &["1.3.0-rc.10"],
+                    &["1.3.0-rc.10", "1.3.0-rc.9"],
+                    Some("1.3.0-rc.10"),
+                    None,
+                    Why::Current,
+                ),
+                env(
+                    "perf",
+                    "regex:nightly-.*",
+                    &["nightly-1"],
+                    &[],
+                    None,
+                    None,
+                    Why::NoneAccepted,
+                ),
+                env(
+                    "prod",
+                    "semver",
+                    &[],
+                    &["1.3.0"],
+                    Some("1.3.0"),
+                    None,
+                    Why::NotRunning,
+                ),
+                env(
+                    "lab",
+                    "any",
+                    &["latest"],
+                    &["1.3.0", "latest"],
+                    Some("1.3.0"),
+                    None,
+                    Why::Unordered,
+                ),
+            ],
+        };
+        insta::assert_snapshot!(render(&Ui::plain(), &out));
+    }
+}
