@@ -122,6 +122,7 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set IMAGE''s tag to TAG on ENV''s branch, through a pull request: checks TAG against ENV''s policy and refuses a downgrade, changes only the bytes of the tag in every manifest that runs IMAGE, commits on `gitops/image-<env>-<name>` from `origin/<env>`, pushes and opens (or refreshes) the pull request — with auto-merge for `auto-merge` environments. One branch and one pull request per environment and image: a newer tag refreshes them')
+            [CompletionResult]::new('tags', 'tags', [CompletionResultType]::ParameterValue, 'List IMAGE''s tags in its registry and, for each environment, which ones its tag policy accepts and which one `image update` would take: the newest accepted tag that is newer than every tag the environment runs (1.3.0-rc.10 is newer than 1.3.0-rc.9; never a downgrade). `commit-sha` tags are ordered by their images'' creation times, read from the registry for the accepted tags only. Credentials come from ~/.docker/config.json (or $DOCKER_CONFIG/config.json) and $REGISTRY_AUTH_FILE, with their credential helpers; anonymous otherwise')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -138,12 +139,27 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'gitops;image;tags' {
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Only this environment (repeat for several); all by default')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if gitops was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document: the tags, and per environment what it accepts and would take')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'gitops;image;help' {
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set IMAGE''s tag to TAG on ENV''s branch, through a pull request: checks TAG against ENV''s policy and refuses a downgrade, changes only the bytes of the tag in every manifest that runs IMAGE, commits on `gitops/image-<env>-<name>` from `origin/<env>`, pushes and opens (or refreshes) the pull request — with auto-merge for `auto-merge` environments. One branch and one pull request per environment and image: a newer tag refreshes them')
+            [CompletionResult]::new('tags', 'tags', [CompletionResultType]::ParameterValue, 'List IMAGE''s tags in its registry and, for each environment, which ones its tag policy accepts and which one `image update` would take: the newest accepted tag that is newer than every tag the environment runs (1.3.0-rc.10 is newer than 1.3.0-rc.9; never a downgrade). `commit-sha` tags are ordered by their images'' creation times, read from the registry for the accepted tags only. Credentials come from ~/.docker/config.json (or $DOCKER_CONFIG/config.json) and $REGISTRY_AUTH_FILE, with their credential helpers; anonymous otherwise')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'gitops;image;help;set' {
+            break
+        }
+        'gitops;image;help;tags' {
             break
         }
         'gitops;image;help;help' {
@@ -244,9 +260,13 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
         }
         'gitops;help;image' {
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set IMAGE''s tag to TAG on ENV''s branch, through a pull request: checks TAG against ENV''s policy and refuses a downgrade, changes only the bytes of the tag in every manifest that runs IMAGE, commits on `gitops/image-<env>-<name>` from `origin/<env>`, pushes and opens (or refreshes) the pull request — with auto-merge for `auto-merge` environments. One branch and one pull request per environment and image: a newer tag refreshes them')
+            [CompletionResult]::new('tags', 'tags', [CompletionResultType]::ParameterValue, 'List IMAGE''s tags in its registry and, for each environment, which ones its tag policy accepts and which one `image update` would take: the newest accepted tag that is newer than every tag the environment runs (1.3.0-rc.10 is newer than 1.3.0-rc.9; never a downgrade). `commit-sha` tags are ordered by their images'' creation times, read from the registry for the accepted tags only. Credentials come from ~/.docker/config.json (or $DOCKER_CONFIG/config.json) and $REGISTRY_AUTH_FILE, with their credential helpers; anonymous otherwise')
             break
         }
         'gitops;help;image;set' {
+            break
+        }
+        'gitops;help;image;tags' {
             break
         }
         'gitops;help;promote' {

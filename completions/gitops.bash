@@ -103,17 +103,26 @@ _gitops() {
             gitops__subcmd__help__subcmd__image,set)
                 cmd="gitops__subcmd__help__subcmd__image__subcmd__set"
                 ;;
+            gitops__subcmd__help__subcmd__image,tags)
+                cmd="gitops__subcmd__help__subcmd__image__subcmd__tags"
+                ;;
             gitops__subcmd__image,help)
                 cmd="gitops__subcmd__image__subcmd__help"
                 ;;
             gitops__subcmd__image,set)
                 cmd="gitops__subcmd__image__subcmd__set"
                 ;;
+            gitops__subcmd__image,tags)
+                cmd="gitops__subcmd__image__subcmd__tags"
+                ;;
             gitops__subcmd__image__subcmd__help,help)
                 cmd="gitops__subcmd__image__subcmd__help__subcmd__help"
                 ;;
             gitops__subcmd__image__subcmd__help,set)
                 cmd="gitops__subcmd__image__subcmd__help__subcmd__set"
+                ;;
+            gitops__subcmd__image__subcmd__help,tags)
+                cmd="gitops__subcmd__image__subcmd__help__subcmd__tags"
                 ;;
             *)
                 ;;
@@ -507,7 +516,7 @@ _gitops() {
             return 0
             ;;
         gitops__subcmd__help__subcmd__image)
-            opts="set"
+            opts="set tags"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -521,6 +530,20 @@ _gitops() {
             return 0
             ;;
         gitops__subcmd__help__subcmd__image__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitops__subcmd__help__subcmd__image__subcmd__tags)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -591,7 +614,7 @@ _gitops() {
             return 0
             ;;
         gitops__subcmd__image)
-            opts="-C -h -V --color --help --version set help"
+            opts="-C -h -V --color --help --version set tags help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -616,7 +639,7 @@ _gitops() {
             return 0
             ;;
         gitops__subcmd__image__subcmd__help)
-            opts="set help"
+            opts="set tags help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -657,8 +680,51 @@ _gitops() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gitops__subcmd__image__subcmd__help__subcmd__tags)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gitops__subcmd__image__subcmd__set)
             opts="-C -h -V --env --dry-run --allow-downgrade --json --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitops__subcmd__image__subcmd__tags)
+            opts="-C -h -V --env --json --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

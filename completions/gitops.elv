@@ -109,6 +109,7 @@ set edit:completion:arg-completer[gitops] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand set 'Set IMAGE''s tag to TAG on ENV''s branch, through a pull request: checks TAG against ENV''s policy and refuses a downgrade, changes only the bytes of the tag in every manifest that runs IMAGE, commits on `gitops/image-<env>-<name>` from `origin/<env>`, pushes and opens (or refreshes) the pull request — with auto-merge for `auto-merge` environments. One branch and one pull request per environment and image: a newer tag refreshes them'
+            cand tags 'List IMAGE''s tags in its registry and, for each environment, which ones its tag policy accepts and which one `image update` would take: the newest accepted tag that is newer than every tag the environment runs (1.3.0-rc.10 is newer than 1.3.0-rc.9; never a downgrade). `commit-sha` tags are ordered by their images'' creation times, read from the registry for the accepted tags only. Credentials come from ~/.docker/config.json (or $DOCKER_CONFIG/config.json) and $REGISTRY_AUTH_FILE, with their credential helpers; anonymous otherwise'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gitops;image;set'= {
@@ -123,11 +124,24 @@ set edit:completion:arg-completer[gitops] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'gitops;image;tags'= {
+            cand --env 'Only this environment (repeat for several); all by default'
+            cand -C 'Run as if gitops was started in DIR'
+            cand --color 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never'
+            cand --json 'Print one JSON document: the tags, and per environment what it accepts and would take'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'gitops;image;help'= {
             cand set 'Set IMAGE''s tag to TAG on ENV''s branch, through a pull request: checks TAG against ENV''s policy and refuses a downgrade, changes only the bytes of the tag in every manifest that runs IMAGE, commits on `gitops/image-<env>-<name>` from `origin/<env>`, pushes and opens (or refreshes) the pull request — with auto-merge for `auto-merge` environments. One branch and one pull request per environment and image: a newer tag refreshes them'
+            cand tags 'List IMAGE''s tags in its registry and, for each environment, which ones its tag policy accepts and which one `image update` would take: the newest accepted tag that is newer than every tag the environment runs (1.3.0-rc.10 is newer than 1.3.0-rc.9; never a downgrade). `commit-sha` tags are ordered by their images'' creation times, read from the registry for the accepted tags only. Credentials come from ~/.docker/config.json (or $DOCKER_CONFIG/config.json) and $REGISTRY_AUTH_FILE, with their credential helpers; anonymous otherwise'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gitops;image;help;set'= {
+        }
+        &'gitops;image;help;tags'= {
         }
         &'gitops;image;help;help'= {
         }
@@ -215,8 +229,11 @@ set edit:completion:arg-completer[gitops] = {|@words|
         }
         &'gitops;help;image'= {
             cand set 'Set IMAGE''s tag to TAG on ENV''s branch, through a pull request: checks TAG against ENV''s policy and refuses a downgrade, changes only the bytes of the tag in every manifest that runs IMAGE, commits on `gitops/image-<env>-<name>` from `origin/<env>`, pushes and opens (or refreshes) the pull request — with auto-merge for `auto-merge` environments. One branch and one pull request per environment and image: a newer tag refreshes them'
+            cand tags 'List IMAGE''s tags in its registry and, for each environment, which ones its tag policy accepts and which one `image update` would take: the newest accepted tag that is newer than every tag the environment runs (1.3.0-rc.10 is newer than 1.3.0-rc.9; never a downgrade). `commit-sha` tags are ordered by their images'' creation times, read from the registry for the accepted tags only. Credentials come from ~/.docker/config.json (or $DOCKER_CONFIG/config.json) and $REGISTRY_AUTH_FILE, with their credential helpers; anonymous otherwise'
         }
         &'gitops;help;image;set'= {
+        }
+        &'gitops;help;image;tags'= {
         }
         &'gitops;help;promote'= {
         }

@@ -12,6 +12,9 @@
 //! - the outside world, each behind one module:
 //!   - [`git`]: the only code that touches repositories;
 //!   - [`forge`]: the only code that talks to GitHub;
+//!   - [`registry`]: the only code that talks to image registries;
+//!   - [`http`]: the transport both talk over (one client and runtime per
+//!     process, proxies, retries);
 //!   - [`ui`]: the only code that touches the terminal;
 //! - [`engine`]: what commands share — a repository snapshot, drift, the status
 //!   overview, the promotion plan built in the object store, publishing a
@@ -27,8 +30,10 @@ pub mod engine;
 pub mod error;
 pub mod forge;
 pub mod git;
+pub mod http;
 pub mod interrupt;
 pub mod limits;
 pub mod model;
 pub mod promotion;
+pub mod registry;
 pub mod ui;

@@ -20,6 +20,7 @@
 //! team's.
 
 pub mod glob;
+pub mod newest;
 pub mod policy;
 
 use serde::{Deserialize, Serialize};

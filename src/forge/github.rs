@@ -5,12 +5,12 @@
 //! and GraphQL URLs ([`api_base`], [`graphql_url`]) and which repository
 //! ([`parse_remote`], [`RepoId::from_config`]). [`GitHub`] then makes the calls;
 //! its methods block on the process's one current-thread tokio runtime
-//! ([`super::http`]), so the rest of the program stays synchronous. Call them from
+//! ([`crate::http`]), so the rest of the program stays synchronous. Call them from
 //! a thread that is not itself running a tokio runtime; several threads may call
 //! at once.
 //!
 //! Octocrab is used as the HTTP client only (authentication, base URI, headers)
-//! over the process's one HTTP client ([`super::http`]: the connection pool, TLS,
+//! over the process's one HTTP client ([`crate::http`]: the connection pool, TLS,
 //! proxies, redirects): its own retry layer is not compiled in, and every call goes through
 //! [`GitHub::call`], which retries with backoff, honours `retry-after` and the rate
 //! limit reset, counts requests and turns GitHub's answers into
@@ -31,8 +31,9 @@ use octocrab::service::middleware::{
     auth_header::AuthHeaderLayer, base_uri::BaseUriLayer, extra_headers::ExtraHeadersLayer,
 };
 
-use super::http::{root_cause, secret_header};
 use crate::error::{refused, remote, Failure};
+pub use crate::http::RetryPolicy;
+use crate::http::{no_answer, root_cause, secret_header, Attempt};
 
 // ---------------------------------------------------------------------------
 // Token discovery
@@ -305,57 +306,6 @@ pub fn parse_remote(url: &str) -> Option<RepoId> {
         owner: owner.to_owned(),
         name: name.to_owned(),
     })
-}
-
-// ---------------------------------------------------------------------------
-// Retries
-
-/// How calls are retried: at most `attempts` tries; between them
-/// `base × 2^(try-1)`, or what GitHub asks for (`retry-after`, the rate limit
-/// reset). A wait longer than `max_wait` is not waited: the call fails at once
-/// saying when to come back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    pub attempts: u32,
-    pub base: Duration,
-    pub max_wait: Duration,
-    /// For one request, from sending to the end of the answer.
-    pub timeout: Duration,
-    /// For the call in all, its retries and the waits between them included
-    /// (`GITOPS_TIMEOUT`, see [`crate::limits`]).
-    pub total: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            attempts: 3,
-            base: Duration::from_millis(500),
-            max_wait: Duration::from_secs(60),
-            timeout: Duration::from_secs(30),
-            total: crate::limits::DEFAULT_TIMEOUT,
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The default, with the base delay from `GITOPS_RETRY_BASE_MS` when set.
-    pub fn from_env(env: impl Fn(&str) -> Option<String>) -> RetryPolicy {
-        let mut policy = RetryPolicy::default();
-        if let Ok(total) = crate::limits::parse_timeout(env(crate::limits::TIMEOUT_VAR).as_deref())
-        {
-            policy.total = total;
-        }
-        if let Some(ms) = env("GITOPS_RETRY_BASE_MS").and_then(|v| v.trim().parse::<u64>().ok()) {
-            policy.base = Duration::from_millis(ms);
-        }
-        policy
-    }
-
-    fn backoff(&self, attempt: u32) -> Duration {
-        self.base
-            .saturating_mul(1u32 << (attempt.saturating_sub(1)).min(16))
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -644,20 +594,13 @@ impl GitHub {
             ))
             .hint("check GITHUB_API_URL")
         })?;
-        let http = super::http::shared().map_err(|cause| {
-            remote(format!("could not set up HTTPS for {api_base}: {cause}")).hint(
-                "install the system's CA certificates (ca-certificates), or set SSL_CERT_FILE",
-            )
-        })?;
         let base: Uri = origin.parse().map_err(|_| {
             refused(format!(
                 "the GitHub API URL `{api_base}` is not an http(s) URL"
             ))
             .hint("check GITHUB_API_URL")
         })?;
-        let proxy = http.proxy_for(&base).map_err(|cause| {
-            refused(cause).hint("set it to http://HOST:PORT, or name the API's host in NO_PROXY")
-        })?;
+        let (http, proxy) = crate::http::connect(&base, &api_base)?;
         let headers = vec![
             (USER_AGENT, HeaderValue::from_static("octocrab")),
             (
@@ -1006,30 +949,16 @@ impl GitHub {
     /// retried (any 2xx or 4xx but rate limits); errors when the tries run out or
     /// GitHub asks for a longer wait than the policy allows.
     fn call(&self, method: Method, url: &str, body: Option<&Value>, what: &str) -> Result<Reply> {
-        self.runtime.block_on(async {
-            let start = std::time::Instant::now();
-            let mut attempt = 0;
-            loop {
-                attempt += 1;
+        let method = &method;
+        self.runtime
+            .block_on(self.retry.run(|attempt, limit| async move {
                 self.requests.fetch_add(1, Ordering::Relaxed);
-                let left = self.retry.total.saturating_sub(start.elapsed());
-                let limit = self.retry.timeout.min(left);
-                let outcome = tokio::time::timeout(limit, self.send(&method, url, body)).await;
-                let (failed, wait) = match outcome {
-                    Err(_) => (
-                        Failed::Transport(format!(
-                            "no answer within {} s",
-                            limit.as_secs_f64().ceil() as u64
-                        )),
-                        self.retry.backoff(attempt),
-                    ),
-                    Ok(Err(cause)) => (Failed::Transport(cause), self.retry.backoff(attempt)),
+                match tokio::time::timeout(limit, self.send(method, url, body)).await {
+                    Err(_) => Attempt::Retry(Failed::Transport(no_answer(limit)), None),
+                    Ok(Err(cause)) => Attempt::Retry(Failed::Transport(cause), None),
                     Ok(Ok(reply)) if reply.status >= 500 => {
-                        let wait = reply
-                            .retry_after
-                            .map(Duration::from_secs)
-                            .unwrap_or_else(|| self.retry.backoff(attempt));
-                        (Failed::Reply(reply), wait)
+                        let wait = reply.retry_after.map(Duration::from_secs);
+                        Attempt::Retry(Failed::Reply(reply), wait)
                     }
                     Ok(Ok(reply)) if reply.rate_limited() => {
                         let wait = if let Some(secs) = reply.retry_after {
@@ -1042,17 +971,12 @@ impl GitHub {
                                 .min(self.retry.max_wait)
                                 .max(self.retry.backoff(attempt))
                         };
-                        (Failed::Reply(reply), wait)
+                        Attempt::Retry(Failed::Reply(reply), Some(wait))
                     }
-                    Ok(Ok(reply)) => return Ok(reply),
-                };
-                let out_of_time = start.elapsed() + wait >= self.retry.total;
-                if attempt >= self.retry.attempts || wait > self.retry.max_wait || out_of_time {
-                    return Err(self.give_up(failed, attempt, wait, what));
+                    Ok(Ok(reply)) => Attempt::Done(reply),
                 }
-                tokio::time::sleep(wait).await;
-            }
-        })
+            }))
+            .map_err(|gave_up| self.give_up(gave_up.failed, gave_up.attempts, gave_up.wait, what))
     }
 
     async fn send(
@@ -1555,22 +1479,6 @@ mod tests {
             split_reviewers(&["alice".into(), "shop/platform".into(), "bob".into()]);
         assert_eq!(users, ["alice", "bob"]);
         assert_eq!(teams, ["platform"]);
-    }
-
-    #[test]
-    fn retry_policy_from_env() {
-        assert_eq!(RetryPolicy::from_env(|_| None), RetryPolicy::default());
-        let p = RetryPolicy::from_env(env(&[("GITOPS_RETRY_BASE_MS", "1")]));
-        assert_eq!(p.base, Duration::from_millis(1));
-        assert_eq!(p.backoff(1), Duration::from_millis(1));
-        assert_eq!(p.backoff(3), Duration::from_millis(4));
-        assert_eq!(
-            RetryPolicy::from_env(env(&[("GITOPS_RETRY_BASE_MS", "x")])),
-            RetryPolicy::default()
-        );
-        let p = RetryPolicy::from_env(env(&[("GITOPS_TIMEOUT", "5")]));
-        assert_eq!(p.total, Duration::from_secs(5));
-        assert_eq!(RetryPolicy::default().total, Duration::from_secs(60));
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub fn github_fixture(name: &str) -> serde_json::Value {
 }
 
 pub mod proxy;
+pub mod registry;
 pub mod shapes;
 pub mod verify;
 
@@ -156,6 +157,11 @@ impl TestEnv {
     /// The temporary directory everything lives in.
     pub fn root(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// The sealed HOME (where `~/.docker/config.json` is read).
+    pub fn home(&self) -> &Path {
+        &self.home
     }
 
     /// A new empty directory under the temporary root.

@@ -1,4 +1,6 @@
-//! `gitops image set IMAGE TAG --env ENV`: the step CI runs after pushing an image.
+//! `gitops image`: the image tags environments run. `set IMAGE TAG --env ENV`
+//! (here) is the step CI runs after pushing an image; `tags` ([`tags`]) reads
+//! the registry's.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,10 +23,15 @@ use crate::ui::Ui;
 /// The trailer that marks gitops's commits on an image branch.
 pub const TRAILER: &str = "Gitops-Image:";
 
+pub mod tags;
+
+pub use tags::{TagsArgs, TagsOut};
+
 /// Work with the image tags an environment runs.
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     Set(SetArgs),
+    Tags(TagsArgs),
 }
 
 /// Set IMAGE's tag to TAG on ENV's branch, through a pull request: checks TAG
@@ -72,6 +79,7 @@ pub struct SetOut {
 pub fn run(global: &Global, cmd: Command, ui: &Ui) -> Result<()> {
     match cmd {
         Command::Set(args) => set(global, args, ui),
+        Command::Tags(args) => tags::run(global, args, ui),
     }
 }
 

@@ -1,10 +1,13 @@
-//! The one HTTP client of the process, and the runtime it runs on.
+//! The one HTTP client of the process, the runtime it runs on, and how calls
+//! are retried ([`retry`]): the transport under both [`crate::forge`] (GitHub) and
+//! [`crate::registry`] (image registries). No API is spoken here.
 //!
-//! Built once, on first use ([`shared`]), and shared by every [`GitHub`](super::github::GitHub)
-//! client: `gitops check` over many repositories opens one connection pool, loads
-//! the system's root certificates once and starts one runtime, whatever the
-//! number of repositories. What differs per repository (the API's base URL, the
-//! token) is layered on top, in `github.rs`.
+//! Built once, on first use ([`shared`]), and shared by every
+//! [`GitHub`](crate::forge::github::GitHub) client and every registry:
+//! `gitops check` over many repositories opens one connection pool, loads the
+//! system's root certificates once and starts one runtime, whatever the number
+//! of repositories. What differs per server (the base URL, the credentials) is
+//! layered on top, in `forge/github.rs` and `registry/client.rs`.
 //!
 //! Proxies are read from the environment as curl reads them, once per process:
 //! `HTTPS_PROXY` for https URLs, `HTTP_PROXY` for http URLs, `ALL_PROXY` for both
@@ -12,7 +15,7 @@
 //! `NO_PROXY` for the hosts to reach directly ([`proxies_from`]). An http URL goes to the proxy
 //! as an absolute-form request (`GET http://host/path`); an https URL goes
 //! through a `CONNECT` tunnel, inside which TLS is negotiated with GitHub itself,
-//! so certificates are checked against GitHub's name as without a proxy.
+//! so certificates are checked against the server's name as without a proxy.
 //! `user:password@` in the proxy URL is sent as `Proxy-Authorization: Basic`.
 //! Only http:// proxies are spoken to: an https:// or SOCKS proxy is refused by
 //! [`proxy_for`] rather than bypassed.
@@ -33,10 +36,16 @@ use hyper_util::rt::TokioExecutor;
 use tower_http::follow_redirect::FollowRedirect;
 use tower_service::Service;
 
+pub mod retry;
+
+pub use retry::{no_answer, Attempt, GaveUp, RetryPolicy};
+
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// The request body octocrab sends.
-type Body = octocrab::OctoBody;
+/// The request body: octocrab's, which the one client must take for octocrab to
+/// run over it; the registry builds it from bytes (`Body::from(Vec<u8>)`,
+/// `Body::empty()`).
+pub type Body = octocrab::OctoBody;
 
 /// The client octocrab is given: pooled, proxy-aware, TLS with rustls, and
 /// following redirects (renamed and transferred repositories answer with one).
@@ -102,6 +111,26 @@ impl Http {
     pub fn proxy_for(&self, url: &Uri) -> Result<Option<String>, String> {
         proxy_for(&self.proxies, url)
     }
+}
+
+/// The process's client and the proxy requests to `base` go through, for a
+/// server named `server` in messages ("the GitHub API", "the registry
+/// ghcr.io"): no client (no root certificates) is a remote failure (exit 3), a
+/// proxy gitops cannot speak to is refused (exit 2).
+pub fn connect(
+    base: &Uri,
+    server: &str,
+) -> Result<(&'static Http, Option<String>), crate::error::Failure> {
+    let http = shared().map_err(|cause| {
+        crate::error::remote(format!("could not set up HTTPS for {server}: {cause}"))
+            .hint("install the system's CA certificates (ca-certificates), or set SSL_CERT_FILE")
+    })?;
+    let proxy = http.proxy_for(base).map_err(|cause| {
+        crate::error::refused(cause).hint(format!(
+            "set it to http://HOST:PORT, or name the host of {server} in NO_PROXY"
+        ))
+    })?;
+    Ok((http, proxy))
 }
 
 /// The proxies the environment `var` names, as curl reads them: for each of
@@ -230,7 +259,7 @@ impl Service<Uri> for ProxyConnector {
 }
 
 /// A failure to reach or use a proxy, naming it: the root cause alone ("connection
-/// refused") would send the reader to GitHub.
+/// refused") would send the reader to GitHub or the registry.
 #[derive(Debug)]
 struct ProxyError(String);
 

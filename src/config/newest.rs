@@ -1,0 +1,195 @@
+//! Which of a registry's tags an environment would take: the tags its policy
+//! accepts, the newest of them, and whether that one is newer than every tag
+//! the environment runs (never a downgrade). Pure: the tags, what runs and, for
+//! `commit-sha` (whose ids have no order), the images' creation times come in.
+
+use std::cmp::Ordering;
+
+use serde::{Deserialize, Serialize};
+
+use super::policy::{parse_semver, TagPolicy};
+
+/// Why an environment would take a tag, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Why {
+    /// The newest accepted tag is newer than what runs: `pick` is it.
+    Newer,
+    /// The environment runs the newest accepted tag (or a newer one).
+    Current,
+    /// The policy accepts none of the registry's tags.
+    NoneAccepted,
+    /// The environment runs no such image: there is nothing to update.
+    NotRunning,
+    /// The tags cannot be ordered: `commit-sha` tags without creation times, or
+    /// a running tag that does not compare with the registry's.
+    Unordered,
+}
+
+/// What an environment would take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    /// The tags the policy accepts, in the order given.
+    pub accepted: Vec<String>,
+    /// The newest of them, when they can be ordered.
+    pub newest: Option<String>,
+    /// The tag `image update` would set: the newest, when newer than every tag
+    /// the environment runs.
+    pub pick: Option<String>,
+    pub why: Why,
+}
+
+/// The order of two tags under `policy`: its version order, or for
+/// `commit-sha` the images' creation times (`created`, seconds and nanoseconds
+/// since the epoch; `None` when unknown).
+fn order(
+    policy: &TagPolicy,
+    created: &dyn Fn(&str) -> Option<(i64, u32)>,
+    a: &str,
+    b: &str,
+) -> Option<Ordering> {
+    if a == b {
+        return Some(Ordering::Equal);
+    }
+    match policy {
+        TagPolicy::CommitSha => Some(created(a)?.cmp(&created(b)?)),
+        _ => policy.compare(a, b),
+    }
+}
+
+/// What an environment whose tags follow `policy` and which runs `running`
+/// (empty: not at all) would take from `tags`.
+pub fn choose(
+    policy: &TagPolicy,
+    tags: &[String],
+    running: &[String],
+    created: &dyn Fn(&str) -> Option<(i64, u32)>,
+) -> Choice {
+    let accepted: Vec<String> = tags
+        .iter()
+        .filter(|t| policy.check(Some(t)).is_ok())
+        .cloned()
+        .collect();
+    let mut newest: Option<&String> = None;
+    for tag in &accepted {
+        // A tag that cannot be ordered (a commit id without a creation time,
+        // `latest` under `any`) is never the newest.
+        let orderable = match policy {
+            TagPolicy::CommitSha => created(tag).is_some(),
+            _ => parse_semver(tag.strip_prefix('v').unwrap_or(tag)).is_some(),
+        };
+        if !orderable {
+            continue;
+        }
+        newest = match newest {
+            None => Some(tag),
+            Some(best) => match order(policy, created, tag, best) {
+                Some(Ordering::Greater) => Some(tag),
+                _ => Some(best),
+            },
+        };
+    }
+    let newest = newest.cloned();
+    let (pick, why) = match (&newest, running.is_empty()) {
+        (None, _) if accepted.is_empty() => (None, Why::NoneAccepted),
+        (None, _) => (None, Why::Unordered),
+        (Some(_), true) => (None, Why::NotRunning),
+        (Some(tag), false) => {
+            let orders: Vec<Option<Ordering>> = running
+                .iter()
+                .map(|r| order(policy, created, tag, r))
+                .collect();
+            if orders.iter().all(|o| *o == Some(Ordering::Greater)) {
+                (Some(tag.clone()), Why::Newer)
+            } else if orders
+                .iter()
+                .any(|o| matches!(o, Some(Ordering::Less | Ordering::Equal)))
+            {
+                (None, Why::Current)
+            } else {
+                (None, Why::Unordered)
+            }
+        }
+    };
+    Choice {
+        accepted,
+        newest,
+        pick,
+        why,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(list: &str) -> Vec<String> {
+        list.split_whitespace().map(str::to_owned).collect()
+    }
+
+    fn none(_: &str) -> Option<(i64, u32)> {
+        None
+    }
+
+    #[test]
+    fn versions_pick_the_newest_newer_than_what_runs() {
+        let registry = tags("latest 1.2.0 1.3.0-rc.1 1.3.0-rc.9 1.3.0-rc.10 1.3.0-rc.2 1.3.0 1.4.0-beta v2.0.0 3f9c2ab");
+        // policy, running, accepted, newest, pick, why
+        type Case = (
+            &'static str,
+            &'static str,
+            &'static str,
+            Option<&'static str>,
+            Option<&'static str>,
+            Why,
+        );
+        let cases: &[Case] = &[
+            ("semver-rc", "1.3.0-rc.2", "1.3.0-rc.1 1.3.0-rc.9 1.3.0-rc.10 1.3.0-rc.2", Some("1.3.0-rc.10"), Some("1.3.0-rc.10"), Why::Newer),
+            ("semver-rc", "1.3.0-rc.10", "1.3.0-rc.1 1.3.0-rc.9 1.3.0-rc.10 1.3.0-rc.2", Some("1.3.0-rc.10"), None, Why::Current),
+            // Never a downgrade: what runs is newer than anything accepted.
+            ("semver", "1.5.0", "1.2.0 1.3.0", Some("1.3.0"), None, Why::Current),
+            ("semver", "1.2.0", "1.2.0 1.3.0", Some("1.3.0"), Some("1.3.0"), Why::Newer),
+            // Several tags run: newer than all of them.
+            ("semver", "1.2.0 1.3.0", "1.2.0 1.3.0", Some("1.3.0"), None, Why::Current),
+            ("semver", "", "1.2.0 1.3.0", Some("1.3.0"), None, Why::NotRunning),
+            ("regex:v[0-9.]+", "v1.0.0", "v2.0.0", Some("v2.0.0"), Some("v2.0.0"), Why::Newer),
+            ("regex:nothing", "x", "", None, None, Why::NoneAccepted),
+            // A running tag that is no version does not order.
+            ("any", "latest", "latest 1.2.0 1.3.0-rc.1 1.3.0-rc.9 1.3.0-rc.10 1.3.0-rc.2 1.3.0 1.4.0-beta v2.0.0 3f9c2ab", Some("1.3.0"), None, Why::Unordered),
+            // Commit ids without creation times have no order.
+            ("commit-sha", "1234567", "3f9c2ab", None, None, Why::Unordered),
+        ];
+        for (policy, running, accepted, newest, pick, why) in cases {
+            let p = TagPolicy::parse(policy).unwrap();
+            let c = choose(&p, &registry, &tags(running), &none);
+            let label = format!("{policy} running {running}");
+            assert_eq!(c.accepted, tags(accepted), "{label}");
+            assert_eq!(c.newest.as_deref(), *newest, "{label}");
+            assert_eq!(c.pick.as_deref(), *pick, "{label}");
+            assert_eq!(c.why, *why, "{label}");
+        }
+    }
+
+    #[test]
+    fn commit_ids_order_by_creation_time() {
+        let registry = tags("aaaaaaa bbbbbbb ccccccc ddddddd 1.0.0");
+        let created = |t: &str| match t {
+            "aaaaaaa" => Some((100, 0)),
+            "bbbbbbb" => Some((300, 0)),
+            "ccccccc" => Some((200, 5)),
+            _ => None,
+        };
+        let p = TagPolicy::CommitSha;
+        let c = choose(&p, &registry, &tags("ccccccc"), &created);
+        assert_eq!(c.accepted, tags("aaaaaaa bbbbbbb ccccccc ddddddd"));
+        assert_eq!(
+            (c.newest.as_deref(), c.pick.as_deref(), c.why),
+            (Some("bbbbbbb"), Some("bbbbbbb"), Why::Newer)
+        );
+        let c = choose(&p, &registry, &tags("bbbbbbb"), &created);
+        assert_eq!((c.pick, c.why), (None, Why::Current));
+        // What runs has no known time (not in the registry): no order, no pick.
+        let c = choose(&p, &registry, &tags("eeeeeee"), &created);
+        assert_eq!((c.pick, c.why), (None, Why::Unordered));
+    }
+}
