@@ -189,8 +189,16 @@ pub struct DocCache {
     /// listed; `None`: the document cannot be read on its own.
     pub(crate) sites: Mutex<PieceSites>,
     /// The identities of documents ([`DocCache::placeless_keys`]), by text.
-    keys: Mutex<foldhash::HashMap<Box<[u8]>, Option<Arc<[ResourceKey]>>>>,
+    keys: Mutex<KeysByText>,
 }
+
+/// The identities of documents read on their own, by text
+/// ([`DocCache::placeless_keys`]).
+type KeysByText = foldhash::HashMap<Box<[u8]>, Option<Arc<[ResourceKey]>>>;
+
+/// Whether two texts of a document of the same identity hold the same values
+/// for a comparison ([`DocCache::parse_moved`]).
+pub type SameText<'a> = dyn Fn(&[u8], &[u8]) -> bool + 'a;
 
 /// The documents of a file, by identity ([`DocCache::pieces`]).
 #[derive(Debug)]
@@ -294,7 +302,7 @@ impl DocCache {
         &self,
         (a, ia): (&[u8], &Pieces),
         (b, ib): (&[u8], &Pieces),
-        same: Option<&dyn Fn(&[u8], &[u8]) -> bool>,
+        same: Option<&SameText<'_>>,
     ) -> Option<(Vec<Document>, Vec<Document>)> {
         if ia.pieces.len().max(ib.pieces.len()) < 2 {
             return None;
@@ -977,22 +985,17 @@ mod tests {
             "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers:\n      - image: shop/web:1.0.0\n".to_owned(),
         ];
         let base: String = docs.concat();
-        let mut variants: Vec<String> = Vec::new();
         // Moved, removed, added, changed, and all at once.
-        variants.push(
+        let variants: Vec<String> = vec![
             [&docs[3], &docs[0], &docs[1], &docs[2], &docs[4]]
                 .map(String::as_str)
                 .concat(),
-        );
-        variants.push(
             [&docs[0], &docs[2], &docs[3], &docs[4]]
                 .map(String::as_str)
                 .concat(),
-        );
-        variants.push(base.clone() + &obj("ConfigMap", "four", "4"));
-        variants.push(base.replace("\"2\"", "\"22\""));
-        variants.push(base.replace("web:1.0.0", "web:1.1.0"));
-        variants.push(
+            base.clone() + &obj("ConfigMap", "four", "4"),
+            base.replace("\"2\"", "\"22\""),
+            base.replace("web:1.0.0", "web:1.1.0"),
             [
                 &docs[4],
                 &obj("ConfigMap", "one", "9"),
@@ -1001,7 +1004,7 @@ mod tests {
             ]
             .map(String::as_str)
             .concat(),
-        );
+        ];
         let cache = DocCache::default();
         let pinned = crate::model::semdiff::Pinned::default();
         let diff = |x: &[Document], y: &[Document]| {
