@@ -340,23 +340,10 @@ impl DocCache {
         let wanted = |p: &&&Piece| !(p.keys.len() == 1 && left_out.contains(&p.keys[0]));
         self.parse_new(only_a.iter().filter(wanted).map(|p| &a[p.range.clone()]));
         self.parse_new(only_b.iter().filter(wanted).map(|p| &b[p.range.clone()]));
-        let parse = |text: &[u8], only: &[&Piece]| -> Option<Vec<Document>> {
-            let mut docs = Vec::new();
-            for p in only {
-                if p.keys.len() == 1 && left_out.contains(&p.keys[0]) {
-                    continue;
-                }
-                let value = self.one(&text[p.range.clone()])?;
-                if !value.is_null() {
-                    docs.push(Document {
-                        index: p.index,
-                        value,
-                    });
-                }
-            }
-            Some(docs)
-        };
-        Some((parse(a, &only_a)?, parse(b, &only_b)?))
+        Some((
+            self.parse_pieces(a, only_a.iter().copied().filter(|p| wanted(&p)))?,
+            self.parse_pieces(b, only_b.iter().copied().filter(|p| wanted(&p)))?,
+        ))
     }
 
     /// The documents of a file, each with a hash of its text and its
@@ -404,16 +391,28 @@ impl DocCache {
         pieces: &Pieces,
         keys: &foldhash::HashSet<ResourceKey>,
     ) -> Option<Vec<Document>> {
+        let wanted = pieces
+            .pieces
+            .iter()
+            .filter(|p| p.keys.iter().any(|key| keys.contains(key)));
+        self.parse_pieces(text, wanted)
+    }
+
+    /// The documents of `text` at `pieces`, parsed (through the cache); `None`
+    /// when one does not parse on its own.
+    fn parse_pieces<'p>(
+        &self,
+        text: &[u8],
+        pieces: impl Iterator<Item = &'p Piece>,
+    ) -> Option<Vec<Document>> {
         let mut docs = Vec::new();
-        for p in &pieces.pieces {
-            if p.keys.iter().any(|key| keys.contains(key)) {
-                let value = self.one(&text[p.range.clone()])?;
-                if !value.is_null() {
-                    docs.push(Document {
-                        index: p.index,
-                        value,
-                    });
-                }
+        for p in pieces {
+            let value = self.one(&text[p.range.clone()])?;
+            if !value.is_null() {
+                docs.push(Document {
+                    index: p.index,
+                    value,
+                });
             }
         }
         Some(docs)
