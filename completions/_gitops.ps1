@@ -123,6 +123,7 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set IMAGE''s tag to TAG on ENV''s branch, through a pull request: checks TAG against ENV''s policy and refuses a downgrade, changes only the bytes of the tag in every manifest that runs IMAGE, commits on `gitops/image-<env>-<name>` from `origin/<env>`, pushes and opens (or refreshes) the pull request — with auto-merge for `auto-merge` environments. One branch and one pull request per environment and image: a newer tag refreshes them')
             [CompletionResult]::new('tags', 'tags', [CompletionResultType]::ParameterValue, 'List IMAGE''s tags in its registry and, for each environment, which ones its tag policy accepts and which one `image update` would take: the newest accepted tag that is newer than every tag the environment runs (1.3.0-rc.10 is newer than 1.3.0-rc.9; never a downgrade). `commit-sha` tags are ordered by their images'' creation times, read from the registry for the accepted tags only. Credentials come from ~/.docker/config.json (or $DOCKER_CONFIG/config.json) and $REGISTRY_AUTH_FILE, with their credential helpers; anonymous otherwise')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Update every team image (config `images:`) each environment runs to the newest tag its policy accepts in the registry, when newer than the one it runs: for each, what `image set IMAGE TAG --env ENV` does (one branch and one pull request per environment and image, auto-merge per the environment''s promotion mode). Each image''s tags are listed once for all environments. Exits 3 when a registry or GitHub could not be reached, after doing the rest')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -150,9 +151,23 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'gitops;image;update' {
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Only this environment (repeat for several); all by default')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Only this image: a full name or its last path part, as `image set` takes it (repeat for several); every team image by default')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if gitops was started in DIR')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be updated; push nothing (no branch, no pull request)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document: a row per environment and image')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'gitops;image;help' {
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set IMAGE''s tag to TAG on ENV''s branch, through a pull request: checks TAG against ENV''s policy and refuses a downgrade, changes only the bytes of the tag in every manifest that runs IMAGE, commits on `gitops/image-<env>-<name>` from `origin/<env>`, pushes and opens (or refreshes) the pull request — with auto-merge for `auto-merge` environments. One branch and one pull request per environment and image: a newer tag refreshes them')
             [CompletionResult]::new('tags', 'tags', [CompletionResultType]::ParameterValue, 'List IMAGE''s tags in its registry and, for each environment, which ones its tag policy accepts and which one `image update` would take: the newest accepted tag that is newer than every tag the environment runs (1.3.0-rc.10 is newer than 1.3.0-rc.9; never a downgrade). `commit-sha` tags are ordered by their images'' creation times, read from the registry for the accepted tags only. Credentials come from ~/.docker/config.json (or $DOCKER_CONFIG/config.json) and $REGISTRY_AUTH_FILE, with their credential helpers; anonymous otherwise')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Update every team image (config `images:`) each environment runs to the newest tag its policy accepts in the registry, when newer than the one it runs: for each, what `image set IMAGE TAG --env ENV` does (one branch and one pull request per environment and image, auto-merge per the environment''s promotion mode). Each image''s tags are listed once for all environments. Exits 3 when a registry or GitHub could not be reached, after doing the rest')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -160,6 +175,9 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
             break
         }
         'gitops;image;help;tags' {
+            break
+        }
+        'gitops;image;help;update' {
             break
         }
         'gitops;image;help;help' {
@@ -261,12 +279,16 @@ Register-ArgumentCompleter -Native -CommandName 'gitops' -ScriptBlock {
         'gitops;help;image' {
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set IMAGE''s tag to TAG on ENV''s branch, through a pull request: checks TAG against ENV''s policy and refuses a downgrade, changes only the bytes of the tag in every manifest that runs IMAGE, commits on `gitops/image-<env>-<name>` from `origin/<env>`, pushes and opens (or refreshes) the pull request — with auto-merge for `auto-merge` environments. One branch and one pull request per environment and image: a newer tag refreshes them')
             [CompletionResult]::new('tags', 'tags', [CompletionResultType]::ParameterValue, 'List IMAGE''s tags in its registry and, for each environment, which ones its tag policy accepts and which one `image update` would take: the newest accepted tag that is newer than every tag the environment runs (1.3.0-rc.10 is newer than 1.3.0-rc.9; never a downgrade). `commit-sha` tags are ordered by their images'' creation times, read from the registry for the accepted tags only. Credentials come from ~/.docker/config.json (or $DOCKER_CONFIG/config.json) and $REGISTRY_AUTH_FILE, with their credential helpers; anonymous otherwise')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Update every team image (config `images:`) each environment runs to the newest tag its policy accepts in the registry, when newer than the one it runs: for each, what `image set IMAGE TAG --env ENV` does (one branch and one pull request per environment and image, auto-merge per the environment''s promotion mode). Each image''s tags are listed once for all environments. Exits 3 when a registry or GitHub could not be reached, after doing the rest')
             break
         }
         'gitops;help;image;set' {
             break
         }
         'gitops;help;image;tags' {
+            break
+        }
+        'gitops;help;image;update' {
             break
         }
         'gitops;help;promote' {

@@ -106,6 +106,9 @@ _gitops() {
             gitops__subcmd__help__subcmd__image,tags)
                 cmd="gitops__subcmd__help__subcmd__image__subcmd__tags"
                 ;;
+            gitops__subcmd__help__subcmd__image,update)
+                cmd="gitops__subcmd__help__subcmd__image__subcmd__update"
+                ;;
             gitops__subcmd__image,help)
                 cmd="gitops__subcmd__image__subcmd__help"
                 ;;
@@ -115,6 +118,9 @@ _gitops() {
             gitops__subcmd__image,tags)
                 cmd="gitops__subcmd__image__subcmd__tags"
                 ;;
+            gitops__subcmd__image,update)
+                cmd="gitops__subcmd__image__subcmd__update"
+                ;;
             gitops__subcmd__image__subcmd__help,help)
                 cmd="gitops__subcmd__image__subcmd__help__subcmd__help"
                 ;;
@@ -123,6 +129,9 @@ _gitops() {
                 ;;
             gitops__subcmd__image__subcmd__help,tags)
                 cmd="gitops__subcmd__image__subcmd__help__subcmd__tags"
+                ;;
+            gitops__subcmd__image__subcmd__help,update)
+                cmd="gitops__subcmd__image__subcmd__help__subcmd__update"
                 ;;
             *)
                 ;;
@@ -516,7 +525,7 @@ _gitops() {
             return 0
             ;;
         gitops__subcmd__help__subcmd__image)
-            opts="set tags"
+            opts="set tags update"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -544,6 +553,20 @@ _gitops() {
             return 0
             ;;
         gitops__subcmd__help__subcmd__image__subcmd__tags)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitops__subcmd__help__subcmd__image__subcmd__update)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -614,7 +637,7 @@ _gitops() {
             return 0
             ;;
         gitops__subcmd__image)
-            opts="-C -h -V --color --help --version set tags help"
+            opts="-C -h -V --color --help --version set tags update help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -639,7 +662,7 @@ _gitops() {
             return 0
             ;;
         gitops__subcmd__image__subcmd__help)
-            opts="set tags help"
+            opts="set tags update help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -694,6 +717,20 @@ _gitops() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gitops__subcmd__image__subcmd__help__subcmd__update)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gitops__subcmd__image__subcmd__set)
             opts="-C -h -V --env --dry-run --allow-downgrade --json --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -731,6 +768,39 @@ _gitops() {
             fi
             case "${prev}" in
                 --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gitops__subcmd__image__subcmd__update)
+            opts="-C -h -V --env --image --dry-run --json --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

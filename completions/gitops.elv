@@ -110,6 +110,7 @@ set edit:completion:arg-completer[gitops] = {|@words|
             cand --version 'Print version'
             cand set 'Set IMAGE''s tag to TAG on ENV''s branch, through a pull request: checks TAG against ENV''s policy and refuses a downgrade, changes only the bytes of the tag in every manifest that runs IMAGE, commits on `gitops/image-<env>-<name>` from `origin/<env>`, pushes and opens (or refreshes) the pull request — with auto-merge for `auto-merge` environments. One branch and one pull request per environment and image: a newer tag refreshes them'
             cand tags 'List IMAGE''s tags in its registry and, for each environment, which ones its tag policy accepts and which one `image update` would take: the newest accepted tag that is newer than every tag the environment runs (1.3.0-rc.10 is newer than 1.3.0-rc.9; never a downgrade). `commit-sha` tags are ordered by their images'' creation times, read from the registry for the accepted tags only. Credentials come from ~/.docker/config.json (or $DOCKER_CONFIG/config.json) and $REGISTRY_AUTH_FILE, with their credential helpers; anonymous otherwise'
+            cand update 'Update every team image (config `images:`) each environment runs to the newest tag its policy accepts in the registry, when newer than the one it runs: for each, what `image set IMAGE TAG --env ENV` does (one branch and one pull request per environment and image, auto-merge per the environment''s promotion mode). Each image''s tags are listed once for all environments. Exits 3 when a registry or GitHub could not be reached, after doing the rest'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gitops;image;set'= {
@@ -134,14 +135,29 @@ set edit:completion:arg-completer[gitops] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'gitops;image;update'= {
+            cand --env 'Only this environment (repeat for several); all by default'
+            cand --image 'Only this image: a full name or its last path part, as `image set` takes it (repeat for several); every team image by default'
+            cand -C 'Run as if gitops was started in DIR'
+            cand --color 'When to use colour: auto (a terminal, and NO_COLOR unset), always, never'
+            cand --dry-run 'Show what would be updated; push nothing (no branch, no pull request)'
+            cand --json 'Print one JSON document: a row per environment and image'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'gitops;image;help'= {
             cand set 'Set IMAGE''s tag to TAG on ENV''s branch, through a pull request: checks TAG against ENV''s policy and refuses a downgrade, changes only the bytes of the tag in every manifest that runs IMAGE, commits on `gitops/image-<env>-<name>` from `origin/<env>`, pushes and opens (or refreshes) the pull request — with auto-merge for `auto-merge` environments. One branch and one pull request per environment and image: a newer tag refreshes them'
             cand tags 'List IMAGE''s tags in its registry and, for each environment, which ones its tag policy accepts and which one `image update` would take: the newest accepted tag that is newer than every tag the environment runs (1.3.0-rc.10 is newer than 1.3.0-rc.9; never a downgrade). `commit-sha` tags are ordered by their images'' creation times, read from the registry for the accepted tags only. Credentials come from ~/.docker/config.json (or $DOCKER_CONFIG/config.json) and $REGISTRY_AUTH_FILE, with their credential helpers; anonymous otherwise'
+            cand update 'Update every team image (config `images:`) each environment runs to the newest tag its policy accepts in the registry, when newer than the one it runs: for each, what `image set IMAGE TAG --env ENV` does (one branch and one pull request per environment and image, auto-merge per the environment''s promotion mode). Each image''s tags are listed once for all environments. Exits 3 when a registry or GitHub could not be reached, after doing the rest'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gitops;image;help;set'= {
         }
         &'gitops;image;help;tags'= {
+        }
+        &'gitops;image;help;update'= {
         }
         &'gitops;image;help;help'= {
         }
@@ -230,10 +246,13 @@ set edit:completion:arg-completer[gitops] = {|@words|
         &'gitops;help;image'= {
             cand set 'Set IMAGE''s tag to TAG on ENV''s branch, through a pull request: checks TAG against ENV''s policy and refuses a downgrade, changes only the bytes of the tag in every manifest that runs IMAGE, commits on `gitops/image-<env>-<name>` from `origin/<env>`, pushes and opens (or refreshes) the pull request — with auto-merge for `auto-merge` environments. One branch and one pull request per environment and image: a newer tag refreshes them'
             cand tags 'List IMAGE''s tags in its registry and, for each environment, which ones its tag policy accepts and which one `image update` would take: the newest accepted tag that is newer than every tag the environment runs (1.3.0-rc.10 is newer than 1.3.0-rc.9; never a downgrade). `commit-sha` tags are ordered by their images'' creation times, read from the registry for the accepted tags only. Credentials come from ~/.docker/config.json (or $DOCKER_CONFIG/config.json) and $REGISTRY_AUTH_FILE, with their credential helpers; anonymous otherwise'
+            cand update 'Update every team image (config `images:`) each environment runs to the newest tag its policy accepts in the registry, when newer than the one it runs: for each, what `image set IMAGE TAG --env ENV` does (one branch and one pull request per environment and image, auto-merge per the environment''s promotion mode). Each image''s tags are listed once for all environments. Exits 3 when a registry or GitHub could not be reached, after doing the rest'
         }
         &'gitops;help;image;set'= {
         }
         &'gitops;help;image;tags'= {
+        }
+        &'gitops;help;image;update'= {
         }
         &'gitops;help;promote'= {
         }

@@ -24,14 +24,17 @@ use crate::ui::Ui;
 pub const TRAILER: &str = "Gitops-Image:";
 
 pub mod tags;
+pub mod update;
 
 pub use tags::{TagsArgs, TagsOut};
+pub use update::{UpdateArgs, UpdateOut};
 
 /// Work with the image tags an environment runs.
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     Set(SetArgs),
     Tags(TagsArgs),
+    Update(UpdateArgs),
 }
 
 /// Set IMAGE's tag to TAG on ENV's branch, through a pull request: checks TAG
@@ -80,6 +83,7 @@ pub fn run(global: &Global, cmd: Command, ui: &Ui) -> Result<()> {
     match cmd {
         Command::Set(args) => set(global, args, ui),
         Command::Tags(args) => tags::run(global, args, ui),
+        Command::Update(args) => update::run(global, args, ui),
     }
 }
 
@@ -107,13 +111,19 @@ fn line_diff(path: &str, old: &[u8], new: &[u8]) -> String {
     out
 }
 
-fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
-    // The tag itself first: nothing else happens for a string that is no tag.
-    if !policy::is_valid_tag(&args.tag) {
-        return Err(refused(format!("`{}` is not a valid image tag", args.tag))
+/// Refuses text that is no image tag.
+fn check_tag(tag: &str) -> Result<()> {
+    if !policy::is_valid_tag(tag) {
+        return Err(refused(format!("`{tag}` is not a valid image tag"))
             .hint("a tag is letters, digits, `_`, `.` and `-`, up to 128 characters, not starting with `.` or `-`")
             .into());
     }
+    Ok(())
+}
+
+fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
+    // The tag itself first: nothing else happens for a string that is no tag.
+    check_tag(&args.tag)?;
     let mut ws = Snapshot::open(&global.dir(), ui, true)?;
     if let (false, Some(why)) = (args.dry_run, &ws.not_fetched) {
         return Err(remote(format!(
@@ -122,7 +132,78 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
         .hint("check the network; --dry-run shows the change from what was fetched last")
         .into());
     }
-    let (index, env) = ws.config.environment(&args.env)?;
+    let done = set_one(
+        &mut ws,
+        ui,
+        &SetRequest {
+            env: &args.env,
+            image: &args.image,
+            tag: &args.tag,
+            dry_run: args.dry_run,
+            allow_downgrade: args.allow_downgrade,
+        },
+    )?;
+    let out = done.out;
+    if args.json {
+        return ui.json(&out);
+    }
+    match (out.action, &done.commit, &out.branch) {
+        (Action::Nothing, _, _) => ui.note(&format!(
+            "{} already runs {}:{}: nothing to change.",
+            out.env, out.image, out.tag
+        )),
+        (Action::Planned, _, Some(branch)) => {
+            ui.out(&done.diffs)?;
+            ui.note(&format!(
+                "Dry run: would commit on {branch} and open a pull request into {}.",
+                done.base
+            ));
+        }
+        (action, Some(commit), Some(branch)) => ui.note(&format!(
+            "{branch} {} ({}).",
+            if action == Action::Unchanged {
+                "is up to date"
+            } else {
+                "pushed"
+            },
+            git::short(commit)
+        )),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// What `image set` is asked: the tag for an image on an environment.
+pub struct SetRequest<'a> {
+    /// The environment's name.
+    pub env: &'a str,
+    /// The image, as `image set` takes it: a full name or its last path part.
+    pub image: &'a str,
+    pub tag: &'a str,
+    /// Plan only: no commit, no push, no pull request.
+    pub dry_run: bool,
+    pub allow_downgrade: bool,
+}
+
+/// What [`set_one`] did.
+pub struct SetDone {
+    pub out: SetOut,
+    /// The unified diff of the edit (empty when nothing changes).
+    pub diffs: String,
+    /// The commit on the image branch, when one was published.
+    pub commit: Option<git::Oid>,
+    /// The environment's branch, the pull request's base.
+    pub base: String,
+}
+
+/// `image set`'s work for one image on one environment, on an open snapshot:
+/// the checks, the byte-exact edit and, unless a dry run, the commit on the
+/// image branch, its push and the pull request (auto-merge per the
+/// environment's promotion mode). `image update` calls it for every tag it
+/// picks. Prints nothing but progress: the caller renders the result.
+pub fn set_one(ws: &mut Snapshot, ui: &Ui, args: &SetRequest) -> Result<SetDone> {
+    check_tag(args.tag)?;
+    let (index, env) = ws.config.environment(args.env)?;
     let env = env.clone();
     let tip = ws.branches[index].tip;
     let tree = ws.branches[index].tree;
@@ -151,7 +232,7 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
                 tag: None,
                 digest: None,
             };
-            if r.matches(&args.image) {
+            if r.matches(args.image) {
                 names
                     .entry(r.canonical_name())
                     .or_default()
@@ -168,8 +249,8 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
             .expect("one"),
         // A manifest that does not parse and mentions the image may be the one
         // that runs it: say so rather than that the environment runs no such image.
-        0 if !mentioning(&ws, &broken, &args.image)?.is_empty() => {
-            let hiding = mentioning(&ws, &broken, &args.image)?;
+        0 if !mentioning(ws, &broken, args.image)?.is_empty() => {
+            let hiding = mentioning(ws, &broken, args.image)?;
             return Err(refused(format!(
                 "no manifest of {} that parses runs an image `{}`; these mention it and do not parse: {}",
                 env.name,
@@ -212,7 +293,7 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
     let short = name.rsplit('/').next().unwrap_or(&name).to_owned();
     // A manifest that does not parse could be hiding a use of the image: it
     // stops the edit only when its text mentions the image (its last path part).
-    let hiding = mentioning(&ws, &broken, &name)?;
+    let hiding = mentioning(ws, &broken, &name)?;
     if !hiding.is_empty() {
         return Err(refused(format!(
             "{} has manifests that mention {short} and do not parse: {}",
@@ -225,7 +306,7 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
     // Tag policies judge the team's images only (`images:` in the config).
     let team = ws.config.is_team_image(&name);
     if team {
-        if let Err(why) = env.tags.check(Some(&args.tag)) {
+        if let Err(why) = env.tags.check(Some(args.tag)) {
             return Err(refused(format!("{}: {why}", env.name))
                 .hint(format!(
                     "{} takes tags like {}",
@@ -273,7 +354,7 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
                     .unwrap_or_else(|| "(untagged)".to_owned()),
             );
         }
-        let edited = edit::set_tag(&bytes, &sites, &args.tag).map_err(|e| {
+        let edited = edit::set_tag(&bytes, &sites, args.tag).map_err(|e| {
             refused(format!("{path}: {e}"))
                 .hint("change it by hand through a pull request; nothing was changed")
         })?;
@@ -306,7 +387,7 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
     if !args.allow_downgrade {
         if let Some(newer) = from
             .iter()
-            .find(|t| order.compare(&args.tag, t) == Some(std::cmp::Ordering::Less))
+            .find(|t| order.compare(args.tag, t) == Some(std::cmp::Ordering::Less))
         {
             return Err(refused(format!(
                 "{} runs {name}:{newer}, newer than {}: that would be a downgrade",
@@ -317,11 +398,11 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
         }
     }
     let branch = branch(&env.name, &short);
-    let mut out = SetOut {
+    let out = SetOut {
         action: Action::Nothing,
         env: env.name.clone(),
         image: name.clone(),
-        tag: args.tag.clone(),
+        tag: args.tag.to_owned(),
         from,
         files: files.clone(),
         branch: None,
@@ -329,35 +410,26 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
         pull_request: None,
         compare_url: None,
     };
+    let mut done = SetDone {
+        out,
+        diffs,
+        commit: None,
+        base: env.branch.clone(),
+    };
     if updates.is_empty() {
-        if args.json {
-            ui.json(&out)?;
-        } else {
-            ui.note(&format!(
-                "{} already runs {name}:{}: nothing to change.",
-                env.name, args.tag
-            ));
-        }
-        return Ok(());
+        return Ok(done);
     }
-    out.branch = Some(branch.clone());
+    done.out.branch = Some(branch.clone());
     if args.dry_run {
-        out.action = Action::Planned;
-        if args.json {
-            return ui.json(&out);
-        }
-        ui.out(&diffs)?;
-        ui.note(&format!(
-            "Dry run: would commit on {branch} and open a pull request into {}.",
-            env.branch
-        ));
-        return Ok(());
+        done.out.action = Action::Planned;
+        return Ok(done);
     }
+    let out = &mut done.out;
     let new_tree = ws.repo.edit_tree(tree, &updates)?;
     let title = format!("Set {short} to {} on {}", args.tag, env.name);
     let message = format!("{title}\n\n{TRAILER} {} {name}\n", env.name);
     let (commit, pushed) = publish(
-        &mut ws,
+        ws,
         ui,
         &Publish {
             branch: &branch,
@@ -401,20 +473,8 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
     out.action = out.action.then(outcome.action);
     out.pull_request = outcome.pull;
     out.compare_url = outcome.compare_url;
-    if args.json {
-        ui.json(&out)?;
-    } else {
-        ui.note(&format!(
-            "{branch} {} ({}).",
-            if out.action == Action::Unchanged {
-                "is up to date"
-            } else {
-                "pushed"
-            },
-            git::short(&commit)
-        ));
-    }
-    Ok(())
+    done.commit = Some(commit);
+    Ok(done)
 }
 
 /// The messages of the manifests in `broken` (path, blob, message) whose text

@@ -197,51 +197,25 @@ pub fn run(global: &Global, args: TagsArgs, ui: &Ui) -> Result<()> {
         judged.push((env.name.clone(), policy, team, running));
     }
 
-    // Creation times, for the tags `commit-sha` environments accept and run.
-    let in_registry: BTreeSet<&String> = tags.iter().collect();
-    let mut wanted = BTreeSet::new();
-    for (_, policy, _, running) in &judged {
-        if *policy == TagPolicy::CommitSha {
-            wanted.extend(
-                tags.iter()
-                    .filter(|t| policy.check(Some(t)).is_ok())
-                    .cloned(),
-            );
-            wanted.extend(running.iter().filter(|t| in_registry.contains(t)).cloned());
-        }
-    }
-    let wanted: Vec<String> = wanted.into_iter().collect();
-    let mut created = BTreeMap::new();
-    if !wanted.is_empty() {
-        let times = ui.spin(
-            &format!("reading the creation times of {} images", wanted.len()),
-            || registry.created(&location.repository, &wanted),
-        );
-        for (tag, time) in wanted.iter().zip(times) {
-            if let Some(time) = time? {
-                created.insert(tag.clone(), time);
-            }
-        }
-    }
-    let epoch = |tag: &str| created.get(tag).map(|c| c.epoch);
-    // Newest first (a registry lists in no promised order).
-    let mut ordered = tags.clone();
-    ordered.sort_by(|a, b| newest_first(a, b, &created));
-
+    let policies: Vec<(TagPolicy, Vec<String>)> = judged
+        .iter()
+        .map(|(_, policy, _, running)| (policy.clone(), running.clone()))
+        .collect();
+    let decided = decide(ui, &registry, &location.repository, &tags, &policies)?;
+    let created = decided.created;
+    let ordered = decided.ordered;
     let environments: Vec<EnvTagsOut> = judged
         .into_iter()
-        .map(|(env, policy, team, running)| {
-            let choice = newest::choose(&policy, &ordered, &running, &epoch);
-            EnvTagsOut {
-                env,
-                policy: policy.to_string(),
-                team_image: team,
-                running,
-                accepted: choice.accepted,
-                newest: choice.newest,
-                pick: choice.pick,
-                why: choice.why,
-            }
+        .zip(decided.choices)
+        .map(|((env, policy, team, running), choice)| EnvTagsOut {
+            env,
+            policy: policy.to_string(),
+            team_image: team,
+            running,
+            accepted: choice.accepted,
+            newest: choice.newest,
+            pick: choice.pick,
+            why: choice.why,
         })
         .collect();
     let out = TagsOut {
@@ -262,6 +236,69 @@ pub fn run(global: &Global, args: TagsArgs, ui: &Ui) -> Result<()> {
     } else {
         ui.out(&render(ui, &out))
     }
+}
+
+/// The registry's tags ordered and judged for several environments at once.
+pub struct Decided {
+    /// The tags, newest first.
+    pub ordered: Vec<String>,
+    /// The creation times read.
+    pub created: BTreeMap<String, registry::Created>,
+    /// What each (policy, running tags) given would take, in their order.
+    pub choices: Vec<newest::Choice>,
+}
+
+/// What each of `judged` (an environment's policy and the tags it runs) would
+/// take from `tags`, the tags of `repository` listed once. Creation times are
+/// read only for the tags `commit-sha` policies accept and the ones they run.
+/// `image tags` and `image update` both decide here.
+pub fn decide(
+    ui: &Ui,
+    registry: &Registry,
+    repository: &str,
+    tags: &[String],
+    judged: &[(TagPolicy, Vec<String>)],
+) -> Result<Decided> {
+    // Creation times, for the tags `commit-sha` environments accept and run.
+    let in_registry: BTreeSet<&String> = tags.iter().collect();
+    let mut wanted = BTreeSet::new();
+    for (policy, running) in judged {
+        if *policy == TagPolicy::CommitSha {
+            wanted.extend(
+                tags.iter()
+                    .filter(|t| policy.check(Some(t)).is_ok())
+                    .cloned(),
+            );
+            wanted.extend(running.iter().filter(|t| in_registry.contains(t)).cloned());
+        }
+    }
+    let wanted: Vec<String> = wanted.into_iter().collect();
+    let mut created = BTreeMap::new();
+    if !wanted.is_empty() {
+        let times = ui.spin(
+            &format!("reading the creation times of {} images", wanted.len()),
+            || registry.created(repository, &wanted),
+        );
+        for (tag, time) in wanted.iter().zip(times) {
+            if let Some(time) = time? {
+                created.insert(tag.clone(), time);
+            }
+        }
+    }
+    let epoch = |tag: &str| created.get(tag).map(|c| c.epoch);
+    // Newest first (a registry lists in no promised order).
+    let mut ordered = tags.to_vec();
+    ordered.sort_by(|a, b| newest_first(a, b, &created));
+
+    let choices = judged
+        .iter()
+        .map(|(policy, running)| newest::choose(policy, &ordered, running, &epoch))
+        .collect();
+    Ok(Decided {
+        ordered,
+        created,
+        choices,
+    })
 }
 
 /// Versions newest first, then tags with a creation time newest first, then
