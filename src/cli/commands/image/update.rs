@@ -318,14 +318,19 @@ pub fn run(global: &Global, args: UpdateArgs, ui: &Ui) -> Result<()> {
     if failed.is_empty() {
         return Ok(());
     }
-    let message = format!(
-        "{} of {} updates failed (see their rows); the others were done",
-        out.updates
-            .iter()
-            .filter(|r| r.action == RowAction::Failed)
-            .count(),
-        out.updates.len()
-    );
+    let failures = out
+        .updates
+        .iter()
+        .filter(|r| r.action == RowAction::Failed)
+        .count();
+    let message = if failures == out.updates.len() {
+        format!("all {failures} updates failed (see their rows)")
+    } else {
+        format!(
+            "{failures} of {} updates failed (see their rows); the others were done",
+            out.updates.len()
+        )
+    };
     // Unreachable registries or GitHub decide the exit code (3) first.
     Err(if failed.contains(&Kind::Remote) {
         remote(message).hint("run `gitops image update` again once they answer")
