@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use crate::config::Config;
 use crate::error::refused;
 use crate::git::{self, CommitInfo, Oid, Repo};
-use crate::model::manifest::{self, Document, ParseError, ResourceKey};
+use crate::model::manifest::{self, Document, ParseError, ResourceKey, TextHash};
 use crate::model::semdiff;
 use crate::model::summary::{self, Summary};
 use crate::promotion::graph::Graph;
@@ -27,20 +27,56 @@ use super::repo_config::{checkout_config_note, load_config_text, require_origin,
 /// gitops's own: another build never trusts this one's summaries.
 const SUMMARY_CACHE: git::cache::Format = git::cache::Format {
     name: "summaries",
-    version: concat!("6-", env!("CARGO_PKG_VERSION")),
+    version: concat!("7-", env!("CARGO_PKG_VERSION")),
 };
+
+/// The documents of files of many by identity ([`Snapshot::pieces`]), kept in
+/// `.git/gitops/` between runs, by blob. Its version is that of
+/// [`manifest::encode_pieces`] and of [`manifest::DocCache::pieces`] (bump it
+/// when either changes), and gitops's own.
+const PIECES_CACHE: git::cache::Format = git::cache::Format {
+    name: "pieces",
+    version: concat!("1-", env!("CARGO_PKG_VERSION")),
+};
+
+/// How the summary cache names the summary of one document of a file of many
+/// ([`Snapshot::changed_docs`]): this prefix and the hex of its text's
+/// [`TextHash`]. A blob is named by its id.
+const DOC_PREFIX: &str = "doc:";
+
+/// The summaries a summary cache holds: of blobs, by id, and of single
+/// documents of files of many, by the hash of their text.
+#[derive(Default)]
+struct Decoded {
+    blobs: gix::hashtable::HashMap<Oid, Summary>,
+    docs: foldhash::HashMap<TextHash, Summary>,
+    /// From the pieces cache.
+    pieces: gix::hashtable::HashMap<Oid, Option<Arc<manifest::Pieces>>>,
+}
 
 /// The summaries read from the cache: decoded on another thread while the run
 /// reads the history and lists the trees, and waited for when first needed.
 struct Cached {
-    decoding: Option<std::thread::JoinHandle<gix::hashtable::HashMap<Oid, Summary>>>,
+    decoding: Option<std::thread::JoinHandle<Decoded>>,
     decoded: gix::hashtable::HashMap<Oid, Summary>,
+    /// The documents' summaries, taken from here by [`Snapshot::changed_docs`].
+    docs: std::cell::RefCell<foldhash::HashMap<TextHash, Summary>>,
+    /// The pieces of blobs, taken from here by [`Snapshot::pieces`].
+    pieces: gix::hashtable::HashMap<Oid, Option<Arc<manifest::Pieces>>>,
 }
 
 impl Cached {
+    fn get_pieces(&mut self) -> &mut gix::hashtable::HashMap<Oid, Option<Arc<manifest::Pieces>>> {
+        self.get();
+        &mut self.pieces
+    }
+
     fn get(&mut self) -> &mut gix::hashtable::HashMap<Oid, Summary> {
         if let Some(handle) = self.decoding.take() {
-            self.decoded = handle.join().unwrap_or_default();
+            let decoded = handle.join().unwrap_or_default();
+            self.decoded = decoded.blobs;
+            self.docs = decoded.docs.into();
+            self.pieces = decoded.pieces;
         }
         &mut self.decoded
     }
@@ -83,9 +119,14 @@ pub struct Snapshot {
     /// The documents of many-document files, by their text: read once per run
     /// whatever version of the file they are in.
     pub doc_cache: manifest::DocCache,
-    /// Summaries of single documents of files of many, by text (for
-    /// [`Snapshot::changed_docs`]).
-    doc_summaries: std::cell::RefCell<foldhash::HashMap<Box<[u8]>, Arc<Summary>>>,
+    /// Summaries of single documents of files of many used in this run, by
+    /// the hash of their text (for [`Snapshot::changed_docs`]; kept in the
+    /// summary cache with the blobs').
+    doc_summaries: std::cell::RefCell<foldhash::HashMap<TextHash, Arc<Summary>>>,
+    /// Whether this run summarised documents the cache did not have.
+    doc_cache_grew: std::cell::Cell<bool>,
+    /// Whether this run found the pieces of blobs the cache did not have.
+    pieces_grew: bool,
     /// The documents of files of many, by identity ([`Snapshot::pieces`]).
     pieces: HashMap<Oid, Option<Arc<manifest::Pieces>>>,
     /// The text of the blobs compared document by document.
@@ -159,10 +200,15 @@ impl Snapshot {
         // Read what earlier runs kept while the history loads.
         let kept_trees = repo.read_kept_trees();
         let cache_content = repo.read_cache(&SUMMARY_CACHE);
+        let pieces_content = repo.read_cache(&PIECES_CACHE);
         let decoding = std::thread::spawn(move || {
-            cache_content
+            let mut decoded = cache_content
                 .and_then(|content| decode_summaries(&content))
-                .unwrap_or_default()
+                .unwrap_or_default();
+            decoded.pieces = pieces_content
+                .and_then(|content| decode_pieces(&content))
+                .unwrap_or_default();
+            decoded
         });
         let (graph, trees) = repo
             .load_graph(&tips)
@@ -177,6 +223,8 @@ impl Snapshot {
         let cached = Cached {
             decoding: Some(decoding),
             decoded: Default::default(),
+            docs: Default::default(),
+            pieces: Default::default(),
         };
         repo.adopt_kept_trees(kept_trees.join().unwrap_or_default());
         Ok(Snapshot {
@@ -195,6 +243,8 @@ impl Snapshot {
             docs: HashMap::new(),
             doc_cache: manifest::DocCache::default(),
             doc_summaries: Default::default(),
+            doc_cache_grew: Default::default(),
+            pieces_grew: false,
             pieces: HashMap::default(),
             texts: HashMap::new(),
             manifests: HashMap::new(),
@@ -345,12 +395,32 @@ impl Snapshot {
     /// made new ones. A cache that cannot be written is not an error.
     pub fn save_cache(&mut self) {
         self.repo.keep_trees();
-        if !self.cache_grew {
+        if self.pieces_grew {
+            let content = manifest::encode_pieces(
+                self.pieces
+                    .iter()
+                    .map(|(id, p)| (id.as_bytes(), p.as_deref())),
+            );
+            let _ = self.repo.write_cache(&PIECES_CACHE, &content);
+            self.pieces_grew = false;
+        }
+        if !self.cache_grew && !self.doc_cache_grew.get() {
             return;
         }
-        let content = summary::encode(self.summaries.iter().map(|(id, s)| (id.to_string(), &**s)));
+        let docs = self.doc_summaries.borrow();
+        let content = summary::encode(
+            self.summaries
+                .iter()
+                .map(|(id, s)| (id.to_string(), &**s))
+                .chain(
+                    docs.iter()
+                        .map(|(hash, s)| (format!("{DOC_PREFIX}{hash:032x}"), &**s)),
+                ),
+        );
+        drop(docs);
         let _ = self.repo.write_cache(&SUMMARY_CACHE, &content);
         self.cache_grew = false;
+        self.doc_cache_grew.set(false);
     }
 
     /// A blob's documents (parsed once per run).
@@ -392,13 +462,21 @@ impl Snapshot {
         let plain = self.plain(path);
         let (pa, pb) = (self.pieces(path, a)?, self.pieces(path, b)?);
         if values_only {
+            self.cached.get();
             let summary_of = |text: &[u8]| -> Arc<Summary> {
-                let mut cache = self.doc_summaries.borrow_mut();
-                if let Some(s) = cache.get(text) {
+                let hash = manifest::text_hash(text);
+                let mut used = self.doc_summaries.borrow_mut();
+                if let Some(s) = used.get(&hash) {
                     return s.clone();
                 }
-                let s = Arc::new(summary::summarize(text));
-                cache.insert(text.into(), s.clone());
+                let s = match self.cached.docs.borrow_mut().remove(&hash) {
+                    Some(s) => Arc::new(s),
+                    None => {
+                        self.doc_cache_grew.set(true);
+                        Arc::new(summary::summarize(text))
+                    }
+                };
+                used.insert(hash, s.clone());
                 s
             };
             let same = |x: &[u8], y: &[u8]| {
@@ -479,7 +557,14 @@ impl Snapshot {
             return Ok(p.clone());
         }
         let text = self.text(id)?;
-        let p = self.doc_cache.pieces(path, plain, &text).map(Arc::new);
+        let p = match self.cached.get_pieces().remove(&id) {
+            // Kept by an earlier run, and still this text's.
+            Some(kept) if kept.as_ref().is_none_or(|p| p.fit(&text)) => kept,
+            _ => {
+                self.pieces_grew = true;
+                self.doc_cache.pieces(path, plain, &text).map(Arc::new)
+            }
+        };
         self.pieces.insert(id, p.clone());
         Ok(p)
     }
@@ -629,22 +714,67 @@ fn too_large(bytes: &[u8]) -> Option<ParseError> {
     })
 }
 
-/// The summaries of a summary cache's content, by blob; `None` when any line is
-/// damaged.
-fn decode_summaries(content: &[u8]) -> Option<gix::hashtable::HashMap<Oid, Summary>> {
-    let decoded = summary::decode(content)?;
+/// The pieces of a pieces cache's content, by blob; `None` when it is damaged.
+fn decode_pieces(
+    content: &[u8],
+) -> Option<gix::hashtable::HashMap<Oid, Option<Arc<manifest::Pieces>>>> {
     let mut map = gix::hashtable::HashMap::default();
-    map.reserve(decoded.len());
-    for (id, s) in decoded {
-        map.insert(Oid::from_hex(id.as_bytes()).ok()?, s);
+    for (id, pieces) in manifest::decode_pieces(content)? {
+        map.insert(Oid::try_from(id).ok()?, pieces.map(Arc::new));
     }
     Some(map)
+}
+
+/// The summaries of a summary cache's content, by blob and by document;
+/// `None` when any line is damaged.
+fn decode_summaries(content: &[u8]) -> Option<Decoded> {
+    let decoded = summary::decode(content)?;
+    let mut out = Decoded::default();
+    out.blobs.reserve(decoded.len());
+    for (id, s) in decoded {
+        match id.strip_prefix(DOC_PREFIX) {
+            Some(hex) if hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                out.docs.insert(TextHash::from_str_radix(hex, 16).ok()?, s);
+            }
+            Some(_) => return None,
+            None => {
+                out.blobs.insert(Oid::from_hex(id.as_bytes()).ok()?, s);
+            }
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use git::cache;
+
+    /// A pieces cache as `save_cache` writes it, damaged in every way
+    /// `cache::damaged` knows, is rejected whole; one sealed as this build
+    /// seals but holding pieces of another text is not used for this one.
+    #[test]
+    fn a_damaged_pieces_cache_is_never_believed() {
+        let sha1 = gix::hash::Kind::Sha1;
+        let text =
+            b"---\nkind: Service\nmetadata: {name: a}\n---\nkind: Service\nmetadata: {name: b}\n";
+        let pieces = manifest::DocCache::default()
+            .pieces("all.yaml", false, text)
+            .unwrap();
+        let id = Oid::from_hex(&[b'a'; 40]).unwrap();
+        let content = manifest::encode_pieces([(id.as_bytes(), Some(&pieces))].into_iter());
+        let file = cache::seal(&PIECES_CACHE, sha1, &content);
+        let read = |file: &[u8]| cache::open(&PIECES_CACHE, sha1, file).and_then(decode_pieces);
+        let good = read(&file).expect("a sound file reads back");
+        assert!(good[&id].as_ref().unwrap().fit(text));
+        for (how, bytes) in cache::damaged(&file) {
+            assert!(read(&bytes).is_none(), "{how}");
+        }
+        let summaries = cache::seal(&SUMMARY_CACHE, sha1, &content);
+        assert!(read(&summaries).is_none(), "the summaries' file");
+        let other = summary::replace_all(text, b"name: b", b"name: c");
+        assert!(!good[&id].as_ref().unwrap().fit(&other));
+    }
 
     /// A summary cache as `save_cache` writes it, damaged in every way
     /// `cache::damaged` knows and a few of its own, never reads back as other
@@ -660,14 +790,22 @@ mod tests {
             Oid::from_hex(&[b'a'; 40]).unwrap(),
             Oid::from_hex(&[b'7'; 40]).unwrap(),
         ];
+        let doc = manifest::text_hash(b"kind: Service\n");
         let content = summary::encode(
-            [(ids[0].to_string(), &web), (ids[1].to_string(), &broken)].into_iter(),
+            [
+                (ids[0].to_string(), &web),
+                (ids[1].to_string(), &broken),
+                (format!("{DOC_PREFIX}{doc:032x}"), &web),
+            ]
+            .into_iter(),
         );
         let file = cache::seal(&SUMMARY_CACHE, sha1, &content);
         let read = |file: &[u8]| cache::open(&SUMMARY_CACHE, sha1, file).and_then(decode_summaries);
         let good = read(&file).expect("a sound file reads back");
-        assert_eq!(good[&ids[0]], web);
-        assert_eq!(good[&ids[1]].error, broken.error);
+        assert_eq!(good.blobs[&ids[0]], web);
+        assert_eq!(good.blobs[&ids[1]].error, broken.error);
+        assert_eq!(good.docs[&doc], web);
+        assert_eq!((good.blobs.len(), good.docs.len()), (2, 1));
 
         let mut cases = cache::damaged(&file);
         let old = format!("gitops summaries 3 {}\n", env!("CARGO_PKG_VERSION"));
@@ -699,8 +837,20 @@ mod tests {
         let mut retagged = file.clone();
         retagged[file.len() - content.len() + tag] = b'2';
         cases.push(("another stage tag".into(), retagged));
+        // Sealed as this build seals, but naming a document by no hash.
+        for bad in ["doc:12", "doc:+0000000000000000000000000000001", "doc:"] {
+            let named = String::from_utf8(content.clone()).unwrap().replacen(
+                &format!("{DOC_PREFIX}{doc:032x}"),
+                bad,
+                1,
+            );
+            cases.push((
+                format!("a document named {bad:?}"),
+                cache::seal(&SUMMARY_CACHE, sha1, named.as_bytes()),
+            ));
+        }
         for (how, bytes) in &cases {
-            assert_eq!(read(bytes), None, "{how}");
+            assert!(read(bytes).is_none(), "{how}");
         }
     }
 }

@@ -35,7 +35,9 @@ use yaml_serde::Value;
 use crate::config::policy::is_valid_tag;
 use crate::model::image::ImageRef;
 use crate::model::images;
-use crate::model::manifest::{parse_documents, split_documents, DocCache, Document, ParseError};
+use crate::model::manifest::{
+    parse_documents, split_documents, text_hash, DocCache, Document, ParseError, TextHash,
+};
 
 /// Where a manifest sets an image's tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -251,7 +253,7 @@ impl Sites {
             let known = lock(&cache.sites);
             let mut values = docs.iter().peekable();
             let mut seen = foldhash::HashSet::default();
-            let new: Vec<(&[u8], Option<Arc<Value>>)> = pieces
+            let new: Vec<(&[u8], Option<Arc<Value>>, TextHash)> = pieces
                 .iter()
                 .enumerate()
                 .map(|(index, piece)| {
@@ -260,12 +262,11 @@ impl Sites {
                         .map(|d| d.value.clone());
                     (&bytes[piece.clone()], value)
                 })
-                .filter(|(text, _)| {
-                    !known.contains_key(&(Box::<[u8]>::from(*text), scalars)) && seen.insert(*text)
-                })
+                .map(|(text, value)| (text, value, text_hash(text)))
+                .filter(|(_, _, hash)| !known.contains_key(&(*hash, scalars)) && seen.insert(*hash))
                 .collect();
             drop(known);
-            let read = crate::model::par_map(&new, 64, |(text, value)| {
+            let read = crate::model::par_map(&new, 64, |(text, value, _)| {
                 let docs: Vec<Document> = value
                     .clone()
                     .map(|value| Document { index: 0, value })
@@ -274,8 +275,8 @@ impl Sites {
                 Sites::of(text, docs, scalars, true).ok().map(Arc::new)
             });
             let mut known = lock(&cache.sites);
-            for ((text, _), alone) in new.into_iter().zip(read) {
-                known.insert((text.into(), scalars), alone);
+            for ((_, _, hash), alone) in new.into_iter().zip(read) {
+                known.insert((hash, scalars), alone);
             }
         }
         let mut docs = docs.iter().peekable();
@@ -284,7 +285,7 @@ impl Sites {
         for (index, piece) in pieces.into_iter().enumerate() {
             let value = docs.next_if(|d| d.index == index).map(|d| d.value.clone());
             let text = &bytes[piece.clone()];
-            let key = (Box::<[u8]>::from(text), scalars);
+            let key = (text_hash(text), scalars);
             let known = lock(&cache.sites).get(&key).cloned();
             let alone = match known {
                 Some(alone) => alone,

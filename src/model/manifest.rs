@@ -135,8 +135,17 @@ pub fn split_documents(bytes: &[u8]) -> Option<Vec<Range<usize>>> {
     }
     let mut starts = Vec::new();
     let mut content_before_first = false;
-    let mut line_start = 0;
-    while line_start < bytes.len() {
+    // Each line's start: 0, then after each line break (one pass over the text).
+    let line_starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
+    for line_start in line_starts.take_while(|&i| i < bytes.len()) {
+        // Only a line that starts with one of these bytes is a marker, or
+        // refused; the others matter before the first marker alone.
+        let first_byte = bytes[line_start];
+        if !matches!(first_byte, b'-' | b'.' | b'%' | b'|' | b'>')
+            && (content_before_first || !starts.is_empty())
+        {
+            continue;
+        }
         let line_end =
             memchr::memchr(b'\n', &bytes[line_start..]).map_or(bytes.len(), |i| line_start + i + 1);
         let line = &bytes[line_start..line_end];
@@ -158,7 +167,6 @@ pub fn split_documents(bytes: &[u8]) -> Option<Vec<Range<usize>>> {
             let text = line.trim_ascii();
             content_before_first = !text.is_empty() && !text.starts_with(b"#");
         }
-        line_start = line_end;
     }
     let mut pieces = Vec::with_capacity(starts.len() + 1);
     let first = starts.first().copied().unwrap_or(bytes.len());
@@ -183,7 +191,7 @@ pub fn split_documents(bytes: &[u8]) -> Option<Vec<Range<usize>>> {
 /// error, with its line in the file).
 #[derive(Default)]
 pub struct DocCache {
-    parsed: Mutex<foldhash::HashMap<Box<[u8]>, Arc<Value>>>,
+    parsed: Mutex<foldhash::HashMap<TextHash, Arc<Value>>>,
     /// Where each document sets image tags and scalars, for the tag editor
     /// (`crate::model::edit::Sites`), by its text and whether scalars were
     /// listed; `None`: the document cannot be read on its own.
@@ -194,7 +202,18 @@ pub struct DocCache {
 
 /// The identities of documents read on their own, by text
 /// ([`DocCache::placeless_keys`]).
-type KeysByText = foldhash::HashMap<Box<[u8]>, Option<Arc<[ResourceKey]>>>;
+type KeysByText = foldhash::HashMap<TextHash, Option<Arc<[ResourceKey]>>>;
+
+/// What the [`DocCache`] knows a document's text by: its 128-bit XXH3 hash
+/// ([`text_hash`]), as the summaries know a text with image tags masked.
+/// Keeping the hash rather than the text spares hashing and comparing every
+/// text again at each lookup, and copying it into the map.
+pub type TextHash = u128;
+
+/// A text's [`TextHash`].
+pub fn text_hash(text: &[u8]) -> TextHash {
+    xxhash_rust::xxh3::xxh3_128(text)
+}
 
 /// Whether two texts of a document of the same identity hold the same values
 /// for a comparison ([`DocCache::parse_moved`]).
@@ -216,10 +235,158 @@ struct Piece {
     keys: Arc<[ResourceKey]>,
 }
 
+impl Pieces {
+    /// Whether these pieces are those of `text`: each document's range lies in
+    /// it, in order, and its text has the hash kept for it. What a run reads
+    /// back from a cache is checked so before it is used.
+    pub fn fit(&self, text: &[u8]) -> bool {
+        let mut end = 0;
+        self.pieces.iter().enumerate().all(|(k, p)| {
+            let fits = p.index == k
+                && p.range.start >= end
+                && p.range.end >= p.range.start
+                && text
+                    .get(p.range.clone())
+                    .is_some_and(|piece| text_hash(piece) == p.hash);
+            end = p.range.end;
+            fits
+        })
+    }
+}
+
+/// Encodes the pieces of blobs ([`DocCache::pieces`]; `None`: a blob that has
+/// none), each under its id's bytes, for a cache file: the sets of identities
+/// once, then each blob's documents (range, hash, set of identities).
+/// [`decode_pieces`] reads it back.
+pub fn encode_pieces<'a>(entries: impl Iterator<Item = (&'a [u8], Option<&'a Pieces>)>) -> Vec<u8> {
+    let entries: Vec<_> = entries.collect();
+    let mut sets: foldhash::HashMap<&[ResourceKey], u32> = foldhash::HashMap::default();
+    let mut set_list: Vec<&[ResourceKey]> = Vec::new();
+    for piece in entries.iter().filter_map(|e| e.1).flat_map(|p| &p.pieces) {
+        sets.entry(&piece.keys).or_insert_with(|| {
+            set_list.push(&piece.keys);
+            (set_list.len() - 1) as u32
+        });
+    }
+    let mut out = Vec::new();
+    let u32_of = |out: &mut Vec<u8>, n: usize| out.extend_from_slice(&(n as u32).to_le_bytes());
+    let str_of = |out: &mut Vec<u8>, text: Option<&str>| match text {
+        Some(text) => {
+            u32_of(out, text.len());
+            out.extend_from_slice(text.as_bytes());
+        }
+        None => out.extend_from_slice(&u32::MAX.to_le_bytes()),
+    };
+    u32_of(&mut out, set_list.len());
+    for set in &set_list {
+        u32_of(&mut out, set.len());
+        for key in *set {
+            str_of(&mut out, key.group.as_deref());
+            str_of(&mut out, key.kind.as_deref());
+            str_of(&mut out, key.namespace.as_deref());
+            str_of(&mut out, Some(&key.name));
+        }
+    }
+    u32_of(&mut out, entries.len());
+    for (id, pieces) in &entries {
+        u32_of(&mut out, id.len());
+        out.extend_from_slice(id);
+        match pieces {
+            None => out.push(0),
+            Some(pieces) => {
+                out.push(1);
+                u32_of(&mut out, pieces.pieces.len());
+                for p in &pieces.pieces {
+                    u32_of(&mut out, p.range.start);
+                    u32_of(&mut out, p.range.end);
+                    out.extend_from_slice(&p.hash.to_le_bytes());
+                    u32_of(&mut out, sets[&*p.keys] as usize);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The blobs' pieces [`encode_pieces`] wrote, by id bytes; `None` when the
+/// bytes are not such an encoding. The ranges are not checked against any
+/// text: check each with [`Pieces::fit`] before using it.
+pub fn decode_pieces(bytes: &[u8]) -> Option<Vec<(&[u8], Option<Pieces>)>> {
+    struct Reader<'b>(&'b [u8]);
+    impl<'b> Reader<'b> {
+        fn take(&mut self, n: usize) -> Option<&'b [u8]> {
+            let (head, rest) = self.0.split_at_checked(n)?;
+            self.0 = rest;
+            Some(head)
+        }
+        fn u32(&mut self) -> Option<u32> {
+            Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+        }
+        fn len(&mut self) -> Option<usize> {
+            // No count is larger than the bytes left: a damaged one fails here
+            // rather than asking for memory.
+            let n = self.u32()? as usize;
+            (n <= self.0.len()).then_some(n)
+        }
+        fn str(&mut self) -> Option<Option<String>> {
+            match self.u32()? {
+                u32::MAX => Some(None),
+                n => Some(Some(
+                    std::str::from_utf8(self.take(n as usize)?).ok()?.to_owned(),
+                )),
+            }
+        }
+    }
+    let mut r = Reader(bytes);
+    let count = r.len()?;
+    let mut sets: Vec<Arc<[ResourceKey]>> = Vec::with_capacity(count);
+    for _ in 0..count {
+        let n = r.len()?;
+        let mut keys = Vec::with_capacity(n);
+        for _ in 0..n {
+            keys.push(ResourceKey {
+                group: r.str()?,
+                kind: r.str()?,
+                namespace: r.str()?,
+                name: r.str()??,
+            });
+        }
+        sets.push(keys.into());
+    }
+    let blobs = r.len()?;
+    let mut out = Vec::with_capacity(blobs);
+    for _ in 0..blobs {
+        let id_len = r.len()?;
+        let id = r.take(id_len)?;
+        let pieces = match r.take(1)? {
+            [0] => None,
+            [1] => {
+                let n = r.len()?;
+                let mut pieces = Vec::with_capacity(n);
+                for index in 0..n {
+                    let (start, end) = (r.u32()? as usize, r.u32()? as usize);
+                    let hash = u128::from_le_bytes(r.take(16)?.try_into().ok()?);
+                    let keys = sets.get(r.u32()? as usize)?.clone();
+                    pieces.push(Piece {
+                        index,
+                        range: start..end,
+                        hash,
+                        keys,
+                    });
+                }
+                Some(Pieces { pieces })
+            }
+            _ => return None,
+        };
+        out.push((id, pieces));
+    }
+    r.0.is_empty().then_some(out)
+}
+
 /// The [`DocCache`]'s sites of documents read on their own, by text and whether
 /// scalars were listed.
 pub(crate) type PieceSites =
-    foldhash::HashMap<(Box<[u8]>, bool), Option<Arc<crate::model::edit::Sites>>>;
+    foldhash::HashMap<(TextHash, bool), Option<Arc<crate::model::edit::Sites>>>;
 
 impl std::fmt::Debug for DocCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -360,22 +527,25 @@ impl DocCache {
         if plain || is_kustomization_file(path) {
             return None;
         }
-        let mut seen = foldhash::HashSet::default();
-        let mut pieces = Vec::new();
-        for (index, range) in split_documents(text)?.into_iter().enumerate() {
+        let ranges = split_documents(text)?;
+        let mut pieces = Vec::with_capacity(ranges.len());
+        for (index, range) in ranges.into_iter().enumerate() {
             let piece = &text[range.clone()];
-            let keys = self.placeless_keys(piece)?;
-            for key in keys.iter() {
-                if !seen.insert(key.clone()) {
-                    return None;
-                }
-            }
+            let hash = text_hash(piece);
+            let keys = self.placeless_keys(piece, hash)?;
             pieces.push(Piece {
                 index,
                 range,
-                hash: xxhash_rust::xxh3::xxh3_128(piece),
+                hash,
                 keys,
             });
+        }
+        let mut seen = foldhash::HashSet::default();
+        seen.reserve(pieces.len());
+        for key in pieces.iter().flat_map(|p| p.keys.iter()) {
+            if !seen.insert(key) {
+                return None;
+            }
         }
         Some(Pieces { pieces })
     }
@@ -407,7 +577,7 @@ impl DocCache {
     ) -> Option<Vec<Document>> {
         let mut docs = Vec::new();
         for p in pieces {
-            let value = self.one(&text[p.range.clone()])?;
+            let value = self.one_hashed(&text[p.range.clone()], p.hash)?;
             if !value.is_null() {
                 docs.push(Document {
                     index: p.index,
@@ -422,13 +592,13 @@ impl DocCache {
     /// plain and is known to parse, when none depends on the document's place
     /// in the file; `None` when one does (no `kind` or no `metadata.name`), or
     /// the document does not parse on its own.
-    fn placeless_keys(&self, text: &[u8]) -> Option<Arc<[ResourceKey]>> {
+    fn placeless_keys(&self, text: &[u8], hash: TextHash) -> Option<Arc<[ResourceKey]>> {
         let lock = || self.keys.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(keys) = lock().get(text) {
+        if let Some(keys) = lock().get(&hash) {
             return keys.clone();
         }
         let keys = self.read_placeless_keys(text).map(Arc::from);
-        lock().insert(text.into(), keys.clone());
+        lock().insert(hash, keys.clone());
         keys
     }
 
@@ -473,33 +643,39 @@ impl DocCache {
     /// Parses the documents among `texts` not parsed yet, on every core when
     /// they are many, into the cache ([`DocCache::one`] then finds them).
     fn parse_new<'t>(&self, texts: impl Iterator<Item = &'t [u8]>) {
-        let new: Vec<&[u8]> = {
+        let new: Vec<(&[u8], TextHash)> = {
             let parsed = self.lock();
             let mut seen = foldhash::HashSet::default();
             texts
-                .filter(|t| !parsed.contains_key(*t) && seen.insert(*t))
+                .map(|t| (t, text_hash(t)))
+                .filter(|(_, h)| !parsed.contains_key(h) && seen.insert(*h))
                 .collect()
         };
-        let values = super::par_map(&new, 64, |text| parse_one(text));
+        let values = super::par_map(&new, 64, |(text, _)| parse_one(text));
         let mut parsed = self.lock();
-        for (text, value) in new.into_iter().zip(values) {
+        for ((_, hash), value) in new.into_iter().zip(values) {
             if let Some(value) = value {
-                parsed.insert(text.into(), Arc::new(value));
+                parsed.insert(hash, Arc::new(value));
             }
         }
     }
 
     /// The one document of `text`, parsed once.
     fn one(&self, text: &[u8]) -> Option<Arc<Value>> {
-        if let Some(value) = self.lock().get(text) {
+        self.one_hashed(text, text_hash(text))
+    }
+
+    /// [`DocCache::one`] of a text whose hash is known.
+    fn one_hashed(&self, text: &[u8], hash: TextHash) -> Option<Arc<Value>> {
+        if let Some(value) = self.lock().get(&hash) {
             return Some(value.clone());
         }
         let value = Arc::new(parse_one(text)?);
-        self.lock().insert(text.into(), value.clone());
+        self.lock().insert(hash, value.clone());
         Some(value)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, foldhash::HashMap<Box<[u8]>, Arc<Value>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, foldhash::HashMap<TextHash, Arc<Value>>> {
         // A thread that panicked holding the lock left a map that is still sound.
         self.parsed.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -1102,6 +1278,62 @@ mod tests {
             cache.parse_changed(cm("one", "1").as_bytes(), cm("one", "2").as_bytes()),
             None
         );
+    }
+
+    /// Pieces read back from their encoding are the same pieces; they fit
+    /// their own text and no other; a cut or lengthened encoding is refused.
+    #[test]
+    fn pieces_read_back_from_their_encoding() {
+        let doc = |kind: &str, name: &str, ns: &str| {
+            format!("---\napiVersion: apps/v1\nkind: {kind}\nmetadata:\n  name: {name}\n{ns}spec: {{}}\n")
+        };
+        let a = [
+            doc("Deployment", "web", "  namespace: shop\n"),
+            doc("Service", "web", ""),
+            doc("Deployment", "api", ""),
+        ]
+        .concat();
+        let b = [doc("Service", "web", ""), doc("ConfigMap", "x", "")].concat();
+        let cache = DocCache::default();
+        let (pa, pb) = (
+            cache.pieces("all.yaml", false, a.as_bytes()).unwrap(),
+            cache.pieces("all.yaml", false, b.as_bytes()).unwrap(),
+        );
+        let encoded = encode_pieces(
+            [
+                (&b"blob-a"[..], Some(&pa)),
+                (&b"blob-b"[..], Some(&pb)),
+                (&b"none"[..], None),
+            ]
+            .into_iter(),
+        );
+        let decoded = decode_pieces(&encoded).expect("a sound encoding reads back");
+        let ids: Vec<&[u8]> = decoded.iter().map(|d| d.0).collect();
+        assert_eq!(ids, [&b"blob-a"[..], b"blob-b", b"none"]);
+        let shown = |p: &Pieces| format!("{:?}", p.pieces);
+        assert_eq!(shown(decoded[0].1.as_ref().unwrap()), shown(&pa));
+        assert_eq!(shown(decoded[1].1.as_ref().unwrap()), shown(&pb));
+        assert!(decoded[2].1.is_none());
+        // The identities (with their namespace) came back whole.
+        assert_eq!(
+            decoded[0].1.as_ref().unwrap().pieces[0].keys[0]
+                .namespace
+                .as_deref(),
+            Some("shop")
+        );
+        assert!(pa.fit(a.as_bytes()) && pb.fit(b.as_bytes()));
+        assert!(!pa.fit(b.as_bytes()) && !pb.fit(a.as_bytes()));
+        // Another text of the same length: the hashes tell.
+        let retold = a.replace("api", "apx");
+        assert!(!pa.fit(retold.as_bytes()));
+        for len in 0..encoded.len() {
+            assert!(decode_pieces(&encoded[..len]).is_none(), "cut at {len}");
+        }
+        assert!(decode_pieces(&[encoded.as_slice(), b"x"].concat()).is_none());
+        // A count far beyond the bytes left asks for no memory.
+        let mut huge = encoded.clone();
+        huge[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(decode_pieces(&huge).is_none());
     }
 
     #[test]
