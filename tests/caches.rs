@@ -406,3 +406,80 @@ fn a_long_history_gets_a_commit_graph() {
         "{first:#}"
     );
 }
+
+/// The pieces of a file of many documents (each document's place, hash and
+/// identity), kept in `.git/gitops/pieces`, damaged in every way: the answer
+/// is the one without the file, and the file is written again, sound.
+#[test]
+fn a_damaged_pieces_cache_changes_no_answer() {
+    use common::shapes::{container, deployment, service, shop_image, Shape, DEV_TAG, NEW_DEV_TAG};
+    let t = TestEnv::new();
+    let docs: Vec<String> = ["web", "cart", "search"]
+        .iter()
+        .flat_map(|app| {
+            [
+                deployment("apps/v1", app, &container(app, &shop_image(app, DEV_TAG))),
+                service(app),
+            ]
+        })
+        .collect();
+    let all = docs.join("---\n");
+    let shape = Shape::pinned(&t, "single", &[("apps/all.yaml", &all)]);
+    // Versions to compare document by document: drift on stage, a build and
+    // a change of values on dev.
+    let edit = |branch: &str, from: &str, to: &str| {
+        let text = shape.show(branch, "apps/all.yaml");
+        assert!(text.contains(from), "{from} on {branch}");
+        shape.commit(
+            branch,
+            &[("apps/all.yaml", &text.replacen(from, to, 1))],
+            "edit",
+        );
+    };
+    edit("stage", "memory: 128Mi", "memory: 256Mi");
+    edit("dev", DEV_TAG, NEW_DEV_TAG);
+    edit("dev", "replicas: 2", "replicas: 3");
+
+    let status = || t.gitops(&shape.repo, &["status", "--json"]);
+    let run = status();
+    let first = run.expect(0).json();
+    assert_eq!(env(&first, "stage")["drift"], 1, "{first:#}");
+    assert_eq!(
+        env(&first, "stage")["pending_apps"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let quiet = run.stderr.clone();
+    let file = shape.repo.join(".git/gitops/pieces");
+    assert_sound(&file, "pieces");
+    let sound = std::fs::read(&file).unwrap();
+    assert_eq!(status().expect(0).json(), first, "read from the cache");
+
+    let mut rng = Rng(0x9e3c_e5);
+    let mut tried = 0;
+    for (how, damage) in damages() {
+        for round in 0..6 {
+            let damaged = damage(&sound, &mut rng);
+            if damaged == sound {
+                continue;
+            }
+            tried += 1;
+            std::fs::write(&file, &damaged).unwrap();
+            let run = status();
+            let what = format!("pieces, {how} (round {round})");
+            assert_eq!(run.code, 0, "{what}:\n{}", run.stderr);
+            assert_eq!(run.json(), first, "{what}: the same answer");
+            assert_eq!(run.stderr, quiet, "{what}: nothing to say about it");
+            assert_sound(&file, "pieces");
+        }
+    }
+    assert!(tried >= 30, "{tried} damaged files tried");
+    std::fs::remove_dir_all(shape.repo.join(".git/gitops")).unwrap();
+    assert_eq!(
+        status().expect(0).json(),
+        first,
+        "the answer without caches"
+    );
+}

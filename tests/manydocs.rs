@@ -215,3 +215,91 @@ fn one_file_of_many_documents_answers_as_the_same_documents_in_separate_files() 
         );
     }
 }
+
+/// `status` tells what a promotion would carry and what drifted document by
+/// document in a file of many, as it tells files apart: a stage hotfix is
+/// drift; a new build alone (image tags) leaves nothing pending; a changed
+/// comment, a changed value or an added document is pending — the same
+/// answers as the same documents in separate files, at each step.
+#[test]
+fn status_tells_pending_and_drift_document_by_document() {
+    let t = TestEnv::new();
+    let before = documents(&[], &[]);
+    let [separate, single] = layouts(&before);
+    let shapes = [
+        Shape::pinned(&t, "separate", &files(&separate)),
+        Shape::pinned(&t, "single", &files(&single)),
+    ];
+    let edit = |k: usize, branch: &str, from: &str, to: &str, message: &str| {
+        let shape = &shapes[k];
+        for (path, _) in if k == 0 { &separate } else { &single } {
+            let text = shape.show(branch, path);
+            if text.contains(from) {
+                shape.commit(branch, &[(path, &text.replacen(from, to, 1))], message);
+                return;
+            }
+        }
+        panic!("{from} not found on {branch}");
+    };
+    // (stage's pending apps, stage's drift) in each layout.
+    let stage = || -> Vec<(usize, u64)> {
+        shapes
+            .iter()
+            .map(|s| {
+                let status = t.gitops(&s.repo, &["status", "--json"]).expect(0).json();
+                let stage = common::env(&status, "stage");
+                (
+                    stage["pending_apps"].as_array().unwrap().len(),
+                    stage["drift"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    for k in 0..2 {
+        edit(
+            k,
+            "stage",
+            "memory: 128Mi",
+            "memory: 256Mi",
+            "Hotfix on stage",
+        );
+        edit(k, "dev", DEV_TAG, NEW_DEV_TAG, "New build of web");
+    }
+    assert_eq!(
+        stage(),
+        [(0, 1), (0, 1)],
+        "a new build alone is not pending"
+    );
+    for k in 0..2 {
+        edit(
+            k,
+            "dev",
+            "owner: auth-team",
+            "owner: auth-team # on call",
+            "A comment",
+        );
+    }
+    assert_eq!(stage(), [(1, 1), (1, 1)], "a changed comment travels");
+    for k in 0..2 {
+        edit(
+            k,
+            "dev",
+            "owner: search-team",
+            "owner: search-squad",
+            "A new owner",
+        );
+    }
+    assert_eq!(stage(), [(2, 1), (1, 1)], "a changed value travels");
+    // Stage takes the same value on its own: that document no longer travels,
+    // and it is not drift either.
+    for k in 0..2 {
+        edit(
+            k,
+            "stage",
+            "owner: search-team",
+            "owner: search-squad",
+            "Same owner",
+        );
+    }
+    assert_eq!(stage(), [(1, 1), (1, 1)]);
+}

@@ -399,7 +399,8 @@ impl Snapshot {
             let content = manifest::encode_pieces(
                 self.pieces
                     .iter()
-                    .map(|(id, p)| (id.as_bytes(), p.as_deref())),
+                    .filter_map(|(id, p)| Some((id.as_bytes(), Some(&**p.as_ref()?))))
+                    .filter(|(_, p)| p.is_some_and(kept)),
             );
             let _ = self.repo.write_cache(&PIECES_CACHE, &content);
             self.pieces_grew = false;
@@ -463,26 +464,7 @@ impl Snapshot {
         let (pa, pb) = (self.pieces(path, a)?, self.pieces(path, b)?);
         if values_only {
             self.cached.get();
-            let summary_of = |text: &[u8]| -> Arc<Summary> {
-                let hash = manifest::text_hash(text);
-                let mut used = self.doc_summaries.borrow_mut();
-                if let Some(s) = used.get(&hash) {
-                    return s.clone();
-                }
-                let s = match self.cached.docs.borrow_mut().remove(&hash) {
-                    Some(s) => Arc::new(s),
-                    None => {
-                        self.doc_cache_grew.set(true);
-                        Arc::new(summary::summarize(text))
-                    }
-                };
-                used.insert(hash, s.clone());
-                s
-            };
-            let same = |x: &[u8], y: &[u8]| {
-                let (sx, sy) = (summary_of(x), summary_of(y));
-                self.summaries_tags_only(path, &sx, &sy) == Some(true)
-            };
+            let same = |x: &[u8], y: &[u8]| self.docs_tags_only(path, x, y) == Some(true);
             if let (Some(pa), Some(pb)) = (&pa, &pb) {
                 let moved = self
                     .doc_cache
@@ -520,6 +502,86 @@ impl Snapshot {
         };
         let text = self.text(id)?;
         Ok(self.doc_cache.docs_with_keys(&text, &pieces, keys))
+    }
+
+    /// The summary of one document of a file of many, by its text: made once,
+    /// and kept between runs with the blobs' summaries. The cache must have
+    /// been decoded (`self.cached.get()`).
+    fn doc_summary(&self, text: &[u8]) -> Arc<Summary> {
+        let hash = manifest::text_hash(text);
+        let mut used = self.doc_summaries.borrow_mut();
+        if let Some(s) = used.get(&hash) {
+            return s.clone();
+        }
+        let s = match self.cached.docs.borrow_mut().remove(&hash) {
+            Some(s) => Arc::new(s),
+            None => {
+                self.doc_cache_grew.set(true);
+                Arc::new(summary::summarize(text))
+            }
+        };
+        used.insert(hash, s.clone());
+        s
+    }
+
+    /// [`Snapshot::tags_only`] for two texts of one document of the file at
+    /// `path`. The cache must have been decoded (`self.cached.get()`).
+    fn docs_tags_only(&self, path: &str, x: &[u8], y: &[u8]) -> Option<bool> {
+        if x == y {
+            return Some(true);
+        }
+        let (sx, sy) = (self.doc_summary(x), self.doc_summary(y));
+        self.summaries_tags_only(path, &sx, &sy)
+    }
+
+    /// Whether promoting `from` into `to` surely changes the values of a
+    /// resource of the file of many documents at `path` (`base`: the merge
+    /// base's version), told document by document from their summaries as
+    /// `status` tells files apart (see `pending_apps`): a document the source
+    /// changed in more than image tags since the base, that the target has
+    /// apart from tags as the base had it (or has not, with the base not
+    /// having it either), travels. `false`: none surely does; compare the
+    /// values ([`Snapshot::promotion_file`]). Every version must parse and be
+    /// told apart by identity ([`Snapshot::pieces`]), each document holding one
+    /// resource; otherwise `false`.
+    pub fn surely_travels(&mut self, path: &str, base: Oid, to: Oid, from: Oid) -> Result<bool> {
+        for id in [base, to, from] {
+            if self.summary(id)?.error.is_some() {
+                return Ok(false);
+            }
+        }
+        let (Some(pb), Some(pt), Some(pf)) = (
+            self.pieces(path, base)?,
+            self.pieces(path, to)?,
+            self.pieces(path, from)?,
+        ) else {
+            return Ok(false);
+        };
+        let (tb, tt, tf) = (self.text(base)?, self.text(to)?, self.text(from)?);
+        self.cached.get();
+        let (Some(kb), Some(kt), Some(kf)) = (by_identity(&pb), by_identity(&pt), by_identity(&pf))
+        else {
+            return Ok(false);
+        };
+        for (key, (_, hash, range)) in &kf {
+            let ours = &tf[range.clone()];
+            let travels = match (kb.get(key), kt.get(key)) {
+                (Some((_, hb, _)), _) if hb == hash => false,
+                // Added by the source; the target has no such resource either.
+                (None, None) => true,
+                (Some((_, _, rb)), Some((_, _, rt))) => {
+                    let (theirs, before) = (&tt[rt.clone()], &tb[rb.clone()]);
+                    self.docs_tags_only(path, theirs, ours) != Some(true)
+                        && self.docs_tags_only(path, before, ours) == Some(false)
+                        && self.docs_tags_only(path, before, theirs) == Some(true)
+                }
+                _ => false,
+            };
+            if travels {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// The identities of the resources of the documents that differ between
@@ -561,8 +623,9 @@ impl Snapshot {
             // Kept by an earlier run, and still this text's.
             Some(kept) if kept.as_ref().is_none_or(|p| p.fit(&text)) => kept,
             _ => {
-                self.pieces_grew = true;
-                self.doc_cache.pieces(path, plain, &text).map(Arc::new)
+                let made = self.doc_cache.pieces(path, plain, &text).map(Arc::new);
+                self.pieces_grew |= made.as_deref().is_some_and(kept);
+                made
             }
         };
         self.pieces.insert(id, p.clone());
@@ -621,6 +684,9 @@ impl Snapshot {
         if self.tags_only(path, Some(a), Some(b))? == Some(true) {
             return Ok(true);
         }
+        if let Some(same) = self.same_values_by_document(path, a, b)? {
+            return Ok(same);
+        }
         match self.docs_to_compare(path, Some(a), Some(b), true)? {
             (Some(Ok(da)), Some(Ok(db))) => {
                 let plain = self.plain(path);
@@ -638,6 +704,93 @@ impl Snapshot {
             }
             _ => Ok(false),
         }
+    }
+
+    /// [`Snapshot::same_values`] for two versions of a file of many documents,
+    /// compared a few documents at a time and only until one differs: the
+    /// documents of each identity that the versions do not have word for word
+    /// nor apart from image tags ([`Snapshot::changed_docs`]' `values_only`),
+    /// each pair on its own. `None` unless both versions parse and are told
+    /// apart by identity ([`Snapshot::pieces`]) with one resource a document,
+    /// and every document compared parses on its own: compare them whole.
+    fn same_values_by_document(&mut self, path: &str, a: Oid, b: Oid) -> Result<Option<bool>> {
+        /// Pairs parsed at once (on every core) before looking for a difference.
+        const BATCH: usize = 32;
+        for id in [a, b] {
+            if self.summary(id)?.error.is_some() {
+                return Ok(None);
+            }
+        }
+        let (Some(pa), Some(pb)) = (self.pieces(path, a)?, self.pieces(path, b)?) else {
+            return Ok(None);
+        };
+        if pa.documents().len().max(pb.documents().len()) < 2 {
+            return Ok(None);
+        }
+        let (ta, tb) = (self.text(a)?, self.text(b)?);
+        self.cached.get();
+        let (Some(ka), Some(kb)) = (by_identity(&pa), by_identity(&pb)) else {
+            return Ok(None);
+        };
+        // Each identity whose documents differ in more than image tags: its
+        // text in each version that has it.
+        type Side<'t> = Option<(usize, &'t [u8])>;
+        let mut pairs: Vec<(Side, Side)> = Vec::new();
+        for (key, (ia, hash, range)) in &ka {
+            let x = &ta[range.clone()];
+            match kb.get(key) {
+                Some((_, other, _)) if other == hash => {}
+                Some((ib, _, rb)) => {
+                    let y = &tb[rb.clone()];
+                    if self.docs_tags_only(path, x, y) != Some(true) {
+                        pairs.push((Some((*ia, x)), Some((*ib, y))));
+                    }
+                }
+                None => pairs.push((Some((*ia, x)), None)),
+            }
+        }
+        for (key, (ib, _, range)) in &kb {
+            if !ka.contains_key(key) {
+                pairs.push((None, Some((*ib, &tb[range.clone()]))));
+            }
+        }
+        let plain = self.plain(path);
+        for batch in pairs.chunks(BATCH) {
+            let texts: Vec<&[u8]> = batch
+                .iter()
+                .flat_map(|(x, y)| [*x, *y])
+                .flatten()
+                .map(|(_, text)| text)
+                .collect();
+            let parsed = self.doc_cache.parse_each(&texts);
+            if parsed.iter().any(Option::is_none) {
+                return Ok(None);
+            }
+            let mut parsed = parsed.into_iter().flatten();
+            for (x, y) in batch {
+                let mut doc = |side: Side| {
+                    side.map(|(index, _)| {
+                        let value = parsed.next().expect("one value a text");
+                        Some(Document { index, value })
+                            .filter(|d| !d.value.is_null())
+                            .into_iter()
+                            .collect::<Vec<_>>()
+                    })
+                };
+                let (da, db) = (doc(*x), doc(*y));
+                let diff = semdiff::diff_file(
+                    path,
+                    Some(da.as_deref().unwrap_or(&[])),
+                    Some(db.as_deref().unwrap_or(&[])),
+                    &self.config.pinned_rules,
+                    plain,
+                );
+                if !diff.resources.is_empty() {
+                    return Ok(Some(false));
+                }
+            }
+        }
+        Ok(Some(true))
     }
 
     /// The semantic changes promoting `from` into `to` makes to the manifest at
@@ -697,6 +850,29 @@ impl Snapshot {
                 .iter()
                 .any(|r| r.files.is_match(path))
     }
+}
+
+/// Whether the pieces of a blob are kept between runs: those of a file of
+/// many documents (a file of one is read again at no cost).
+fn kept(pieces: &manifest::Pieces) -> bool {
+    pieces.documents().len() > 1
+}
+
+/// The documents of a file of many by the identity of the one resource each
+/// holds: index, hash of its text, byte range. `None` when a document holds
+/// more than one resource.
+type ByIdentity<'p> = foldhash::HashMap<&'p ResourceKey, (usize, TextHash, std::ops::Range<usize>)>;
+
+fn by_identity(pieces: &manifest::Pieces) -> Option<ByIdentity<'_>> {
+    let mut out = ByIdentity::default();
+    out.reserve(pieces.documents().len());
+    for (index, (keys, hash, range)) in pieces.documents().enumerate() {
+        let [key] = keys else {
+            return None;
+        };
+        out.insert(key, (index, hash, range));
+    }
+    Some(out)
 }
 
 /// Why a manifest is not read: over [`crate::limits::MAX_FILE_BYTES`] (what it

@@ -860,7 +860,7 @@ impl Repo {
             .repo
             .find_object(id)
             .with_context(|| format!("reading blob {id}"))?;
-        Ok(object.data.clone())
+        Ok(object.detach().data)
     }
 
     /// Reads each blob once and maps it with `f`, on every core. The result is in

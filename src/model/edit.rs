@@ -253,7 +253,9 @@ impl Sites {
             let known = lock(&cache.sites);
             let mut values = docs.iter().peekable();
             let mut seen = foldhash::HashSet::default();
-            let new: Vec<(&[u8], Option<Arc<Value>>, TextHash)> = pieces
+            // A document's text, its value when known, its hash.
+            type New<'t> = (&'t [u8], Option<Arc<Value>>, TextHash);
+            let new: Vec<New> = pieces
                 .iter()
                 .enumerate()
                 .map(|(index, piece)| {
@@ -272,7 +274,9 @@ impl Sites {
                     .map(|value| Document { index: 0, value })
                     .into_iter()
                     .collect();
-                Sites::of(text, docs, scalars, true).ok().map(Arc::new)
+                Sites::of(text, docs, scalars, must_read(text, scalars))
+                    .ok()
+                    .map(Arc::new)
             });
             let mut known = lock(&cache.sites);
             for ((_, _, hash), alone) in new.into_iter().zip(read) {
@@ -294,7 +298,9 @@ impl Sites {
                         .map(|value| Document { index: 0, value })
                         .into_iter()
                         .collect();
-                    let alone = Sites::of(text, docs, scalars, true).ok().map(Arc::new);
+                    let alone = Sites::of(text, docs, scalars, must_read(text, scalars))
+                        .ok()
+                        .map(Arc::new);
                     lock(&cache.sites).insert(key, alone.clone());
                     alone
                 }
@@ -403,6 +409,18 @@ impl Sites {
             scalars: all_scalars,
         })
     }
+}
+
+/// Whether a document read on its own ([`Sites::read_by_document`]) must be
+/// read by saphyr_parser even when it sets no image: a whole file is read by
+/// it when any document sets one, and fails when any document cannot be read,
+/// so each document must be known to be readable. A document without the
+/// word `image` sets none, and one in plain block YAML
+/// ([`quick_check::surely_valid`]) is known to be readable: it is not read.
+fn must_read(text: &[u8], scalars: bool) -> bool {
+    scalars
+        || memchr::memmem::find(text, b"image").is_some()
+        || !crate::model::quick_check::surely_valid(text)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

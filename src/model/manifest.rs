@@ -236,6 +236,16 @@ struct Piece {
 }
 
 impl Pieces {
+    /// Each document: the identities of its resources, the hash of its text
+    /// and its byte range, in order.
+    pub fn documents(
+        &self,
+    ) -> impl ExactSizeIterator<Item = (&[ResourceKey], TextHash, Range<usize>)> {
+        self.pieces
+            .iter()
+            .map(|p| (&*p.keys, p.hash, p.range.clone()))
+    }
+
     /// Whether these pieces are those of `text`: each document's range lies in
     /// it, in order, and its text has the hash kept for it. What a run reads
     /// back from a cache is checked so before it is used.
@@ -658,6 +668,14 @@ impl DocCache {
                 parsed.insert(hash, Arc::new(value));
             }
         }
+    }
+
+    /// The one document of each of `texts`, parsed once (on every core when
+    /// they are many); `None` for one that does not parse on its own as
+    /// exactly one document.
+    pub fn parse_each(&self, texts: &[&[u8]]) -> Vec<Option<Arc<Value>>> {
+        self.parse_new(texts.iter().copied());
+        texts.iter().map(|t| self.one(t)).collect()
     }
 
     /// The one document of `text`, parsed once.
