@@ -152,7 +152,9 @@ impl Registry {
         self.http.runtime.block_on(self.tags_async(repository))
     }
 
-    async fn tags_async(&self, repository: &str) -> Result<Vec<String>, Failure> {
+    /// [`Registry::tags`], to be awaited with other calls (on the process's
+    /// runtime: [`crate::http::shared`]).
+    pub async fn tags_async(&self, repository: &str) -> Result<Vec<String>, Failure> {
         let mut url = format!(
             "{}/v2/{repository}/tags/list?n={}",
             self.base, self.page_size
@@ -217,7 +219,13 @@ impl Registry {
         ))
     }
 
-    async fn created_async(&self, repository: &str, tag: &str) -> Result<Option<Created>, Failure> {
+    /// The creation time of one tag ([`Registry::created`]), to be awaited with
+    /// other calls.
+    pub async fn created_async(
+        &self,
+        repository: &str,
+        tag: &str,
+    ) -> Result<Option<Created>, Failure> {
         let mut reference = tag.to_owned();
         // A manifest, or an index and then one of its images.
         for _ in 0..2 {

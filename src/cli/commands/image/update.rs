@@ -1,7 +1,7 @@
 //! `gitops image update [--env ENV]... [--image NAME]... [--dry-run] [--json]`:
 //! the registry half of the practice. For every team image the environments
-//! run, its tags are listed once; [`super::tags::decide`] picks, per
-//! environment, the tag `image tags` would; and [`super::set_one`] (the work of
+//! run, its tags are listed once; [`crate::engine::image_tags::decide`] picks,
+//! per environment, the tag `image tags` would; and [`super::set_one`] (the work of
 //! `image set`) edits, pushes and opens the pull request for each pick. One
 //! image's failure is reported on its rows and the others go on.
 
@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::cli::Global;
 use crate::config::newest::Why;
 use crate::config::policy::TagPolicy;
+use crate::engine::image_tags;
 use crate::engine::pull_request::{Action, PullOut};
 use crate::engine::snapshot::Snapshot;
 use crate::error::{self, refused, remote, Failure, Kind};
@@ -365,7 +366,7 @@ fn choose(
     let tags = ui.spin(&format!("listing the tags of {image}"), || {
         registry.tags(&location.repository)
     })?;
-    Ok(super::tags::decide(ui, &registry, &location.repository, &tags, judged)?.choices)
+    Ok(image_tags::decide(ui, &registry, &location.repository, &tags, judged)?.choices)
 }
 
 /// The table: env, image, running, newest eligible, action.
