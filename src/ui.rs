@@ -259,6 +259,11 @@ pub fn restore_terminal() {
 pub struct Progress(Option<indicatif::ProgressBar>);
 
 impl Progress {
+    /// No bar at all (`--json`, or a step that shows a spinner instead).
+    pub fn hidden() -> Progress {
+        Progress(None)
+    }
+
     /// One step done.
     pub fn inc(&self) {
         if let Some(bar) = &self.0 {

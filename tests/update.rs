@@ -352,3 +352,89 @@ fn an_unreachable_registry_fails_its_image_only() {
     // An image no environment runs is refused.
     update(&t, &s, &["--image", "nope"], &[]).expect(2);
 }
+
+/// Every image's tags are asked for at once, within its registry's cap
+/// (`GITOPS_REGISTRY_CONCURRENCY`), which holds for all the images of that
+/// registry together; the rows come in the images' order, as before.
+#[test]
+fn images_are_listed_concurrently_within_the_registrys_cap() {
+    use std::time::{Duration, Instant};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(MockServer::start());
+    let host = server.uri().trim_start_matches("http://").to_owned();
+    let names = ["a", "b", "c", "d"];
+    for name in names {
+        runtime.block_on(
+            Mock::given(method("GET"))
+                .and(path(format!("/v2/shop/{name}/tags/list")))
+                .respond_with(
+                    ResponseTemplate::new(200)
+                        .set_body_raw(
+                            format!(
+                                r#"{{"name":"shop/{name}","tags":["1.0.0","1.1.0-rc.1","1.1.0"]}}"#
+                            ),
+                            "application/json",
+                        )
+                        .set_delay(Duration::from_millis(600)),
+                )
+                .mount(&server),
+        );
+    }
+    let t = TestEnv::new();
+    let images: Vec<String> = names.iter().map(|n| format!("{host}/shop/{n}")).collect();
+    let shape: Vec<(&str, &str, &str, &str)> = images
+        .iter()
+        .map(|i| (i.as_str(), "ccccccc", "1.0.0-rc.1", "1.0.0"))
+        .collect();
+    let s = shop(&t, &shape, "");
+
+    let timed = |cap: &str| {
+        let start = Instant::now();
+        let run = update(
+            &t,
+            &s,
+            &["--dry-run", "--json"],
+            &[("GITOPS_REGISTRY_CONCURRENCY", cap)],
+        );
+        let out: UpdateOut = run.expect(0).parse();
+        (start.elapsed(), out)
+    };
+    let (together, out) = timed("4");
+    let order: Vec<(&str, &str)> = out
+        .updates
+        .iter()
+        .map(|r| (r.env.as_str(), r.image.rsplit('/').next().unwrap()))
+        .collect();
+    let mut want = Vec::new();
+    for name in names {
+        for env in ["dev", "stage", "prod"] {
+            want.push((env, name));
+        }
+    }
+    assert_eq!(
+        order, want,
+        "images in name order, environments in the config's"
+    );
+    for name in names {
+        assert_eq!(row(&out, "stage", name).pick.as_deref(), Some("1.1.0-rc.1"));
+        assert_eq!(row(&out, "prod", name).action, RowAction::Planned);
+    }
+    // Four slow answers: at once, about one answer's time; one at a time, four.
+    let (one_by_one, _) = timed("1");
+    assert!(
+        one_by_one >= Duration::from_millis(2400),
+        "{one_by_one:?}: the cap of 1 was not kept across the images"
+    );
+    assert!(
+        together < Duration::from_millis(1800),
+        "{together:?}: the four images were not asked for at once"
+    );
+    let requests = runtime.block_on(server.received_requests()).unwrap();
+    assert_eq!(requests.len(), 8, "one tag list per image and run");
+}

@@ -13,12 +13,12 @@ use serde::{Deserialize, Serialize};
 use crate::cli::Global;
 use crate::config::newest::Why;
 use crate::config::policy::TagPolicy;
-use crate::engine::image_tags;
+use crate::engine::image_tags::{self, Ask};
 use crate::engine::snapshot::Snapshot;
 use crate::error::refused;
 use crate::model::image::{same_image, ImageRef};
-use crate::registry::{self, Registry};
-use crate::ui::{self, Tone, Ui};
+use crate::registry;
+use crate::ui::{self, Progress, Tone, Ui};
 
 /// List IMAGE's tags in its registry and, for each environment, which ones its
 /// tag policy accepts and which one `image update` would take: the newest
@@ -174,11 +174,6 @@ pub fn run(global: &Global, args: TagsArgs, ui: &Ui) -> Result<()> {
             .hint("fix the image name in the manifests through a pull request")
     })?;
 
-    let registry = Registry::from_env(&location)?;
-    let tags = ui.spin(&format!("listing the tags of {name}"), || {
-        registry.tags(&location.repository)
-    })?;
-
     // Each environment's policy and running tags.
     let mut judged = Vec::new();
     for (index, images) in seen {
@@ -199,11 +194,19 @@ pub fn run(global: &Global, args: TagsArgs, ui: &Ui) -> Result<()> {
         judged.push((env.name.clone(), policy, team, running));
     }
 
-    let policies: Vec<(TagPolicy, Vec<String>)> = judged
-        .iter()
-        .map(|(_, policy, _, running)| (policy.clone(), running.clone()))
-        .collect();
-    let decided = image_tags::decide(ui, &registry, &location.repository, &tags, &policies)?;
+    let ask = Ask {
+        image: name.clone(),
+        judged: judged
+            .iter()
+            .map(|(_, policy, _, running)| (policy.clone(), running.clone()))
+            .collect(),
+    };
+    let decided = ui
+        .spin(&format!("listing the tags of {name}"), || {
+            image_tags::decide_all(std::slice::from_ref(&ask), &Progress::hidden())
+        })
+        .pop()
+        .expect("one answer per image")?;
     let created = decided.created;
     let ordered = decided.ordered;
     let environments: Vec<EnvTagsOut> = judged
