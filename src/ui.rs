@@ -201,6 +201,8 @@ impl Ui {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_message(message.to_owned());
+        // Drawn now, not at the first step: a slow first step shows the bar.
+        bar.tick();
         Progress(Some(bar))
     }
 

@@ -438,3 +438,46 @@ fn images_are_listed_concurrently_within_the_registrys_cap() {
     let requests = runtime.block_on(server.received_requests()).unwrap();
     assert_eq!(requests.len(), 8, "one tag list per image and run");
 }
+
+/// On a terminal (a pseudo-terminal from util-linux's `script`) a progress bar
+/// shows while the registries answer; with `--json`, and off a terminal,
+/// nothing but the document.
+#[test]
+fn a_progress_bar_on_a_terminal_only_and_never_with_json() {
+    let reg = Registry::start();
+    reg.push_image("shop/cart", "1.3.0-rc.2", "2026-10-03T08:00:00Z");
+    let t = TestEnv::new();
+    let image = format!("{}/shop/cart", reg.host);
+    let s = shop(
+        &t,
+        &[(image.as_str(), "ccccccc", "1.3.0-rc.1", "1.2.0")],
+        "",
+    );
+    let on_terminal = |args: &str| {
+        let cmd = format!(
+            "{} image update --dry-run --color never {args}",
+            env!("CARGO_BIN_EXE_gitops")
+        );
+        let out = t
+            .command("script", &s.repo)
+            .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+            // indicatif draws on a terminal that can move the cursor.
+            .env("TERM", "xterm")
+            .output()
+            .expect("util-linux `script` runs the command on a pseudo-terminal");
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let screen = on_terminal("");
+    assert!(screen.contains("checking the registries"), "{screen}");
+    assert!(screen.contains("would set 1.3.0-rc.2"), "{screen}");
+    let screen = on_terminal("--json");
+    assert!(!screen.contains("checking the registries"), "{screen}");
+    let run = update(&t, &s, &["--dry-run"], &[]);
+    run.expect(0);
+    assert!(
+        !run.stderr.contains("checking the registries"),
+        "{}",
+        run.stderr
+    );
+}

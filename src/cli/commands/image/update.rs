@@ -18,7 +18,7 @@ use crate::engine::pull_request::{Action, PullOut};
 use crate::engine::snapshot::Snapshot;
 use crate::error::{self, refused, remote, Failure, Kind};
 use crate::model::image::ImageRef;
-use crate::ui::{self, Tone, Ui};
+use crate::ui::{self, Progress, Tone, Ui};
 
 /// Update every team image (config `images:`) each environment runs to the
 /// newest tag its policy accepts in the registry, when newer than the one it
@@ -244,7 +244,13 @@ pub fn run(global: &Global, args: UpdateArgs, ui: &Ui) -> Result<()> {
                 .collect(),
         })
         .collect();
-    let progress = ui.progress(asks.len() as u64, "checking the registries");
+    // A bar while the registries answer, on a terminal only and never with
+    // --json; gone before the updates, whose pushes show their own spinners.
+    let progress = if args.json {
+        Progress::hidden()
+    } else {
+        ui.progress(asks.len() as u64, "checking the registries")
+    };
     let decided = image_tags::decide_all(&asks, &progress);
     progress.finish();
 
