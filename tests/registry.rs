@@ -715,3 +715,129 @@ fn a_next_page_on_another_server_is_refused() {
     );
     assert_eq!(d.received().len(), 1);
 }
+
+/// The creation times of commit tags are kept by digest in the user's cache
+/// (`$XDG_CACHE_HOME/gitops/image-created`, else `~/.cache/gitops/`): a second
+/// run reads each candidate's manifest (its tag may have moved) but no image
+/// config; a damaged cache file is ignored (the same answer, exit 0) and
+/// written anew.
+#[test]
+fn creation_times_are_cached_by_digest_and_a_damaged_cache_is_rewritten() {
+    let d = Double::start();
+    let oci = "application/vnd.oci.image.manifest.v1+json";
+    d.mount(
+        Mock::given(method("GET"))
+            .and(path("/v2/shop/cart/tags/list"))
+            .respond_with(json(
+                200,
+                r#"{"name":"shop/cart","tags":["1.0.0","aaaaaaa","bbbbbbb","ccccccc"]}"#,
+            )),
+    );
+    for (i, (tag, created)) in [
+        ("aaaaaaa", "2026-11-01T00:00:00Z"),
+        ("bbbbbbb", "2026-11-03T00:00:00Z"),
+        ("ccccccc", "2026-11-02T00:00:00Z"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let config = format!("sha256:{}", i.to_string().repeat(64));
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{oci}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{config}","size":2}},"layers":[]}}"#
+        );
+        d.mount(
+            Mock::given(method("GET"))
+                .and(path(format!("/v2/shop/cart/manifests/{tag}")))
+                .respond_with(
+                    ResponseTemplate::new(200)
+                        .set_body_raw(manifest.clone(), oci)
+                        .insert_header(
+                            "Docker-Content-Digest",
+                            common::registry::digest(manifest.as_bytes()).as_str(),
+                        ),
+                ),
+        );
+        d.mount(
+            Mock::given(method("GET"))
+                .and(path(format!("/v2/shop/cart/blobs/{config}")))
+                .respond_with(json(
+                    200,
+                    &format!(r#"{{"architecture":"amd64","os":"linux","created":"{created}"}}"#),
+                )),
+        );
+    }
+
+    let t = TestEnv::new();
+    let image = format!("{}/shop/cart", d.host());
+    let s = shop(&t, &image, "ccccccc", "1.0.0-rc.1", "1.0.0");
+    let xdg = t.root().join("xdg-cache");
+    let vars = [("XDG_CACHE_HOME", xdg.to_str().unwrap())];
+    let file = xdg.join("gitops").join("image-created");
+    // Requests since the last look: (manifests, blobs).
+    let seen = std::cell::Cell::new(0);
+    let counts = || {
+        let all = d.received();
+        let new = &all[seen.get()..];
+        seen.set(all.len());
+        let n = |what: &str| new.iter().filter(|r| r.contains(what)).count();
+        (n("/manifests/"), n("/blobs/"))
+    };
+    let answer = |run: &Run| {
+        let out: TagsOut = run.parse();
+        let dev = env(&out, "dev");
+        let created: Vec<(String, Option<String>)> = out
+            .tags
+            .iter()
+            .map(|t| (t.tag.clone(), t.created.clone()))
+            .collect();
+        (dev.pick.clone(), dev.why, created)
+    };
+
+    let first = tags(&t, &s, &["cart", "--env", "dev", "--json"], &vars);
+    first.expect(0);
+    let want = answer(&first);
+    assert_eq!((want.0.as_deref(), want.1), (Some("bbbbbbb"), Why::Newer));
+    assert_eq!(
+        counts(),
+        (3, 3),
+        "cold: each candidate's manifest and config"
+    );
+    let good = std::fs::read(&file).expect("the cache file in $XDG_CACHE_HOME/gitops");
+    assert!(
+        good.starts_with(b"gitops-cache image-created "),
+        "{}",
+        String::from_utf8_lossy(&good)
+    );
+
+    let second = tags(&t, &s, &["cart", "--env", "dev", "--json"], &vars);
+    assert_eq!(answer(second.expect(0)), want);
+    assert_eq!(
+        counts(),
+        (3, 0),
+        "warm: the manifests (for their digests), no config"
+    );
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        good,
+        "nothing new: not rewritten"
+    );
+
+    let mut flipped = good.clone();
+    let last = flipped.len() - 2;
+    flipped[last] ^= 1;
+    for (how, damaged) in [
+        ("a byte changed", flipped),
+        ("cut short", good[..good.len() / 2].to_vec()),
+        ("not a cache", b"2026-11-03T00:00:00Z\n".to_vec()),
+    ] {
+        std::fs::write(&file, &damaged).unwrap();
+        let run = tags(&t, &s, &["cart", "--env", "dev", "--json"], &vars);
+        assert_eq!(answer(run.expect(0)), want, "{how}");
+        assert_eq!(counts(), (3, 3), "{how}: the configs read again");
+        assert_eq!(std::fs::read(&file).unwrap(), good, "{how}: rewritten");
+    }
+
+    // Without XDG_CACHE_HOME: ~/.cache/gitops.
+    tags(&t, &s, &["cart", "--env", "dev", "--json"], &[]).expect(0);
+    assert!(t.home().join(".cache/gitops/image-created").is_file());
+}

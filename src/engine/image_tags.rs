@@ -4,7 +4,8 @@
 //! environment. The images are asked for concurrently: one [`Registry`] per
 //! registry host, so its cap of requests in flight
 //! ([`crate::registry::client::CONCURRENCY_VAR`]) holds for all its images;
-//! the answers come back in the order asked.
+//! the answers come back in the order asked. Creation times already read are
+//! taken from [`crate::engine::image_times`] by digest.
 
 use std::collections::BTreeMap;
 
@@ -12,6 +13,7 @@ use futures_util::future::join_all;
 
 use crate::config::newest::{self, Choice};
 use crate::config::policy::TagPolicy;
+use crate::engine::image_times::Times;
 use crate::error::{refused, remote, Failure};
 use crate::registry::{self, Location, Registry};
 use crate::ui::Progress;
@@ -70,21 +72,25 @@ pub fn decide_all(asks: &[Ask], progress: &Progress) -> Vec<Result<Decided, Fail
                 .collect()
         }
     };
+    let times = Times::load();
     let work = asks.iter().zip(&located).map(|(ask, location)| {
-        let clients = &clients;
+        let (clients, times) = (&clients, &times);
         async move {
             let decided = match location {
                 Err(e) => Err(copy(e)),
                 Ok(location) => match &clients[&location.registry] {
                     Err(e) => Err(copy(e)),
-                    Ok(client) => one(client, location, &ask.judged).await,
+                    Ok(client) => one(client, location, &ask.judged, times).await,
                 },
             };
             progress.inc();
             decided
         }
     });
-    http.runtime.block_on(join_all(work))
+    let decided = http.runtime.block_on(join_all(work));
+    // A cache that cannot be written costs the next run some requests, no more.
+    let _ = times.save();
+    decided
 }
 
 /// One image's verdict.
@@ -92,19 +98,25 @@ async fn one(
     client: &Registry,
     location: &Location,
     judged: &[(TagPolicy, Vec<String>)],
+    times: &Times,
 ) -> Result<Decided, Failure> {
     let repository = &location.repository;
     let tags = client.tags_async(repository).await?;
     let wanted = newest::wanted(&tags, judged);
-    let times = join_all(
+    let known = |digest: &str| times.get(digest);
+    let dated = join_all(
         wanted
             .iter()
-            .map(|tag| client.created_async(repository, tag)),
+            .map(|tag| client.created_async(repository, tag, &known)),
     )
     .await;
     let mut created = BTreeMap::new();
-    for (tag, time) in wanted.iter().zip(times) {
-        if let Some(time) = time? {
+    for (tag, dated) in wanted.iter().zip(dated) {
+        let dated = dated?;
+        if let Some(time) = dated.created {
+            if let (Some(digest), false) = (&dated.digest, dated.cached) {
+                times.insert(digest, &time);
+            }
             created.insert(tag.clone(), time);
         }
     }

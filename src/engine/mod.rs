@@ -11,6 +11,8 @@
 //! - [`drift`]: the commits each environment carries that its upstream lacks;
 //! - [`image_tags`]: an image's tags in its registry and what each environment
 //!   would take from them (`image tags`, `image update`);
+//! - [`image_times`]: images' creation times, kept by digest in the user's
+//!   cache directory;
 //! - [`overview`]: what each environment runs, waits for and drifted (`status`),
 //!   and how that is shown;
 //! - [`plan`]: a promotion built in the object store and read back (`diff`,
@@ -20,6 +22,7 @@
 
 pub mod drift;
 pub mod image_tags;
+pub mod image_times;
 pub mod overview;
 pub mod plan;
 pub mod publish;

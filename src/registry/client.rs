@@ -49,6 +49,8 @@ struct Reply {
     challenge: Option<String>,
     link: Option<String>,
     retry_after: Option<u64>,
+    /// `Docker-Content-Digest`: the digest of the manifest answered.
+    digest: Option<String>,
     body: Vec<u8>,
 }
 
@@ -56,6 +58,19 @@ struct Reply {
 enum Failed {
     Transport(String),
     Reply(Reply),
+}
+
+/// What the registry says of one tag's image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dated {
+    /// The digest of the manifest the tag points at (`Docker-Content-Digest`),
+    /// when the registry says it.
+    pub digest: Option<String>,
+    /// The image's creation time, if it has one.
+    pub created: Option<Created>,
+    /// The time came from what the caller knew of the digest: no more than
+    /// the manifest was read.
+    pub cached: bool,
 }
 
 /// A client for one registry. Methods block; several threads may call at once.
@@ -214,28 +229,40 @@ impl Registry {
         repository: &str,
         tags: &[String],
     ) -> Vec<Result<Option<Created>, Failure>> {
-        self.http.runtime.block_on(futures_util::future::join_all(
-            tags.iter().map(|tag| self.created_async(repository, tag)),
-        ))
+        self.http
+            .runtime
+            .block_on(futures_util::future::join_all(tags.iter().map(|tag| {
+                let dated = self.created_async(repository, tag, &|_| None);
+                async { dated.await.map(|d| d.created) }
+            })))
     }
 
-    /// The creation time of one tag ([`Registry::created`]), to be awaited with
-    /// other calls.
+    /// The creation time of one tag's image ([`Registry::created`]), to be
+    /// awaited with other calls. The tag's manifest is always read (a tag may
+    /// have moved); when its digest (`Docker-Content-Digest`) is one `known`
+    /// has a time for, that time is the answer and nothing more is read.
     pub async fn created_async(
         &self,
         repository: &str,
         tag: &str,
-    ) -> Result<Option<Created>, Failure> {
+        known: &(dyn Fn(&str) -> Option<Created> + Sync),
+    ) -> Result<Dated, Failure> {
         let mut reference = tag.to_owned();
+        let mut digest = None;
+        let dated = |digest: &Option<String>, created: Option<Created>, cached: bool| Dated {
+            digest: digest.clone(),
+            created,
+            cached,
+        };
         // A manifest, or an index and then one of its images.
-        for _ in 0..2 {
+        for round in 0..2 {
             let url = format!("{}/v2/{repository}/manifests/{reference}", self.base);
             let what = format!("read the manifest of {repository}:{tag}");
             let reply = self
                 .get(&url, repository, Some(protocol::MANIFEST_ACCEPT), &what)
                 .await?;
             if reply.status == 404 {
-                return Ok(None);
+                return Ok(dated(&None, None, false));
             }
             if !(200..300).contains(&reply.status) {
                 return Err(self.unexpected(
@@ -243,6 +270,12 @@ impl Registry {
                     &reply,
                     &format!("reading the manifest of {tag}"),
                 ));
+            }
+            if round == 0 {
+                digest = reply.digest.clone();
+                if let Some(created) = digest.as_deref().and_then(known) {
+                    return Ok(dated(&digest, Some(created), true));
+                }
             }
             let manifest: Manifest = serde_json::from_slice(&reply.body).map_err(|e| {
                 self.off_spec(format!(
@@ -255,7 +288,7 @@ impl Registry {
                 .get(protocol::CREATED_ANNOTATION)
                 .and_then(|t| protocol::parse_created(t))
             {
-                return Ok(Some(created));
+                return Ok(dated(&digest, Some(created), false));
             }
             if let Some(config) = manifest.config {
                 let url = format!("{}/v2/{repository}/blobs/{}", self.base, config.digest);
@@ -270,14 +303,15 @@ impl Registry {
                 }
                 let config: protocol::ImageConfig = serde_json::from_slice(&reply.body)
                     .unwrap_or(protocol::ImageConfig { created: None });
-                return Ok(config.created.as_deref().and_then(protocol::parse_created));
+                let created = config.created.as_deref().and_then(protocol::parse_created);
+                return Ok(dated(&digest, created, false));
             }
             match manifest.manifests.first() {
                 Some(first) => reference = first.digest.clone(),
-                None => return Ok(None),
+                None => return Ok(dated(&digest, None, false)),
             }
         }
-        Ok(None)
+        Ok(dated(&digest, None, false))
     }
 
     /// A GET in `repository`'s scope, authenticating as a `401` asks (once).
@@ -464,6 +498,7 @@ impl Registry {
         let (status, headers) = (response.status(), response.headers());
         let text = |name| Some(headers.get(name)?.to_str().ok()?.to_owned());
         let (challenge, link) = (text("www-authenticate"), text("link"));
+        let digest = text("docker-content-digest");
         let retry_after = text("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
         let body = http_body_util::Limited::new(response.into_body(), MAX_BODY)
             .collect()
@@ -477,6 +512,7 @@ impl Registry {
             challenge,
             link,
             retry_after,
+            digest,
             body,
         })
     }
