@@ -481,3 +481,129 @@ fn a_progress_bar_on_a_terminal_only_and_never_with_json() {
         run.stderr
     );
 }
+
+/// A rerun with nothing new pushes nothing (origin's branches, as `git
+/// ls-remote` lists them, stay where they are) and asks GitHub once per open
+/// pull request: to find it, as it was opened.
+#[test]
+fn a_rerun_with_nothing_new_pushes_nothing_and_asks_github_once_per_open_pull_request() {
+    use serde_json::{json, Value};
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let fixture = common::github_fixture;
+    let reg = Registry::start();
+    for (tag, created) in [
+        ("ccccccc", "2026-11-10T08:00:00Z"),
+        ("bbbbbbb", "2026-11-20T08:00:00Z"),
+        ("1.3.0-rc.1", "2026-10-02T08:00:00Z"),
+        ("1.3.0-rc.2", "2026-10-03T08:00:00Z"),
+        ("1.2.0", "2026-10-01T08:00:00Z"),
+    ] {
+        reg.push_image("shop/cart", tag, created);
+    }
+    let t = TestEnv::new();
+    let image = format!("{}/shop/cart", reg.host);
+    let s = shop(
+        &t,
+        &[(image.as_str(), "ccccccc", "1.3.0-rc.1", "1.2.0")],
+        "github:\n  repository: shop/config\n",
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(MockServer::start());
+    let mount = |m: Mock| runtime.block_on(m.mount(&server));
+    let vars = [
+        ("GITHUB_API_URL", server.uri()),
+        ("GH_TOKEN", "ghp_rerunTOKEN77".to_owned()),
+    ];
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let ls_remote = || t.git(&s.repo, &["ls-remote", "origin"]);
+
+    // The first run opens dev's and stage's pull requests.
+    mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/shop/config/pulls"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
+    );
+    mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/shop/config/pulls"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(fixture("pull-request"))),
+    );
+    mount(
+        Mock::given(method("POST"))
+            .and(path("/graphql"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(fixture("graphql-auto-merge-enabled")),
+            ),
+    );
+    let out: UpdateOut = update(&t, &s, &["--json"], &vars).expect(0).parse();
+    assert_eq!(row(&out, "dev", "cart").action, RowAction::Opened);
+    assert_eq!(row(&out, "stage", "cart").action, RowAction::Opened);
+    let opened: Vec<Value> = runtime
+        .block_on(server.received_requests())
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "POST" && r.url.path() == "/repos/shop/config/pulls")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(opened.len(), 2);
+
+    // GitHub now has them open, as they were asked for (dev's with auto-merge).
+    runtime.block_on(server.reset());
+    for (number, asked) in (1347..).zip(&opened) {
+        let base = asked["base"].as_str().unwrap();
+        let mut pull = fixture("pull-request");
+        pull["number"] = json!(number);
+        pull["title"] = asked["title"].clone();
+        pull["body"] = asked["body"].clone();
+        pull["head"]["ref"] = asked["head"].clone();
+        pull["base"]["ref"] = json!(base);
+        pull["auto_merge"] = if base == "dev" {
+            json!({"merge_method": "merge", "commit_title": "", "commit_message": "", "enabled_by": pull["user"].clone()})
+        } else {
+            Value::Null
+        };
+        mount(
+            Mock::given(method("GET"))
+                .and(path("/repos/shop/config/pulls"))
+                .and(query_param(
+                    "head",
+                    format!("shop:{}", asked["head"].as_str().unwrap()).as_str(),
+                ))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!([pull]))),
+        );
+    }
+
+    let before = ls_remote();
+    let run = update(&t, &s, &["--json"], &vars);
+    let out: UpdateOut = run.expect(0).parse();
+    for env in ["dev", "stage"] {
+        let r = row(&out, env, "cart");
+        assert_eq!(
+            r.action,
+            RowAction::Unchanged,
+            "{env}: {out:#?}\n{}",
+            run.stderr
+        );
+        assert!(r.pull_request.is_some(), "{env}");
+    }
+    assert_eq!(row(&out, "prod", "cart").action, RowAction::Nothing);
+    assert_eq!(ls_remote(), before, "nothing pushed");
+    let calls: Vec<String> = runtime
+        .block_on(server.received_requests())
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect();
+    let open_pulls = 2;
+    assert!(
+        calls.len() <= open_pulls,
+        "at most one GitHub request per open pull request: {calls:#?}"
+    );
+    assert!(calls.iter().all(|c| c.starts_with("GET ")), "{calls:#?}");
+    assert!(!run.stdout.contains("ghp_rerunTOKEN77") && !run.stderr.contains("ghp_rerunTOKEN77"));
+}
