@@ -583,6 +583,54 @@ fn too_many_requests_waits_as_asked_and_server_errors_are_retried() {
         "{line}"
     );
     assert_eq!(d.received().len(), 1);
+
+    // Retry-After as an HTTP-date: two seconds away is waited (a second at
+    // least: the date has whole seconds), an hour away is not.
+    let date =
+        |secs| httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(secs));
+    let d = Double::start();
+    d.mount(
+        Mock::given(method("GET"))
+            .and(path(list))
+            .respond_with(
+                json(429, &fixture("toomanyrequests.json"))
+                    .insert_header("Retry-After", date(2).as_str()),
+            )
+            .up_to_n_times(1)
+            .with_priority(1),
+    );
+    d.mount(
+        Mock::given(method("GET"))
+            .and(path(list))
+            .respond_with(json(200, &fixture("tags-page-2.json")))
+            .with_priority(2),
+    );
+    let image = format!("{}/shop/cart", d.host());
+    let start = Instant::now();
+    t.gitops_with(&s.repo, &["image", "tags", &image], &[])
+        .expect(0);
+    assert!(
+        start.elapsed() >= Duration::from_secs(1),
+        "an HTTP-date two seconds away was not waited"
+    );
+    assert_eq!(d.received().len(), 2);
+    let d = Double::start();
+    d.mount(
+        Mock::given(method("GET")).and(path(list)).respond_with(
+            json(429, &fixture("toomanyrequests.json"))
+                .insert_header("Retry-After", date(3600).as_str()),
+        ),
+    );
+    let image = format!("{}/shop/cart", d.host());
+    let run = t.gitops_with(&s.repo, &["image", "tags", &image], &[]);
+    run.expect(3);
+    let line = run.error_line();
+    assert!(
+        line.contains("limited the requests")
+            && (line.contains("3599 s") || line.contains("3600 s")),
+        "{line}"
+    );
+    assert_eq!(d.received().len(), 1);
 }
 
 #[test]

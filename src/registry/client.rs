@@ -48,7 +48,8 @@ struct Reply {
     reason: &'static str,
     challenge: Option<String>,
     link: Option<String>,
-    retry_after: Option<u64>,
+    /// What `Retry-After` asks for, seconds or an HTTP-date.
+    retry_after: Option<Duration>,
     /// `Docker-Content-Digest`: the digest of the manifest answered.
     digest: Option<String>,
     body: Vec<u8>,
@@ -456,7 +457,7 @@ impl Registry {
                     Err(_) => Attempt::Retry(Failed::Transport(no_answer(limit)), None),
                     Ok(Err(cause)) => Attempt::Retry(Failed::Transport(cause), None),
                     Ok(Ok(reply)) if reply.status >= 500 || reply.status == 429 => {
-                        let wait = reply.retry_after.map(Duration::from_secs);
+                        let wait = reply.retry_after;
                         Attempt::Retry(Failed::Reply(reply), wait)
                     }
                     Ok(Ok(reply)) => Attempt::Done(Ok(reply)),
@@ -499,7 +500,8 @@ impl Registry {
         let text = |name| Some(headers.get(name)?.to_str().ok()?.to_owned());
         let (challenge, link) = (text("www-authenticate"), text("link"));
         let digest = text("docker-content-digest");
-        let retry_after = text("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
+        let retry_after = text("retry-after")
+            .and_then(|v| crate::http::retry::retry_after(&v, std::time::SystemTime::now()));
         let body = http_body_util::Limited::new(response.into_body(), MAX_BODY)
             .collect()
             .await
