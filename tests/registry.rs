@@ -889,3 +889,117 @@ fn creation_times_are_cached_by_digest_and_a_damaged_cache_is_rewritten() {
     tags(&t, &s, &["cart", "--env", "dev", "--json"], &[]).expect(0);
     assert!(t.home().join(".cache/gitops/image-created").is_file());
 }
+
+/// Docker's `identitytoken` (what `docker login` keeps for registries that log
+/// in with OAuth2): a refresh token, traded at the challenge's realm by `POST`
+/// with `grant_type=refresh_token`, as the Distribution token spec's OAuth2
+/// page says, for the `access_token` the requests then carry. Neither token
+/// shows anywhere, not even when the token service refuses.
+#[test]
+fn an_identity_token_is_traded_by_the_oauth2_refresh_grant_and_never_shown() {
+    use wiremock::matchers::body_string_contains;
+    const REFRESH: &str = "kas9Da81Dfa8";
+    let d = Double::start();
+    let uri = d.server.uri();
+    let list = "/v2/shop/cart/tags/list";
+    let answer: serde_json::Value = serde_json::from_str(&fixture("oauth-token.json")).unwrap();
+    let access = answer["access_token"].as_str().unwrap().to_owned();
+    let challenge = || {
+        Mock::given(method("GET"))
+            .and(path(list))
+            .respond_with(json(401, &fixture("unauthorized.json")).insert_header(
+                "WWW-Authenticate",
+                format!(r#"Bearer realm="{uri}/token",service="registry.test",scope="repository:shop/cart:pull""#).as_str(),
+            ))
+            .with_priority(5)
+    };
+    d.mount(challenge());
+    d.mount(
+        Mock::given(method("POST"))
+            .and(path("/token"))
+            .and(header("content-type", "application/x-www-form-urlencoded"))
+            .and(body_string_contains("grant_type=refresh_token"))
+            .and(body_string_contains(
+                format!("refresh_token={REFRESH}").as_str(),
+            ))
+            .and(body_string_contains("service=registry.test"))
+            .and(body_string_contains("scope=repository:shop/cart:pull"))
+            .and(body_string_contains("client_id=gitops"))
+            .respond_with(json(200, &fixture("oauth-token.json"))),
+    );
+    d.mount(
+        Mock::given(method("GET"))
+            .and(path(list))
+            .and(header("authorization", format!("Bearer {access}").as_str()))
+            .respond_with(json(200, &fixture("tags-page-3.json")))
+            .with_priority(1),
+    );
+    let t = TestEnv::new();
+    let image = format!("{}/shop/cart", d.host());
+    let s = shop(&t, &image, "aaaaaaa", "1.3.0-rc.1", "1.2.0");
+    let docker = t.home().join(".docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    std::fs::write(
+        docker.join("config.json"),
+        format!(
+            r#"{{"auths": {{"{}": {{"auth": "{}", "identitytoken": "{REFRESH}"}}}}}}"#,
+            d.host(),
+            basic("<token>", "")
+        ),
+    )
+    .unwrap();
+
+    let run = tags(&t, &s, &["cart", "--json"], &[]);
+    let out: TagsOut = run.expect(0).parse();
+    assert!(!out.tags.is_empty(), "{}", run.stdout);
+    assert_eq!(
+        d.received(),
+        [
+            format!("GET {list}?n=1000"),
+            "POST /token".to_owned(),
+            format!("GET {list}?n=1000"),
+        ],
+        "the challenge, the refresh grant (no GET on the realm), the tags"
+    );
+    for secret in [REFRESH, access.as_str()] {
+        assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
+    }
+
+    // Refused, with a body that repeats the token: exit 3, one line, no token.
+    let d = Double::start();
+    let uri = d.server.uri();
+    d.mount(Mock::given(method("GET")).and(path(list)).respond_with(
+        json(401, &fixture("unauthorized.json")).insert_header(
+            "WWW-Authenticate",
+            format!(r#"Bearer realm="{uri}/token",service="registry.test""#).as_str(),
+        ),
+    ));
+    d.mount(
+        Mock::given(method("POST")).and(path("/token")).respond_with(json(
+            401,
+            &format!(r#"{{"errors":[{{"code":"UNAUTHORIZED","message":"refresh token {REFRESH} expired"}}]}}"#),
+        )),
+    );
+    std::fs::write(
+        docker.join("config.json"),
+        format!(
+            r#"{{"auths": {{"{}": {{"identitytoken": "{REFRESH}"}}}}}}"#,
+            d.host()
+        ),
+    )
+    .unwrap();
+    let image = format!("{}/shop/cart", d.host());
+    let run = t.gitops_with(&s.repo, &["image", "tags", &image], &[]);
+    run.expect(3);
+    assert!(
+        run.error_line()
+            .contains("refused the credentials from ~/.docker/config.json"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stdout.contains(REFRESH) && !run.stderr.contains(REFRESH),
+        "{}",
+        run.stderr
+    );
+}

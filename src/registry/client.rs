@@ -1,6 +1,7 @@
 //! One registry, spoken to over the process's HTTP client ([`crate::http`]):
 //! its tags, paged; an image's creation time; authentication as the registry
-//! asks for it (anonymous, basic, or a bearer token from the challenge's realm);
+//! asks for it (anonymous, basic, or a bearer token from the challenge's realm,
+//! for a docker identity token by the OAuth2 refresh grant);
 //! retries with backoff on 5xx and 429 (`Retry-After` honoured); a timeout per
 //! request and for each call in all; and at most
 //! `GITOPS_REGISTRY_CONCURRENCY` requests in flight per registry (8 by default).
@@ -15,7 +16,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use http_body_util::BodyExt;
-use hyper::header::{HeaderValue, ACCEPT, AUTHORIZATION, USER_AGENT};
+use hyper::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use hyper::{Request, Uri};
 use tower_service::Service;
 
@@ -326,7 +327,7 @@ impl Registry {
         let mut challenged = false;
         loop {
             let auth = self.authorization(repository);
-            let reply = self.send(url, accept, auth.as_deref(), what).await?;
+            let reply = self.send(url, accept, auth.as_deref(), None, what).await?;
             if reply.status != 401 || challenged {
                 if reply.status == 401 || reply.status == 403 {
                     return Err(self.denied(repository, &reply));
@@ -353,7 +354,8 @@ impl Registry {
                         .unwrap_or_else(|e| e.into_inner())
                         .insert(repository.to_owned(), token);
                 }
-                Some(Challenge::Basic) if self.credentials.is_some() => {
+                // An identity token is no password: never sent as basic.
+                Some(Challenge::Basic) if self.password().is_some() => {
                     self.basic.store(true, Ordering::Relaxed);
                 }
                 _ => return Err(self.denied(repository, &reply)),
@@ -373,13 +375,23 @@ impl Registry {
             return Some(format!("Bearer {token}"));
         }
         if self.basic.load(Ordering::Relaxed) {
-            return self.credentials.as_ref().map(Credentials::basic);
+            return self.password().map(Credentials::basic);
         }
         None
     }
 
-    /// A token from the challenge's realm (`GET realm?service=…&scope=…`, with
-    /// the credentials when there are some).
+    /// The credentials, when they are a user and password (not an identity
+    /// token).
+    fn password(&self) -> Option<&Credentials> {
+        self.credentials.as_ref().filter(|c| !c.is_identity_token())
+    }
+
+    /// A token from the challenge's realm: `GET realm?service=…&scope=…`, with
+    /// a user and password as basic when there are some; with an identity
+    /// token, the OAuth2 refresh grant of the Distribution token spec
+    /// (`docs/spec/auth/oauth.md`): `POST realm` with the form
+    /// `grant_type=refresh_token`, `refresh_token`, `client_id`, `service` and
+    /// `scope`, whose answer's `access_token` is the token.
     async fn token(
         &self,
         realm: &str,
@@ -412,12 +424,30 @@ impl Registry {
                 .ok()
                 .and_then(|u| u.authority().map(|a| super::name::is_local(a.as_str())))
                 .unwrap_or(false);
-        let basic = match in_clear {
-            false => self.credentials.as_ref().map(Credentials::basic),
-            true => None,
-        };
         let what = format!("get a token for {repository}");
-        let reply = self.send(&url, None, basic.as_deref(), &what).await?;
+        let identity = self.credentials.as_ref().filter(|c| c.is_identity_token());
+        let reply = match identity {
+            Some(c) if !in_clear => {
+                let mut form = format!(
+                    "grant_type=refresh_token&client_id=gitops&refresh_token={}",
+                    query_escape(c.secret())
+                );
+                if let Some(service) = service {
+                    form.push_str("&service=");
+                    form.push_str(&query_escape(service));
+                }
+                form.push_str("&scope=");
+                form.push_str(&query_escape(scope));
+                self.send(realm, None, None, Some(&form), &what).await?
+            }
+            _ => {
+                let basic = self
+                    .password()
+                    .filter(|_| !in_clear)
+                    .map(Credentials::basic);
+                self.send(&url, None, basic.as_deref(), None, &what).await?
+            }
+        };
         if reply.status == 401 || reply.status == 403 {
             return Err(self.denied(repository, &reply));
         }
@@ -435,14 +465,15 @@ impl Registry {
             })
     }
 
-    /// Sends one GET with retries: transport failures, timeouts, 5xx and 429
-    /// are retried with backoff (429 and 503 after their `Retry-After`); any
-    /// other answer is returned.
+    /// Sends one GET (a POST of `form`, URL-encoded, when given) with retries:
+    /// transport failures, timeouts, 5xx and 429 are retried with backoff (429
+    /// and 503 after their `Retry-After`); any other answer is returned.
     async fn send(
         &self,
         url: &str,
         accept: Option<&str>,
         auth: Option<&str>,
+        form: Option<&str>,
         what: &str,
     ) -> Result<Reply, Failure> {
         self.retry
@@ -453,7 +484,7 @@ impl Registry {
                     ));
                 };
                 self.requests.fetch_add(1, Ordering::Relaxed);
-                match tokio::time::timeout(limit, self.send_once(url, accept, auth)).await {
+                match tokio::time::timeout(limit, self.send_once(url, accept, auth, form)).await {
                     Err(_) => Attempt::Retry(Failed::Transport(no_answer(limit)), None),
                     Ok(Err(cause)) => Attempt::Retry(Failed::Transport(cause), None),
                     Ok(Ok(reply)) if reply.status >= 500 || reply.status == 429 => {
@@ -474,13 +505,22 @@ impl Registry {
         url: &str,
         accept: Option<&str>,
         auth: Option<&str>,
+        form: Option<&str>,
     ) -> Result<Reply, String> {
-        let mut request = Request::get(url)
+        let request = match form {
+            None => Request::get(url),
+            Some(_) => Request::post(url).header(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/x-www-form-urlencoded"),
+            ),
+        };
+        let body = form.map_or_else(Body::empty, |f| Body::from(f.as_bytes().to_vec()));
+        let mut request = request
             .header(
                 USER_AGENT,
                 HeaderValue::from_static(concat!("gitops/", env!("CARGO_PKG_VERSION"))),
             )
-            .body(Body::empty())
+            .body(body)
             .map_err(|e| format!("`{}` is not a URL: {e}", self.redact(url)))?;
         let headers = request.headers_mut();
         headers.insert(
