@@ -201,6 +201,8 @@ impl Ui {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_message(message.to_owned());
+        // Drawn now, not at the first step: a slow first step shows the bar.
+        bar.tick();
         Progress(Some(bar))
     }
 
@@ -259,6 +261,11 @@ pub fn restore_terminal() {
 pub struct Progress(Option<indicatif::ProgressBar>);
 
 impl Progress {
+    /// No bar at all (`--json`, or a step that shows a spinner instead).
+    pub fn hidden() -> Progress {
+        Progress(None)
+    }
+
     /// One step done.
     pub fn inc(&self) {
         if let Some(bar) = &self.0 {

@@ -583,6 +583,54 @@ fn too_many_requests_waits_as_asked_and_server_errors_are_retried() {
         "{line}"
     );
     assert_eq!(d.received().len(), 1);
+
+    // Retry-After as an HTTP-date: two seconds away is waited (a second at
+    // least: the date has whole seconds), an hour away is not.
+    let date =
+        |secs| httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(secs));
+    let d = Double::start();
+    d.mount(
+        Mock::given(method("GET"))
+            .and(path(list))
+            .respond_with(
+                json(429, &fixture("toomanyrequests.json"))
+                    .insert_header("Retry-After", date(2).as_str()),
+            )
+            .up_to_n_times(1)
+            .with_priority(1),
+    );
+    d.mount(
+        Mock::given(method("GET"))
+            .and(path(list))
+            .respond_with(json(200, &fixture("tags-page-2.json")))
+            .with_priority(2),
+    );
+    let image = format!("{}/shop/cart", d.host());
+    let start = Instant::now();
+    t.gitops_with(&s.repo, &["image", "tags", &image], &[])
+        .expect(0);
+    assert!(
+        start.elapsed() >= Duration::from_secs(1),
+        "an HTTP-date two seconds away was not waited"
+    );
+    assert_eq!(d.received().len(), 2);
+    let d = Double::start();
+    d.mount(
+        Mock::given(method("GET")).and(path(list)).respond_with(
+            json(429, &fixture("toomanyrequests.json"))
+                .insert_header("Retry-After", date(3600).as_str()),
+        ),
+    );
+    let image = format!("{}/shop/cart", d.host());
+    let run = t.gitops_with(&s.repo, &["image", "tags", &image], &[]);
+    run.expect(3);
+    let line = run.error_line();
+    assert!(
+        line.contains("limited the requests")
+            && (line.contains("3599 s") || line.contains("3600 s")),
+        "{line}"
+    );
+    assert_eq!(d.received().len(), 1);
 }
 
 #[test]
@@ -714,4 +762,244 @@ fn a_next_page_on_another_server_is_refused() {
         run.stderr
     );
     assert_eq!(d.received().len(), 1);
+}
+
+/// The creation times of commit tags are kept by digest in the user's cache
+/// (`$XDG_CACHE_HOME/gitops/image-created`, else `~/.cache/gitops/`): a second
+/// run reads each candidate's manifest (its tag may have moved) but no image
+/// config; a damaged cache file is ignored (the same answer, exit 0) and
+/// written anew.
+#[test]
+fn creation_times_are_cached_by_digest_and_a_damaged_cache_is_rewritten() {
+    let d = Double::start();
+    let oci = "application/vnd.oci.image.manifest.v1+json";
+    d.mount(
+        Mock::given(method("GET"))
+            .and(path("/v2/shop/cart/tags/list"))
+            .respond_with(json(
+                200,
+                r#"{"name":"shop/cart","tags":["1.0.0","aaaaaaa","bbbbbbb","ccccccc"]}"#,
+            )),
+    );
+    for (i, (tag, created)) in [
+        ("aaaaaaa", "2026-11-01T00:00:00Z"),
+        ("bbbbbbb", "2026-11-03T00:00:00Z"),
+        ("ccccccc", "2026-11-02T00:00:00Z"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let config = format!("sha256:{}", i.to_string().repeat(64));
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{oci}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{config}","size":2}},"layers":[]}}"#
+        );
+        d.mount(
+            Mock::given(method("GET"))
+                .and(path(format!("/v2/shop/cart/manifests/{tag}")))
+                .respond_with(
+                    ResponseTemplate::new(200)
+                        .set_body_raw(manifest.clone(), oci)
+                        .insert_header(
+                            "Docker-Content-Digest",
+                            common::registry::digest(manifest.as_bytes()).as_str(),
+                        ),
+                ),
+        );
+        d.mount(
+            Mock::given(method("GET"))
+                .and(path(format!("/v2/shop/cart/blobs/{config}")))
+                .respond_with(json(
+                    200,
+                    &format!(r#"{{"architecture":"amd64","os":"linux","created":"{created}"}}"#),
+                )),
+        );
+    }
+
+    let t = TestEnv::new();
+    let image = format!("{}/shop/cart", d.host());
+    let s = shop(&t, &image, "ccccccc", "1.0.0-rc.1", "1.0.0");
+    let xdg = t.root().join("xdg-cache");
+    let vars = [("XDG_CACHE_HOME", xdg.to_str().unwrap())];
+    let file = xdg.join("gitops").join("image-created");
+    // Requests since the last look: (manifests, blobs).
+    let seen = std::cell::Cell::new(0);
+    let counts = || {
+        let all = d.received();
+        let new = &all[seen.get()..];
+        seen.set(all.len());
+        let n = |what: &str| new.iter().filter(|r| r.contains(what)).count();
+        (n("/manifests/"), n("/blobs/"))
+    };
+    let answer = |run: &Run| {
+        let out: TagsOut = run.parse();
+        let dev = env(&out, "dev");
+        let created: Vec<(String, Option<String>)> = out
+            .tags
+            .iter()
+            .map(|t| (t.tag.clone(), t.created.clone()))
+            .collect();
+        (dev.pick.clone(), dev.why, created)
+    };
+
+    let first = tags(&t, &s, &["cart", "--env", "dev", "--json"], &vars);
+    first.expect(0);
+    let want = answer(&first);
+    assert_eq!((want.0.as_deref(), want.1), (Some("bbbbbbb"), Why::Newer));
+    assert_eq!(
+        counts(),
+        (3, 3),
+        "cold: each candidate's manifest and config"
+    );
+    let good = std::fs::read(&file).expect("the cache file in $XDG_CACHE_HOME/gitops");
+    assert!(
+        good.starts_with(b"gitops-cache image-created "),
+        "{}",
+        String::from_utf8_lossy(&good)
+    );
+
+    let second = tags(&t, &s, &["cart", "--env", "dev", "--json"], &vars);
+    assert_eq!(answer(second.expect(0)), want);
+    assert_eq!(
+        counts(),
+        (3, 0),
+        "warm: the manifests (for their digests), no config"
+    );
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        good,
+        "nothing new: not rewritten"
+    );
+
+    let mut flipped = good.clone();
+    let last = flipped.len() - 2;
+    flipped[last] ^= 1;
+    for (how, damaged) in [
+        ("a byte changed", flipped),
+        ("cut short", good[..good.len() / 2].to_vec()),
+        ("not a cache", b"2026-11-03T00:00:00Z\n".to_vec()),
+    ] {
+        std::fs::write(&file, &damaged).unwrap();
+        let run = tags(&t, &s, &["cart", "--env", "dev", "--json"], &vars);
+        assert_eq!(answer(run.expect(0)), want, "{how}");
+        assert_eq!(counts(), (3, 3), "{how}: the configs read again");
+        assert_eq!(std::fs::read(&file).unwrap(), good, "{how}: rewritten");
+    }
+
+    // Without XDG_CACHE_HOME: ~/.cache/gitops.
+    tags(&t, &s, &["cart", "--env", "dev", "--json"], &[]).expect(0);
+    assert!(t.home().join(".cache/gitops/image-created").is_file());
+}
+
+/// Docker's `identitytoken` (what `docker login` keeps for registries that log
+/// in with OAuth2): a refresh token, traded at the challenge's realm by `POST`
+/// with `grant_type=refresh_token`, as the Distribution token spec's OAuth2
+/// page says, for the `access_token` the requests then carry. Neither token
+/// shows anywhere, not even when the token service refuses.
+#[test]
+fn an_identity_token_is_traded_by_the_oauth2_refresh_grant_and_never_shown() {
+    use wiremock::matchers::body_string_contains;
+    const REFRESH: &str = "kas9Da81Dfa8";
+    let d = Double::start();
+    let uri = d.server.uri();
+    let list = "/v2/shop/cart/tags/list";
+    let answer: serde_json::Value = serde_json::from_str(&fixture("oauth-token.json")).unwrap();
+    let access = answer["access_token"].as_str().unwrap().to_owned();
+    let challenge = || {
+        Mock::given(method("GET"))
+            .and(path(list))
+            .respond_with(json(401, &fixture("unauthorized.json")).insert_header(
+                "WWW-Authenticate",
+                format!(r#"Bearer realm="{uri}/token",service="registry.test",scope="repository:shop/cart:pull""#).as_str(),
+            ))
+            .with_priority(5)
+    };
+    d.mount(challenge());
+    d.mount(
+        Mock::given(method("POST"))
+            .and(path("/token"))
+            .and(header("content-type", "application/x-www-form-urlencoded"))
+            .and(body_string_contains("grant_type=refresh_token"))
+            .and(body_string_contains(
+                format!("refresh_token={REFRESH}").as_str(),
+            ))
+            .and(body_string_contains("service=registry.test"))
+            .and(body_string_contains("scope=repository:shop/cart:pull"))
+            .and(body_string_contains("client_id=gitops"))
+            .respond_with(json(200, &fixture("oauth-token.json"))),
+    );
+    d.mount(
+        Mock::given(method("GET"))
+            .and(path(list))
+            .and(header("authorization", format!("Bearer {access}").as_str()))
+            .respond_with(json(200, &fixture("tags-page-3.json")))
+            .with_priority(1),
+    );
+    let t = TestEnv::new();
+    let image = format!("{}/shop/cart", d.host());
+    let s = shop(&t, &image, "aaaaaaa", "1.3.0-rc.1", "1.2.0");
+    let docker = t.home().join(".docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    std::fs::write(
+        docker.join("config.json"),
+        format!(
+            r#"{{"auths": {{"{}": {{"auth": "{}", "identitytoken": "{REFRESH}"}}}}}}"#,
+            d.host(),
+            basic("<token>", "")
+        ),
+    )
+    .unwrap();
+
+    let run = tags(&t, &s, &["cart", "--json"], &[]);
+    let out: TagsOut = run.expect(0).parse();
+    assert!(!out.tags.is_empty(), "{}", run.stdout);
+    assert_eq!(
+        d.received(),
+        [
+            format!("GET {list}?n=1000"),
+            "POST /token".to_owned(),
+            format!("GET {list}?n=1000"),
+        ],
+        "the challenge, the refresh grant (no GET on the realm), the tags"
+    );
+    for secret in [REFRESH, access.as_str()] {
+        assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
+    }
+
+    // Refused, with a body that repeats the token: exit 3, one line, no token.
+    let d = Double::start();
+    let uri = d.server.uri();
+    d.mount(Mock::given(method("GET")).and(path(list)).respond_with(
+        json(401, &fixture("unauthorized.json")).insert_header(
+            "WWW-Authenticate",
+            format!(r#"Bearer realm="{uri}/token",service="registry.test""#).as_str(),
+        ),
+    ));
+    d.mount(
+        Mock::given(method("POST")).and(path("/token")).respond_with(json(
+            401,
+            &format!(r#"{{"errors":[{{"code":"UNAUTHORIZED","message":"refresh token {REFRESH} expired"}}]}}"#),
+        )),
+    );
+    std::fs::write(
+        docker.join("config.json"),
+        format!(
+            r#"{{"auths": {{"{}": {{"identitytoken": "{REFRESH}"}}}}}}"#,
+            d.host()
+        ),
+    )
+    .unwrap();
+    let image = format!("{}/shop/cart", d.host());
+    let run = t.gitops_with(&s.repo, &["image", "tags", &image], &[]);
+    run.expect(3);
+    assert!(
+        run.error_line()
+            .contains("refused the credentials from ~/.docker/config.json"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stdout.contains(REFRESH) && !run.stderr.contains(REFRESH),
+        "{}",
+        run.stderr
+    );
 }

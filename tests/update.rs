@@ -352,3 +352,258 @@ fn an_unreachable_registry_fails_its_image_only() {
     // An image no environment runs is refused.
     update(&t, &s, &["--image", "nope"], &[]).expect(2);
 }
+
+/// Every image's tags are asked for at once, within its registry's cap
+/// (`GITOPS_REGISTRY_CONCURRENCY`), which holds for all the images of that
+/// registry together; the rows come in the images' order, as before.
+#[test]
+fn images_are_listed_concurrently_within_the_registrys_cap() {
+    use std::time::{Duration, Instant};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(MockServer::start());
+    let host = server.uri().trim_start_matches("http://").to_owned();
+    let names = ["a", "b", "c", "d"];
+    for name in names {
+        runtime.block_on(
+            Mock::given(method("GET"))
+                .and(path(format!("/v2/shop/{name}/tags/list")))
+                .respond_with(
+                    ResponseTemplate::new(200)
+                        .set_body_raw(
+                            format!(
+                                r#"{{"name":"shop/{name}","tags":["1.0.0","1.1.0-rc.1","1.1.0"]}}"#
+                            ),
+                            "application/json",
+                        )
+                        .set_delay(Duration::from_millis(600)),
+                )
+                .mount(&server),
+        );
+    }
+    let t = TestEnv::new();
+    let images: Vec<String> = names.iter().map(|n| format!("{host}/shop/{n}")).collect();
+    let shape: Vec<(&str, &str, &str, &str)> = images
+        .iter()
+        .map(|i| (i.as_str(), "ccccccc", "1.0.0-rc.1", "1.0.0"))
+        .collect();
+    let s = shop(&t, &shape, "");
+
+    let timed = |cap: &str| {
+        let start = Instant::now();
+        let run = update(
+            &t,
+            &s,
+            &["--dry-run", "--json"],
+            &[("GITOPS_REGISTRY_CONCURRENCY", cap)],
+        );
+        let out: UpdateOut = run.expect(0).parse();
+        (start.elapsed(), out)
+    };
+    let (together, out) = timed("4");
+    let order: Vec<(&str, &str)> = out
+        .updates
+        .iter()
+        .map(|r| (r.env.as_str(), r.image.rsplit('/').next().unwrap()))
+        .collect();
+    let mut want = Vec::new();
+    for name in names {
+        for env in ["dev", "stage", "prod"] {
+            want.push((env, name));
+        }
+    }
+    assert_eq!(
+        order, want,
+        "images in name order, environments in the config's"
+    );
+    for name in names {
+        assert_eq!(row(&out, "stage", name).pick.as_deref(), Some("1.1.0-rc.1"));
+        assert_eq!(row(&out, "prod", name).action, RowAction::Planned);
+    }
+    // Four slow answers: at once, about one answer's time; one at a time, four.
+    let (one_by_one, _) = timed("1");
+    assert!(
+        one_by_one >= Duration::from_millis(2400),
+        "{one_by_one:?}: the cap of 1 was not kept across the images"
+    );
+    assert!(
+        together < Duration::from_millis(1800),
+        "{together:?}: the four images were not asked for at once"
+    );
+    let requests = runtime.block_on(server.received_requests()).unwrap();
+    assert_eq!(requests.len(), 8, "one tag list per image and run");
+}
+
+/// On a terminal (a pseudo-terminal from util-linux's `script`) a progress bar
+/// shows while the registries answer; with `--json`, and off a terminal,
+/// nothing but the document.
+#[test]
+fn a_progress_bar_on_a_terminal_only_and_never_with_json() {
+    let reg = Registry::start();
+    reg.push_image("shop/cart", "1.3.0-rc.2", "2026-10-03T08:00:00Z");
+    let t = TestEnv::new();
+    let image = format!("{}/shop/cart", reg.host);
+    let s = shop(
+        &t,
+        &[(image.as_str(), "ccccccc", "1.3.0-rc.1", "1.2.0")],
+        "",
+    );
+    let on_terminal = |args: &str| {
+        let cmd = format!(
+            "{} image update --dry-run --color never {args}",
+            env!("CARGO_BIN_EXE_gitops")
+        );
+        let out = t
+            .command("script", &s.repo)
+            .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+            // indicatif draws on a terminal that can move the cursor.
+            .env("TERM", "xterm")
+            .output()
+            .expect("util-linux `script` runs the command on a pseudo-terminal");
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let screen = on_terminal("");
+    assert!(screen.contains("checking the registries"), "{screen}");
+    assert!(screen.contains("would set 1.3.0-rc.2"), "{screen}");
+    let screen = on_terminal("--json");
+    assert!(!screen.contains("checking the registries"), "{screen}");
+    let run = update(&t, &s, &["--dry-run"], &[]);
+    run.expect(0);
+    assert!(
+        !run.stderr.contains("checking the registries"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A rerun with nothing new pushes nothing (origin's branches, as `git
+/// ls-remote` lists them, stay where they are) and asks GitHub once per open
+/// pull request: to find it, as it was opened.
+#[test]
+fn a_rerun_with_nothing_new_pushes_nothing_and_asks_github_once_per_open_pull_request() {
+    use serde_json::{json, Value};
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let fixture = common::github_fixture;
+    let reg = Registry::start();
+    for (tag, created) in [
+        ("ccccccc", "2026-11-10T08:00:00Z"),
+        ("bbbbbbb", "2026-11-20T08:00:00Z"),
+        ("1.3.0-rc.1", "2026-10-02T08:00:00Z"),
+        ("1.3.0-rc.2", "2026-10-03T08:00:00Z"),
+        ("1.2.0", "2026-10-01T08:00:00Z"),
+    ] {
+        reg.push_image("shop/cart", tag, created);
+    }
+    let t = TestEnv::new();
+    let image = format!("{}/shop/cart", reg.host);
+    let s = shop(
+        &t,
+        &[(image.as_str(), "ccccccc", "1.3.0-rc.1", "1.2.0")],
+        "github:\n  repository: shop/config\n",
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(MockServer::start());
+    let mount = |m: Mock| runtime.block_on(m.mount(&server));
+    let vars = [
+        ("GITHUB_API_URL", server.uri()),
+        ("GH_TOKEN", "ghp_rerunTOKEN77".to_owned()),
+    ];
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let ls_remote = || t.git(&s.repo, &["ls-remote", "origin"]);
+
+    // The first run opens dev's and stage's pull requests.
+    mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/shop/config/pulls"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
+    );
+    mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/shop/config/pulls"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(fixture("pull-request"))),
+    );
+    mount(
+        Mock::given(method("POST"))
+            .and(path("/graphql"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(fixture("graphql-auto-merge-enabled")),
+            ),
+    );
+    let out: UpdateOut = update(&t, &s, &["--json"], &vars).expect(0).parse();
+    assert_eq!(row(&out, "dev", "cart").action, RowAction::Opened);
+    assert_eq!(row(&out, "stage", "cart").action, RowAction::Opened);
+    let opened: Vec<Value> = runtime
+        .block_on(server.received_requests())
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "POST" && r.url.path() == "/repos/shop/config/pulls")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(opened.len(), 2);
+
+    // GitHub now has them open, as they were asked for (dev's with auto-merge).
+    runtime.block_on(server.reset());
+    for (number, asked) in (1347..).zip(&opened) {
+        let base = asked["base"].as_str().unwrap();
+        let mut pull = fixture("pull-request");
+        pull["number"] = json!(number);
+        pull["title"] = asked["title"].clone();
+        pull["body"] = asked["body"].clone();
+        pull["head"]["ref"] = asked["head"].clone();
+        pull["base"]["ref"] = json!(base);
+        pull["auto_merge"] = if base == "dev" {
+            json!({"merge_method": "merge", "commit_title": "", "commit_message": "", "enabled_by": pull["user"].clone()})
+        } else {
+            Value::Null
+        };
+        mount(
+            Mock::given(method("GET"))
+                .and(path("/repos/shop/config/pulls"))
+                .and(query_param(
+                    "head",
+                    format!("shop:{}", asked["head"].as_str().unwrap()).as_str(),
+                ))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!([pull]))),
+        );
+    }
+
+    let before = ls_remote();
+    let run = update(&t, &s, &["--json"], &vars);
+    let out: UpdateOut = run.expect(0).parse();
+    for env in ["dev", "stage"] {
+        let r = row(&out, env, "cart");
+        assert_eq!(
+            r.action,
+            RowAction::Unchanged,
+            "{env}: {out:#?}\n{}",
+            run.stderr
+        );
+        assert!(r.pull_request.is_some(), "{env}");
+    }
+    assert_eq!(row(&out, "prod", "cart").action, RowAction::Nothing);
+    assert_eq!(ls_remote(), before, "nothing pushed");
+    let calls: Vec<String> = runtime
+        .block_on(server.received_requests())
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect();
+    let open_pulls = 2;
+    assert!(
+        calls.len() <= open_pulls,
+        "at most one GitHub request per open pull request: {calls:#?}"
+    );
+    assert!(calls.iter().all(|c| c.starts_with("GET ")), "{calls:#?}");
+    assert!(!run.stdout.contains("ghp_rerunTOKEN77") && !run.stderr.contains("ghp_rerunTOKEN77"));
+}

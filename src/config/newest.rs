@@ -4,6 +4,7 @@
 //! `commit-sha` (whose ids have no order), the images' creation times come in.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
@@ -119,6 +120,70 @@ pub fn choose(
     }
 }
 
+/// The tags whose creation times the decision needs: for each `commit-sha`
+/// environment of `judged` (a policy and the tags it runs), the tags it
+/// accepts and those it runs that the registry has. Sorted, each once.
+pub fn wanted(tags: &[String], judged: &[(TagPolicy, Vec<String>)]) -> Vec<String> {
+    let in_registry: BTreeSet<&String> = tags.iter().collect();
+    let mut wanted = BTreeSet::new();
+    for (policy, running) in judged {
+        if *policy == TagPolicy::CommitSha {
+            wanted.extend(
+                tags.iter()
+                    .filter(|t| policy.check(Some(t)).is_ok())
+                    .cloned(),
+            );
+            wanted.extend(running.iter().filter(|t| in_registry.contains(t)).cloned());
+        }
+    }
+    wanted.into_iter().collect()
+}
+
+/// A registry's tags ordered and judged for several environments at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// The tags, newest first ([`newest_first`]).
+    pub ordered: Vec<String>,
+    /// What each (policy, running tags) given would take, in their order.
+    pub choices: Vec<Choice>,
+}
+
+/// What each of `judged` (an environment's policy and the tags it runs) would
+/// take from `tags`, one image's tags listed once; `created` gives the
+/// creation times read (of [`wanted`]'s tags). `image tags` and `image update`
+/// both decide here.
+pub fn decide(
+    tags: &[String],
+    judged: &[(TagPolicy, Vec<String>)],
+    created: &dyn Fn(&str) -> Option<(i64, u32)>,
+) -> Decision {
+    // Newest first (a registry lists in no promised order).
+    let mut ordered = tags.to_vec();
+    ordered.sort_by(|a, b| newest_first(a, b, created));
+    let choices = judged
+        .iter()
+        .map(|(policy, running)| choose(policy, &ordered, running, created))
+        .collect();
+    Decision { ordered, choices }
+}
+
+/// Versions newest first, then tags with a creation time newest first, then
+/// the rest by name.
+pub fn newest_first(a: &str, b: &str, created: &dyn Fn(&str) -> Option<(i64, u32)>) -> Ordering {
+    let version = |t: &str| parse_semver(t.strip_prefix('v').unwrap_or(t));
+    match (version(a), version(b)) {
+        (Some(x), Some(y)) => y.cmp(&x).then_with(|| a.cmp(b)),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => match (created(a), created(b)) {
+            (Some(x), Some(y)) => y.cmp(&x),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => a.cmp(b),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,5 +256,35 @@ mod tests {
         // What runs has no known time (not in the registry): no order, no pick.
         let c = choose(&p, &registry, &tags("eeeeeee"), &created);
         assert_eq!((c.pick, c.why), (None, Why::Unordered));
+    }
+
+    #[test]
+    fn tags_order_versions_then_creation_times_then_names() {
+        let registry = tags("zzz 3f9c2ab 1.2.0 v1.10.0 1.3.0-rc.10 1.3.0-rc.9 9e1d2c4 latest");
+        let created = |t: &str| match t {
+            "3f9c2ab" => Some((100, 0)),
+            "9e1d2c4" => Some((200, 0)),
+            _ => None,
+        };
+        let judged = vec![
+            (TagPolicy::CommitSha, tags("3f9c2ab")),
+            (TagPolicy::parse("semver-rc").unwrap(), tags("1.3.0-rc.9")),
+        ];
+        assert_eq!(
+            wanted(&registry, &judged),
+            tags("3f9c2ab 9e1d2c4"),
+            "the commit ids the commit-sha environment accepts (and runs)"
+        );
+        let d = decide(&registry, &judged, &created);
+        assert_eq!(
+            d.ordered,
+            tags("v1.10.0 1.3.0-rc.10 1.3.0-rc.9 1.2.0 9e1d2c4 3f9c2ab latest zzz")
+        );
+        let picks: Vec<Option<&str>> = d.choices.iter().map(|c| c.pick.as_deref()).collect();
+        assert_eq!(picks, [Some("9e1d2c4"), Some("1.3.0-rc.10")]);
+        // Without times the commit ids fall back to their names.
+        let d = decide(&registry, &judged, &none);
+        assert_eq!(d.ordered[4..], tags("3f9c2ab 9e1d2c4 latest zzz")[..]);
+        assert_eq!(d.choices[0].why, Why::Unordered);
     }
 }

@@ -9,6 +9,10 @@
 //!   read once per run;
 //! - [`repo_config`]: `.gitops.yaml` and `origin` as the repository has them;
 //! - [`drift`]: the commits each environment carries that its upstream lacks;
+//! - [`image_tags`]: an image's tags in its registry and what each environment
+//!   would take from them (`image tags`, `image update`);
+//! - [`image_times`]: images' creation times, kept by digest in the user's
+//!   cache directory;
 //! - [`overview`]: what each environment runs, waits for and drifted (`status`),
 //!   and how that is shown;
 //! - [`plan`]: a promotion built in the object store and read back (`diff`,
@@ -17,6 +21,8 @@
 //! - [`pull_request`]: the one pull request a branch has, opened or refreshed.
 
 pub mod drift;
+pub mod image_tags;
+pub mod image_times;
 pub mod overview;
 pub mod plan;
 pub mod publish;

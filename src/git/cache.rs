@@ -1,4 +1,6 @@
-//! The envelope of every file gitops keeps in `.git/gitops/`: one header line
+//! The envelope of every file gitops keeps in `.git/gitops/` (and of the
+//! image creation times in the user's cache directory, which belong to no
+//! repository: their object format is `-`): one header line
 //! that says what the file holds and how to check it, then the content.
 //!
 //! ```text
@@ -34,8 +36,13 @@ pub struct Format {
 
 const MAGIC: &str = "gitops-cache";
 
-/// The header line for `content`.
-fn header(format: &Format, hash: gix::hash::Kind, content: &[u8]) -> String {
+/// The object-format field of a file that belongs to no repository (kept in
+/// the user's cache directory: [`seal_unbound`]).
+const UNBOUND: &str = "-";
+
+/// The header line for `content`; `hash` is the object format's name, or
+/// [`UNBOUND`].
+fn header(format: &Format, hash: &str, content: &[u8]) -> String {
     debug_assert!(
         !format!("{}{}", format.name, format.version).contains([' ', '\n', '\r']),
         "{format:?}"
@@ -51,6 +58,16 @@ fn header(format: &Format, hash: gix::hash::Kind, content: &[u8]) -> String {
 
 /// A cache file: the header, then `content`.
 pub fn seal(format: &Format, hash: gix::hash::Kind, content: &[u8]) -> Vec<u8> {
+    sealed(format, &hash.to_string(), content)
+}
+
+/// A cache file that belongs to no repository (its object-format field is
+/// `-`): the header, then `content`.
+pub fn seal_unbound(format: &Format, content: &[u8]) -> Vec<u8> {
+    sealed(format, UNBOUND, content)
+}
+
+fn sealed(format: &Format, hash: &str, content: &[u8]) -> Vec<u8> {
     let mut out = header(format, hash, content).into_bytes();
     out.extend_from_slice(content);
     out
@@ -59,6 +76,16 @@ pub fn seal(format: &Format, hash: gix::hash::Kind, content: &[u8]) -> Vec<u8> {
 /// The content of a cache file [`seal`] made with the same format and object
 /// format; `None` for anything else.
 pub fn open<'a>(format: &Format, hash: gix::hash::Kind, file: &'a [u8]) -> Option<&'a [u8]> {
+    opened(format, &hash.to_string(), file)
+}
+
+/// The content of a cache file [`seal_unbound`] made with the same format;
+/// `None` for anything else.
+pub fn open_unbound<'a>(format: &Format, file: &'a [u8]) -> Option<&'a [u8]> {
+    opened(format, UNBOUND, file)
+}
+
+fn opened<'a>(format: &Format, hash: &str, file: &'a [u8]) -> Option<&'a [u8]> {
     let end = memchr::memchr(b'\n', file)? + 1;
     let (head, content) = file.split_at(end);
     (head == header(format, hash, content).as_bytes()).then_some(content)

@@ -2,7 +2,7 @@
 //! GitHub and the image registries.
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// How calls are retried: at most `attempts` tries; between them
 /// `base × 2^(try-1)`, or what the server asks for (`Retry-After`, GitHub's rate
@@ -107,6 +107,19 @@ pub struct GaveUp<F> {
     pub wait: Duration,
 }
 
+/// How long a `Retry-After` header asks to wait (RFC 9110, section 10.2.3):
+/// a number of seconds, or an HTTP-date (the IMF-fixdate form, or the obsolete
+/// RFC 850 and asctime ones), counted from `now`; a date already past asks for
+/// no wait. `None` for anything else (the caller backs off as usual).
+pub fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
 /// Why a request that timed out failed: "no answer within 30 s".
 pub fn no_answer(limit: Duration) -> String {
     format!("no answer within {} s", limit.as_secs_f64().ceil() as u64)
@@ -138,5 +151,30 @@ mod tests {
         let p = RetryPolicy::from_env(env(&[("GITOPS_TIMEOUT", "5")]));
         assert_eq!(p.total, Duration::from_secs(5));
         assert_eq!(RetryPolicy::default().total, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn retry_after_is_seconds_or_an_http_date() {
+        // Wed, 21 Oct 2015 07:28:00 GMT
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480);
+        let secs = |n| Some(Duration::from_secs(n));
+        let cases = [
+            ("120", secs(120)),
+            (" 0 ", secs(0)),
+            ("Wed, 21 Oct 2015 07:28:30 GMT", secs(30)),
+            // The obsolete forms an HTTP-date may still take.
+            ("Wednesday, 21-Oct-15 07:29:00 GMT", secs(60)),
+            ("Wed Oct 21 07:28:05 2015", secs(5)),
+            // Already past: no wait.
+            ("Wed, 21 Oct 2015 07:00:00 GMT", secs(0)),
+            ("", None),
+            ("soon", None),
+            ("-5", None),
+            ("1.5", None),
+            ("Wed, 32 Oct 2015 07:28:00 GMT", None),
+        ];
+        for (value, want) in cases {
+            assert_eq!(retry_after(value, now), want, "{value:?}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! One registry, spoken to over the process's HTTP client ([`crate::http`]):
 //! its tags, paged; an image's creation time; authentication as the registry
-//! asks for it (anonymous, basic, or a bearer token from the challenge's realm);
+//! asks for it (anonymous, basic, or a bearer token from the challenge's realm,
+//! for a docker identity token by the OAuth2 refresh grant);
 //! retries with backoff on 5xx and 429 (`Retry-After` honoured); a timeout per
 //! request and for each call in all; and at most
 //! `GITOPS_REGISTRY_CONCURRENCY` requests in flight per registry (8 by default).
@@ -15,7 +16,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use http_body_util::BodyExt;
-use hyper::header::{HeaderValue, ACCEPT, AUTHORIZATION, USER_AGENT};
+use hyper::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use hyper::{Request, Uri};
 use tower_service::Service;
 
@@ -48,7 +49,10 @@ struct Reply {
     reason: &'static str,
     challenge: Option<String>,
     link: Option<String>,
-    retry_after: Option<u64>,
+    /// What `Retry-After` asks for, seconds or an HTTP-date.
+    retry_after: Option<Duration>,
+    /// `Docker-Content-Digest`: the digest of the manifest answered.
+    digest: Option<String>,
     body: Vec<u8>,
 }
 
@@ -56,6 +60,19 @@ struct Reply {
 enum Failed {
     Transport(String),
     Reply(Reply),
+}
+
+/// What the registry says of one tag's image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dated {
+    /// The digest of the manifest the tag points at (`Docker-Content-Digest`),
+    /// when the registry says it.
+    pub digest: Option<String>,
+    /// The image's creation time, if it has one.
+    pub created: Option<Created>,
+    /// The time came from what the caller knew of the digest: no more than
+    /// the manifest was read.
+    pub cached: bool,
 }
 
 /// A client for one registry. Methods block; several threads may call at once.
@@ -152,7 +169,9 @@ impl Registry {
         self.http.runtime.block_on(self.tags_async(repository))
     }
 
-    async fn tags_async(&self, repository: &str) -> Result<Vec<String>, Failure> {
+    /// [`Registry::tags`], to be awaited with other calls (on the process's
+    /// runtime: [`crate::http::shared`]).
+    pub async fn tags_async(&self, repository: &str) -> Result<Vec<String>, Failure> {
         let mut url = format!(
             "{}/v2/{repository}/tags/list?n={}",
             self.base, self.page_size
@@ -212,22 +231,40 @@ impl Registry {
         repository: &str,
         tags: &[String],
     ) -> Vec<Result<Option<Created>, Failure>> {
-        self.http.runtime.block_on(futures_util::future::join_all(
-            tags.iter().map(|tag| self.created_async(repository, tag)),
-        ))
+        self.http
+            .runtime
+            .block_on(futures_util::future::join_all(tags.iter().map(|tag| {
+                let dated = self.created_async(repository, tag, &|_| None);
+                async { dated.await.map(|d| d.created) }
+            })))
     }
 
-    async fn created_async(&self, repository: &str, tag: &str) -> Result<Option<Created>, Failure> {
+    /// The creation time of one tag's image ([`Registry::created`]), to be
+    /// awaited with other calls. The tag's manifest is always read (a tag may
+    /// have moved); when its digest (`Docker-Content-Digest`) is one `known`
+    /// has a time for, that time is the answer and nothing more is read.
+    pub async fn created_async(
+        &self,
+        repository: &str,
+        tag: &str,
+        known: &(dyn Fn(&str) -> Option<Created> + Sync),
+    ) -> Result<Dated, Failure> {
         let mut reference = tag.to_owned();
+        let mut digest = None;
+        let dated = |digest: &Option<String>, created: Option<Created>, cached: bool| Dated {
+            digest: digest.clone(),
+            created,
+            cached,
+        };
         // A manifest, or an index and then one of its images.
-        for _ in 0..2 {
+        for round in 0..2 {
             let url = format!("{}/v2/{repository}/manifests/{reference}", self.base);
             let what = format!("read the manifest of {repository}:{tag}");
             let reply = self
                 .get(&url, repository, Some(protocol::MANIFEST_ACCEPT), &what)
                 .await?;
             if reply.status == 404 {
-                return Ok(None);
+                return Ok(dated(&None, None, false));
             }
             if !(200..300).contains(&reply.status) {
                 return Err(self.unexpected(
@@ -235,6 +272,12 @@ impl Registry {
                     &reply,
                     &format!("reading the manifest of {tag}"),
                 ));
+            }
+            if round == 0 {
+                digest = reply.digest.clone();
+                if let Some(created) = digest.as_deref().and_then(known) {
+                    return Ok(dated(&digest, Some(created), true));
+                }
             }
             let manifest: Manifest = serde_json::from_slice(&reply.body).map_err(|e| {
                 self.off_spec(format!(
@@ -247,7 +290,7 @@ impl Registry {
                 .get(protocol::CREATED_ANNOTATION)
                 .and_then(|t| protocol::parse_created(t))
             {
-                return Ok(Some(created));
+                return Ok(dated(&digest, Some(created), false));
             }
             if let Some(config) = manifest.config {
                 let url = format!("{}/v2/{repository}/blobs/{}", self.base, config.digest);
@@ -262,14 +305,15 @@ impl Registry {
                 }
                 let config: protocol::ImageConfig = serde_json::from_slice(&reply.body)
                     .unwrap_or(protocol::ImageConfig { created: None });
-                return Ok(config.created.as_deref().and_then(protocol::parse_created));
+                let created = config.created.as_deref().and_then(protocol::parse_created);
+                return Ok(dated(&digest, created, false));
             }
             match manifest.manifests.first() {
                 Some(first) => reference = first.digest.clone(),
-                None => return Ok(None),
+                None => return Ok(dated(&digest, None, false)),
             }
         }
-        Ok(None)
+        Ok(dated(&digest, None, false))
     }
 
     /// A GET in `repository`'s scope, authenticating as a `401` asks (once).
@@ -283,7 +327,7 @@ impl Registry {
         let mut challenged = false;
         loop {
             let auth = self.authorization(repository);
-            let reply = self.send(url, accept, auth.as_deref(), what).await?;
+            let reply = self.send(url, accept, auth.as_deref(), None, what).await?;
             if reply.status != 401 || challenged {
                 if reply.status == 401 || reply.status == 403 {
                     return Err(self.denied(repository, &reply));
@@ -310,7 +354,8 @@ impl Registry {
                         .unwrap_or_else(|e| e.into_inner())
                         .insert(repository.to_owned(), token);
                 }
-                Some(Challenge::Basic) if self.credentials.is_some() => {
+                // An identity token is no password: never sent as basic.
+                Some(Challenge::Basic) if self.password().is_some() => {
                     self.basic.store(true, Ordering::Relaxed);
                 }
                 _ => return Err(self.denied(repository, &reply)),
@@ -330,13 +375,23 @@ impl Registry {
             return Some(format!("Bearer {token}"));
         }
         if self.basic.load(Ordering::Relaxed) {
-            return self.credentials.as_ref().map(Credentials::basic);
+            return self.password().map(Credentials::basic);
         }
         None
     }
 
-    /// A token from the challenge's realm (`GET realm?service=…&scope=…`, with
-    /// the credentials when there are some).
+    /// The credentials, when they are a user and password (not an identity
+    /// token).
+    fn password(&self) -> Option<&Credentials> {
+        self.credentials.as_ref().filter(|c| !c.is_identity_token())
+    }
+
+    /// A token from the challenge's realm: `GET realm?service=…&scope=…`, with
+    /// a user and password as basic when there are some; with an identity
+    /// token, the OAuth2 refresh grant of the Distribution token spec
+    /// (`docs/spec/auth/oauth.md`): `POST realm` with the form
+    /// `grant_type=refresh_token`, `refresh_token`, `client_id`, `service` and
+    /// `scope`, whose answer's `access_token` is the token.
     async fn token(
         &self,
         realm: &str,
@@ -369,12 +424,30 @@ impl Registry {
                 .ok()
                 .and_then(|u| u.authority().map(|a| super::name::is_local(a.as_str())))
                 .unwrap_or(false);
-        let basic = match in_clear {
-            false => self.credentials.as_ref().map(Credentials::basic),
-            true => None,
-        };
         let what = format!("get a token for {repository}");
-        let reply = self.send(&url, None, basic.as_deref(), &what).await?;
+        let identity = self.credentials.as_ref().filter(|c| c.is_identity_token());
+        let reply = match identity {
+            Some(c) if !in_clear => {
+                let mut form = format!(
+                    "grant_type=refresh_token&client_id=gitops&refresh_token={}",
+                    query_escape(c.secret())
+                );
+                if let Some(service) = service {
+                    form.push_str("&service=");
+                    form.push_str(&query_escape(service));
+                }
+                form.push_str("&scope=");
+                form.push_str(&query_escape(scope));
+                self.send(realm, None, None, Some(&form), &what).await?
+            }
+            _ => {
+                let basic = self
+                    .password()
+                    .filter(|_| !in_clear)
+                    .map(Credentials::basic);
+                self.send(&url, None, basic.as_deref(), None, &what).await?
+            }
+        };
         if reply.status == 401 || reply.status == 403 {
             return Err(self.denied(repository, &reply));
         }
@@ -392,14 +465,15 @@ impl Registry {
             })
     }
 
-    /// Sends one GET with retries: transport failures, timeouts, 5xx and 429
-    /// are retried with backoff (429 and 503 after their `Retry-After`); any
-    /// other answer is returned.
+    /// Sends one GET (a POST of `form`, URL-encoded, when given) with retries:
+    /// transport failures, timeouts, 5xx and 429 are retried with backoff (429
+    /// and 503 after their `Retry-After`); any other answer is returned.
     async fn send(
         &self,
         url: &str,
         accept: Option<&str>,
         auth: Option<&str>,
+        form: Option<&str>,
         what: &str,
     ) -> Result<Reply, Failure> {
         self.retry
@@ -410,11 +484,11 @@ impl Registry {
                     ));
                 };
                 self.requests.fetch_add(1, Ordering::Relaxed);
-                match tokio::time::timeout(limit, self.send_once(url, accept, auth)).await {
+                match tokio::time::timeout(limit, self.send_once(url, accept, auth, form)).await {
                     Err(_) => Attempt::Retry(Failed::Transport(no_answer(limit)), None),
                     Ok(Err(cause)) => Attempt::Retry(Failed::Transport(cause), None),
                     Ok(Ok(reply)) if reply.status >= 500 || reply.status == 429 => {
-                        let wait = reply.retry_after.map(Duration::from_secs);
+                        let wait = reply.retry_after;
                         Attempt::Retry(Failed::Reply(reply), wait)
                     }
                     Ok(Ok(reply)) => Attempt::Done(Ok(reply)),
@@ -431,13 +505,22 @@ impl Registry {
         url: &str,
         accept: Option<&str>,
         auth: Option<&str>,
+        form: Option<&str>,
     ) -> Result<Reply, String> {
-        let mut request = Request::get(url)
+        let request = match form {
+            None => Request::get(url),
+            Some(_) => Request::post(url).header(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/x-www-form-urlencoded"),
+            ),
+        };
+        let body = form.map_or_else(Body::empty, |f| Body::from(f.as_bytes().to_vec()));
+        let mut request = request
             .header(
                 USER_AGENT,
                 HeaderValue::from_static(concat!("gitops/", env!("CARGO_PKG_VERSION"))),
             )
-            .body(Body::empty())
+            .body(body)
             .map_err(|e| format!("`{}` is not a URL: {e}", self.redact(url)))?;
         let headers = request.headers_mut();
         headers.insert(
@@ -456,7 +539,9 @@ impl Registry {
         let (status, headers) = (response.status(), response.headers());
         let text = |name| Some(headers.get(name)?.to_str().ok()?.to_owned());
         let (challenge, link) = (text("www-authenticate"), text("link"));
-        let retry_after = text("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
+        let digest = text("docker-content-digest");
+        let retry_after = text("retry-after")
+            .and_then(|v| crate::http::retry::retry_after(&v, std::time::SystemTime::now()));
         let body = http_body_util::Limited::new(response.into_body(), MAX_BODY)
             .collect()
             .await
@@ -469,6 +554,7 @@ impl Registry {
             challenge,
             link,
             retry_after,
+            digest,
             body,
         })
     }

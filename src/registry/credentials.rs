@@ -1,8 +1,11 @@
 //! Registry credentials where users keep them: podman's `$REGISTRY_AUTH_FILE`,
 //! then docker's `$DOCKER_CONFIG/config.json` (or `~/.docker/config.json`). In a
 //! file: `credHelpers` for the registry (`docker-credential-<helper> get`), then
-//! `auths` (`auth`: base64 of `user:password`), then `credsStore`, the helper
-//! for every registry. The file system, the environment and the helpers are
+//! `auths` (`identitytoken`, else `auth`: base64 of `user:password`), then
+//! `credsStore`, the helper for every registry. An identity token (`docker
+//! login`'s for registries that log in with OAuth2; a helper's answer whose
+//! user is `<token>`) is a refresh token, not a password: the client trades it
+//! for an access token ([`Credentials::is_identity_token`]). The file system, the environment and the helpers are
 //! injected ([`Sources`]), so the lookup is tested without a home directory.
 //!
 //! A [`Credentials`] value never prints its secret (`Debug` shows `***`; there
@@ -23,6 +26,9 @@ pub struct Credentials {
     /// Where they were found, for messages: `~/.docker/config.json`,
     /// `docker-credential-pass`.
     pub source: String,
+    /// The secret is an OAuth2 refresh token (docker's `identitytoken`), not a
+    /// password.
+    identity: bool,
 }
 
 impl fmt::Debug for Credentials {
@@ -31,6 +37,7 @@ impl fmt::Debug for Credentials {
             .field("username", &self.username)
             .field("secret", &"***")
             .field("source", &self.source)
+            .field("identity_token", &self.identity)
             .finish()
     }
 }
@@ -41,7 +48,23 @@ impl Credentials {
             username: username.to_owned(),
             secret: secret.to_owned(),
             source: source.to_owned(),
+            identity: false,
         }
+    }
+
+    /// An identity token (docker's `identitytoken`): a refresh token for the
+    /// registry's OAuth2 token service.
+    pub fn identity_token(username: &str, token: &str, source: &str) -> Credentials {
+        Credentials {
+            identity: true,
+            ..Credentials::new(username, token, source)
+        }
+    }
+
+    /// Whether the secret is an identity token, to be traded for an access
+    /// token (`grant_type=refresh_token`) rather than sent as a password.
+    pub fn is_identity_token(&self) -> bool {
+        self.identity
     }
 
     /// The `Authorization` value for basic authentication.
@@ -139,6 +162,8 @@ struct AuthEntry {
     username: Option<String>,
     #[serde(default)]
     password: Option<String>,
+    #[serde(default)]
+    identitytoken: Option<String>,
 }
 
 /// What a credential helper prints.
@@ -216,6 +241,19 @@ pub fn find(registry: &str, src: &dyn Sources) -> Result<Option<Credentials>, St
 }
 
 fn from_entry(entry: &AuthEntry, shown: &str) -> Result<Option<Credentials>, String> {
+    // docker keeps `auth` beside it (often `<token>:`), but uses the token.
+    if let Some(token) = entry
+        .identitytoken
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+    {
+        let username = entry.username.as_deref().unwrap_or("<token>");
+        return Ok(Some(Credentials::identity_token(
+            username,
+            token.trim(),
+            shown,
+        )));
+    }
     if let Some(auth) = entry.auth.as_deref().filter(|a| !a.trim().is_empty()) {
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(auth.trim())
@@ -240,12 +278,14 @@ fn from_entry(entry: &AuthEntry, shown: &str) -> Result<Option<Credentials>, Str
 fn from_helper(helper: &str, registry: &str, src: &dyn Sources) -> Option<Credentials> {
     let out = src.helper(helper, &helper_server(registry))?;
     let answer: HelperAnswer = serde_json::from_slice(&out).ok()?;
+    let source = format!("docker-credential-{helper}");
     (!answer.secret.is_empty()).then(|| {
-        Credentials::new(
-            &answer.username,
-            &answer.secret,
-            &format!("docker-credential-{helper}"),
-        )
+        // Helpers answer an identity token with the user `<token>`.
+        if answer.username == "<token>" {
+            Credentials::identity_token(&answer.username, &answer.secret, &source)
+        } else {
+            Credentials::new(&answer.username, &answer.secret, &source)
+        }
     })
 }
 
@@ -387,5 +427,29 @@ mod tests {
         let c = Credentials::new("u", "hunter2", "x");
         assert!(!format!("{c:?}").contains("hunter2"));
         assert!(!c.basic().contains("hunter2"));
+    }
+
+    #[test]
+    fn identity_tokens_from_a_file_or_a_helper_are_refresh_tokens() {
+        let mut f = home(&format!(
+            r#"{{"auths": {{"myreg.azurecr.io": {{"auth": "{}", "identitytoken": "eyJ-refresh-secret"}},
+                          "ghcr.io": {{"auth": "{}"}}}},
+                "credHelpers": {{"gcr.io": "gcloud"}}}}"#,
+            b64("<token>:"),
+            b64("gh:pw")
+        ));
+        f.helpers.insert(
+            ("gcloud".into(), "gcr.io".into()),
+            r#"{"ServerURL":"gcr.io","Username":"<token>","Secret":"helper-refresh-secret"}"#
+                .into(),
+        );
+        let c = find("myreg.azurecr.io", &f).unwrap().unwrap();
+        assert!(c.is_identity_token());
+        assert_eq!(c.secret(), "eyJ-refresh-secret");
+        assert!(!format!("{c:?}").contains("eyJ"), "{c:?}");
+        let c = find("gcr.io", &f).unwrap().unwrap();
+        assert!(c.is_identity_token());
+        assert_eq!(c.secret(), "helper-refresh-secret");
+        assert!(!find("ghcr.io", &f).unwrap().unwrap().is_identity_token());
     }
 }

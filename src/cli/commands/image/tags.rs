@@ -2,7 +2,8 @@
 //! image and, per environment, which its policy accepts and which one an update
 //! would take. Gathers what each environment runs from its branch and the tags
 //! (and, for `commit-sha` policies, the candidates' creation times) from the
-//! registry; [`crate::config::newest::choose`] decides; then renders.
+//! registry ([`crate::engine::image_tags`]); [`crate::config::newest::decide`]
+//! decides; then renders.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,13 +11,14 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::Global;
-use crate::config::newest::{self, Why};
-use crate::config::policy::{self, TagPolicy};
+use crate::config::newest::Why;
+use crate::config::policy::TagPolicy;
+use crate::engine::image_tags::{self, Ask};
 use crate::engine::snapshot::Snapshot;
 use crate::error::refused;
 use crate::model::image::{same_image, ImageRef};
-use crate::registry::{self, Registry};
-use crate::ui::{self, Tone, Ui};
+use crate::registry;
+use crate::ui::{self, Progress, Tone, Ui};
 
 /// List IMAGE's tags in its registry and, for each environment, which ones its
 /// tag policy accepts and which one `image update` would take: the newest
@@ -172,11 +174,6 @@ pub fn run(global: &Global, args: TagsArgs, ui: &Ui) -> Result<()> {
             .hint("fix the image name in the manifests through a pull request")
     })?;
 
-    let registry = Registry::from_env(&location)?;
-    let tags = ui.spin(&format!("listing the tags of {name}"), || {
-        registry.tags(&location.repository)
-    })?;
-
     // Each environment's policy and running tags.
     let mut judged = Vec::new();
     for (index, images) in seen {
@@ -197,11 +194,19 @@ pub fn run(global: &Global, args: TagsArgs, ui: &Ui) -> Result<()> {
         judged.push((env.name.clone(), policy, team, running));
     }
 
-    let policies: Vec<(TagPolicy, Vec<String>)> = judged
-        .iter()
-        .map(|(_, policy, _, running)| (policy.clone(), running.clone()))
-        .collect();
-    let decided = decide(ui, &registry, &location.repository, &tags, &policies)?;
+    let ask = Ask {
+        image: name.clone(),
+        judged: judged
+            .iter()
+            .map(|(_, policy, _, running)| (policy.clone(), running.clone()))
+            .collect(),
+    };
+    let decided = ui
+        .spin(&format!("listing the tags of {name}"), || {
+            image_tags::decide_all(std::slice::from_ref(&ask), &Progress::hidden())
+        })
+        .pop()
+        .expect("one answer per image")?;
     let created = decided.created;
     let ordered = decided.ordered;
     let environments: Vec<EnvTagsOut> = judged
@@ -235,90 +240,6 @@ pub fn run(global: &Global, args: TagsArgs, ui: &Ui) -> Result<()> {
         ui.json(&out)
     } else {
         ui.out(&render(ui, &out))
-    }
-}
-
-/// The registry's tags ordered and judged for several environments at once.
-pub struct Decided {
-    /// The tags, newest first.
-    pub ordered: Vec<String>,
-    /// The creation times read.
-    pub created: BTreeMap<String, registry::Created>,
-    /// What each (policy, running tags) given would take, in their order.
-    pub choices: Vec<newest::Choice>,
-}
-
-/// What each of `judged` (an environment's policy and the tags it runs) would
-/// take from `tags`, the tags of `repository` listed once. Creation times are
-/// read only for the tags `commit-sha` policies accept and the ones they run.
-/// `image tags` and `image update` both decide here.
-pub fn decide(
-    ui: &Ui,
-    registry: &Registry,
-    repository: &str,
-    tags: &[String],
-    judged: &[(TagPolicy, Vec<String>)],
-) -> Result<Decided> {
-    // Creation times, for the tags `commit-sha` environments accept and run.
-    let in_registry: BTreeSet<&String> = tags.iter().collect();
-    let mut wanted = BTreeSet::new();
-    for (policy, running) in judged {
-        if *policy == TagPolicy::CommitSha {
-            wanted.extend(
-                tags.iter()
-                    .filter(|t| policy.check(Some(t)).is_ok())
-                    .cloned(),
-            );
-            wanted.extend(running.iter().filter(|t| in_registry.contains(t)).cloned());
-        }
-    }
-    let wanted: Vec<String> = wanted.into_iter().collect();
-    let mut created = BTreeMap::new();
-    if !wanted.is_empty() {
-        let times = ui.spin(
-            &format!("reading the creation times of {} images", wanted.len()),
-            || registry.created(repository, &wanted),
-        );
-        for (tag, time) in wanted.iter().zip(times) {
-            if let Some(time) = time? {
-                created.insert(tag.clone(), time);
-            }
-        }
-    }
-    let epoch = |tag: &str| created.get(tag).map(|c| c.epoch);
-    // Newest first (a registry lists in no promised order).
-    let mut ordered = tags.to_vec();
-    ordered.sort_by(|a, b| newest_first(a, b, &created));
-
-    let choices = judged
-        .iter()
-        .map(|(policy, running)| newest::choose(policy, &ordered, running, &epoch))
-        .collect();
-    Ok(Decided {
-        ordered,
-        created,
-        choices,
-    })
-}
-
-/// Versions newest first, then tags with a creation time newest first, then
-/// the rest by name.
-fn newest_first(
-    a: &str,
-    b: &str,
-    created: &BTreeMap<String, registry::Created>,
-) -> std::cmp::Ordering {
-    let version = |t: &str| policy::parse_semver(t.strip_prefix('v').unwrap_or(t));
-    match (version(a), version(b)) {
-        (Some(x), Some(y)) => y.cmp(&x).then_with(|| a.cmp(b)),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => match (created.get(a), created.get(b)) {
-            (Some(x), Some(y)) => y.cmp(x),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => a.cmp(b),
-        },
     }
 }
 

@@ -1,7 +1,8 @@
 //! `gitops image update [--env ENV]... [--image NAME]... [--dry-run] [--json]`:
 //! the registry half of the practice. For every team image the environments
-//! run, its tags are listed once; [`super::tags::decide`] picks, per
-//! environment, the tag `image tags` would; and [`super::set_one`] (the work of
+//! run, its tags are listed once, all images at once within each registry's
+//! cap; [`crate::engine::image_tags::decide_all`] picks, per environment, the
+//! tag `image tags` would; and [`super::set_one`] (the work of
 //! `image set`) edits, pushes and opens the pull request for each pick. One
 //! image's failure is reported on its rows and the others go on.
 
@@ -12,13 +13,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::cli::Global;
 use crate::config::newest::Why;
-use crate::config::policy::TagPolicy;
+use crate::engine::image_tags::{self, Ask};
 use crate::engine::pull_request::{Action, PullOut};
 use crate::engine::snapshot::Snapshot;
 use crate::error::{self, refused, remote, Failure, Kind};
 use crate::model::image::ImageRef;
-use crate::registry::{self, Registry};
-use crate::ui::{self, Tone, Ui};
+use crate::ui::{self, Progress, Tone, Ui};
 
 /// Update every team image (config `images:`) each environment runs to the
 /// newest tag its policy accepts in the registry, when newer than the one it
@@ -221,15 +221,42 @@ pub fn run(global: &Global, args: UpdateArgs, ui: &Ui) -> Result<()> {
         scope.retain(|k, _| keep.contains(k));
     }
 
-    let progress = ui.progress(scope.len() as u64, "checking the registries");
+    // Every image's tags and verdicts at once, within each registry's cap.
+    let images: Vec<&InScope> = scope.values().collect();
+    let running: Vec<Vec<(usize, Vec<String>)>> = images
+        .iter()
+        .map(|image| {
+            image
+                .running
+                .iter()
+                .map(|(i, tags)| (*i, tags.iter().cloned().collect()))
+                .collect()
+        })
+        .collect();
+    let asks: Vec<Ask> = images
+        .iter()
+        .zip(&running)
+        .map(|(image, running)| Ask {
+            image: image.name.clone(),
+            judged: running
+                .iter()
+                .map(|(i, tags)| (ws.config.environments[*i].tags.clone(), tags.clone()))
+                .collect(),
+        })
+        .collect();
+    // A bar while the registries answer, on a terminal only and never with
+    // --json; gone before the updates, whose pushes show their own spinners.
+    let progress = if args.json {
+        Progress::hidden()
+    } else {
+        ui.progress(asks.len() as u64, "checking the registries")
+    };
+    let decided = image_tags::decide_all(&asks, &progress);
+    progress.finish();
+
     let mut rows = Vec::new();
     let mut failed: Vec<Kind> = Vec::new();
-    for image in scope.values() {
-        let running: Vec<(usize, Vec<String>)> = image
-            .running
-            .iter()
-            .map(|(i, tags)| (*i, tags.iter().cloned().collect()))
-            .collect();
+    for ((image, running), decided) in images.iter().zip(&running).zip(decided) {
         let row = |index: usize, tags: &[String]| UpdateRow {
             env: ws.config.environments[index].name.clone(),
             image: image.name.clone(),
@@ -244,17 +271,12 @@ pub fn run(global: &Global, args: UpdateArgs, ui: &Ui) -> Result<()> {
             compare_url: None,
             error: None,
         };
-        let judged: Vec<(TagPolicy, Vec<String>)> = running
-            .iter()
-            .map(|(i, tags)| (ws.config.environments[*i].tags.clone(), tags.clone()))
-            .collect();
-        let choices = choose(ui, &image.name, &judged);
-        progress.inc();
-        let choices = match choices {
-            Ok(c) => c,
+        let choices = match decided {
+            Ok(d) => d.choices,
             Err(e) => {
-                failed.push(kind(&e));
-                for (index, tags) in &running {
+                failed.push(e.kind);
+                let e = anyhow::Error::new(e);
+                for (index, tags) in running {
                     let mut r = row(*index, tags);
                     r.action = RowAction::Failed;
                     r.error = Some(format!("{e:#}"));
@@ -304,7 +326,6 @@ pub fn run(global: &Global, args: UpdateArgs, ui: &Ui) -> Result<()> {
             }
         }
     }
-    progress.finish();
 
     let out = UpdateOut {
         dry_run: args.dry_run,
@@ -348,24 +369,6 @@ fn kind(e: &anyhow::Error) -> Kind {
         None if error::exit_code(e) == error::exit::REMOTE => Kind::Remote,
         None => Kind::Refused,
     }
-}
-
-/// The registry's verdict for `image`: its tags listed once, then what each
-/// (policy, running tags) would take.
-fn choose(
-    ui: &Ui,
-    image: &str,
-    judged: &[(TagPolicy, Vec<String>)],
-) -> Result<Vec<crate::config::newest::Choice>> {
-    let location = registry::locate(image).map_err(|why| {
-        refused(format!("`{image}` is not an image name: {why}"))
-            .hint("fix the image name in the manifests through a pull request")
-    })?;
-    let registry = Registry::from_env(&location)?;
-    let tags = ui.spin(&format!("listing the tags of {image}"), || {
-        registry.tags(&location.repository)
-    })?;
-    Ok(super::tags::decide(ui, &registry, &location.repository, &tags, judged)?.choices)
 }
 
 /// The table: env, image, running, newest eligible, action.
