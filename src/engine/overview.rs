@@ -193,16 +193,17 @@ fn pending_apps(ws: &mut Snapshot, env: usize, upstream: usize) -> Result<Vec<St
             {
                 continue;
             }
-            // A file of many documents: told the same way document by document.
-            if let (Some(old), Some(to), Some(new)) = (delta.old, in_to, delta.new) {
-                if ws.surely_travels(path, old, to, new)? {
-                    apps.insert(app);
-                    continue;
-                }
-            }
             // The target changed more than tags since they met too: judge field by
             // field, three-way. Otherwise the upstream's change travels as it is.
             if ws.tags_only(path, delta.old, in_to)? != Some(true) {
+                // A file of many documents: first told the same way document
+                // by document.
+                if let (Some(old), Some(to), Some(new)) = (delta.old, in_to, delta.new) {
+                    if ws.surely_travels(path, old, to, new)? {
+                        apps.insert(app);
+                        continue;
+                    }
+                }
                 if let Ok(d) = ws.promotion_file(path, delta.old, in_to, delta.new)? {
                     if d.resources.is_empty() {
                         continue;

@@ -557,6 +557,9 @@ impl Snapshot {
         ) else {
             return Ok(false);
         };
+        if pf.documents().len() < 2 {
+            return Ok(false);
+        }
         let (tb, tt, tf) = (self.text(base)?, self.text(to)?, self.text(from)?);
         self.cached.get();
         let (Some(kb), Some(kt), Some(kf)) = (by_identity(&pb), by_identity(&pt), by_identity(&pf))
