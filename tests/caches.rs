@@ -457,7 +457,7 @@ fn a_damaged_pieces_cache_changes_no_answer() {
     let sound = std::fs::read(&file).unwrap();
     assert_eq!(status().expect(0).json(), first, "read from the cache");
 
-    let mut rng = Rng(0x9e3c_e5);
+    let mut rng = Rng(0x009e_3ce5);
     let mut tried = 0;
     for (how, damage) in damages() {
         for round in 0..6 {

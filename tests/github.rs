@@ -9,7 +9,6 @@ mod common;
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use gitops::error::{exit, exit_code, hint};
@@ -29,6 +28,7 @@ const PULLS: &str = "/repos/octocat/Hello-World/pulls";
 const HEAD: &str = "new-topic";
 const BASE: &str = "master";
 
+use common::github::{Create, List, Pulls};
 use common::github_fixture as fixture;
 
 fn retry_fast() -> RetryPolicy {
@@ -147,110 +147,6 @@ fn assert_no_token(err: &anyhow::Error) {
 // A stateful double for the upsert flow: GitHub's list, create and update
 // endpoints over one list of pull requests.
 
-#[derive(Clone, Default)]
-struct Pulls {
-    open: Arc<Mutex<Vec<Stored>>>,
-}
-
-#[derive(Clone)]
-struct Stored {
-    number: u64,
-    title: String,
-    body: String,
-    head: String,
-    base: String,
-    draft: bool,
-}
-
-impl Stored {
-    /// `template` (a documented example) describing this pull request.
-    fn render(&self, mut template: Value) -> Value {
-        let n = self.number;
-        template["number"] = json!(n);
-        template["title"] = json!(self.title);
-        template["body"] = json!(self.body);
-        template["draft"] = json!(self.draft);
-        template["html_url"] = json!(format!("https://github.com/octocat/Hello-World/pull/{n}"));
-        template["head"]["ref"] = json!(self.head);
-        template["head"]["label"] = json!(format!("octocat:{}", self.head));
-        template["base"]["ref"] = json!(self.base);
-        template
-    }
-}
-
-struct List(Pulls);
-
-impl Respond for List {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let query: HashMap<String, String> = request.url.query_pairs().into_owned().collect();
-        let item = fixture("pulls-list")[0].clone();
-        let found: Vec<Value> = self
-            .0
-            .open
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|p| {
-                query.get("head") == Some(&format!("octocat:{}", p.head))
-                    && query.get("base") == Some(&p.base)
-                    && query.get("state").map(String::as_str) == Some("open")
-            })
-            .map(|p| p.render(item.clone()))
-            .collect();
-        ResponseTemplate::new(200).set_body_json(found)
-    }
-}
-
-struct Create(Pulls);
-
-impl Respond for Create {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let asked: Value = serde_json::from_slice(&request.body).unwrap();
-        let head = asked["head"].as_str().unwrap().to_owned();
-        let base = asked["base"].as_str().unwrap().to_owned();
-        let mut open = self.0.open.lock().unwrap();
-        if open.iter().any(|p| p.head == head && p.base == base) {
-            let mut exists = fixture("error-pull-request-exists");
-            exists["errors"][0]["message"] =
-                json!(format!("A pull request already exists for octocat:{head}."));
-            return ResponseTemplate::new(422).set_body_json(exists);
-        }
-        let pull = Stored {
-            number: 1347 + open.len() as u64,
-            title: asked["title"].as_str().unwrap().to_owned(),
-            body: asked["body"].as_str().unwrap().to_owned(),
-            head,
-            base,
-            draft: asked["draft"].as_bool().unwrap(),
-        };
-        open.push(pull.clone());
-        ResponseTemplate::new(201).set_body_json(pull.render(fixture("pull-request")))
-    }
-}
-
-struct Update(Pulls);
-
-impl Respond for Update {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let number: u64 = request
-            .url
-            .path()
-            .rsplit('/')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
-        let asked: Value = serde_json::from_slice(&request.body).unwrap();
-        let mut open = self.0.open.lock().unwrap();
-        let Some(pull) = open.iter_mut().find(|p| p.number == number) else {
-            return ResponseTemplate::new(404).set_body_json(fixture("error-not-found"));
-        };
-        pull.title = asked["title"].as_str().unwrap().to_owned();
-        pull.body = asked["body"].as_str().unwrap().to_owned();
-        ResponseTemplate::new(200).set_body_json(pull.render(fixture("pull-request")))
-    }
-}
-
 /// Answers 502 the first time although the inner responder did its work: a
 /// create that succeeded on GitHub but whose answer was lost.
 struct LoseFirstAnswer<R> {
@@ -270,21 +166,7 @@ impl<R: Respond> Respond for LoseFirstAnswer<R> {
 }
 
 fn mount_pulls(fake: &Fake, pulls: &Pulls) {
-    fake.mount(
-        Mock::given(method("GET"))
-            .and(path(PULLS))
-            .respond_with(List(pulls.clone())),
-    );
-    fake.mount(
-        Mock::given(method("POST"))
-            .and(path(PULLS))
-            .respond_with(Create(pulls.clone())),
-    );
-    fake.mount(
-        Mock::given(method("PATCH"))
-            .and(path(format!("{PULLS}/1347")))
-            .respond_with(Update(pulls.clone())),
-    );
+    pulls.mount_pulls(|m| fake.mount(m));
 }
 
 // ---------------------------------------------------------------------------
@@ -293,7 +175,7 @@ fn mount_pulls(fake: &Fake, pulls: &Pulls) {
 #[test]
 fn upsert_creates_then_finds_then_adopts_then_updates() {
     let fake = Fake::start();
-    let pulls = Pulls::default();
+    let pulls = Pulls::new("octocat", "Hello-World");
     mount_pulls(&fake, &pulls);
     let gh = fake.client();
 
@@ -331,7 +213,7 @@ fn upsert_creates_then_finds_then_adopts_then_updates() {
         .unwrap();
     assert_eq!(again.number, 1347);
     assert_eq!(gh.requests(), 5);
-    assert_eq!(pulls.open.lock().unwrap().len(), 1);
+    assert_eq!(pulls.open().len(), 1);
 
     let updated = gh
         .update_pull(1347, "Promote dev to stage", "new body")
@@ -372,7 +254,7 @@ fn upsert_creates_then_finds_then_adopts_then_updates() {
 #[test]
 fn a_create_retried_after_it_succeeded_adopts_the_pull_request() {
     let fake = Fake::start();
-    let pulls = Pulls::default();
+    let pulls = Pulls::new("octocat", "Hello-World");
     fake.mount(
         Mock::given(method("GET"))
             .and(path(PULLS))
@@ -394,13 +276,13 @@ fn a_create_retried_after_it_succeeded_adopts_the_pull_request() {
     assert!(pull.draft);
     // POST (502), POST again (422: it exists), GET to find it.
     assert_eq!(gh.requests(), 3);
-    assert_eq!(pulls.open.lock().unwrap().len(), 1);
+    assert_eq!(pulls.open().len(), 1);
 }
 
 #[test]
 fn an_update_of_a_missing_pull_request_names_it() {
     let fake = Fake::start();
-    mount_pulls(&fake, &Pulls::default());
+    mount_pulls(&fake, &Pulls::new("octocat", "Hello-World"));
     let err = fake.client().update_pull(1347, "t", "b").unwrap_err();
     let text = remote_failure(&err);
     assert!(

@@ -8,22 +8,21 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
+use common::github::{Pulls, Stored};
 use common::{Run, Sample, TestEnv};
 use gitops::cli::commands::promote::PromoteOut;
 use gitops::cli::commands::{Action, PullOut};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path, path_regex};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 /// Distinctive, so that finding it in any output is unambiguous.
 const TOKEN: &str = "ghp_e2eTOKEN123";
 const BRANCH: &str = "gitops/promote-dev-to-stage";
 const PULLS: &str = "/repos/shop/config/pulls";
 const MARKER: &str = "<!-- gitops:promotion dev->stage -->";
-/// The first number the double gives a pull request.
-const FIRST: u64 = 1347;
+use common::github::FIRST;
 
 use common::github_fixture as fixture;
 
@@ -130,184 +129,6 @@ struct Fake {
     pulls: Pulls,
 }
 
-#[derive(Clone, Default)]
-struct Pulls {
-    open: Arc<Mutex<Vec<Stored>>>,
-}
-
-#[derive(Clone)]
-struct Stored {
-    number: u64,
-    title: String,
-    body: String,
-    head: String,
-    base: String,
-    draft: bool,
-    labels: Vec<String>,
-    auto_merge: bool,
-}
-
-impl Stored {
-    /// `template` (a documented example) describing this pull request.
-    fn render(&self, mut template: Value) -> Value {
-        let n = self.number;
-        template["number"] = json!(n);
-        template["title"] = json!(self.title);
-        template["body"] = json!(self.body);
-        template["draft"] = json!(self.draft);
-        template["html_url"] = json!(format!("https://github.com/shop/config/pull/{n}"));
-        template["head"]["ref"] = json!(self.head);
-        template["head"]["label"] = json!(format!("shop:{}", self.head));
-        template["base"]["ref"] = json!(self.base);
-        // The documented label object, renamed; the documented auto-merge object.
-        let label = template["labels"][0].clone();
-        template["labels"] = json!(self
-            .labels
-            .iter()
-            .map(|name| {
-                let mut l = label.clone();
-                l["name"] = json!(name);
-                l
-            })
-            .collect::<Vec<_>>());
-        template["auto_merge"] = if self.auto_merge {
-            json!({"enabled_by": template["user"].clone(), "merge_method": "merge", "commit_title": "", "commit_message": ""})
-        } else {
-            Value::Null
-        };
-        template
-    }
-}
-
-/// `GET /repos/shop/config/pulls?head=shop:BRANCH&base=BASE&state=open`.
-struct List(Pulls);
-
-impl Respond for List {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let query: HashMap<String, String> = request.url.query_pairs().into_owned().collect();
-        let item = fixture("pulls-list")[0].clone();
-        let found: Vec<Value> = self
-            .0
-            .open
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|p| {
-                query.get("head") == Some(&format!("shop:{}", p.head))
-                    && query.get("base") == Some(&p.base)
-                    && query.get("state").map(String::as_str) == Some("open")
-            })
-            .map(|p| p.render(item.clone()))
-            .collect();
-        ResponseTemplate::new(200).set_body_json(found)
-    }
-}
-
-/// `POST /repos/shop/config/pulls`: 201, or GitHub's 422 when one is open.
-struct Create(Pulls);
-
-impl Respond for Create {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let asked: Value = serde_json::from_slice(&request.body).unwrap();
-        let head = asked["head"].as_str().unwrap().to_owned();
-        let base = asked["base"].as_str().unwrap().to_owned();
-        let mut open = self.0.open.lock().unwrap();
-        if open.iter().any(|p| p.head == head && p.base == base) {
-            let mut exists = fixture("error-pull-request-exists");
-            exists["errors"][0]["message"] =
-                json!(format!("A pull request already exists for shop:{head}."));
-            return ResponseTemplate::new(422).set_body_json(exists);
-        }
-        let pull = Stored {
-            number: FIRST + open.len() as u64,
-            title: asked["title"].as_str().unwrap().to_owned(),
-            body: asked["body"].as_str().unwrap().to_owned(),
-            head,
-            base,
-            draft: asked["draft"].as_bool().unwrap_or(false),
-            labels: Vec::new(),
-            auto_merge: false,
-        };
-        open.push(pull.clone());
-        ResponseTemplate::new(201).set_body_json(pull.render(fixture("pull-request")))
-    }
-}
-
-/// `PATCH /repos/shop/config/pulls/N`.
-struct Update(Pulls);
-
-impl Respond for Update {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let number: u64 = request
-            .url
-            .path()
-            .rsplit('/')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
-        let asked: Value = serde_json::from_slice(&request.body).unwrap();
-        let mut open = self.0.open.lock().unwrap();
-        let Some(pull) = open.iter_mut().find(|p| p.number == number) else {
-            return ResponseTemplate::new(404).set_body_json(fixture("error-not-found"));
-        };
-        if let Some(title) = asked["title"].as_str() {
-            pull.title = title.to_owned();
-        }
-        if let Some(body) = asked["body"].as_str() {
-            pull.body = body.to_owned();
-        }
-        ResponseTemplate::new(200).set_body_json(pull.render(fixture("pull-request")))
-    }
-}
-
-/// `POST /repos/shop/config/issues/N/labels`: the labels stay on the pull request.
-struct AddLabels(Pulls);
-
-impl Respond for AddLabels {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let number: u64 = request
-            .url
-            .path()
-            .split('/')
-            .nth(5)
-            .unwrap()
-            .parse()
-            .unwrap();
-        let asked: Value = serde_json::from_slice(&request.body).unwrap();
-        if let Some(pull) = self
-            .0
-            .open
-            .lock()
-            .unwrap()
-            .iter_mut()
-            .find(|p| p.number == number)
-        {
-            for l in asked["labels"].as_array().unwrap() {
-                let l = l.as_str().unwrap().to_owned();
-                if !pull.labels.contains(&l) {
-                    pull.labels.push(l);
-                }
-            }
-        }
-        ResponseTemplate::new(200).set_body_json(fixture("labels-added"))
-    }
-}
-
-/// `POST /graphql` answering a fixture; "enabled" turns auto-merge on.
-struct GraphQl(Pulls, String);
-
-impl Respond for GraphQl {
-    fn respond(&self, _: &Request) -> ResponseTemplate {
-        if self.1 == "graphql-auto-merge-enabled" {
-            for pull in self.0.open.lock().unwrap().iter_mut() {
-                pull.auto_merge = true;
-            }
-        }
-        ResponseTemplate::new(200).set_body_json(fixture(&self.1))
-    }
-}
-
 impl Fake {
     /// A server with nothing mounted: every request gets wiremock's 404.
     fn bare() -> Fake {
@@ -319,7 +140,7 @@ impl Fake {
         Fake {
             runtime,
             server,
-            pulls: Pulls::default(),
+            pulls: Pulls::new("shop", "config"),
         }
     }
 
@@ -332,41 +153,7 @@ impl Fake {
     }
 
     fn mount_github(&self, graphql: &str) {
-        let pulls = &self.pulls;
-        self.mount(
-            Mock::given(method("GET"))
-                .and(path(PULLS))
-                .respond_with(List(pulls.clone())),
-        );
-        self.mount(
-            Mock::given(method("POST"))
-                .and(path(PULLS))
-                .respond_with(Create(pulls.clone())),
-        );
-        self.mount(
-            Mock::given(method("PATCH"))
-                .and(path_regex(r"^/repos/shop/config/pulls/[0-9]+$"))
-                .respond_with(Update(pulls.clone())),
-        );
-        self.mount(
-            Mock::given(method("POST"))
-                .and(path_regex(r"^/repos/shop/config/issues/[0-9]+/labels$"))
-                .respond_with(AddLabels(pulls.clone())),
-        );
-        self.mount(
-            Mock::given(method("POST"))
-                .and(path_regex(
-                    r"^/repos/shop/config/pulls/[0-9]+/requested_reviewers$",
-                ))
-                .respond_with(
-                    ResponseTemplate::new(201).set_body_json(fixture("review-requested")),
-                ),
-        );
-        self.mount(
-            Mock::given(method("POST"))
-                .and(path("/graphql"))
-                .respond_with(GraphQl(pulls.clone(), graphql.to_owned())),
-        );
+        self.pulls.mount_all(graphql, |m| self.mount(m));
     }
 
     fn mount(&self, mock: Mock) {
@@ -381,7 +168,7 @@ impl Fake {
 
     /// The pull requests open on the double.
     fn open(&self) -> Vec<Stored> {
-        self.pulls.open.lock().unwrap().clone()
+        self.pulls.open()
     }
 }
 

@@ -23,6 +23,7 @@ pub fn github_fixture(name: &str) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 
+pub mod github;
 pub mod proxy;
 pub mod registry;
 pub mod shapes;
