@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::github::{Pulls, FIRST};
 use common::registry::Registry;
 use common::shapes::{config, container, deployment, Shape};
 use common::{Run, TestEnv};
@@ -201,10 +202,8 @@ fn new_tags_in_the_registry_go_through_image_sets_path_and_a_rerun_pushes_nothin
 #[test]
 fn pull_requests_and_auto_merge_follow_each_environments_promotion() {
     use serde_json::{json, Value};
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use wiremock::{Mock, MockServer};
 
-    let fixture = common::github_fixture;
     let reg = Registry::start();
     for (tag, created) in [
         ("ccccccc", "2026-11-10T08:00:00Z"),
@@ -229,23 +228,9 @@ fn pull_requests_and_auto_merge_follow_each_environments_promotion() {
         .unwrap();
     let server = runtime.block_on(MockServer::start());
     let mount = |m: Mock| runtime.block_on(m.mount(&server));
-    mount(
-        Mock::given(method("GET"))
-            .and(path("/repos/shop/config/pulls"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
-    );
-    mount(
-        Mock::given(method("POST"))
-            .and(path("/repos/shop/config/pulls"))
-            .respond_with(ResponseTemplate::new(201).set_body_json(fixture("pull-request"))),
-    );
-    mount(
-        Mock::given(method("POST"))
-            .and(path("/graphql"))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_json(fixture("graphql-auto-merge-enabled")),
-            ),
-    );
+    // GitHub's pulls and GraphQL over the pull requests opened so far.
+    let pulls = Pulls::new("shop", "config");
+    pulls.mount_all("graphql-auto-merge-enabled", mount);
     let run = update(
         &t,
         &s,
@@ -257,7 +242,7 @@ fn pull_requests_and_auto_merge_follow_each_environments_promotion() {
     );
     run.expect(0);
     let out: UpdateOut = run.parse();
-    for env in ["dev", "stage"] {
+    for (env, number) in [("dev", FIRST), ("stage", FIRST + 1)] {
         let r = row(&out, env, "cart");
         assert_eq!(
             r.action,
@@ -266,8 +251,15 @@ fn pull_requests_and_auto_merge_follow_each_environments_promotion() {
             run.stderr
         );
         let pull = r.pull_request.as_ref().expect("a pull request");
-        assert_eq!(pull.number, fixture("pull-request")["number"]);
+        assert_eq!(pull.number, number);
     }
+    let open = pulls.open();
+    assert_eq!(
+        open.iter()
+            .map(|p| (p.base.as_str(), p.auto_merge))
+            .collect::<Vec<_>>(),
+        [("dev", true), ("stage", false)]
+    );
     assert_eq!(row(&out, "prod", "cart").action, RowAction::Nothing);
 
     let requests = runtime.block_on(server.received_requests()).unwrap();
@@ -487,11 +479,9 @@ fn a_progress_bar_on_a_terminal_only_and_never_with_json() {
 /// pull request: to find it, as it was opened.
 #[test]
 fn a_rerun_with_nothing_new_pushes_nothing_and_asks_github_once_per_open_pull_request() {
-    use serde_json::{json, Value};
-    use wiremock::matchers::{method, path, query_param};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use serde_json::Value;
+    use wiremock::{Mock, MockServer};
 
-    let fixture = common::github_fixture;
     let reg = Registry::start();
     for (tag, created) in [
         ("ccccccc", "2026-11-10T08:00:00Z"),
@@ -523,23 +513,9 @@ fn a_rerun_with_nothing_new_pushes_nothing_and_asks_github_once_per_open_pull_re
     let ls_remote = || t.git(&s.repo, &["ls-remote", "origin"]);
 
     // The first run opens dev's and stage's pull requests.
-    mount(
-        Mock::given(method("GET"))
-            .and(path("/repos/shop/config/pulls"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
-    );
-    mount(
-        Mock::given(method("POST"))
-            .and(path("/repos/shop/config/pulls"))
-            .respond_with(ResponseTemplate::new(201).set_body_json(fixture("pull-request"))),
-    );
-    mount(
-        Mock::given(method("POST"))
-            .and(path("/graphql"))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_json(fixture("graphql-auto-merge-enabled")),
-            ),
-    );
+    // GitHub's pulls and GraphQL over the pull requests opened so far.
+    let pulls = Pulls::new("shop", "config");
+    pulls.mount_all("graphql-auto-merge-enabled", mount);
     let out: UpdateOut = update(&t, &s, &["--json"], &vars).expect(0).parse();
     assert_eq!(row(&out, "dev", "cart").action, RowAction::Opened);
     assert_eq!(row(&out, "stage", "cart").action, RowAction::Opened);
@@ -553,31 +529,8 @@ fn a_rerun_with_nothing_new_pushes_nothing_and_asks_github_once_per_open_pull_re
     assert_eq!(opened.len(), 2);
 
     // GitHub now has them open, as they were asked for (dev's with auto-merge).
-    runtime.block_on(server.reset());
-    for (number, asked) in (1347..).zip(&opened) {
-        let base = asked["base"].as_str().unwrap();
-        let mut pull = fixture("pull-request");
-        pull["number"] = json!(number);
-        pull["title"] = asked["title"].clone();
-        pull["body"] = asked["body"].clone();
-        pull["head"]["ref"] = asked["head"].clone();
-        pull["base"]["ref"] = json!(base);
-        pull["auto_merge"] = if base == "dev" {
-            json!({"merge_method": "merge", "commit_title": "", "commit_message": "", "enabled_by": pull["user"].clone()})
-        } else {
-            Value::Null
-        };
-        mount(
-            Mock::given(method("GET"))
-                .and(path("/repos/shop/config/pulls"))
-                .and(query_param(
-                    "head",
-                    format!("shop:{}", asked["head"].as_str().unwrap()).as_str(),
-                ))
-                .respond_with(ResponseTemplate::new(200).set_body_json(json!([pull]))),
-        );
-    }
-
+    assert_eq!(pulls.open().len(), 2);
+    let seen = runtime.block_on(server.received_requests()).unwrap().len();
     let before = ls_remote();
     let run = update(&t, &s, &["--json"], &vars);
     let out: UpdateOut = run.expect(0).parse();
@@ -597,6 +550,7 @@ fn a_rerun_with_nothing_new_pushes_nothing_and_asks_github_once_per_open_pull_re
         .block_on(server.received_requests())
         .unwrap()
         .iter()
+        .skip(seen)
         .map(|r| format!("{} {}", r.method, r.url.path()))
         .collect();
     let open_pulls = 2;
