@@ -254,11 +254,9 @@ fn an_ambiguous_short_name_lists_the_full_ones() {
 /// local GitHub double (bodies: GitHub's documented examples).
 #[test]
 fn dev_gets_a_pull_request_with_auto_merge() {
-    use serde_json::{json, Value};
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use serde_json::Value;
+    use wiremock::{Mock, MockServer};
 
-    let fixture = common::github_fixture;
     let t = TestEnv::new();
     let s = t.quickstart();
     let dev = t.clone(&s.origin, "dev-clone", "dev");
@@ -277,23 +275,8 @@ fn dev_gets_a_pull_request_with_auto_merge() {
         .unwrap();
     let server = runtime.block_on(MockServer::start());
     let mount = |m: Mock| runtime.block_on(m.mount(&server));
-    mount(
-        Mock::given(method("GET"))
-            .and(path("/repos/shop/config/pulls"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
-    );
-    mount(
-        Mock::given(method("POST"))
-            .and(path("/repos/shop/config/pulls"))
-            .respond_with(ResponseTemplate::new(201).set_body_json(fixture("pull-request"))),
-    );
-    mount(
-        Mock::given(method("POST"))
-            .and(path("/graphql"))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_json(fixture("graphql-auto-merge-enabled")),
-            ),
-    );
+    let pulls = common::github::Pulls::new("shop", "config");
+    pulls.mount_all("graphql-auto-merge-enabled", mount);
 
     let run = t.gitops_with(
         &s.repo,
@@ -308,8 +291,15 @@ fn dev_gets_a_pull_request_with_auto_merge() {
     assert_eq!(out.action, Action::Opened, "{out:#?}\n{}", run.stderr);
     assert_eq!(out.branch.as_deref(), Some("gitops/image-dev-web"));
     let pull = out.pull_request.expect("a pull request");
-    assert_eq!(pull.number, fixture("pull-request")["number"]);
-    assert_eq!(pull.url, fixture("pull-request")["html_url"]);
+    assert_eq!(pull.number, common::github::FIRST);
+    assert_eq!(
+        pull.url,
+        format!(
+            "https://github.com/shop/config/pull/{}",
+            common::github::FIRST
+        )
+    );
+    assert!(pulls.open()[0].auto_merge, "auto-merge asked for");
     let requests = runtime.block_on(server.received_requests()).unwrap();
     let calls: Vec<String> = requests
         .iter()
