@@ -255,7 +255,6 @@ fn an_ambiguous_short_name_lists_the_full_ones() {
 #[test]
 fn dev_gets_a_pull_request_with_auto_merge() {
     use serde_json::Value;
-    use wiremock::{Mock, MockServer};
 
     let t = TestEnv::new();
     let s = t.quickstart();
@@ -269,20 +268,14 @@ fn dev_gets_a_pull_request_with_auto_merge() {
     );
     t.git(&dev, &["push", "--quiet", "origin", "dev"]);
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = runtime.block_on(MockServer::start());
-    let mount = |m: Mock| runtime.block_on(m.mount(&server));
-    let pulls = common::github::Pulls::new("shop", "config");
-    pulls.mount_all("graphql-auto-merge-enabled", mount);
+    let gh = common::github::Double::start("shop", "config", "graphql-auto-merge-enabled");
+    let pulls = &gh.pulls;
 
     let run = t.gitops_with(
         &s.repo,
         &["image", "set", "web", "1a2b3c4", "--env", "dev", "--json"],
         &[
-            ("GITHUB_API_URL", &server.uri()),
+            ("GITHUB_API_URL", &gh.uri()),
             ("GH_TOKEN", "ghp_imageTOKEN42"),
         ],
     );
@@ -300,7 +293,7 @@ fn dev_gets_a_pull_request_with_auto_merge() {
         )
     );
     assert!(pulls.open()[0].auto_merge, "auto-merge asked for");
-    let requests = runtime.block_on(server.received_requests()).unwrap();
+    let requests = gh.received();
     let calls: Vec<String> = requests
         .iter()
         .map(|r| format!("{} {}", r.method, r.url.path()))

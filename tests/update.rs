@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::github::{Pulls, FIRST};
+use common::github::{Double, FIRST};
 use common::registry::Registry;
 use common::shapes::{config, container, deployment, Shape};
 use common::{Run, TestEnv};
@@ -202,7 +202,6 @@ fn new_tags_in_the_registry_go_through_image_sets_path_and_a_rerun_pushes_nothin
 #[test]
 fn pull_requests_and_auto_merge_follow_each_environments_promotion() {
     use serde_json::{json, Value};
-    use wiremock::{Mock, MockServer};
 
     let reg = Registry::start();
     for (tag, created) in [
@@ -222,21 +221,15 @@ fn pull_requests_and_auto_merge_follow_each_environments_promotion() {
         "github:\n  repository: shop/config\n",
     );
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = runtime.block_on(MockServer::start());
-    let mount = |m: Mock| runtime.block_on(m.mount(&server));
     // GitHub's pulls and GraphQL over the pull requests opened so far.
-    let pulls = Pulls::new("shop", "config");
-    pulls.mount_all("graphql-auto-merge-enabled", mount);
+    let gh = Double::start("shop", "config", "graphql-auto-merge-enabled");
+    let pulls = &gh.pulls;
     let run = update(
         &t,
         &s,
         &["--json"],
         &[
-            ("GITHUB_API_URL", &server.uri()),
+            ("GITHUB_API_URL", &gh.uri()),
             ("GH_TOKEN", "ghp_updateTOKEN42"),
         ],
     );
@@ -262,7 +255,7 @@ fn pull_requests_and_auto_merge_follow_each_environments_promotion() {
     );
     assert_eq!(row(&out, "prod", "cart").action, RowAction::Nothing);
 
-    let requests = runtime.block_on(server.received_requests()).unwrap();
+    let requests = gh.received();
     let calls: Vec<String> = requests
         .iter()
         .map(|r| format!("{} {}", r.method, r.url.path()))
@@ -480,7 +473,6 @@ fn a_progress_bar_on_a_terminal_only_and_never_with_json() {
 #[test]
 fn a_rerun_with_nothing_new_pushes_nothing_and_asks_github_once_per_open_pull_request() {
     use serde_json::Value;
-    use wiremock::{Mock, MockServer};
 
     let reg = Registry::start();
     for (tag, created) in [
@@ -499,29 +491,22 @@ fn a_rerun_with_nothing_new_pushes_nothing_and_asks_github_once_per_open_pull_re
         &[(image.as_str(), "ccccccc", "1.3.0-rc.1", "1.2.0")],
         "github:\n  repository: shop/config\n",
     );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = runtime.block_on(MockServer::start());
-    let mount = |m: Mock| runtime.block_on(m.mount(&server));
+    // GitHub's pulls and GraphQL over the pull requests opened so far.
+    let gh = Double::start("shop", "config", "graphql-auto-merge-enabled");
+    let pulls = &gh.pulls;
     let vars = [
-        ("GITHUB_API_URL", server.uri()),
+        ("GITHUB_API_URL", gh.uri()),
         ("GH_TOKEN", "ghp_rerunTOKEN77".to_owned()),
     ];
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let ls_remote = || t.git(&s.repo, &["ls-remote", "origin"]);
 
     // The first run opens dev's and stage's pull requests.
-    // GitHub's pulls and GraphQL over the pull requests opened so far.
-    let pulls = Pulls::new("shop", "config");
-    pulls.mount_all("graphql-auto-merge-enabled", mount);
     let out: UpdateOut = update(&t, &s, &["--json"], &vars).expect(0).parse();
     assert_eq!(row(&out, "dev", "cart").action, RowAction::Opened);
     assert_eq!(row(&out, "stage", "cart").action, RowAction::Opened);
-    let opened: Vec<Value> = runtime
-        .block_on(server.received_requests())
-        .unwrap()
+    let opened: Vec<Value> = gh
+        .received()
         .iter()
         .filter(|r| r.method.as_str() == "POST" && r.url.path() == "/repos/shop/config/pulls")
         .map(|r| serde_json::from_slice(&r.body).unwrap())
@@ -530,7 +515,7 @@ fn a_rerun_with_nothing_new_pushes_nothing_and_asks_github_once_per_open_pull_re
 
     // GitHub now has them open, as they were asked for (dev's with auto-merge).
     assert_eq!(pulls.open().len(), 2);
-    let seen = runtime.block_on(server.received_requests()).unwrap().len();
+    let seen = gh.received().len();
     let before = ls_remote();
     let run = update(&t, &s, &["--json"], &vars);
     let out: UpdateOut = run.expect(0).parse();
@@ -546,9 +531,8 @@ fn a_rerun_with_nothing_new_pushes_nothing_and_asks_github_once_per_open_pull_re
     }
     assert_eq!(row(&out, "prod", "cart").action, RowAction::Nothing);
     assert_eq!(ls_remote(), before, "nothing pushed");
-    let calls: Vec<String> = runtime
-        .block_on(server.received_requests())
-        .unwrap()
+    let calls: Vec<String> = gh
+        .received()
         .iter()
         .skip(seen)
         .map(|r| format!("{} {}", r.method, r.url.path()))

@@ -273,3 +273,54 @@ impl Respond for GraphQl {
         ResponseTemplate::new(200).set_body_json(fixture(&self.1))
     }
 }
+
+/// A GitHub double on its own server: [`Pulls::mount_all`] on a wiremock
+/// server run by a small runtime of its own (the binary under test blocks,
+/// so the server cannot share the test's thread).
+pub struct Double {
+    pub runtime: tokio::runtime::Runtime,
+    pub server: wiremock::MockServer,
+    pub pulls: Pulls,
+}
+
+impl Double {
+    /// A double of repository `owner/name` whose GraphQL answers `graphql`
+    /// (a fixture's name).
+    pub fn start(owner: &str, name: &str, graphql: &str) -> Double {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = runtime.block_on(wiremock::MockServer::start());
+        let double = Double {
+            runtime,
+            server,
+            pulls: Pulls::new(owner, name),
+        };
+        double.pulls.mount_all(graphql, |m| double.mount(m));
+        double
+    }
+
+    pub fn mount(&self, mock: Mock) {
+        self.runtime.block_on(mock.mount(&self.server));
+    }
+
+    /// Every request received so far, in order.
+    pub fn received(&self) -> Vec<Request> {
+        self.runtime
+            .block_on(self.server.received_requests())
+            .unwrap()
+    }
+
+    /// `METHOD /path` of every request received so far.
+    pub fn calls(&self) -> Vec<String> {
+        self.received()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.url.path()))
+            .collect()
+    }
+
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+}
