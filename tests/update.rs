@@ -197,12 +197,11 @@ fn new_tags_in_the_registry_go_through_image_sets_path_and_a_rerun_pushes_nothin
     assert_eq!(s.refs(), before);
 }
 
-/// dev's new commit tag gets a pull request with auto-merge, stage's rc a pull
-/// request without: as `image set` does, per the environment's promotion mode.
-#[test]
-fn pull_requests_and_auto_merge_follow_each_environments_promotion() {
-    use serde_json::{json, Value};
-
+/// `shop/cart` in a registry with new tags for dev (`bbbbbbb`) and stage
+/// (`1.3.0-rc.2`) and none for prod, and the shop running `ccccccc`,
+/// `1.3.0-rc.1` and `1.2.0`, its config naming GitHub's `shop/config`. The
+/// registry stops when it is dropped.
+fn cart_on_github(t: &TestEnv) -> (Registry, Shape<'_>) {
     let reg = Registry::start();
     for (tag, created) in [
         ("ccccccc", "2026-11-10T08:00:00Z"),
@@ -213,13 +212,23 @@ fn pull_requests_and_auto_merge_follow_each_environments_promotion() {
     ] {
         reg.push_image("shop/cart", tag, created);
     }
-    let t = TestEnv::new();
     let image = format!("{}/shop/cart", reg.host);
     let s = shop(
-        &t,
+        t,
         &[(image.as_str(), "ccccccc", "1.3.0-rc.1", "1.2.0")],
         "github:\n  repository: shop/config\n",
     );
+    (reg, s)
+}
+
+/// dev's new commit tag gets a pull request with auto-merge, stage's rc a pull
+/// request without: as `image set` does, per the environment's promotion mode.
+#[test]
+fn pull_requests_and_auto_merge_follow_each_environments_promotion() {
+    use serde_json::{json, Value};
+
+    let t = TestEnv::new();
+    let (_reg, s) = cart_on_github(&t);
 
     // GitHub's pulls and GraphQL over the pull requests opened so far.
     let gh = Double::start("shop", "config", "graphql-auto-merge-enabled");
@@ -474,23 +483,8 @@ fn a_progress_bar_on_a_terminal_only_and_never_with_json() {
 fn a_rerun_with_nothing_new_pushes_nothing_and_asks_github_once_per_open_pull_request() {
     use serde_json::Value;
 
-    let reg = Registry::start();
-    for (tag, created) in [
-        ("ccccccc", "2026-11-10T08:00:00Z"),
-        ("bbbbbbb", "2026-11-20T08:00:00Z"),
-        ("1.3.0-rc.1", "2026-10-02T08:00:00Z"),
-        ("1.3.0-rc.2", "2026-10-03T08:00:00Z"),
-        ("1.2.0", "2026-10-01T08:00:00Z"),
-    ] {
-        reg.push_image("shop/cart", tag, created);
-    }
     let t = TestEnv::new();
-    let image = format!("{}/shop/cart", reg.host);
-    let s = shop(
-        &t,
-        &[(image.as_str(), "ccccccc", "1.3.0-rc.1", "1.2.0")],
-        "github:\n  repository: shop/config\n",
-    );
+    let (_reg, s) = cart_on_github(&t);
     // GitHub's pulls and GraphQL over the pull requests opened so far.
     let gh = Double::start("shop", "config", "graphql-auto-merge-enabled");
     let pulls = &gh.pulls;
