@@ -241,6 +241,12 @@ fn status_tells_pending_and_drift_document_by_document() {
         }
         panic!("{from} not found on {branch}");
     };
+    // The same edit in both layouts.
+    let both = |branch: &str, from: &str, to: &str, message: &str| {
+        for k in 0..2 {
+            edit(k, branch, from, to, message);
+        }
+    };
     // (stage's pending apps, stage's drift) in each layout.
     let stage = || -> Vec<(usize, u64)> {
         shapes
@@ -255,51 +261,34 @@ fn status_tells_pending_and_drift_document_by_document() {
             })
             .collect()
     };
-    for k in 0..2 {
-        edit(
-            k,
-            "stage",
-            "memory: 128Mi",
-            "memory: 256Mi",
-            "Hotfix on stage",
-        );
-        edit(k, "dev", DEV_TAG, NEW_DEV_TAG, "New build of web");
-    }
+    both("stage", "memory: 128Mi", "memory: 256Mi", "Hotfix on stage");
+    both("dev", DEV_TAG, NEW_DEV_TAG, "New build of web");
     assert_eq!(
         stage(),
         [(0, 1), (0, 1)],
         "a new build alone is not pending"
     );
-    for k in 0..2 {
-        edit(
-            k,
-            "dev",
-            "owner: auth-team",
-            "owner: auth-team # on call",
-            "A comment",
-        );
-    }
+    both(
+        "dev",
+        "owner: auth-team",
+        "owner: auth-team # on call",
+        "A comment",
+    );
     assert_eq!(stage(), [(1, 1), (1, 1)], "a changed comment travels");
-    for k in 0..2 {
-        edit(
-            k,
-            "dev",
-            "owner: search-team",
-            "owner: search-squad",
-            "A new owner",
-        );
-    }
+    both(
+        "dev",
+        "owner: search-team",
+        "owner: search-squad",
+        "A new owner",
+    );
     assert_eq!(stage(), [(2, 1), (1, 1)], "a changed value travels");
     // Stage takes the same value on its own: that document no longer travels,
     // and it is not drift either.
-    for k in 0..2 {
-        edit(
-            k,
-            "stage",
-            "owner: search-team",
-            "owner: search-squad",
-            "Same owner",
-        );
-    }
+    both(
+        "stage",
+        "owner: search-team",
+        "owner: search-squad",
+        "Same owner",
+    );
     assert_eq!(stage(), [(1, 1), (1, 1)]);
 }
