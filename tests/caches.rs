@@ -483,3 +483,27 @@ fn a_damaged_pieces_cache_changes_no_answer() {
         "the answer without caches"
     );
 }
+
+/// A pieces file that is not believed is written again, sound, also by a run
+/// with no file of many documents to keep (the quickstart's files hold one
+/// document each).
+#[test]
+fn a_foreign_pieces_file_is_written_again_by_any_run() {
+    let t = TestEnv::new();
+    let s = t.quickstart();
+    let status = || t.gitops(&s.repo, &["status", "--json", "--no-fetch"]);
+    let first = status().expect(0).json();
+    let file = s.repo.join(".git/gitops/pieces");
+    assert!(!file.exists(), "no file of many documents, nothing kept");
+    for (how, bytes) in [
+        ("not a cache", b"garbage\n".to_vec()),
+        (
+            "a summaries file",
+            std::fs::read(s.repo.join(".git/gitops/summaries")).unwrap(),
+        ),
+    ] {
+        std::fs::write(&file, bytes).unwrap();
+        assert_eq!(status().expect(0).json(), first, "{how}");
+        assert_sound(&file, "pieces");
+    }
+}

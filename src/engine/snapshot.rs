@@ -52,6 +52,8 @@ struct Decoded {
     docs: foldhash::HashMap<TextHash, Summary>,
     /// From the pieces cache.
     pieces: gix::hashtable::HashMap<Oid, Option<Arc<manifest::Pieces>>>,
+    /// The pieces cache passed its checks but its content did not decode.
+    pieces_damaged: bool,
 }
 
 /// The summaries read from the cache: decoded on another thread while the run
@@ -63,6 +65,8 @@ struct Cached {
     docs: std::cell::RefCell<foldhash::HashMap<TextHash, Summary>>,
     /// The pieces of blobs, taken from here by [`Snapshot::pieces`].
     pieces: gix::hashtable::HashMap<Oid, Option<Arc<manifest::Pieces>>>,
+    /// The pieces cache's content did not decode: write it again.
+    pieces_damaged: bool,
 }
 
 impl Cached {
@@ -77,6 +81,7 @@ impl Cached {
             self.decoded = decoded.blobs;
             self.docs = decoded.docs.into();
             self.pieces = decoded.pieces;
+            self.pieces_damaged = decoded.pieces_damaged;
         }
         &mut self.decoded
     }
@@ -201,13 +206,18 @@ impl Snapshot {
         let kept_trees = repo.read_kept_trees();
         let cache_content = repo.read_cache(&SUMMARY_CACHE);
         let pieces_content = repo.read_cache(&PIECES_CACHE);
+        // A file there that is not believed is written again, sound, even by
+        // a run that has no pieces to keep.
+        let pieces_unread = pieces_content.is_none() && repo.cache_path(PIECES_CACHE.name).exists();
         let decoding = std::thread::spawn(move || {
             let mut decoded = cache_content
                 .and_then(|content| decode_summaries(&content))
                 .unwrap_or_default();
-            decoded.pieces = pieces_content
-                .and_then(|content| decode_pieces(&content))
-                .unwrap_or_default();
+            match pieces_content.map(|content| decode_pieces(&content)) {
+                Some(Some(pieces)) => decoded.pieces = pieces,
+                Some(None) => decoded.pieces_damaged = true,
+                None => {}
+            }
             decoded
         });
         let (graph, trees) = repo
@@ -225,6 +235,7 @@ impl Snapshot {
             decoded: Default::default(),
             docs: Default::default(),
             pieces: Default::default(),
+            pieces_damaged: false,
         };
         repo.adopt_kept_trees(kept_trees.join().unwrap_or_default());
         Ok(Snapshot {
@@ -244,7 +255,7 @@ impl Snapshot {
             doc_cache: manifest::DocCache::default(),
             doc_summaries: Default::default(),
             doc_cache_grew: Default::default(),
-            pieces_grew: false,
+            pieces_grew: pieces_unread,
             pieces: HashMap::default(),
             texts: HashMap::new(),
             manifests: HashMap::new(),
@@ -395,7 +406,8 @@ impl Snapshot {
     /// made new ones. A cache that cannot be written is not an error.
     pub fn save_cache(&mut self) {
         self.repo.keep_trees();
-        if self.pieces_grew {
+        self.cached.get();
+        if self.pieces_grew || self.cached.pieces_damaged {
             let content = manifest::encode_pieces(
                 self.pieces
                     .iter()
@@ -404,6 +416,7 @@ impl Snapshot {
             );
             let _ = self.repo.write_cache(&PIECES_CACHE, &content);
             self.pieces_grew = false;
+            self.cached.pieces_damaged = false;
         }
         if !self.cache_grew && !self.doc_cache_grew.get() {
             return;
