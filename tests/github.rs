@@ -646,6 +646,30 @@ fn a_long_secondary_rate_limit_is_not_waited_for() {
     assert_eq!(gh.requests(), 1);
 }
 
+/// `Retry-After` may also be an HTTP-date (RFC 9110): ten minutes from now
+/// is as long a wait as 600 seconds, and is not waited for either.
+#[test]
+fn a_retry_after_date_counts_as_its_seconds() {
+    let fake = Fake::start();
+    let in_ten_minutes = SystemTime::now() + Duration::from_secs(600);
+    fake.mount(
+        Mock::given(method("GET")).respond_with(
+            ResponseTemplate::new(403)
+                .insert_header(
+                    "retry-after",
+                    httpdate::fmt_http_date(in_ten_minutes).as_str(),
+                )
+                .set_body_json(fixture("error-secondary-rate-limit")),
+        ),
+    );
+    let gh = fake.client();
+    let err = gh.find_open_pull(HEAD, BASE).unwrap_err();
+    let text = remote_failure(&err);
+    assert!(text.contains("secondary rate limit"), "{text}");
+    assert!(text.contains("try again in 10 minutes"), "{text}");
+    assert_eq!(gh.requests(), 1);
+}
+
 #[test]
 fn an_unknown_repository_names_it_and_where_it_came_from() {
     let fake = Fake::start();

@@ -999,11 +999,14 @@ impl GitHub {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
         };
-        let (retry_after, remaining, reset) = (
-            header("retry-after"),
-            header("x-ratelimit-remaining"),
-            header("x-ratelimit-reset"),
-        );
+        // Seconds or an HTTP-date (RFC 9110), rounded up to whole seconds.
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| crate::http::retry::retry_after(v, SystemTime::now()))
+            .map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0));
+        let (remaining, reset) = (header("x-ratelimit-remaining"), header("x-ratelimit-reset"));
         let body = self
             .client
             .body_to_string(response)
