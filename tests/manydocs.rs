@@ -57,6 +57,37 @@ fn files(layout: &[(String, String)]) -> Vec<(&str, &str)> {
         .collect()
 }
 
+/// The shop's documents in both layouts (separate files, one file) and a
+/// repository of each, pinned as a team pins after its first promotion.
+fn both_layouts(t: &TestEnv) -> ([Vec<(String, String)>; 2], [Shape<'_>; 2]) {
+    let layouts = layouts(&documents(&[], &[]));
+    let shapes = [
+        Shape::pinned(t, "separate", &files(&layouts[0])),
+        Shape::pinned(t, "single", &files(&layouts[1])),
+    ];
+    (layouts, shapes)
+}
+
+/// Commits on `branch` of `shape` the first file of `layout` holding `from`,
+/// with its first `from` replaced by `to`.
+fn edit_first(
+    shape: &Shape,
+    layout: &[(String, String)],
+    branch: &str,
+    from: &str,
+    to: &str,
+    message: &str,
+) {
+    for (path, _) in layout {
+        let text = shape.show(branch, path);
+        if text.contains(from) {
+            shape.commit(branch, &[(path, &text.replacen(from, to, 1))], message);
+            return;
+        }
+    }
+    panic!("{from} not found on {branch}");
+}
+
 /// An answer with what depends on the layout set aside: file names (in fields
 /// and in messages), commit ids, the files a promotion changes and the apps
 /// `status` names by their directories; lists sorted. The kept values (and the
@@ -91,24 +122,12 @@ fn normalised(v: &Value) -> Value {
 #[test]
 fn one_file_of_many_documents_answers_as_the_same_documents_in_separate_files() {
     let t = TestEnv::new();
-    let before = documents(&[], &[]);
-    let [separate, single] = layouts(&before);
-    let shapes = [
-        Shape::pinned(&t, "separate", &files(&separate)),
-        Shape::pinned(&t, "single", &files(&single)),
-    ];
+    let (layouts_before, shapes) = both_layouts(&t);
     // A prod hotfix (drift), a stage hotfix, and dev ahead of stage: a new
     // build, scaled apps, a new ConfigMap and a Service removed.
     for (k, shape) in shapes.iter().enumerate() {
         let edit = |branch: &str, from: &str, to: &str, message: &str| {
-            for (path, _) in if k == 0 { &separate } else { &single } {
-                let text = shape.show(branch, path);
-                if text.contains(from) {
-                    shape.commit(branch, &[(path, &text.replacen(from, to, 1))], message);
-                    return;
-                }
-            }
-            panic!("{from} not found on {branch}");
+            edit_first(shape, &layouts_before[k], branch, from, to, message)
         };
         edit(
             "prod",
@@ -224,27 +243,11 @@ fn one_file_of_many_documents_answers_as_the_same_documents_in_separate_files() 
 #[test]
 fn status_tells_pending_and_drift_document_by_document() {
     let t = TestEnv::new();
-    let before = documents(&[], &[]);
-    let [separate, single] = layouts(&before);
-    let shapes = [
-        Shape::pinned(&t, "separate", &files(&separate)),
-        Shape::pinned(&t, "single", &files(&single)),
-    ];
-    let edit = |k: usize, branch: &str, from: &str, to: &str, message: &str| {
-        let shape = &shapes[k];
-        for (path, _) in if k == 0 { &separate } else { &single } {
-            let text = shape.show(branch, path);
-            if text.contains(from) {
-                shape.commit(branch, &[(path, &text.replacen(from, to, 1))], message);
-                return;
-            }
-        }
-        panic!("{from} not found on {branch}");
-    };
+    let (layouts_before, shapes) = both_layouts(&t);
     // The same edit in both layouts.
     let both = |branch: &str, from: &str, to: &str, message: &str| {
-        for k in 0..2 {
-            edit(k, branch, from, to, message);
+        for (shape, files) in shapes.iter().zip(&layouts_before) {
+            edit_first(shape, files, branch, from, to, message);
         }
     };
     // (stage's pending apps, stage's drift) in each layout.

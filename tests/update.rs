@@ -199,9 +199,10 @@ fn new_tags_in_the_registry_go_through_image_sets_path_and_a_rerun_pushes_nothin
 
 /// `shop/cart` in a registry with new tags for dev (`bbbbbbb`) and stage
 /// (`1.3.0-rc.2`) and none for prod, and the shop running `ccccccc`,
-/// `1.3.0-rc.1` and `1.2.0`, its config naming GitHub's `shop/config`. The
-/// registry stops when it is dropped.
-fn cart_on_github(t: &TestEnv) -> (Registry, Shape<'_>) {
+/// `1.3.0-rc.1` and `1.2.0`, its config naming GitHub's `shop/config`; and
+/// that repository's double (pulls and GraphQL over the pull requests opened
+/// so far). The registry stops when it is dropped.
+fn cart_on_github(t: &TestEnv) -> (Registry, Shape<'_>, Double) {
     let reg = Registry::start();
     for (tag, created) in [
         ("ccccccc", "2026-11-10T08:00:00Z"),
@@ -218,7 +219,8 @@ fn cart_on_github(t: &TestEnv) -> (Registry, Shape<'_>) {
         &[(image.as_str(), "ccccccc", "1.3.0-rc.1", "1.2.0")],
         "github:\n  repository: shop/config\n",
     );
-    (reg, s)
+    let gh = Double::start("shop", "config", "graphql-auto-merge-enabled");
+    (reg, s, gh)
 }
 
 /// dev's new commit tag gets a pull request with auto-merge, stage's rc a pull
@@ -228,10 +230,7 @@ fn pull_requests_and_auto_merge_follow_each_environments_promotion() {
     use serde_json::{json, Value};
 
     let t = TestEnv::new();
-    let (_reg, s) = cart_on_github(&t);
-
-    // GitHub's pulls and GraphQL over the pull requests opened so far.
-    let gh = Double::start("shop", "config", "graphql-auto-merge-enabled");
+    let (_reg, s, gh) = cart_on_github(&t);
     let pulls = &gh.pulls;
     let run = update(
         &t,
@@ -484,9 +483,7 @@ fn a_rerun_with_nothing_new_pushes_nothing_and_asks_github_once_per_open_pull_re
     use serde_json::Value;
 
     let t = TestEnv::new();
-    let (_reg, s) = cart_on_github(&t);
-    // GitHub's pulls and GraphQL over the pull requests opened so far.
-    let gh = Double::start("shop", "config", "graphql-auto-merge-enabled");
+    let (_reg, s, gh) = cart_on_github(&t);
     let pulls = &gh.pulls;
     let vars = [
         ("GITHUB_API_URL", gh.uri()),
