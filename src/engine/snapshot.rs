@@ -558,16 +558,7 @@ impl Snapshot {
     /// told apart by identity ([`Snapshot::pieces`]), each document holding one
     /// resource; otherwise `false`.
     pub fn surely_travels(&mut self, path: &str, base: Oid, to: Oid, from: Oid) -> Result<bool> {
-        for id in [base, to, from] {
-            if self.summary(id)?.error.is_some() {
-                return Ok(false);
-            }
-        }
-        let (Some(pb), Some(pt), Some(pf)) = (
-            self.pieces(path, base)?,
-            self.pieces(path, to)?,
-            self.pieces(path, from)?,
-        ) else {
+        let Some([pb, pt, pf]) = self.versions_by_identity(path, [base, to, from])? else {
             return Ok(false);
         };
         if pf.documents().len() < 2 {
@@ -621,6 +612,27 @@ impl Snapshot {
                 .map(|r| r.key)
                 .collect(),
         ))
+    }
+
+    /// The pieces of each version of the file at `path`
+    /// ([`Snapshot::pieces`]) when every version parses and has them; `None`
+    /// otherwise.
+    fn versions_by_identity<const N: usize>(
+        &mut self,
+        path: &str,
+        ids: [Oid; N],
+    ) -> Result<Option<[Arc<manifest::Pieces>; N]>> {
+        let mut out = Vec::with_capacity(N);
+        for id in ids {
+            if self.summary(id)?.error.is_some() {
+                return Ok(None);
+            }
+            match self.pieces(path, id)? {
+                Some(p) => out.push(p),
+                None => return Ok(None),
+            }
+        }
+        Ok(out.try_into().ok())
     }
 
     /// The documents of a file of many by identity
@@ -732,12 +744,7 @@ impl Snapshot {
     fn same_values_by_document(&mut self, path: &str, a: Oid, b: Oid) -> Result<Option<bool>> {
         /// Pairs parsed at once (on every core) before looking for a difference.
         const BATCH: usize = 32;
-        for id in [a, b] {
-            if self.summary(id)?.error.is_some() {
-                return Ok(None);
-            }
-        }
-        let (Some(pa), Some(pb)) = (self.pieces(path, a)?, self.pieces(path, b)?) else {
+        let Some([pa, pb]) = self.versions_by_identity(path, [a, b])? else {
             return Ok(None);
         };
         if pa.documents().len().max(pb.documents().len()) < 2 {
