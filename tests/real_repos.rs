@@ -1126,3 +1126,47 @@ fn promote_works_with_a_relative_dash_c() {
     run.expect(0);
     assert_eq!(run.json()["action"], "planned", "{}", seen(&run));
 }
+
+/// Environments that have not diverged yet (all three at one commit, as after
+/// `gitops init`): dev's new `newTag` in a kustomization is a pinned value, so
+/// `status` lists nothing pending for stage, as `diff stage` shows no change.
+#[test]
+fn a_new_kustomize_tag_alone_is_not_pending_where_the_target_never_pinned() {
+    let t = TestEnv::new();
+    let web = shapes::deployment(
+        "apps/v1",
+        "web",
+        &shapes::container("web", "registry.example.com/shop/web"),
+    );
+    let s = Shape::new(
+        &t,
+        "kustomize-fresh",
+        &[
+            (".gitops.yaml", &shapes::config("")),
+            (KUSTOMIZATION, &shapes::kustomization(DEV_TAG)),
+            ("apps/web/deployment.yaml", &web),
+            ("apps/web/service.yaml", &shapes::service("web")),
+        ],
+    );
+    s.edit(
+        "dev",
+        KUSTOMIZATION,
+        |k| {
+            k.replace(
+                &format!("newTag: {DEV_TAG}"),
+                &format!("newTag: {NEW_DEV_TAG}"),
+            )
+        },
+        &format!("web: {NEW_DEV_TAG}"),
+    );
+    let status = t.gitops(&s.repo, &["status", "--json"]).expect(0).json();
+    let stage = common::env(&status, "stage");
+    assert_eq!(stage["pending"], 1, "{stage:#}");
+    assert_eq!(stage["pending_apps"], json!([]), "{stage:#}");
+    let diff = t
+        .gitops(&s.repo, &["diff", "stage", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(diff["resources"], json!([]), "{diff:#}");
+    assert!(!diff["kept"].as_array().unwrap().is_empty(), "{diff:#}");
+}

@@ -193,9 +193,13 @@ fn pending_apps(ws: &mut Snapshot, env: usize, upstream: usize) -> Result<Vec<St
             {
                 continue;
             }
-            // The target changed more than tags since they met too: judge field by
-            // field, three-way. Otherwise the upstream's change travels as it is.
-            if ws.tags_only(path, delta.old, in_to)? != Some(true) {
+            // The target changed more than tags since they met too, or the
+            // summaries cannot tell what the upstream changed (a kustomization's
+            // `newTag`, pinned keys): judge field by field, three-way.
+            // Otherwise the upstream's change travels as it is.
+            if ws.tags_only(path, delta.old, in_to)? != Some(true)
+                || ws.tags_only(path, delta.old, delta.new)?.is_none()
+            {
                 // A file of many documents: first told the same way document
                 // by document.
                 if let (Some(old), Some(to), Some(new)) = (delta.old, in_to, delta.new) {
