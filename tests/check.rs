@@ -137,7 +137,7 @@ fn assert_passes(doc: &Report, repo: &str) {
 }
 
 #[test]
-fn a_clean_repository_passes_and_protection_is_skipped_without_a_token() {
+fn a_clean_repository_passes_and_protection_is_skipped_off_a_forge() {
     let t = TestEnv::new();
     let clean = clean_sample(&t, "clean");
     let run = t.gitops(&clean.repo, &["check", "--json"]);
@@ -148,15 +148,21 @@ fn a_clean_repository_passes_and_protection_is_skipped_without_a_token() {
     assert!(r.ok, "{doc:#?}");
     assert!(errors(r).is_empty(), "{doc:#?}");
     assert!(findings(r, Severity::Warning).is_empty(), "{doc:#?}");
+    // Its origin is a local path: no forge to ask.
     let skipped = r.skipped.get(&Check::Protection).map_or("", String::as_str);
-    assert!(skipped.contains("token"), "{doc:#?}");
+    assert!(skipped.contains("not on a forge"), "{doc:#?}");
 
     // The same repository named by path, in the human view: a table and a note.
     let run = t.gitops(t.root(), &["check", s(&clean.repo)]);
     run.expect(0);
     assert!(run.stdout.contains("REPOSITORY"), "{}", run.stdout);
     assert!(run.stdout.contains("stale-features"), "{}", run.stdout);
-    assert!(run.stderr.contains("no GitHub token"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("protection: not checked (not on a forge"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -223,7 +223,8 @@ fn the_first_promotion_opens_the_pull_request_with_labels_and_reviewers() {
         out.pull_request,
         Some(PullOut {
             number: FIRST,
-            url: format!("https://github.com/shop/config/pull/{FIRST}")
+            url: format!("https://github.com/shop/config/pull/{FIRST}"),
+            forge: gitops::forge::Kind::GitHub,
         })
     );
     assert_eq!(out.compare_url, None);

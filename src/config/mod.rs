@@ -69,15 +69,49 @@ pub struct PinnedKeys {
     pub keys: Vec<String>,
 }
 
+/// What the promotion pull (or merge) requests get, under `github:` or
+/// `gitlab:`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct GitHub {
+pub struct ForgeOptions {
+    /// `OWNER/NAME` (GitHub) or `GROUP[/SUBGROUP…]/PROJECT` (GitLab); from the
+    /// `origin` URL when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reviewers: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<String>,
+}
+
+/// Which forge hosts the repository: `forge:` in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ForgeKind {
+    GitHub,
+    GitLab,
+}
+
+impl ForgeKind {
+    /// The name `--json` and the config file use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ForgeKind::GitHub => "github",
+            ForgeKind::GitLab => "gitlab",
+        }
+    }
+}
+
+/// The forge settings: `forge:` and `host:` (for a host the `origin` URL does
+/// not reveal) and the `github:` or `gitlab:` block.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ForgeConfig {
+    /// `forge:`, or `gitlab` when the file has a `gitlab:` block; `None`: from
+    /// the `origin` host.
+    pub kind: Option<ForgeKind>,
+    /// `host:`, the forge's web host (`git.example.com`).
+    pub host: Option<String>,
+    pub options: ForgeOptions,
 }
 
 /// The whole configuration, defaults applied and validated.
@@ -92,7 +126,7 @@ pub struct Config {
     /// The team's images (`images:`), `None` when the key is absent (every
     /// image is the team's).
     pub images: Option<ImagePatterns>,
-    pub github: GitHub,
+    pub forge: ForgeConfig,
 }
 
 #[derive(Deserialize)]
@@ -107,7 +141,13 @@ struct RawConfig {
     #[serde(default)]
     pinned: Option<Vec<PinnedKeys>>,
     #[serde(default)]
-    github: Option<GitHub>,
+    forge: Option<ForgeKind>,
+    #[serde(default)]
+    host: Option<String>,
+    #[serde(default)]
+    github: Option<ForgeOptions>,
+    #[serde(default)]
+    gitlab: Option<ForgeOptions>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -180,7 +220,7 @@ impl Default for Config {
             default_manifests(),
             None,
             Vec::new(),
-            GitHub::default(),
+            ForgeConfig::default(),
         )
         .expect("the defaults are valid")
     }
@@ -300,13 +340,113 @@ pub fn valid_branch_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// `forge:`, `host:` and the `github:` or `gitlab:` block, checked together:
+/// one block, matching `forge:`; a repository path the forge can have; a bare
+/// host name. Errors are `(line, column, message)`.
+fn forge_config(
+    text: &str,
+    kind: Option<ForgeKind>,
+    host: Option<String>,
+    github: Option<ForgeOptions>,
+    gitlab: Option<ForgeOptions>,
+) -> Result<ForgeConfig, (usize, usize, String)> {
+    let at_key = |key: &str| {
+        let (l, c) = locate(
+            text,
+            &regex::RegexBuilder::new(&format!(r"^{key}\s*:"))
+                .multi_line(true)
+                .build()
+                .expect("plain key"),
+            0,
+        );
+        (l, c)
+    };
+    let fail = |key: &str, message: String| {
+        let (l, c) = at_key(key);
+        Err((l, c, message))
+    };
+    let (options, block) = match (github, gitlab) {
+        (Some(_), Some(_)) => {
+            return fail(
+                "gitlab",
+                "both `github:` and `gitlab:` are set: keep the one for the forge that hosts the repository".to_owned(),
+            )
+        }
+        (Some(o), None) => (o, Some(ForgeKind::GitHub)),
+        (None, Some(o)) => (o, Some(ForgeKind::GitLab)),
+        (None, None) => (ForgeOptions::default(), None),
+    };
+    if let (Some(kind), Some(block)) = (kind, block) {
+        if kind != block {
+            return fail(
+                block.as_str(),
+                format!(
+                    "`forge: {}` but the settings are under `{}:`: write them under `{}:`",
+                    kind.as_str(),
+                    block.as_str(),
+                    kind.as_str()
+                ),
+            );
+        }
+    }
+    let kind = kind.or(block);
+    if let Some(repo) = &options.repository {
+        let parts: Vec<_> = repo.trim_end_matches(".git").split('/').collect();
+        let empty = parts.iter().any(|p| p.trim().is_empty());
+        let gitlab = block == Some(ForgeKind::GitLab);
+        let why = if gitlab && (parts.len() < 2 || empty) {
+            Some(format!(
+                "gitlab.repository `{repo}` must be GROUP/PROJECT (subgroups allowed: group/sub/project)"
+            ))
+        } else if !gitlab && (parts.len() != 2 || empty) {
+            Some(format!(
+                "github.repository `{repo}` must be OWNER/NAME, e.g. shop/config (a GitLab project in a subgroup goes under `gitlab:`)"
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            let (l, c) = locate(text, &value_regex("repository", repo), 0);
+            return Err((l, c, why));
+        }
+    }
+    let host = match host.map(|h| h.trim().to_ascii_lowercase()) {
+        Some(h)
+            if h.is_empty()
+                || h.contains("://")
+                || h.contains(['/', '@', ' '])
+                || h.starts_with(['.', ':']) =>
+        {
+            let (l, c) = locate(text, &value_regex("host", &h), 0);
+            let (l, c) = if l == 0 { at_key("host") } else { (l, c) };
+            return Err((
+                l,
+                c,
+                format!("host `{h}` must be the forge's host name, e.g. git.example.com (no scheme, no path)"),
+            ));
+        }
+        h => h,
+    };
+    if host.is_some() && kind.is_none() {
+        return fail(
+            "host",
+            "`host:` needs `forge:` (github or gitlab) to say what runs there".to_owned(),
+        );
+    }
+    Ok(ForgeConfig {
+        kind,
+        host,
+        options,
+    })
+}
+
 impl Config {
     fn assemble(
         environments: Vec<Environment>,
         manifest_patterns: Vec<String>,
         image_patterns: Option<Vec<String>>,
         pinned: Vec<PinnedKeys>,
-        github: GitHub,
+        forge: ForgeConfig,
     ) -> Result<Config, String> {
         let manifests = GlobSet::new(&manifest_patterns)?;
         if manifests.is_empty() {
@@ -345,7 +485,7 @@ impl Config {
                 team: images.clone(),
             },
             images,
-            github,
+            forge,
         })
     }
 
@@ -478,20 +618,10 @@ impl Config {
                 return Err(err(l, c, why));
             }
         }
-        let github = raw.github.unwrap_or_default();
-        if let Some(repo) = &github.repository {
-            let parts: Vec<_> = repo.split('/').collect();
-            if parts.len() != 2 || parts.iter().any(|p| p.is_empty()) {
-                let (l, c) = locate(text, &value_regex("repository", repo), 0);
-                return Err(err(
-                    l,
-                    c,
-                    format!("github.repository `{repo}` must be OWNER/NAME, e.g. shop/config"),
-                ));
-            }
-        }
+        let forge = forge_config(text, raw.forge, raw.host, raw.github, raw.gitlab)
+            .map_err(|(l, c, m)| err(l, c, m))?;
         let images_empty = raw.images.as_ref().is_some_and(|i| i.is_empty());
-        Config::assemble(environments, manifest_patterns, raw.images, pinned, github).map_err(
+        Config::assemble(environments, manifest_patterns, raw.images, pinned, forge).map_err(
             |message| {
                 // An empty or exclusions-only list: point at its key.
                 let key = if images_empty || message.starts_with("`images`") {
@@ -553,7 +683,7 @@ impl Config {
             self.manifest_patterns,
             patterns,
             self.pinned,
-            self.github,
+            self.forge,
         )
     }
 
@@ -574,11 +704,14 @@ impl Config {
         struct Tail<'a> {
             #[serde(skip_serializing_if = "<[_]>::is_empty")]
             pinned: &'a [PinnedKeys],
-            #[serde(skip_serializing_if = "is_default_github")]
-            github: &'a GitHub,
-        }
-        fn is_default_github(g: &&GitHub) -> bool {
-            **g == GitHub::default()
+            #[serde(skip_serializing_if = "Option::is_none")]
+            forge: Option<ForgeKind>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            host: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            github: Option<&'a ForgeOptions>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            gitlab: Option<&'a ForgeOptions>,
         }
         let head = Head {
             environments: self
@@ -608,9 +741,19 @@ impl Config {
                 .expect("config serializes"),
             );
         }
+        let options =
+            (self.forge.options != ForgeOptions::default()).then_some(&self.forge.options);
+        let gitlab = self.forge.kind == Some(ForgeKind::GitLab);
         let tail = Tail {
             pinned: &self.pinned,
-            github: &self.github,
+            // `forge: github` goes without saying but with a host.
+            forge: self
+                .forge
+                .kind
+                .filter(|k| *k == ForgeKind::GitLab || self.forge.host.is_some()),
+            host: self.forge.host.as_deref(),
+            github: options.filter(|_| !gitlab),
+            gitlab: options.filter(|_| gitlab),
         };
         let tail = yaml_serde::to_string(&tail).expect("config serializes");
         if tail.trim() != "{}" {
@@ -626,7 +769,7 @@ impl Config {
             default_manifests(),
             None,
             Vec::new(),
-            GitHub::default(),
+            ForgeConfig::default(),
         )
         .expect("default globs are valid")
     }
@@ -764,7 +907,7 @@ github:
         )
         .unwrap();
         assert_eq!(c.names(), ["dev", "stage", "prod"]);
-        assert_eq!(c.github.repository.as_deref(), Some("shop/config"));
+        assert_eq!(c.forge.options.repository.as_deref(), Some("shop/config"));
         assert_eq!(c.pinned[0].keys, ["replicaCount", "ingress.host"]);
         assert_eq!(c.pinned_rules.rules.len(), 1);
         assert!(!c.is_manifest("charts/web/templates/x.yaml"));
@@ -975,7 +1118,7 @@ github:
                 .unwrap();
         c = c.with_images(Some(vec!["shop/*".to_owned()])).unwrap();
         let again = parse(&c.to_yaml()).unwrap();
-        assert_eq!(again.github.reviewers, ["alice"]);
+        assert_eq!(again.forge.options.reviewers, ["alice"]);
         assert_eq!(again.pinned, c.pinned);
         assert!(again.is_team_image("shop/cart"));
     }

@@ -41,7 +41,7 @@ pub struct EnvStatus {
     pub policy_violations: Vec<Violation>,
     pub unparseable: Vec<Unparseable>,
     /// The open promotion pull request into this environment, when GitHub was asked.
-    pub pull_request: Option<crate::forge::github::PullChecks>,
+    pub pull_request: Option<crate::forge::ChangeChecks>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -261,7 +261,17 @@ pub fn render(status: &Status, ui: &Ui, now: i64) -> String {
         ]);
     }
     if status.environments.iter().any(|e| e.pull_request.is_some()) {
-        rows[0].push(("PULL REQUEST".to_owned(), Tone::Bold));
+        let gitlab = status.environments.iter().any(|e| {
+            e.pull_request
+                .as_ref()
+                .is_some_and(|p| p.forge == crate::forge::Kind::GitLab)
+        });
+        let header = if gitlab {
+            "MERGE REQUEST"
+        } else {
+            "PULL REQUEST"
+        };
+        rows[0].push((header.to_owned(), Tone::Bold));
         for (row, env) in rows.iter_mut().skip(1).zip(&status.environments) {
             row.push(match &env.pull_request {
                 Some(p) => {
@@ -273,8 +283,8 @@ pub fn render(status: &Status, ui: &Ui, now: i64) -> String {
                     };
                     (
                         format!(
-                            "#{} {}{}",
-                            p.number,
+                            "{} {}{}",
+                            p.forge.reference(p.number),
                             if p.draft { "draft, " } else { "" },
                             checks
                         ),
@@ -527,7 +537,8 @@ mod tests {
     #[test]
     fn renders_the_promotion_pull_requests_when_github_was_asked() {
         let mut stage = env("stage", Some("dev"), 2, vec![], "1.2.3-rc.1");
-        stage.pull_request = Some(crate::forge::github::PullChecks {
+        stage.pull_request = Some(crate::forge::ChangeChecks {
+            forge: crate::forge::Kind::GitHub,
             number: 42,
             url: "https://github.com/shop/config/pull/42".into(),
             state: "open".into(),

@@ -6,26 +6,49 @@ use serde::{Deserialize, Serialize};
 
 use super::repo_config::REMOTE;
 use crate::config::Config;
-use crate::forge::github::{self, AutoMerge, GitHub, MergeMethod, RepoId, RepoSource};
+use crate::forge::{self, AutoMerge, Change, Connection, Forge, Kind, Located, NewChange};
 use crate::git::Repo;
 use crate::ui::Ui;
 
-/// The GitHub repository: `github.repository` in the config, else the one the
-/// `origin` URL names. `None` when neither names one (a local origin, say).
-pub fn repository(repo: &Repo, config: &Config) -> Result<Option<(RepoId, RepoSource)>> {
-    let from_origin = repo
-        .remote_url(REMOTE)
-        .and_then(|url| github::parse_remote(&url));
-    if let Some(value) = &config.github.repository {
-        let host = from_origin
-            .as_ref()
-            .map_or("github.com", |r| r.host.as_str());
-        return Ok(Some((
-            RepoId::from_config(value, host)?,
-            RepoSource::Config,
-        )));
+/// The forge and project: `forge:`, `host:` and the repository in the config,
+/// else what the `origin` URL names (see [`forge::locate`]). `None` when
+/// nothing names one (a local origin, say).
+pub fn locate(repo: &Repo, config: &Config) -> Result<Option<Located>> {
+    let origin = repo.remote_url(REMOTE);
+    Ok(forge::locate(origin.as_deref(), &config.forge, |k| {
+        std::env::var(k).ok()
+    })?)
+}
+
+/// The forge's client for the repository, or why there is none.
+pub fn connect(repo: &Repo, config: &Config) -> Result<Result<Box<dyn Forge>, Missing>> {
+    let Some(located) = locate(repo, config)? else {
+        return Ok(Err(Missing::NoProject));
+    };
+    Ok(match forge::connect(located)? {
+        Connection::Ready(forge) => Ok(forge),
+        Connection::NoToken(located) => Err(Missing::NoToken(located)),
+    })
+}
+
+/// Why there is no forge client.
+pub enum Missing {
+    /// Nothing names a project on a forge (a local origin, say).
+    NoProject,
+    /// The project is known, no token is.
+    NoToken(Located),
+}
+
+impl Missing {
+    /// "origin is not on GitHub or GitLab …" / "no GitLab token (…)".
+    pub fn describe(&self) -> String {
+        match self {
+            Missing::NoProject => {
+                "origin is not on GitHub or GitLab and .gitops.yaml names no repository".to_owned()
+            }
+            Missing::NoToken(l) => format!("no {} token ({})", l.kind, l.kind.token_places()),
+        }
     }
-    Ok(from_origin.map(|r| (r, RepoSource::Origin)))
 }
 
 /// What a command that publishes a branch did (`promote`, `image set`, `feature
@@ -98,11 +121,13 @@ impl From<PullAction> for Action {
     }
 }
 
-/// A pull request, as `--json` reports it.
+/// A pull (or merge) request, as `--json` reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullOut {
     pub number: u64,
     pub url: String,
+    /// `github` or `gitlab`.
+    pub forge: Kind,
 }
 
 /// The pull request wanted.
@@ -117,104 +142,135 @@ pub struct Wanted<'a> {
     pub auto_merge: bool,
 }
 
-/// What happened on GitHub.
+/// What happened on the forge.
 pub struct Outcome {
-    /// `None` when no pull request could be opened (no token, or no GitHub
-    /// repository).
+    /// `None` when no pull request could be opened (no token, or no project on
+    /// a forge).
     pub action: Option<PullAction>,
     pub pull: Option<PullOut>,
     /// Where to open it by hand, without a token.
     pub compare_url: Option<String>,
 }
 
-/// Opens the pull request from `head` into `base`, or refreshes the open one
-/// (title and body, only when they changed): one request when nothing changed,
-/// two when something did. Without a token it says where to open it, as `git
-/// push` does on GitHub.
+/// Opens the pull (GitLab: merge) request from `head` into `base`, or
+/// refreshes the open one (title and body, only when they changed): one request
+/// when nothing changed, two when something did. Without a token it says where
+/// to open it, as `git push` does.
 pub fn upsert(repo: &Repo, config: &Config, ui: &Ui, want: &Wanted) -> Result<Outcome> {
     let mut outcome = Outcome {
         action: None,
         pull: None,
         compare_url: None,
     };
-    let Some((id, source)) = repository(repo, config)? else {
-        ui.note(&format!(
-            "origin is not on GitHub and .gitops.yaml names no github.repository: open the pull request from {} into {} by hand.",
-            want.head, want.base
-        ));
-        return Ok(outcome);
+    let forge = match connect(repo, config)? {
+        Ok(forge) => forge,
+        Err(Missing::NoProject) => {
+            ui.note(&format!(
+                "origin is not on GitHub or GitLab and .gitops.yaml names no repository: open the pull request from {} into {} by hand.",
+                want.head, want.base
+            ));
+            return Ok(outcome);
+        }
+        Err(Missing::NoToken(located)) => {
+            let url = located.open_by_hand_url(want.base, want.head);
+            ui.note(&format!(
+                "No {} token ({}): open the {} at\n  {url}",
+                located.kind,
+                located.kind.token_places(),
+                located.kind.change()
+            ));
+            outcome.compare_url = Some(url);
+            return Ok(outcome);
+        }
     };
-    let Some(gh) = GitHub::from_env(id.clone(), source)? else {
-        let url = id.compare_url(want.base, want.head);
-        ui.note(&format!(
-            "No GitHub token (GH_TOKEN, GITHUB_TOKEN or `gh auth login`): open the pull request at\n  {url}"
-        ));
-        outcome.compare_url = Some(url);
-        return Ok(outcome);
-    };
-    let pull = match gh.find_open_pull(want.head, want.base)? {
-        Some(pull) => {
-            let pull = if pull.title == want.title && pull.body.trim_end() == want.body.trim_end() {
-                outcome.action = Some(PullAction::Unchanged);
-                pull
-            } else {
-                outcome.action = Some(PullAction::Updated);
-                gh.update_pull(pull.number, want.title, want.body)?
-            };
+    let forge = forge.as_ref();
+    let change = match forge.find_open(want.head, want.base)? {
+        Some(change) => {
+            let change =
+                if change.title == want.title && change.body.trim_end() == want.body.trim_end() {
+                    outcome.action = Some(PullAction::Unchanged);
+                    change
+                } else {
+                    outcome.action = Some(PullAction::Updated);
+                    forge.retitle(&change, want.title, want.body)?
+                };
             // Labels go on last when a pull request is opened: missing ones mean an
             // earlier run stopped part-way, so finish what it started.
-            let missing_labels = want.labels.iter().any(|l| !pull.labels.contains(l));
+            let missing_labels = want.labels.iter().any(|l| !change.labels.contains(l));
             if missing_labels {
-                request_reviews(&gh, &pull, want)?;
+                request_reviews(forge, ui, &change, want)?;
             }
-            if want.auto_merge && !pull.auto_merge {
-                enable_auto_merge(&gh, ui, &pull)?;
+            if want.auto_merge && !change.auto_merge {
+                enable_auto_merge(forge, ui, &change)?;
             }
             if missing_labels {
-                gh.add_labels(pull.number, want.labels)?;
+                forge.add_labels(&change, want.labels)?;
             }
-            pull
+            change
         }
         None => {
-            let pull = gh.create_pull(want.title, want.body, want.head, want.base, want.draft)?;
-            request_reviews(&gh, &pull, want)?;
+            let change = forge.open(&NewChange {
+                title: want.title,
+                body: want.body,
+                head: want.head,
+                base: want.base,
+                draft: want.draft,
+            })?;
+            request_reviews(forge, ui, &change, want)?;
             if want.auto_merge {
-                enable_auto_merge(&gh, ui, &pull)?;
+                enable_auto_merge(forge, ui, &change)?;
             }
-            gh.add_labels(pull.number, want.labels)?;
+            forge.add_labels(&change, want.labels)?;
             outcome.action = Some(PullAction::Opened);
-            pull
+            change
         }
     };
-    ui.note(&format!("Pull request #{}: {}", pull.number, pull.url));
+    let kind = forge.kind();
+    let noun = kind.change();
+    ui.note(&format!(
+        "{}{} {}: {}",
+        noun[..1].to_ascii_uppercase(),
+        &noun[1..],
+        kind.reference(change.number),
+        change.url
+    ));
     outcome.pull = Some(PullOut {
-        number: pull.number,
-        url: pull.url,
+        number: change.number,
+        url: change.url,
+        forge: kind,
     });
     Ok(outcome)
 }
 
-fn request_reviews(gh: &GitHub, pull: &github::Pull, want: &Wanted) -> Result<()> {
+fn request_reviews(forge: &dyn Forge, ui: &Ui, change: &Change, want: &Wanted) -> Result<()> {
     let reviewers: Vec<String> = want
         .reviewers
         .iter()
-        .filter(|r| !r.eq_ignore_ascii_case(&pull.author))
+        .filter(|r| !r.eq_ignore_ascii_case(&change.author))
         .cloned()
         .collect();
-    gh.request_reviewers(pull.number, &reviewers)
-}
-
-fn enable_auto_merge(gh: &GitHub, ui: &Ui, pull: &github::Pull) -> Result<()> {
-    match gh.enable_auto_merge(&pull.node_id, MergeMethod::Merge)? {
-        AutoMerge::Enabled => ui.note("Auto-merge enabled: GitHub merges it once checks and reviews pass."),
-        AutoMerge::NotAllowed(why) => ui.warn(&format!(
-            "auto-merge could not be enabled ({why}); allow it in the repository's settings (General → Pull Requests → Allow auto-merge)"
-        )),
-        AutoMerge::Clean(_) => ui.note("The pull request can be merged now."),
+    for skipped in forge.request_reviewers(change, &reviewers)? {
+        ui.warn(&format!("review not requested from {skipped}"));
     }
     Ok(())
 }
 
+fn enable_auto_merge(forge: &dyn Forge, ui: &Ui, change: &Change) -> Result<()> {
+    let kind = forge.kind();
+    match (forge.enable_auto_merge(change)?, kind) {
+        (AutoMerge::Enabled, Kind::GitHub) => ui.note("Auto-merge enabled: GitHub merges it once checks and reviews pass."),
+        (AutoMerge::Enabled, Kind::GitLab) => ui.note("Set to merge when the pipeline succeeds."),
+        (AutoMerge::NotAllowed(why), Kind::GitHub) => ui.warn(&format!(
+            "auto-merge could not be enabled ({why}); allow it in the repository's settings (General → Pull Requests → Allow auto-merge)"
+        )),
+        (AutoMerge::NotAllowed(why), Kind::GitLab) => ui.warn(&format!(
+            "GitLab would not merge {} when the pipeline succeeds ({why}); check the project's merge settings (Settings → Merge requests) and that it runs a pipeline",
+            kind.reference(change.number)
+        )),
+        (AutoMerge::Clean(_), _) => ui.note(&format!("The {} can be merged now.", kind.change())),
+    }
+    Ok(())
+}
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use anyhow::Result;
 use serde::Deserialize;
@@ -31,48 +31,15 @@ use octocrab::service::middleware::{
     auth_header::AuthHeaderLayer, base_uri::BaseUriLayer, extra_headers::ExtraHeadersLayer,
 };
 
-use crate::error::{refused, remote, Failure};
+use super::{encode, now_epoch, origin_of, when};
+pub use super::{AutoMerge, RepoId, RepoSource, Token, TokenSource};
+use super::{Change, ChangeChecks, Forge, Kind, NewChange, Project, Protection};
+use crate::error::{refused, remote};
 pub use crate::http::RetryPolicy;
 use crate::http::{no_answer, root_cause, secret_header, Attempt};
 
 // ---------------------------------------------------------------------------
 // Token discovery
-
-/// A GitHub token. Its `Debug` shows `Token(***)`; it has no `Display`, so it
-/// cannot end up in a message by accident.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Token(String);
-
-impl Token {
-    pub fn new(value: impl Into<String>) -> Token {
-        Token(value.into())
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(***)")
-    }
-}
-
-/// Where the token came from, named in errors (never the value).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenSource {
-    /// An environment variable: `GH_TOKEN`, `GITHUB_TOKEN`, `GH_ENTERPRISE_TOKEN`
-    /// or `GITHUB_ENTERPRISE_TOKEN`.
-    Env(&'static str),
-    /// The output of `gh auth token --hostname HOST`.
-    GhCli,
-}
-
-impl fmt::Display for TokenSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TokenSource::Env(var) => f.write_str(var),
-            TokenSource::GhCli => f.write_str("`gh auth token`"),
-        }
-    }
-}
 
 /// Whether `host` is a GitHub Enterprise Server host (as `gh` decides it): not
 /// github.com and not a GHE.com tenancy (`*.ghe.com`).
@@ -95,41 +62,22 @@ pub fn discover_token(
     env: impl Fn(&str) -> Option<String>,
     gh: impl Fn(&str) -> Option<String>,
 ) -> Option<(Token, TokenSource)> {
-    let vars: [&'static str; 2] = if is_enterprise(host) {
-        ["GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"]
+    let vars: &[&'static str] = if is_enterprise(host) {
+        &["GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"]
     } else {
-        ["GH_TOKEN", "GITHUB_TOKEN"]
+        &["GH_TOKEN", "GITHUB_TOKEN"]
     };
-    for var in vars {
-        if let Some(value) = env(var) {
-            let value = value.trim();
-            if !value.is_empty() {
-                return Some((Token(value.to_owned()), TokenSource::Env(var)));
-            }
-        }
-    }
-    let value = gh(host)?;
-    let value = value.trim();
-    (!value.is_empty()).then(|| (Token(value.to_owned()), TokenSource::GhCli))
+    super::discover(vars, env, || gh(host), TokenSource::GhCli)
 }
 
 /// Runs `gh auth token --hostname HOST` with no stdin and no stderr; `None` when
 /// gh is not installed, fails, or prints nothing.
 pub fn gh_auth_token(host: &str) -> Option<String> {
-    use std::process::{Command, Stdio};
-    let out = Command::new("gh")
-        .args(["auth", "token", "--hostname", host])
-        .env("GH_PROMPT_DISABLED", "1")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let text = String::from_utf8(out.stdout).ok()?;
-    let text = text.trim();
-    (!text.is_empty()).then(|| text.to_owned())
+    super::cli_token(
+        "gh",
+        &["auth", "token", "--hostname", host],
+        &[("GH_PROMPT_DISABLED", "1")],
+    )
 }
 
 /// [`discover_token`] with the process environment and the real `gh`.
@@ -178,134 +126,6 @@ pub fn graphql_url(host: &str, github_api_url: Option<&str>) -> String {
     } else {
         format!("https://{host}/api/graphql")
     }
-}
-
-// ---------------------------------------------------------------------------
-// Repository
-
-/// A repository on a GitHub host.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RepoId {
-    /// The web host, lowercase (`github.com`, `ghe.example.com`); an https port
-    /// other than 443 is kept, an ssh port is not.
-    pub host: String,
-    pub owner: String,
-    pub name: String,
-}
-
-/// Where the repository name came from, named when GitHub does not know it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RepoSource {
-    /// `github.repository` in `.gitops.yaml`.
-    Config,
-    /// Parsed from the `origin` remote's URL.
-    Origin,
-}
-
-impl fmt::Display for RepoSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RepoSource::Config => f.write_str("from github.repository in .gitops.yaml"),
-            RepoSource::Origin => f.write_str("from the origin URL"),
-        }
-    }
-}
-
-impl fmt::Display for RepoId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.owner, self.name)
-    }
-}
-
-impl RepoId {
-    /// `github.repository` from the config (`OWNER/NAME`) on `host` (the origin's
-    /// host when it is a GitHub URL, else `github.com`).
-    pub fn from_config(value: &str, host: &str) -> Result<RepoId, Failure> {
-        let value = value.trim();
-        let parts = value
-            .strip_suffix(".git")
-            .unwrap_or(value)
-            .split_once('/')
-            .filter(|(o, n)| valid_segment(o) && valid_segment(n));
-        match parts {
-            Some((owner, name)) => Ok(RepoId {
-                host: host.to_ascii_lowercase(),
-                owner: owner.to_owned(),
-                name: name.to_owned(),
-            }),
-            None => Err(refused(format!(
-                "github.repository `{value}` in .gitops.yaml is not OWNER/NAME"
-            ))
-            .hint("write it as `repository: shop/config`")),
-        }
-    }
-
-    /// The repository's page.
-    pub fn web_url(&self) -> String {
-        format!("https://{}/{}/{}", self.host, self.owner, self.name)
-    }
-
-    /// Where a person opens the pull request from `head` into `base` by hand.
-    pub fn compare_url(&self, base: &str, head: &str) -> String {
-        format!(
-            "{}/compare/{}...{}?expand=1",
-            self.web_url(),
-            encode(base),
-            encode(head)
-        )
-    }
-}
-
-fn valid_segment(s: &str) -> bool {
-    !s.is_empty()
-        && s != "."
-        && s != ".."
-        && !s.contains(['/', '\\', ':', '?', '#', '@'])
-        && !s.chars().any(char::is_whitespace)
-}
-
-/// The GitHub repository a remote URL names: scp-like (`git@github.com:shop/config.git`),
-/// `ssh://`, `git://`, `http(s)://`, with or without user, port, `.git` and a
-/// trailing slash. `None` for local paths and for anything that is not exactly
-/// `OWNER/NAME` on a host.
-pub fn parse_remote(url: &str) -> Option<RepoId> {
-    let url = url.trim();
-    let (host, path) = if let Some((scheme, rest)) = url.split_once("://") {
-        let keep_port = match scheme.to_ascii_lowercase().as_str() {
-            "https" | "http" => true,
-            "ssh" | "git+ssh" | "ssh+git" | "git" => false,
-            _ => return None,
-        };
-        let (authority, path) = rest.split_once('/')?;
-        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-        let host = match host.split_once(':') {
-            Some((h, port)) if !keep_port || port == "443" || port == "80" => h,
-            _ => host,
-        };
-        (host, path)
-    } else {
-        // scp-like `[user@]host:path`; a slash before the colon makes it a path.
-        let (before, path) = url.split_once(':')?;
-        if before.contains('/') || before.contains('\\') {
-            return None;
-        }
-        let host = before.rsplit_once('@').map_or(before, |(_, h)| h);
-        if host.len() < 2 {
-            return None; // `C:\…`
-        }
-        (host, path.trim_start_matches('/'))
-    };
-    let path = path.trim_end_matches('/');
-    let path = path.strip_suffix(".git").unwrap_or(path);
-    let (owner, name) = path.split_once('/')?;
-    if host.is_empty() || !valid_segment(owner) || !valid_segment(name) {
-        return None;
-    }
-    Some(RepoId {
-        host: host.to_ascii_lowercase(),
-        owner: owner.to_owned(),
-        name: name.to_owned(),
-    })
 }
 
 // ---------------------------------------------------------------------------
@@ -385,17 +205,6 @@ impl From<RawPull> for Pull {
     }
 }
 
-/// An open pull request and the combined state of its checks.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
-pub struct PullChecks {
-    pub number: u64,
-    pub url: String,
-    pub state: String,
-    pub draft: bool,
-    /// `success`, `pending`, `failure`, `error`, `expected`; `None` without checks.
-    pub checks: Option<String>,
-}
-
 /// The repository's settings that matter here.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Repository {
@@ -423,19 +232,6 @@ impl MergeMethod {
             MergeMethod::Rebase => "REBASE",
         }
     }
-}
-
-/// What enabling auto-merge did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AutoMerge {
-    /// Enabled: GitHub merges once the requirements are met.
-    Enabled,
-    /// The repository does not allow auto-merge (Settings → General → Pull
-    /// Requests → Allow auto-merge); GitHub's message.
-    NotAllowed(String),
-    /// The pull request can be merged right now, so there is nothing to wait for
-    /// (GitHub's "clean status"); GitHub's message.
-    Clean(String),
 }
 
 // ---------------------------------------------------------------------------
@@ -580,7 +376,7 @@ impl GitHub {
         repo_source: RepoSource,
     ) -> Result<GitHub> {
         // Octocrab builds its Authorization header with `parse().unwrap()`.
-        if !token.0.bytes().all(|b| b.is_ascii_graphic()) {
+        if !token.expose().bytes().all(|b| b.is_ascii_graphic()) {
             return Err(refused(format!(
                 "the token from {token_source} is not a GitHub token: it contains spaces or control characters"
             ))
@@ -608,7 +404,7 @@ impl GitHub {
                 HeaderValue::from_static("application/vnd.github+json"),
             ),
         ];
-        let auth = secret_header(&format!("Bearer {}", token.0));
+        let auth = secret_header(&format!("Bearer {}", token.expose()));
         // Octocrab spawns its request buffer on the current runtime.
         let client = {
             let _runtime = http.runtime.enter();
@@ -844,7 +640,7 @@ impl GitHub {
         &self,
         head_branch: &str,
         base: &str,
-    ) -> Result<Option<PullChecks>> {
+    ) -> Result<Option<ChangeChecks>> {
         let what = format!("look for the open pull request from {head_branch} into {base}");
         let payload = json!({
             "query": "query($owner: String!, $name: String!, $head: String!, $base: String!) { \
@@ -880,7 +676,8 @@ impl GitHub {
         let Some(node) = node else {
             return Ok(None);
         };
-        Ok(Some(PullChecks {
+        Ok(Some(ChangeChecks {
+            forge: Kind::GitHub,
             number: node.get("number").and_then(Value::as_u64).unwrap_or(0),
             url: node
                 .get("url")
@@ -928,11 +725,7 @@ impl GitHub {
     }
 
     fn redact(&self, text: &str) -> String {
-        if self.token.0.is_empty() {
-            text.to_owned()
-        } else {
-            text.replace(&self.token.0, "***")
-        }
+        self.token.redact(text)
     }
 
     fn parse<T: serde::de::DeserializeOwned>(&self, reply: &Reply, what: &str) -> Result<T> {
@@ -1084,12 +877,14 @@ impl GitHub {
             404 => match scope {
                 Scope::Repo => remote(format!(
                     "repository {} not found on GitHub ({})",
-                    self.repo, self.repo_source
+                    self.repo,
+                    self.repo_source.describe(Kind::GitHub)
                 ))
                 .hint(self.repo_hint()),
                 Scope::Pull(number) => remote(format!(
                     "pull request #{number} not found in {} ({})",
-                    self.repo, self.repo_source
+                    self.repo,
+                    self.repo_source.describe(Kind::GitHub)
                 ))
                 .hint(self.repo_hint()),
                 Scope::GraphQl => remote(format!(
@@ -1127,7 +922,7 @@ impl GitHub {
     fn repo_hint(&self) -> String {
         let fix = match self.repo_source {
             RepoSource::Config => "check github.repository in .gitops.yaml".to_owned(),
-            RepoSource::Origin => {
+            RepoSource::Origin | RepoSource::CiProjectPath => {
                 "check `git remote get-url origin`, or set github.repository in .gitops.yaml"
                     .to_owned()
             }
@@ -1144,7 +939,106 @@ fn token_hint(source: TokenSource, host: &str) -> String {
         TokenSource::Env(var) => format!(
             "set {var} to a valid token, or unset it and run `gh auth login --hostname {host}`"
         ),
-        TokenSource::GhCli => format!("run `gh auth login --hostname {host}`"),
+        TokenSource::GhCli | TokenSource::GlabCli => {
+            format!("run `gh auth login --hostname {host}`")
+        }
+    }
+}
+
+impl From<Pull> for Change {
+    fn from(pull: Pull) -> Change {
+        Change {
+            number: pull.number,
+            url: pull.url,
+            state: pull.state,
+            title: pull.title,
+            body: pull.body,
+            draft: pull.draft,
+            id: pull.node_id,
+            head_sha: pull.head_sha,
+            author: pull.author,
+            labels: pull.labels,
+            auto_merge: pull.auto_merge,
+        }
+    }
+}
+
+/// The seam: each call is the inherent method of the same name's, with
+/// GitHub's shapes turned into the neutral ones.
+impl Forge for GitHub {
+    fn kind(&self) -> Kind {
+        Kind::GitHub
+    }
+
+    fn repo(&self) -> &RepoId {
+        &self.repo
+    }
+
+    fn requests(&self) -> usize {
+        GitHub::requests(self)
+    }
+
+    fn project(&self) -> Result<Project> {
+        let r = self.repository()?;
+        Ok(Project {
+            default_branch: r.default_branch,
+            web_url: r.html_url,
+        })
+    }
+
+    fn find_open(&self, head: &str, base: &str) -> Result<Option<Change>> {
+        Ok(self.find_open_pull(head, base)?.map(Change::from))
+    }
+
+    fn open(&self, new: &NewChange) -> Result<Change> {
+        self.create_pull(new.title, new.body, new.head, new.base, new.draft)
+            .map(Change::from)
+    }
+
+    fn retitle(&self, change: &Change, title: &str, body: &str) -> Result<Change> {
+        self.update_pull(change.number, title, body)
+            .map(Change::from)
+    }
+
+    fn add_labels(&self, change: &Change, labels: &[String]) -> Result<()> {
+        GitHub::add_labels(self, change.number, labels)
+    }
+
+    fn request_reviewers(&self, change: &Change, reviewers: &[String]) -> Result<Vec<String>> {
+        GitHub::request_reviewers(self, change.number, reviewers)?;
+        Ok(Vec::new())
+    }
+
+    fn enable_auto_merge(&self, change: &Change) -> Result<AutoMerge> {
+        GitHub::enable_auto_merge(self, &change.id, MergeMethod::Merge)
+    }
+
+    fn open_with_checks(&self, head: &str, base: &str) -> Result<Option<ChangeChecks>> {
+        self.open_pull_with_checks(head, base)
+    }
+
+    fn protection(&self, branch: &str) -> Result<Option<Protection>> {
+        Ok(self.branch_protection(branch)?.map(|rule| Protection {
+            required_approvals: rule
+                .pointer("/required_pull_request_reviews/required_approving_review_count")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
+            push: ["users", "teams"]
+                .iter()
+                .flat_map(|k| {
+                    rule.pointer(&format!("/restrictions/{k}"))
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default()
+                })
+                .filter_map(|who| {
+                    who.get("login")
+                        .or_else(|| who.get("slug"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+                .collect(),
+        }))
     }
 }
 
@@ -1159,52 +1053,6 @@ pub fn split_reviewers(reviewers: &[String]) -> (Vec<String>, Vec<String>) {
         }
     }
     (users, teams)
-}
-
-/// `scheme://authority` of an http(s) URL.
-fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    if !matches!(scheme, "http" | "https") {
-        return None;
-    }
-    let authority = rest.split('/').next().filter(|a| !a.is_empty())?;
-    Some(format!("{scheme}://{authority}"))
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn now_epoch() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-/// "in 12 minutes (14:05 UTC)".
-fn when(wait: Duration, at_epoch: u64) -> String {
-    let secs = wait.as_secs();
-    let relative = if secs < 60 {
-        format!("in {secs} s")
-    } else {
-        let minutes = secs.div_ceil(60);
-        if minutes < 120 {
-            format!("in {minutes} minutes")
-        } else {
-            format!("in {} h {} min", minutes / 60, minutes % 60)
-        }
-    };
-    let day = at_epoch % 86_400;
-    format!("{relative} ({:02}:{:02} UTC)", day / 3600, day % 3600 / 60)
 }
 
 #[cfg(test)]
@@ -1376,139 +1224,10 @@ mod tests {
     }
 
     #[test]
-    fn remotes() {
-        let repo = |host: &str, owner: &str, name: &str| {
-            Some(RepoId {
-                host: host.to_owned(),
-                owner: owner.to_owned(),
-                name: name.to_owned(),
-            })
-        };
-        let cases = [
-            (
-                "git@github.com:shop/config.git",
-                repo("github.com", "shop", "config"),
-            ),
-            (
-                "git@github.com:shop/config",
-                repo("github.com", "shop", "config"),
-            ),
-            (
-                "github.com:shop/config.git/",
-                repo("github.com", "shop", "config"),
-            ),
-            (
-                "ssh://git@github.com/shop/config",
-                repo("github.com", "shop", "config"),
-            ),
-            (
-                "ssh://git@ghe.example.com:2222/shop/config.git",
-                repo("ghe.example.com", "shop", "config"),
-            ),
-            (
-                "git+ssh://git@GitHub.com/shop/config.git",
-                repo("github.com", "shop", "config"),
-            ),
-            (
-                "https://github.com/shop/config",
-                repo("github.com", "shop", "config"),
-            ),
-            (
-                "https://github.com/shop/config.git",
-                repo("github.com", "shop", "config"),
-            ),
-            (
-                "https://github.com/shop/config/",
-                repo("github.com", "shop", "config"),
-            ),
-            (
-                "https://github.com:443/shop/config",
-                repo("github.com", "shop", "config"),
-            ),
-            (
-                "https://user@ghe.example.com/shop/config",
-                repo("ghe.example.com", "shop", "config"),
-            ),
-            (
-                "https://user:pass@ghe.example.com:8443/shop/config.git",
-                repo("ghe.example.com:8443", "shop", "config"),
-            ),
-            (
-                "http://ghe.example.com/shop/my.config",
-                repo("ghe.example.com", "shop", "my.config"),
-            ),
-            (
-                "git://github.com/shop/config.git",
-                repo("github.com", "shop", "config"),
-            ),
-            ("https://github.com/shop", None),
-            ("https://gitlab.example.com/group/sub/config.git", None),
-            ("/srv/git/config.git", None),
-            ("../config", None),
-            ("file:///srv/git/shop/config.git", None),
-            ("C:\\repos\\config", None),
-            ("", None),
-        ];
-        for (url, want) in cases {
-            assert_eq!(parse_remote(url), want, "{url}");
-        }
-    }
-
-    #[test]
-    fn config_repository() {
-        let repo = RepoId::from_config("shop/config", "ghe.example.com").unwrap();
-        assert_eq!(repo.to_string(), "shop/config");
-        assert_eq!(repo.host, "ghe.example.com");
-        assert_eq!(
-            repo.compare_url("dev", "feature/x"),
-            "https://ghe.example.com/shop/config/compare/dev...feature%2Fx?expand=1"
-        );
-        for bad in [
-            "shop",
-            "shop/",
-            "/config",
-            "shop/config/extra",
-            "shop config/x",
-            "",
-        ] {
-            let err = RepoId::from_config(bad, "github.com").unwrap_err();
-            assert_eq!(err.exit_code(), crate::error::exit::USAGE, "{bad}");
-        }
-    }
-
-    #[test]
     fn reviewers_split() {
         let (users, teams) =
             split_reviewers(&["alice".into(), "shop/platform".into(), "bob".into()]);
         assert_eq!(users, ["alice", "bob"]);
         assert_eq!(teams, ["platform"]);
-    }
-
-    #[test]
-    fn waits_read_well() {
-        assert_eq!(
-            when(Duration::from_secs(5), 3600 + 65),
-            "in 5 s (01:01 UTC)"
-        );
-        assert_eq!(when(Duration::from_secs(61), 0), "in 2 minutes (00:00 UTC)");
-        assert_eq!(
-            when(Duration::from_secs(3 * 3600), 86_399),
-            "in 3 h 0 min (23:59 UTC)"
-        );
-    }
-
-    #[test]
-    fn encoding() {
-        assert_eq!(encode("shop:feature/x y"), "shop%3Afeature%2Fx%20y");
-        assert_eq!(encode("v1.2_3-~"), "v1.2_3-~");
-        assert_eq!(
-            origin_of("https://ghe.example.com/api/v3").as_deref(),
-            Some("https://ghe.example.com")
-        );
-        assert_eq!(
-            origin_of("http://127.0.0.1:80").as_deref(),
-            Some("http://127.0.0.1:80")
-        );
-        assert_eq!(origin_of("ftp://x/y"), None);
     }
 }

@@ -51,6 +51,26 @@ pub type Body = octocrab::OctoBody;
 /// following redirects (renamed and transferred repositories answer with one).
 pub type Client = FollowRedirect<ProxyAuth>;
 
+/// An HTTP answer, read whole.
+pub struct Answer {
+    pub status: u16,
+    pub reason: &'static str,
+    pub headers: hyper::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<String> {
+        Some(self.headers.get(name)?.to_str().ok()?.trim().to_owned())
+    }
+
+    /// What `Retry-After` asks for (seconds or an HTTP-date).
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        retry::retry_after(&self.header("retry-after")?, std::time::SystemTime::now())
+    }
+}
+
 /// The process's runtime and HTTP client.
 pub struct Http {
     /// A current-thread runtime: whichever thread is blocked on it drives the
@@ -104,6 +124,36 @@ impl Http {
             runtime,
             client,
             proxies,
+        })
+    }
+
+    /// Sends one request and reads its answer whole (at most `max_body`
+    /// bytes): the one exchange under the registry and GitLab clients (GitHub's
+    /// goes through octocrab, over the same client). `Err` is the transport's
+    /// root cause.
+    pub async fn exchange(
+        &self,
+        request: Request<Body>,
+        max_body: usize,
+    ) -> Result<Answer, String> {
+        use http_body_util::BodyExt;
+        let mut client = self.client.clone();
+        std::future::poll_fn(|cx| client.poll_ready(cx))
+            .await
+            .map_err(|e| root_cause(&e))?;
+        let response = client.call(request).await.map_err(|e| root_cause(&e))?;
+        let (parts, body) = response.into_parts();
+        let body = http_body_util::Limited::new(body, max_body)
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes()
+            .to_vec();
+        Ok(Answer {
+            status: parts.status.as_u16(),
+            reason: parts.status.canonical_reason().unwrap_or(""),
+            headers: parts.headers,
+            body,
         })
     }
 

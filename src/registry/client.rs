@@ -15,16 +15,14 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use http_body_util::BodyExt;
 use hyper::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use hyper::{Request, Uri};
-use tower_service::Service;
 
 use super::credentials::Credentials;
 use super::name::Location;
 use super::protocol::{self, Challenge, Created, Manifest, TagList, TokenAnswer};
 use crate::error::{refused, remote, Failure};
-use crate::http::{no_answer, root_cause, secret_header, Attempt, Body, Http, RetryPolicy};
+use crate::http::{no_answer, secret_header, Attempt, Body, Http, RetryPolicy};
 
 /// The variable that caps the requests in flight to one registry.
 pub const CONCURRENCY_VAR: &str = "GITOPS_REGISTRY_CONCURRENCY";
@@ -531,31 +529,19 @@ impl Registry {
         if let Some(value) = auth.and_then(secret_header) {
             headers.insert(AUTHORIZATION, value);
         }
-        let mut client = self.http.client.clone();
-        std::future::poll_fn(|cx| client.poll_ready(cx))
-            .await
-            .map_err(|e| root_cause(&e))?;
-        let response = client.call(request).await.map_err(|e| root_cause(&e))?;
-        let (status, headers) = (response.status(), response.headers());
-        let text = |name| Some(headers.get(name)?.to_str().ok()?.to_owned());
+        let answer = self.http.exchange(request, MAX_BODY).await?;
+        let text = |name| answer.header(name);
         let (challenge, link) = (text("www-authenticate"), text("link"));
         let digest = text("docker-content-digest");
-        let retry_after = text("retry-after")
-            .and_then(|v| crate::http::retry::retry_after(&v, std::time::SystemTime::now()));
-        let body = http_body_util::Limited::new(response.into_body(), MAX_BODY)
-            .collect()
-            .await
-            .map_err(|e| e.to_string())?
-            .to_bytes()
-            .to_vec();
+        let retry_after = answer.retry_after();
         Ok(Reply {
-            status: status.as_u16(),
-            reason: status.canonical_reason().unwrap_or(""),
+            status: answer.status,
+            reason: answer.reason,
             challenge,
             link,
             retry_after,
             digest,
-            body,
+            body: answer.body,
         })
     }
 

@@ -290,7 +290,7 @@ fn open(spec: &str) -> Result<Repo, String> {
     Ok(repo)
 }
 
-fn check_repo(spec: &str, gh_token: bool, given: Option<&GivenConfig>) -> RepoReport {
+fn check_repo(spec: &str, given: Option<&GivenConfig>) -> RepoReport {
     let mut report = RepoReport {
         repo: spec.to_owned(),
         ok: true,
@@ -446,7 +446,7 @@ fn check_repo(spec: &str, gh_token: bool, given: Option<&GivenConfig>) -> RepoRe
         }
     }
     stale_features(&ws, &mut report);
-    protection(&ws, gh_token, &mut report);
+    protection(&ws, &mut report);
     finish(report)
 }
 
@@ -583,25 +583,22 @@ fn stale_features(ws: &Snapshot, report: &mut RepoReport) {
     }
 }
 
-fn protection(ws: &Snapshot, gh_token: bool, report: &mut RepoReport) {
-    if !gh_token {
-        report
-            .skipped
-            .insert(Check::Protection, "no GitHub token".to_owned());
-        return;
-    }
-    let gh = match crate::engine::pull_request::repository(&ws.repo, &ws.config).and_then(|r| {
-        match r {
-            Some((id, source)) => crate::forge::github::GitHub::from_env(id, source),
-            None => Ok(None),
-        }
-    }) {
-        Ok(Some(gh)) => gh,
-        Ok(None) => {
+fn protection(ws: &Snapshot, report: &mut RepoReport) {
+    use crate::engine::pull_request::{connect, Missing};
+    let forge = match connect(&ws.repo, &ws.config) {
+        Ok(Ok(forge)) => forge,
+        Ok(Err(Missing::NoProject)) => {
             report.skipped.insert(
                 Check::Protection,
-                "not a GitHub repository (no github.repository, origin not on GitHub)".to_owned(),
+                "not on a forge (no repository in .gitops.yaml, origin not on GitHub or GitLab)"
+                    .to_owned(),
             );
+            return;
+        }
+        Ok(Err(Missing::NoToken(located))) => {
+            report
+                .skipped
+                .insert(Check::Protection, format!("no {} token", located.kind));
             return;
         }
         Err(e) => {
@@ -612,11 +609,11 @@ fn protection(ws: &Snapshot, gh_token: bool, report: &mut RepoReport) {
         }
     };
     let first = &ws.config.environments[0].branch;
-    match gh.repository() {
-        Ok(r) if &r.default_branch != first => report.findings.push(finding(
+    match forge.project() {
+        Ok(p) if &p.default_branch != first => report.findings.push(finding(
             Check::Protection,
             Severity::Error,
-            format!("the default branch is {} but the first environment is {first}: make {first} the default branch", r.default_branch),
+            format!("the default branch is {} but the first environment is {first}: make {first} the default branch", p.default_branch),
         )),
         Ok(_) => {}
         Err(e) => {
@@ -624,29 +621,28 @@ fn protection(ws: &Snapshot, gh_token: bool, report: &mut RepoReport) {
             return;
         }
     }
+    let change = forge.kind().change();
     for env in ws.config.environments.iter().skip(1) {
-        match gh.branch_protection(&env.branch) {
+        match forge.protection(&env.branch) {
             Ok(None) => report.findings.push(finding(
                 Check::Protection,
                 Severity::Error,
                 format!(
-                    "{} is not protected: require a pull request with a review before merging",
+                    "{} is not protected: require a {change} with a review before merging",
                     env.branch
                 ),
             )),
-            Ok(Some(rule)) => {
-                let reviews = rule
-                    .pointer("/required_pull_request_reviews/required_approving_review_count")
-                    .and_then(|v| v.as_u64())
-                    .unwrap_or(0);
-                if reviews == 0 {
-                    report.findings.push(finding(
-                        Check::Protection,
-                        Severity::Error,
-                        format!("{} is protected but requires no review: require at least one approving review", env.branch),
-                    ));
-                }
+            Ok(Some(rule)) if rule.required_approvals == 0 => {
+                report.findings.push(finding(
+                    Check::Protection,
+                    Severity::Error,
+                    format!(
+                        "{} is protected but requires no review: require at least one approval",
+                        env.branch
+                    ),
+                ));
             }
+            Ok(Some(_)) => {}
             Err(e) => {
                 report
                     .findings
@@ -758,14 +754,6 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
         }
     }
     let given = args.config.as_deref().map(given_config).transpose()?;
-    let gh_token = [
-        "GH_TOKEN",
-        "GITHUB_TOKEN",
-        "GH_ENTERPRISE_TOKEN",
-        "GITHUB_ENTERPRISE_TOKEN",
-    ]
-    .iter()
-    .any(|v| std::env::var(v).is_ok_and(|t| !t.trim().is_empty()));
     let progress = ui.progress(unique.len() as u64, "checking");
     // Repositories are checked in parallel; each one on one thread.
     git::single_threaded(unique.len() > 1);
@@ -777,7 +765,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(spec) = unique.get(i) else { break };
-                let report = check_repo(spec, gh_token, given.as_ref());
+                let report = check_repo(spec, given.as_ref());
                 results.lock().expect("results").push((i, report));
                 progress.inc();
             });
@@ -794,8 +782,20 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
         ui.json(&report)?;
     } else {
         ui.out(&render(&report, ui))?;
-        if !gh_token {
-            ui.note("protection: not checked (no GitHub token: set GH_TOKEN or GITHUB_TOKEN).");
+        // Why protection was not checked, once (the first repository's reason).
+        if let Some(why) = report
+            .repos
+            .iter()
+            .find_map(|r| r.skipped.get(&Check::Protection))
+        {
+            let fix = if why.contains("GitLab token") {
+                format!(": set {}", crate::forge::Kind::GitLab.token_places())
+            } else if why.contains("GitHub token") {
+                format!(": set {}", crate::forge::Kind::GitHub.token_places())
+            } else {
+                String::new()
+            };
+            ui.note(&format!("protection: not checked ({why}{fix})."));
         }
     }
     if failed {

@@ -465,8 +465,8 @@ pub fn set_one(ws: &mut Snapshot, ui: &Ui, args: &SetRequest) -> Result<SetDone>
             title: &title,
             body: &body,
             draft: false,
-            labels: &ws.config.github.labels,
-            reviewers: &ws.config.github.reviewers,
+            labels: &ws.config.forge.options.labels,
+            reviewers: &ws.config.forge.options.reviewers,
             auto_merge: env.promotion == Promotion::AutoMerge,
         },
     )?;

@@ -287,8 +287,8 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
             title: &title,
             body: &body,
             draft: args.draft,
-            labels: &ws.config.github.labels,
-            reviewers: &ws.config.github.reviewers,
+            labels: &ws.config.forge.options.labels,
+            reviewers: &ws.config.forge.options.reviewers,
             auto_merge: to_env.promotion == Promotion::AutoMerge,
         },
     )?;

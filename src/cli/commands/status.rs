@@ -43,31 +43,28 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     Ok(())
 }
 
-/// Fills in each environment's open promotion pull request — one request per
-/// environment — when there is a token and GitHub can be reached; otherwise says
-/// once, on stderr, what was not asked. GitHub failing is a warning here: the
-/// local answer still comes.
+/// Fills in each environment's open promotion pull (merge) request — one
+/// request per environment on GitHub, two on GitLab — when there is a token and
+/// the forge can be reached; otherwise says once, on stderr, what was not
+/// asked. The forge failing is a warning here: the local answer still comes.
 fn ask_pull_requests(ws: &Snapshot, ui: &Ui, status: &mut Status) {
     let offline = status
         .not_fetched
         .as_deref()
         .is_some_and(|r| r != "--no-fetch");
     if offline {
-        ui.note("Promotion pull requests: not asked (origin was not reached; GitHub likely is not either).");
+        ui.note("Promotion pull requests: not asked (origin was not reached; the forge likely is not either).");
         return;
     }
-    let repository = match crate::engine::pull_request::repository(&ws.repo, &ws.config) {
-        Ok(Some(r)) => r,
-        Ok(None) => return,
-        Err(e) => {
-            ui.warn(&format!("promotion pull requests not asked: {e}"));
-            return;
-        }
-    };
-    let gh = match crate::forge::github::GitHub::from_env(repository.0, repository.1) {
-        Ok(Some(gh)) => gh,
-        Ok(None) => {
-            ui.note("Promotion pull requests: not asked (no GitHub token: set GH_TOKEN or run `gh auth login`).");
+    use crate::engine::pull_request::{connect, Missing};
+    let forge = match connect(&ws.repo, &ws.config) {
+        Ok(Ok(forge)) => forge,
+        Ok(Err(Missing::NoProject)) => return,
+        Ok(Err(missing)) => {
+            ui.note(&format!(
+                "Promotion pull requests: not asked ({}).",
+                missing.describe()
+            ));
             return;
         }
         Err(e) => {
@@ -80,11 +77,13 @@ fn ask_pull_requests(ws: &Snapshot, ui: &Ui, status: &mut Status) {
             continue;
         };
         let branch = crate::promotion::branch(&upstream, &env.name);
-        match gh.open_pull_with_checks(&branch, &env.branch) {
+        match forge.open_with_checks(&branch, &env.branch) {
             Ok(pull) => env.pull_request = pull,
             Err(e) => {
                 ui.warn(&format!(
-                    "could not ask GitHub for the promotion pull requests: {e}"
+                    "could not ask {} for the promotion {}s: {e}",
+                    forge.kind(),
+                    forge.kind().change()
                 ));
                 return;
             }
