@@ -24,6 +24,7 @@ pub fn github_fixture(name: &str) -> serde_json::Value {
 }
 
 pub mod github;
+pub mod gitlab;
 pub mod proxy;
 pub mod registry;
 pub mod shapes;
