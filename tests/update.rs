@@ -291,6 +291,80 @@ fn pull_requests_and_auto_merge_follow_each_environments_promotion() {
     assert!(!run.stdout.contains("ghp_updateTOKEN42") && !run.stderr.contains("ghp_updateTOKEN42"));
 }
 
+/// The same on GitLab: a merge request per environment and image, dev's set
+/// to merge when the pipeline succeeds, in a subgroup on a self-managed host.
+#[test]
+fn merge_requests_on_gitlab_follow_each_environments_promotion() {
+    use common::gitlab::{Double, Merge};
+
+    let t = TestEnv::new();
+    let reg = Registry::start();
+    for (tag, created) in [
+        ("ccccccc", "2026-11-10T08:00:00Z"),
+        ("bbbbbbb", "2026-11-20T08:00:00Z"),
+        ("1.3.0-rc.1", "2026-10-02T08:00:00Z"),
+        ("1.3.0-rc.2", "2026-10-03T08:00:00Z"),
+    ] {
+        reg.push_image("shop/cart", tag, created);
+    }
+    let image = format!("{}/shop/cart", reg.host);
+    let s = shop(
+        &t,
+        &[(image.as_str(), "ccccccc", "1.3.0-rc.1", "1.2.0")],
+        "forge: gitlab\nhost: git.example.com\ngitlab:\n  repository: shop/team/config\n",
+    );
+    let gl = Double::start("git.example.com", "shop/team/config", "dev", &[], Merge::Accept);
+    let api = gl.api();
+    let token = "glpat-updateTOKEN42";
+    let run = update(
+        &t,
+        &s,
+        &["--json"],
+        &[("CI_API_V4_URL", &api), ("GITLAB_TOKEN", token)],
+    );
+    run.expect(0);
+    let out: UpdateOut = run.parse();
+    for (env, iid) in [("dev", 1), ("stage", 2)] {
+        let r = row(&out, env, "cart");
+        assert_eq!(r.action, RowAction::Opened, "{env}: {out:#?}\n{}", run.stderr);
+        let pull = r.pull_request.as_ref().expect("a merge request");
+        assert_eq!(pull.number, iid);
+        assert_eq!(pull.forge, gitops::forge::Kind::GitLab);
+        assert_eq!(
+            pull.url,
+            format!("https://git.example.com/shop/team/config/-/merge_requests/{iid}")
+        );
+    }
+    let open = gl.project.open();
+    assert_eq!(
+        open.iter()
+            .map(|m| (m.target.as_str(), m.title.as_str(), m.auto_merge))
+            .collect::<Vec<_>>(),
+        [
+            ("dev", "Set cart to bbbbbbb on dev", true),
+            ("stage", "Set cart to 1.3.0-rc.2 on stage", false)
+        ]
+    );
+    assert!(!run.stdout.contains(token) && !run.stderr.contains(token));
+
+    // A rerun with nothing new: one lookup per open merge request.
+    let before = gl.received().len();
+    let run = update(
+        &t,
+        &s,
+        &["--json"],
+        &[("CI_API_V4_URL", &api), ("GITLAB_TOKEN", token)],
+    );
+    run.expect(0);
+    let calls = &gl.calls()[before..];
+    assert_eq!(
+        calls,
+        ["GET /api/v4/projects/shop%2Fteam%2Fconfig/merge_requests"; 2],
+        "{}",
+        run.stderr
+    );
+}
+
 /// An image whose registry cannot be reached is reported on its rows; the
 /// other images are updated; exit 3.
 #[test]
