@@ -986,6 +986,41 @@ github:
                 &["OWNER/NAME"],
             ),
             (
+                "github:\n  repository: shop/team/config\n",
+                ".gitops.yaml:2:3:",
+                &["OWNER/NAME", "goes under `gitlab:`"],
+            ),
+            (
+                "gitlab:\n  repository: config\n",
+                ".gitops.yaml:2:3:",
+                &["GROUP/PROJECT", "subgroups allowed"],
+            ),
+            (
+                "forge: gitlab\ngithub:\n  labels: [x]\n",
+                ".gitops.yaml:2:1:",
+                &["`forge: gitlab` but the settings are under `github:`"],
+            ),
+            (
+                "github: {}\ngitlab: {}\n",
+                ".gitops.yaml:2:1:",
+                &["both `github:` and `gitlab:`"],
+            ),
+            (
+                "forge: bitbucket\n",
+                ".gitops.yaml:1:",
+                &["github", "gitlab"],
+            ),
+            (
+                "forge: gitlab\nhost: https://git.example.com\n",
+                ".gitops.yaml:2:",
+                &["host `https://git.example.com` must be the forge's host name"],
+            ),
+            (
+                "host: git.example.com\n",
+                ".gitops.yaml:1:1:",
+                &["`host:` needs `forge:`"],
+            ),
+            (
                 "manifests: \"*.yaml\"\n",
                 ".gitops.yaml:1:12:",
                 &["sequence"],
@@ -1112,6 +1147,19 @@ github:
         assert_eq!(again.manifest_patterns, default_manifests(), "{yaml}");
         assert!(yaml.contains("# The team's own images"), "{yaml}");
         assert!(!again.is_team_image("redis"));
+
+        // The forge's settings come back as written.
+        for text in [
+            "forge: gitlab\nhost: git.example.com\ngitlab:\n  repository: shop/team/config\n  labels: [promotion]\n",
+            "gitlab:\n  reviewers: [john_smith]\n",
+            "forge: github\nhost: ghe.example.com\n",
+        ] {
+            let c = parse(text).unwrap();
+            let again = parse(&c.to_yaml()).unwrap();
+            assert_eq!(again.forge, c.forge, "{text}\n{}", c.to_yaml());
+        }
+        let gitlab = parse("gitlab:\n  reviewers: [john_smith]\n").unwrap();
+        assert_eq!(gitlab.forge.kind, Some(ForgeKind::GitLab));
 
         let mut c =
             parse("github:\n  reviewers: [alice]\npinned:\n  - files: a.yaml\n    keys: [x]\n")
