@@ -11,7 +11,8 @@
 //!     tags, conflict resolution, drift's judgement, the commit graph);
 //! - the outside world, each behind one module:
 //!   - [`git`]: the only code that touches repositories;
-//!   - [`forge`]: the only code that talks to GitHub;
+//!   - [`forge`]: the only code that talks to a forge (GitHub, GitLab), behind
+//!     one seam of neutral types;
 //!   - [`registry`]: the only code that talks to image registries;
 //!   - [`http`]: the transport both talk over (one client and runtime per
 //!     process, proxies, retries);

@@ -313,7 +313,13 @@ fn merge_requests_on_gitlab_follow_each_environments_promotion() {
         &[(image.as_str(), "ccccccc", "1.3.0-rc.1", "1.2.0")],
         "forge: gitlab\nhost: git.example.com\ngitlab:\n  repository: shop/team/config\n",
     );
-    let gl = Double::start("git.example.com", "shop/team/config", "dev", &[], Merge::Accept);
+    let gl = Double::start(
+        "git.example.com",
+        "shop/team/config",
+        "dev",
+        &[],
+        Merge::Accept,
+    );
     let api = gl.api();
     let token = "glpat-updateTOKEN42";
     let run = update(
@@ -326,7 +332,12 @@ fn merge_requests_on_gitlab_follow_each_environments_promotion() {
     let out: UpdateOut = run.parse();
     for (env, iid) in [("dev", 1), ("stage", 2)] {
         let r = row(&out, env, "cart");
-        assert_eq!(r.action, RowAction::Opened, "{env}: {out:#?}\n{}", run.stderr);
+        assert_eq!(
+            r.action,
+            RowAction::Opened,
+            "{env}: {out:#?}\n{}",
+            run.stderr
+        );
         let pull = r.pull_request.as_ref().expect("a merge request");
         assert_eq!(pull.number, iid);
         assert_eq!(pull.forge, gitops::forge::Kind::GitLab);
@@ -358,8 +369,7 @@ fn merge_requests_on_gitlab_follow_each_environments_promotion() {
     run.expect(0);
     let calls = &gl.calls()[before..];
     assert_eq!(
-        calls,
-        ["GET /api/v4/projects/shop%2Fteam%2Fconfig/merge_requests"; 2],
+        calls, ["GET /api/v4/projects/shop%2Fteam%2Fconfig/merge_requests"; 2],
         "{}",
         run.stderr
     );

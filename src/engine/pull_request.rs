@@ -1,5 +1,6 @@
-//! Opening or refreshing the one pull request a branch has — what `promote` and
-//! `feature finish` share.
+//! Opening or refreshing the one pull (GitLab: merge) request a branch has —
+//! what `promote`, `feature finish` and `image set` share — through the forge
+//! seam ([`crate::forge`]), whichever forge the repository is on.
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};

@@ -1,13 +1,13 @@
 //! The one HTTP client of the process, the runtime it runs on, and how calls
-//! are retried ([`retry`]): the transport under both [`crate::forge`] (GitHub) and
+//! are retried ([`retry`]): the transport under both [`crate::forge`] (GitHub, GitLab) and
 //! [`crate::registry`] (image registries). No API is spoken here.
 //!
 //! Built once, on first use ([`shared`]), and shared by every
-//! [`GitHub`](crate::forge::github::GitHub) client and every registry:
+//! forge client and every registry:
 //! `gitops check` over many repositories opens one connection pool, loads the
 //! system's root certificates once and starts one runtime, whatever the number
 //! of repositories. What differs per server (the base URL, the credentials) is
-//! layered on top, in `forge/github.rs` and `registry/client.rs`.
+//! layered on top, in `forge/github.rs`, `forge/gitlab.rs` and `registry/client.rs`.
 //!
 //! Proxies are read from the environment as curl reads them, once per process:
 //! `HTTPS_PROXY` for https URLs, `HTTP_PROXY` for http URLs, `ALL_PROXY` for both

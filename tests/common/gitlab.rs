@@ -133,7 +133,10 @@ impl Project {
 /// The merge request number in a request's path (`…/merge_requests/N[/merge]`).
 fn iid(request: &Request) -> u64 {
     let segments: Vec<&str> = request.url.path().split('/').collect();
-    let at = segments.iter().position(|s| *s == "merge_requests").unwrap();
+    let at = segments
+        .iter()
+        .position(|s| *s == "merge_requests")
+        .unwrap();
     segments[at + 1].parse().unwrap()
 }
 
@@ -172,7 +175,10 @@ impl Respond for Create {
         let text = |k: &str| a[k].as_str().unwrap_or_default().to_owned();
         let (source, target) = (text("source_branch"), text("target_branch"));
         let mut open = self.0.open.lock().unwrap();
-        if let Some(m) = open.iter().find(|m| m.source == source && m.target == target) {
+        if let Some(m) = open
+            .iter()
+            .find(|m| m.source == source && m.target == target)
+        {
             let message = format!(
                 "Another open merge request already exists for this source branch: !{}",
                 m.iid
@@ -197,7 +203,9 @@ struct Single(Project);
 impl Respond for Single {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         match self.0.find(iid(request)) {
-            Some(mr) => ResponseTemplate::new(200).set_body_json(self.0.render(&mr, fixture("mr-single"))),
+            Some(mr) => {
+                ResponseTemplate::new(200).set_body_json(self.0.render(&mr, fixture("mr-single")))
+            }
             None => error(404, "404 Not found"),
         }
     }
@@ -267,7 +275,12 @@ impl Respond for Users {
             .as_array()
             .unwrap()
             .iter()
-            .filter(|u| u["username"].as_str().unwrap().eq_ignore_ascii_case(&wanted))
+            .filter(|u| {
+                u["username"]
+                    .as_str()
+                    .unwrap()
+                    .eq_ignore_ascii_case(&wanted)
+            })
             .cloned()
             .collect();
         ResponseTemplate::new(200).set_body_json(found)
@@ -277,7 +290,13 @@ impl Respond for Users {
 struct ProtectedBranch(Project);
 impl Respond for ProtectedBranch {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let name = request.url.path().rsplit('/').next().unwrap().replace("%2F", "/");
+        let name = request
+            .url
+            .path()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .replace("%2F", "/");
         if !self.0.protected.contains(&name) {
             return error(404, "404 Not found");
         }
@@ -343,19 +362,45 @@ impl Double {
                 .and(path(base.as_str()))
                 .respond_with(ResponseTemplate::new(200).set_body_json(project)),
         );
-        self.mount(Mock::given(method("GET")).and(path(mrs.as_str())).respond_with(List(p.clone())));
-        self.mount(Mock::given(method("POST")).and(path(mrs.as_str())).respond_with(Create(p.clone())));
-        self.mount(Mock::given(method("GET")).and(path_regex(one.as_str())).respond_with(Single(p.clone())));
-        self.mount(Mock::given(method("PUT")).and(path_regex(one.as_str())).respond_with(Update(p.clone())));
-        self.mount(
-            Mock::given(method("PUT"))
-                .and(path_regex(format!("^{}/[0-9]+/merge$", regex::escape(&mrs))))
-                .respond_with(MergeWhenPipelineSucceeds(p.clone())),
-        );
-        self.mount(Mock::given(method("GET")).and(path("/api/v4/users")).respond_with(Users));
         self.mount(
             Mock::given(method("GET"))
-                .and(path_regex(format!("^{}/protected_branches/[^/]+$", regex::escape(&base))))
+                .and(path(mrs.as_str()))
+                .respond_with(List(p.clone())),
+        );
+        self.mount(
+            Mock::given(method("POST"))
+                .and(path(mrs.as_str()))
+                .respond_with(Create(p.clone())),
+        );
+        self.mount(
+            Mock::given(method("GET"))
+                .and(path_regex(one.as_str()))
+                .respond_with(Single(p.clone())),
+        );
+        self.mount(
+            Mock::given(method("PUT"))
+                .and(path_regex(one.as_str()))
+                .respond_with(Update(p.clone())),
+        );
+        self.mount(
+            Mock::given(method("PUT"))
+                .and(path_regex(format!(
+                    "^{}/[0-9]+/merge$",
+                    regex::escape(&mrs)
+                )))
+                .respond_with(MergeWhenPipelineSucceeds(p.clone())),
+        );
+        self.mount(
+            Mock::given(method("GET"))
+                .and(path("/api/v4/users"))
+                .respond_with(Users),
+        );
+        self.mount(
+            Mock::given(method("GET"))
+                .and(path_regex(format!(
+                    "^{}/protected_branches/[^/]+$",
+                    regex::escape(&base)
+                )))
                 .respond_with(ProtectedBranch(p.clone())),
         );
         let mut rules = fixture("approval-rules");
@@ -391,5 +436,4 @@ impl Double {
             .map(|r| format!("{} {}", r.method, r.url.path()))
             .collect()
     }
-
 }
