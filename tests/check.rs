@@ -7,11 +7,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use common::github::Double;
 use common::{Sample, TestEnv};
 use gitops::cli::commands::check::{Check, Finding, RepoReport, Report, Severity};
 use serde_json::Value;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const TOKEN: &str = "ghp_checkTOKEN1234567890abcdef";
 
@@ -672,38 +671,13 @@ fn with_a_token_three_repositories_are_checked_against_github_at_once() {
         t.name_github_repository(&sample.origin, &format!("{name}-dev"));
         repos.push(s(&sample.repo).to_owned());
     }
-    let mut repository = fixture("repository");
-    repository["default_branch"] = "dev".into();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = runtime.block_on(MockServer::start());
-    runtime.block_on(
-        Mock::given(method("GET"))
-            .and(path("/repos/octocat/Hello-World"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(repository))
-            .mount(&server),
-    );
-    runtime.block_on(
-        Mock::given(method("GET"))
-            .and(path("/repos/octocat/Hello-World/branches/stage/protection"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(fixture("branch-protection")))
-            .mount(&server),
-    );
-    runtime.block_on(
-        Mock::given(method("GET"))
-            .and(path("/repos/octocat/Hello-World/branches/prod/protection"))
-            .respond_with(
-                ResponseTemplate::new(404).set_body_json(fixture("error-branch-not-protected")),
-            )
-            .mount(&server),
-    );
+    let gh = Double::empty("octocat", "Hello-World");
+    gh.mount_protection("dev", &["stage"]);
     let file = workspace(&t, "ws", &repos, None);
     let run = t.gitops_with(
         t.root(),
         &["check", "--json", "--workspace", s(&file)],
-        &[("GITHUB_API_URL", &server.uri()), ("GH_TOKEN", TOKEN)],
+        &[("GITHUB_API_URL", &gh.uri()), ("GH_TOKEN", TOKEN)],
     );
     run.expect(1);
     let doc: Report = run.parse();
@@ -713,7 +687,7 @@ fn with_a_token_three_repositories_are_checked_against_github_at_once() {
         let message = &findings(r, Severity::Error)[0].message;
         assert!(message.contains("prod is not protected"), "{message}");
     }
-    let requests = runtime.block_on(server.received_requests()).unwrap();
+    let requests = gh.received();
     assert_eq!(requests.len(), 9, "3 per repository: {requests:?}");
     for r in &requests {
         assert_eq!(
@@ -729,8 +703,6 @@ fn with_a_token_an_unprotected_environment_branch_is_an_error() {
     let clean = clean_sample(&t, "clean");
     t.name_github_repository(&clean.origin, "dev-clone");
 
-    let mut repository = fixture("repository");
-    repository["default_branch"] = "dev".into();
     let protection = fixture("branch-protection");
     let reviews = protection
         .pointer("/required_pull_request_reviews/required_approving_review_count")
@@ -740,36 +712,12 @@ fn with_a_token_an_unprotected_environment_branch_is_an_error() {
         "stage requires a review"
     );
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = runtime.block_on(MockServer::start());
-    runtime.block_on(
-        Mock::given(method("GET"))
-            .and(path("/repos/octocat/Hello-World"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(repository))
-            .mount(&server),
-    );
-    runtime.block_on(
-        Mock::given(method("GET"))
-            .and(path("/repos/octocat/Hello-World/branches/stage/protection"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(protection))
-            .mount(&server),
-    );
-    runtime.block_on(
-        Mock::given(method("GET"))
-            .and(path("/repos/octocat/Hello-World/branches/prod/protection"))
-            .respond_with(
-                ResponseTemplate::new(404).set_body_json(fixture("error-branch-not-protected")),
-            )
-            .mount(&server),
-    );
-
+    let gh = Double::empty("octocat", "Hello-World");
+    gh.mount_protection("dev", &["stage"]);
     let run = t.gitops_with(
         &clean.repo,
         &["check", "--json"],
-        &[("GITHUB_API_URL", &server.uri()), ("GH_TOKEN", TOKEN)],
+        &[("GITHUB_API_URL", &gh.uri()), ("GH_TOKEN", TOKEN)],
     );
     run.expect(1);
     let doc: Report = run.parse();
@@ -787,7 +735,7 @@ fn with_a_token_an_unprotected_environment_branch_is_an_error() {
     assert!(message.contains("prod"), "{message}");
     assert!(!message.contains("stage"), "{message}");
 
-    let requests = runtime.block_on(server.received_requests()).unwrap();
+    let requests = gh.received();
     assert_eq!(requests.len(), 3, "{requests:?}");
     for r in &requests {
         assert_eq!(

@@ -5,15 +5,12 @@
 
 mod common;
 
+use common::github::Double;
 use common::proxy::Proxy;
 use common::{env, Sample, TestEnv};
-use serde_json::{json, Value};
-use wiremock::matchers::{body_partial_json, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use serde_json::Value;
 
 const TOKEN: &str = "ghp_proxyTOKEN13579abcdef2468";
-
-use common::github_fixture as fixture;
 
 /// The quickstart sample, its config naming octocat/Hello-World.
 fn sample(t: &TestEnv) -> Sample {
@@ -24,49 +21,23 @@ fn sample(t: &TestEnv) -> Sample {
 
 /// A GitHub double that knows stage's promotion pull request (#1347) and none
 /// for prod, and the runtime that talks to it.
-struct GitHub {
-    runtime: tokio::runtime::Runtime,
-    server: MockServer,
-}
+struct GitHub(Double);
 
 impl GitHub {
     fn start() -> GitHub {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = runtime.block_on(MockServer::start());
-        runtime.block_on(
-            Mock::given(method("POST"))
-                .and(path("/graphql"))
-                .and(body_partial_json(json!({"variables": {"base": "stage"}})))
-                .respond_with(
-                    ResponseTemplate::new(200)
-                        .set_body_json(fixture("graphql-open-pull-with-checks")),
-                )
-                .mount(&server),
-        );
-        runtime.block_on(
-            Mock::given(method("POST"))
-                .and(path("/graphql"))
-                .and(body_partial_json(json!({"variables": {"base": "prod"}})))
-                .respond_with(ResponseTemplate::new(200).set_body_json(
-                    json!({"data": {"repository": {"pullRequests": {"nodes": []}}}}),
-                ))
-                .mount(&server),
-        );
-        GitHub { runtime, server }
+        let gh = Double::empty("octocat", "Hello-World");
+        gh.mount_open_pull_with_checks("gitops/promote-dev-to-stage", "stage");
+        GitHub(gh)
     }
 
     fn uri(&self) -> String {
-        self.server.uri()
+        self.0.uri()
     }
 
     /// The requests it received, each with its Authorization header.
     fn received(&self) -> Vec<(String, String)> {
-        self.runtime
-            .block_on(self.server.received_requests())
-            .unwrap()
+        self.0
+            .received()
             .iter()
             .map(|r| {
                 let auth = r
@@ -267,21 +238,7 @@ fn a_proxy_gitops_cannot_speak_to_is_refused_not_bypassed() {
 fn check_over_three_repositories_goes_through_the_proxy() {
     let t = TestEnv::new();
     let github = GitHub::start();
-    let mut repository = fixture("repository");
-    repository["default_branch"] = "dev".into();
-    github.runtime.block_on(
-        Mock::given(method("GET"))
-            .and(path("/repos/octocat/Hello-World"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(repository))
-            .mount(&github.server),
-    );
-    github.runtime.block_on(
-        Mock::given(method("GET"))
-            .respond_with(
-                ResponseTemplate::new(404).set_body_json(fixture("error-branch-not-protected")),
-            )
-            .mount(&github.server),
-    );
+    github.0.mount_protection("dev", &[]);
     let mut repos = Vec::new();
     for name in ["one", "two", "three"] {
         let dir = t.root().join(name);

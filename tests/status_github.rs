@@ -3,10 +3,11 @@
 
 mod common;
 
+use common::github::Double;
 use common::{env, TestEnv};
-use serde_json::{json, Value};
-use wiremock::matchers::{body_partial_json, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use serde_json::Value;
+use wiremock::matchers::method;
+use wiremock::{Mock, ResponseTemplate};
 
 const TOKEN: &str = "ghp_statusTOKEN0987654321abcdef";
 
@@ -22,38 +23,12 @@ fn shows_each_promotion_pull_request_with_one_request_per_environment() {
     let t = TestEnv::new();
     let s = t.quickstart();
     configure(&t, &s);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = runtime.block_on(MockServer::start());
-    runtime.block_on(
-        Mock::given(method("POST"))
-            .and(path("/graphql"))
-            .and(body_partial_json(
-                json!({"variables": {"head": "gitops/promote-dev-to-stage", "base": "stage"}}),
-            ))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_json(fixture("graphql-open-pull-with-checks")),
-            )
-            .mount(&server),
-    );
-    runtime.block_on(
-        Mock::given(method("POST"))
-            .and(path("/graphql"))
-            .and(body_partial_json(json!({"variables": {"base": "prod"}})))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_json(
-                    json!({"data": {"repository": {"pullRequests": {"nodes": []}}}}),
-                ),
-            )
-            .mount(&server),
-    );
-
+    let gh = Double::empty("octocat", "Hello-World");
+    gh.mount_open_pull_with_checks("gitops/promote-dev-to-stage", "stage");
     let run = t.gitops_with(
         &s.repo,
         &["status", "--json"],
-        &[("GITHUB_API_URL", &server.uri()), ("GH_TOKEN", TOKEN)],
+        &[("GITHUB_API_URL", &gh.uri()), ("GH_TOKEN", TOKEN)],
     );
     run.expect(0);
     let status = run.json();
@@ -63,7 +38,7 @@ fn shows_each_promotion_pull_request_with_one_request_per_environment() {
     assert_eq!(stage["checks"], "success");
     assert_eq!(stage["state"], "open");
     assert_eq!(env(&status, "prod")["pull_request"], Value::Null);
-    let requests = runtime.block_on(server.received_requests()).unwrap();
+    let requests = gh.received();
     assert_eq!(
         requests.len(),
         2,
@@ -81,7 +56,7 @@ fn shows_each_promotion_pull_request_with_one_request_per_environment() {
     let run = t.gitops_with(
         &s.repo,
         &["status"],
-        &[("GITHUB_API_URL", &server.uri()), ("GH_TOKEN", TOKEN)],
+        &[("GITHUB_API_URL", &gh.uri()), ("GH_TOKEN", TOKEN)],
     );
     run.expect(0);
     assert!(run.stdout.contains("#1347 success"), "{}", run.stdout);
@@ -98,22 +73,16 @@ fn without_a_token_it_says_what_it_did_not_ask_and_github_failing_is_a_warning()
     assert_eq!(env(&run.json(), "stage")["pull_request"], Value::Null);
 
     // A GitHub that answers 401: the local answer still comes, with a warning.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = runtime.block_on(MockServer::start());
-    runtime.block_on(
-        Mock::given(method("POST"))
-            .respond_with(
-                ResponseTemplate::new(401).set_body_json(fixture("error-bad-credentials")),
-            )
-            .mount(&server),
+    let gh = Double::empty("octocat", "Hello-World");
+    gh.mount(
+        Mock::given(method("POST")).respond_with(
+            ResponseTemplate::new(401).set_body_json(fixture("error-bad-credentials")),
+        ),
     );
     let run = t.gitops_with(
         &s.repo,
         &["status", "--json"],
-        &[("GITHUB_API_URL", &server.uri()), ("GH_TOKEN", TOKEN)],
+        &[("GITHUB_API_URL", &gh.uri()), ("GH_TOKEN", TOKEN)],
     );
     run.expect(0);
     assert!(

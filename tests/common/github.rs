@@ -287,18 +287,85 @@ impl Double {
     /// A double of repository `owner/name` whose GraphQL answers `graphql`
     /// (a fixture's name).
     pub fn start(owner: &str, name: &str, graphql: &str) -> Double {
+        let double = Double::empty(owner, name);
+        double.pulls.mount_all(graphql, |m| double.mount(m));
+        double
+    }
+
+    /// A double of `owner/name` with nothing mounted: every request gets
+    /// wiremock's 404.
+    pub fn empty(owner: &str, name: &str) -> Double {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
         let server = runtime.block_on(wiremock::MockServer::start());
-        let double = Double {
+        Double {
             runtime,
             server,
             pulls: Pulls::new(owner, name),
-        };
-        double.pulls.mount_all(graphql, |m| double.mount(m));
-        double
+        }
+    }
+
+    /// What `check protection` reads: the repository (its default branch
+    /// `default_branch`) and each branch's protection — the documented one for
+    /// `protected`, GitHub's documented 404 "Branch not protected" for any
+    /// other.
+    pub fn mount_protection(&self, default_branch: &str, protected: &[&str]) {
+        let repo = format!("/repos/{}/{}", self.pulls.owner, self.pulls.name);
+        let mut repository = fixture("repository");
+        repository["default_branch"] = json!(default_branch);
+        self.mount(
+            Mock::given(method("GET"))
+                .and(path(repo.as_str()))
+                .respond_with(ResponseTemplate::new(200).set_body_json(repository)),
+        );
+        for branch in protected {
+            self.mount(
+                Mock::given(method("GET"))
+                    .and(path(
+                        format!("{repo}/branches/{branch}/protection").as_str(),
+                    ))
+                    .respond_with(
+                        ResponseTemplate::new(200).set_body_json(fixture("branch-protection")),
+                    ),
+            );
+        }
+        self.mount(
+            Mock::given(method("GET"))
+                .and(path_regex(format!(
+                    "^{}/branches/[^/]+/protection$",
+                    regex::escape(&repo)
+                )))
+                .respond_with(
+                    ResponseTemplate::new(404).set_body_json(fixture("error-branch-not-protected")),
+                )
+                .with_priority(10),
+        );
+    }
+
+    /// What `status` asks GraphQL: the documented open pull request with its
+    /// checks for the promotion from `head` into `into`, none for any other.
+    pub fn mount_open_pull_with_checks(&self, head: &str, into: &str) {
+        self.mount(
+            Mock::given(method("POST"))
+                .and(path("/graphql"))
+                .and(wiremock::matchers::body_partial_json(
+                    json!({"variables": {"head": head, "base": into}}),
+                ))
+                .respond_with(
+                    ResponseTemplate::new(200)
+                        .set_body_json(fixture("graphql-open-pull-with-checks")),
+                ),
+        );
+        self.mount(
+            Mock::given(method("POST"))
+                .and(path("/graphql"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(
+                    json!({"data": {"repository": {"pullRequests": {"nodes": []}}}}),
+                ))
+                .with_priority(10),
+        );
     }
 
     pub fn mount(&self, mock: Mock) {
