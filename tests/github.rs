@@ -194,7 +194,7 @@ fn upsert_creates_then_finds_then_adopts_then_updates() {
     assert_eq!(created.title, "Promote dev to stage");
     assert_eq!(created.body, "the body");
     assert!(!created.draft);
-    assert_eq!(created.node_id, "MDExOlB1bGxSZXF1ZXN0MQ==");
+    assert_eq!(created.id, "MDExOlB1bGxSZXF1ZXN0MQ==");
     assert_eq!(created.head_sha, "6dcb09b5b57875f334f61aebed695e2e4193db5e");
     assert_eq!(created.author, "octocat");
     assert_eq!(gh.requests(), 2);
@@ -483,8 +483,7 @@ fn enterprise_layout_routes_rest_and_graphql() {
     let pull = gh.find_open_pull(HEAD, BASE).unwrap().unwrap();
     assert_eq!(pull.number, 1347);
     assert_eq!(
-        gh.enable_auto_merge(&pull.node_id, MergeMethod::Rebase)
-            .unwrap(),
+        gh.enable_auto_merge(&pull.id, MergeMethod::Rebase).unwrap(),
         AutoMerge::Enabled
     );
     assert_eq!(gh.requests(), 2);

@@ -16,8 +16,6 @@
 //! limit reset, counts requests and turns GitHub's answers into
 //! [`Failure`](crate::error::Failure)s (exit 3) that never contain the token.
 
-use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -26,15 +24,15 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use hyper::header::{HeaderValue, ACCEPT, USER_AGENT};
-use hyper::Uri;
 use octocrab::service::middleware::{
     auth_header::AuthHeaderLayer, base_uri::BaseUriLayer, extra_headers::ExtraHeadersLayer,
 };
 
-use super::{encode, now_epoch, origin_of, when};
+use super::endpoint::Endpoint;
+use super::{encode, now_epoch, when};
 pub use super::{AutoMerge, RepoId, RepoSource, Token, TokenSource};
 use super::{Change, ChangeChecks, Forge, Kind, NewChange, Project, Protection};
-use crate::error::{refused, remote};
+use crate::error::remote;
 pub use crate::http::RetryPolicy;
 use crate::http::{no_answer, root_cause, secret_header, Attempt};
 
@@ -131,28 +129,6 @@ pub fn graphql_url(host: &str, github_api_url: Option<&str>) -> String {
 // ---------------------------------------------------------------------------
 // Results
 
-/// A pull request, as the commands need it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pull {
-    pub number: u64,
-    /// The web page (`html_url`).
-    pub url: String,
-    pub state: String,
-    pub title: String,
-    /// Empty when GitHub has none.
-    pub body: String,
-    pub draft: bool,
-    /// The GraphQL id, for [`GitHub::enable_auto_merge`].
-    pub node_id: String,
-    pub head_sha: String,
-    /// Who opened it (GitHub refuses to request their review).
-    pub author: String,
-    /// Its labels' names.
-    pub labels: Vec<String>,
-    /// Whether auto-merge is enabled on it.
-    pub auto_merge: bool,
-}
-
 #[derive(Deserialize)]
 struct RawPull {
     number: u64,
@@ -187,16 +163,16 @@ struct RawUser {
     login: String,
 }
 
-impl From<RawPull> for Pull {
-    fn from(raw: RawPull) -> Pull {
-        Pull {
+impl From<RawPull> for Change {
+    fn from(raw: RawPull) -> Change {
+        Change {
             number: raw.number,
             url: raw.html_url,
             state: raw.state,
             title: raw.title,
             body: raw.body.unwrap_or_default(),
             draft: raw.draft.unwrap_or(false),
-            node_id: raw.node_id,
+            id: raw.node_id,
             head_sha: raw.head.sha,
             author: raw.user.map(|u| u.login).unwrap_or_default(),
             labels: raw.labels.into_iter().map(|l| l.name).collect(),
@@ -331,37 +307,13 @@ enum Failed {
 }
 
 /// A client for one repository. Methods block.
+#[derive(Debug)]
 pub struct GitHub {
     /// Octocrab over the process's one HTTP client, with this repository's base
     /// URI and token.
     client: octocrab::Octocrab,
-    /// The process's runtime, shared with every client.
-    runtime: &'static tokio::runtime::Runtime,
-    /// The proxy the API is reached through (`HTTPS_PROXY`, …), for messages.
-    proxy: Option<String>,
-    api_base: String,
     graphql_url: String,
-    token: Token,
-    token_source: TokenSource,
-    repo: RepoId,
-    repo_source: RepoSource,
-    retry: RetryPolicy,
-    requests: AtomicUsize,
-}
-
-impl fmt::Debug for GitHub {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GitHub")
-            .field("api_base", &self.api_base)
-            .field("graphql_url", &self.graphql_url)
-            .field("proxy", &self.proxy)
-            .field("token", &self.token)
-            .field("token_source", &self.token_source)
-            .field("repo", &self.repo)
-            .field("repo_source", &self.repo_source)
-            .field("requests", &self.requests())
-            .finish()
-    }
+    ep: Endpoint,
 }
 
 impl GitHub {
@@ -375,28 +327,17 @@ impl GitHub {
         repo: RepoId,
         repo_source: RepoSource,
     ) -> Result<GitHub> {
-        // Octocrab builds its Authorization header with `parse().unwrap()`.
-        if !token.expose().bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(refused(format!(
-                "the token from {token_source} is not a GitHub token: it contains spaces or control characters"
-            ))
-            .hint(token_hint(token_source, &repo.host))
-            .into());
-        }
-        let api_base = api_base.trim_end_matches('/').to_owned();
-        let origin = origin_of(&api_base).ok_or_else(|| {
-            refused(format!(
-                "the GitHub API URL `{api_base}` is not an http(s) URL"
-            ))
-            .hint("check GITHUB_API_URL")
-        })?;
-        let base: Uri = origin.parse().map_err(|_| {
-            refused(format!(
-                "the GitHub API URL `{api_base}` is not an http(s) URL"
-            ))
-            .hint("check GITHUB_API_URL")
-        })?;
-        let (http, proxy) = crate::http::connect(&base, &api_base)?;
+        // Octocrab builds its Authorization header with `parse().unwrap()`:
+        // the endpoint refuses a token that is no header value first.
+        let hint = token_hint(token_source, &repo.host);
+        let ep = Endpoint::new(
+            Kind::GitHub,
+            (api_base, "GITHUB_API_URL"),
+            (token, token_source),
+            (repo, repo_source),
+            hint,
+        )?;
+        let (http, base) = (ep.http, ep.origin.clone());
         let headers = vec![
             (USER_AGENT, HeaderValue::from_static("octocrab")),
             (
@@ -404,7 +345,7 @@ impl GitHub {
                 HeaderValue::from_static("application/vnd.github+json"),
             ),
         ];
-        let auth = secret_header(&format!("Bearer {}", token.expose()));
+        let auth = secret_header(&format!("Bearer {}", ep.token.expose()));
         // Octocrab spawns its request buffer on the current runtime.
         let client = {
             let _runtime = http.runtime.enter();
@@ -419,16 +360,8 @@ impl GitHub {
         };
         Ok(GitHub {
             client,
-            runtime: &http.runtime,
-            proxy,
-            api_base,
             graphql_url: graphql_url.trim_end_matches('/').to_owned(),
-            token,
-            token_source,
-            repo,
-            repo_source,
-            retry: RetryPolicy::from_env(|k| std::env::var(k).ok()),
-            requests: AtomicUsize::new(0),
+            ep,
         })
     }
 
@@ -446,32 +379,32 @@ impl GitHub {
 
     /// Replaces the retry policy.
     pub fn with_retry(mut self, retry: RetryPolicy) -> GitHub {
-        self.retry = retry;
+        self.ep.retry = retry;
         self
     }
 
     /// HTTP requests sent so far, retries included.
     pub fn requests(&self) -> usize {
-        self.requests.load(Ordering::Relaxed)
+        self.ep.requests()
     }
 
     pub fn repo(&self) -> &RepoId {
-        &self.repo
+        &self.ep.repo
     }
 
     pub fn api_base(&self) -> &str {
-        &self.api_base
+        &self.ep.api_base
     }
 
     pub fn token_source(&self) -> TokenSource {
-        self.token_source
+        self.ep.token_source
     }
 
     // -- calls ---------------------------------------------------------------
 
     /// The repository (`GET /repos/OWNER/NAME`).
     pub fn repository(&self) -> Result<Repository> {
-        let what = format!("read repository {}", self.repo);
+        let what = format!("read repository {}", self.ep.repo);
         let reply = self.call(Method::Get, &self.repo_url(""), None, &what)?;
         let reply = self.expect_ok(reply, &what, Scope::Repo)?;
         self.parse(&reply, &what)
@@ -479,18 +412,18 @@ impl GitHub {
 
     /// The open pull request from `head_branch` (in this repository) into `base`.
     /// One request.
-    pub fn find_open_pull(&self, head_branch: &str, base: &str) -> Result<Option<Pull>> {
+    pub fn find_open_pull(&self, head_branch: &str, base: &str) -> Result<Option<Change>> {
         let what = format!("look for the open pull request from {head_branch} into {base}");
         let url = format!(
             "{}?head={}&base={}&state=open",
             self.repo_url("/pulls"),
-            encode(&format!("{}:{head_branch}", self.repo.owner)),
+            encode(&format!("{}:{head_branch}", self.ep.repo.owner)),
             encode(base)
         );
         let reply = self.call(Method::Get, &url, None, &what)?;
         let reply = self.expect_ok(reply, &what, Scope::Repo)?;
         let pulls: Vec<RawPull> = self.parse(&reply, &what)?;
-        Ok(pulls.into_iter().next().map(Pull::from))
+        Ok(pulls.into_iter().next().map(Change::from))
     }
 
     /// Opens a pull request from `head_branch` into `base`. When GitHub says one
@@ -503,7 +436,7 @@ impl GitHub {
         head_branch: &str,
         base: &str,
         draft: bool,
-    ) -> Result<Pull> {
+    ) -> Result<Change> {
         let what = format!("open the pull request from {head_branch} into {base}");
         let payload = json!({
             "title": title,
@@ -534,7 +467,7 @@ impl GitHub {
     }
 
     /// Sets a pull request's title and body.
-    pub fn update_pull(&self, number: u64, title: &str, body: &str) -> Result<Pull> {
+    pub fn update_pull(&self, number: u64, title: &str, body: &str) -> Result<Change> {
         let what = format!("update pull request #{number}");
         let payload = json!({ "title": title, "body": body });
         let url = self.repo_url(&format!("/pulls/{number}"));
@@ -648,7 +581,7 @@ impl GitHub {
                 pullRequests(headRefName: $head, baseRefName: $base, states: OPEN, first: 1) { \
                 nodes { number url state isDraft \
                 commits(last: 1) { nodes { commit { statusCheckRollup { state } } } } } } } }",
-            "variables": { "owner": self.repo.owner, "name": self.repo.name, "head": head_branch, "base": base },
+            "variables": { "owner": self.ep.repo.owner, "name": self.ep.repo.name, "head": head_branch, "base": base },
         });
         let reply = self.call(Method::Post, &self.graphql_url, Some(&payload), &what)?;
         let reply = self.expect_ok(reply, &what, Scope::GraphQl)?;
@@ -664,7 +597,7 @@ impl GitHub {
                     remote(format!("GitHub could not {what}: {}", messages.join("; ")))
                         .hint(format!(
                             "check that the token from {} can read {}",
-                            self.token_source, self.repo
+                            self.ep.token_source, self.ep.repo
                         ))
                         .into(),
                 );
@@ -718,14 +651,14 @@ impl GitHub {
     fn repo_url(&self, rest: &str) -> String {
         format!(
             "{}/repos/{}/{}{rest}",
-            self.api_base,
-            encode(&self.repo.owner),
-            encode(&self.repo.name)
+            self.ep.api_base,
+            encode(&self.ep.repo.owner),
+            encode(&self.ep.repo.name)
         )
     }
 
     fn redact(&self, text: &str) -> String {
-        self.token.redact(text)
+        self.ep.redact(text)
     }
 
     fn parse<T: serde::de::DeserializeOwned>(&self, reply: &Reply, what: &str) -> Result<T> {
@@ -733,7 +666,7 @@ impl GitHub {
             remote(format!(
                 "could not {what}: GitHub's answer was not understood ({e})"
             ))
-            .hint(format!("check that {} is a GitHub API", self.api_base))
+            .hint(format!("check that {} is a GitHub API", self.ep.api_base))
             .into()
         })
     }
@@ -743,9 +676,11 @@ impl GitHub {
     /// GitHub asks for a longer wait than the policy allows.
     fn call(&self, method: Method, url: &str, body: Option<&Value>, what: &str) -> Result<Reply> {
         let method = &method;
-        self.runtime
-            .block_on(self.retry.run(|attempt, limit| async move {
-                self.requests.fetch_add(1, Ordering::Relaxed);
+        self.ep
+            .http
+            .runtime
+            .block_on(self.ep.retry.run(|attempt, limit| async move {
+                self.ep.sent();
                 match tokio::time::timeout(limit, self.send(method, url, body)).await {
                     Err(_) => Attempt::Retry(Failed::Transport(no_answer(limit)), None),
                     Ok(Err(cause)) => Attempt::Retry(Failed::Transport(cause), None),
@@ -761,8 +696,8 @@ impl GitHub {
                         } else {
                             // GitHub: without either header, wait at least a minute.
                             Duration::from_secs(60)
-                                .min(self.retry.max_wait)
-                                .max(self.retry.backoff(attempt))
+                                .min(self.ep.retry.max_wait)
+                                .max(self.ep.retry.backoff(attempt))
                         };
                         Attempt::Retry(Failed::Reply(reply), Some(wait))
                     }
@@ -817,21 +752,9 @@ impl GitHub {
 
     /// The error for a call whose last try failed.
     fn give_up(&self, failed: Failed, attempts: u32, wait: Duration, what: &str) -> anyhow::Error {
-        let tries = if attempts == 1 {
-            String::new()
-        } else {
-            format!(" after {attempts} attempts")
-        };
+        let tries = Endpoint::tries(attempts);
         let failure = match failed {
-            Failed::Transport(cause) => remote(format!(
-                "could not reach GitHub at {}{tries}: {}",
-                self.api_base,
-                self.redact(&cause)
-            ))
-            .hint(match &self.proxy {
-                None => "check the network (and GITHUB_API_URL when it is set), then run the command again".to_owned(),
-                Some(proxy) => format!("check the network and the proxy {proxy} (HTTPS_PROXY, HTTP_PROXY; NO_PROXY lists the hosts reached directly), then run the command again"),
-            }),
+            Failed::Transport(cause) => self.ep.unreachable(&cause, attempts),
             Failed::Reply(reply) if reply.rate_limited() && reply.exhausted() => {
                 let when = match reply.reset {
                     Some(reset) => format!(
@@ -842,7 +765,7 @@ impl GitHub {
                 };
                 remote(format!(
                     "GitHub's API rate limit for the token from {} is used up{when}",
-                    self.token_source
+                    self.ep.token_source
                 ))
                 .hint("wait for the reset and run the command again")
             }
@@ -867,24 +790,24 @@ impl GitHub {
             return Ok(reply);
         }
         let message = self.redact(&reply.message());
-        let host = &self.repo.host;
+        let host = &self.ep.repo.host;
         let failure = match reply.status {
             401 => remote(format!(
                 "GitHub rejected the token from {} ({} {message})",
-                self.token_source, reply.status
+                self.ep.token_source, reply.status
             ))
-            .hint(token_hint(self.token_source, host)),
+            .hint(token_hint(self.ep.token_source, host)),
             404 => match scope {
                 Scope::Repo => remote(format!(
                     "repository {} not found on GitHub ({})",
-                    self.repo,
-                    self.repo_source.describe(Kind::GitHub)
+                    self.ep.repo,
+                    self.ep.source()
                 ))
                 .hint(self.repo_hint()),
                 Scope::Pull(number) => remote(format!(
                     "pull request #{number} not found in {} ({})",
-                    self.repo,
-                    self.repo_source.describe(Kind::GitHub)
+                    self.ep.repo,
+                    self.ep.source()
                 ))
                 .hint(self.repo_hint()),
                 Scope::GraphQl => remote(format!(
@@ -908,7 +831,7 @@ impl GitHub {
             }
             403 => remote(format!("GitHub refused to {what}: {message} (403)")).hint(format!(
                 "the token from {} needs write access to {} (pull requests, issues and contents)",
-                self.token_source, self.repo
+                self.ep.token_source, self.ep.repo
             )),
             _ => remote(format!(
                 "GitHub refused to {what}: {message} ({})",
@@ -920,7 +843,7 @@ impl GitHub {
     }
 
     fn repo_hint(&self) -> String {
-        let fix = match self.repo_source {
+        let fix = match self.ep.repo_source {
             RepoSource::Config => "check github.repository in .gitops.yaml".to_owned(),
             RepoSource::Origin | RepoSource::CiProjectPath => {
                 "check `git remote get-url origin`, or set github.repository in .gitops.yaml"
@@ -929,7 +852,7 @@ impl GitHub {
         };
         format!(
             "{fix}; GitHub also answers 404 when the token from {} cannot see {}",
-            self.token_source, self.repo
+            self.ep.token_source, self.ep.repo
         )
     }
 }
@@ -945,24 +868,6 @@ fn token_hint(source: TokenSource, host: &str) -> String {
     }
 }
 
-impl From<Pull> for Change {
-    fn from(pull: Pull) -> Change {
-        Change {
-            number: pull.number,
-            url: pull.url,
-            state: pull.state,
-            title: pull.title,
-            body: pull.body,
-            draft: pull.draft,
-            id: pull.node_id,
-            head_sha: pull.head_sha,
-            author: pull.author,
-            labels: pull.labels,
-            auto_merge: pull.auto_merge,
-        }
-    }
-}
-
 /// The seam: each call is the inherent method of the same name's, with
 /// GitHub's shapes turned into the neutral ones.
 impl Forge for GitHub {
@@ -971,7 +876,7 @@ impl Forge for GitHub {
     }
 
     fn repo(&self) -> &RepoId {
-        &self.repo
+        &self.ep.repo
     }
 
     fn requests(&self) -> usize {
@@ -987,17 +892,15 @@ impl Forge for GitHub {
     }
 
     fn find_open(&self, head: &str, base: &str) -> Result<Option<Change>> {
-        Ok(self.find_open_pull(head, base)?.map(Change::from))
+        self.find_open_pull(head, base)
     }
 
     fn open(&self, new: &NewChange) -> Result<Change> {
         self.create_pull(new.title, new.body, new.head, new.base, new.draft)
-            .map(Change::from)
     }
 
     fn retitle(&self, change: &Change, title: &str, body: &str) -> Result<Change> {
         self.update_pull(change.number, title, body)
-            .map(Change::from)
     }
 
     fn add_labels(&self, change: &Change, labels: &[String]) -> Result<()> {

@@ -15,22 +15,21 @@
 //! [`Failure`](crate::error::Failure)s (exit 3; 2 for a refused setup) that
 //! never contain the token.
 
-use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::Result;
 use hyper::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
-use hyper::{Request, Uri};
+use hyper::Request;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::endpoint::Endpoint;
 use super::{
-    encode, now_epoch, origin_of, when, AutoMerge, Change, ChangeChecks, Forge, Kind, Located,
-    NewChange, Project, Protection, RepoId, RepoSource, Token, TokenSource,
+    encode, now_epoch, when, AutoMerge, Change, ChangeChecks, Forge, Kind, Located, NewChange,
+    Project, Protection, RepoId, RepoSource, Token, TokenSource,
 };
 use crate::error::{refused, remote, Failure};
-use crate::http::{no_answer, secret_header, Answer, Attempt, Body, Http, RetryPolicy};
+use crate::http::{no_answer, secret_header, Answer, Attempt, Body, RetryPolicy};
 
 /// An answer larger than this is not GitLab's.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -271,29 +270,9 @@ enum Failed {
 // The client
 
 /// A client for one GitLab project. Methods block.
+#[derive(Debug)]
 pub struct GitLab {
-    http: &'static Http,
-    proxy: Option<String>,
-    api_base: String,
-    token: Token,
-    token_source: TokenSource,
-    repo: RepoId,
-    repo_source: RepoSource,
-    retry: RetryPolicy,
-    requests: AtomicUsize,
-}
-
-impl fmt::Debug for GitLab {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GitLab")
-            .field("api_base", &self.api_base)
-            .field("proxy", &self.proxy)
-            .field("token", &self.token)
-            .field("token_source", &self.token_source)
-            .field("repo", &self.repo)
-            .field("requests", &self.requests.load(Ordering::Relaxed))
-            .finish()
-    }
+    ep: Endpoint,
 }
 
 impl GitLab {
@@ -306,35 +285,15 @@ impl GitLab {
         repo: RepoId,
         repo_source: RepoSource,
     ) -> Result<GitLab, Failure> {
-        if !token.expose().bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(refused(format!(
-                "the token from {token_source} is not a GitLab token: it contains spaces or control characters"
-            ))
-            .hint(token_hint(token_source, &repo.host)));
-        }
-        let api_base = api_base.trim_end_matches('/').to_owned();
-        let bad_url = || {
-            refused(format!(
-                "the GitLab API URL `{api_base}` is not an http(s) URL"
-            ))
-            .hint("check CI_API_V4_URL")
-        };
-        let base: Uri = origin_of(&api_base)
-            .ok_or_else(bad_url)?
-            .parse()
-            .map_err(|_| bad_url())?;
-        let (http, proxy) = crate::http::connect(&base, &api_base)?;
-        Ok(GitLab {
-            http,
-            proxy,
-            api_base,
-            token,
-            token_source,
-            repo,
-            repo_source,
-            retry: RetryPolicy::from_env(|k| std::env::var(k).ok()),
-            requests: AtomicUsize::new(0),
-        })
+        let hint = token_hint(token_source, &repo.host);
+        let ep = Endpoint::new(
+            Kind::GitLab,
+            (api_base, "CI_API_V4_URL"),
+            (token, token_source),
+            (repo, repo_source),
+            hint,
+        )?;
+        Ok(GitLab { ep })
     }
 
     /// The client for `located` as `env` configures it (`CI_API_V4_URL`, the
@@ -361,12 +320,12 @@ impl GitLab {
 
     /// Replaces the retry policy.
     pub fn with_retry(mut self, retry: RetryPolicy) -> GitLab {
-        self.retry = retry;
+        self.ep.retry = retry;
         self
     }
 
     pub fn api_base(&self) -> &str {
-        &self.api_base
+        &self.ep.api_base
     }
 
     // -- calls ---------------------------------------------------------------
@@ -405,7 +364,7 @@ impl GitLab {
     /// The id of the user named `username`; `None` when GitLab has none.
     fn user_id(&self, username: &str) -> Result<Option<u64>> {
         let what = format!("look up the GitLab user {username}");
-        let url = format!("{}/users?username={}", self.api_base, encode(username));
+        let url = format!("{}/users?username={}", self.ep.api_base, encode(username));
         let reply = self.call(Method::Get, &url, None, &what)?;
         let reply = self.expect_ok(reply, &what, Scope::Project)?;
         let users: Vec<RawUser> = self.parse(&reply, &what)?;
@@ -420,8 +379,8 @@ impl GitLab {
     fn project_url(&self, rest: &str) -> String {
         format!(
             "{}/projects/{}{rest}",
-            self.api_base,
-            encode(&self.repo.to_string())
+            self.ep.api_base,
+            encode(&self.ep.repo.to_string())
         )
     }
 
@@ -430,7 +389,10 @@ impl GitLab {
             remote(format!(
                 "could not {what}: GitLab's answer was not understood ({e})"
             ))
-            .hint(format!("check that {} is a GitLab API (v4)", self.api_base))
+            .hint(format!(
+                "check that {} is a GitLab API (v4)",
+                self.ep.api_base
+            ))
             .into()
         })
     }
@@ -439,10 +401,11 @@ impl GitLab {
     /// with backoff, 429 after what GitLab asks (`Retry-After`, else
     /// `RateLimit-Reset`). Returns the first other answer.
     fn call(&self, method: Method, url: &str, body: Option<&Value>, what: &str) -> Result<Reply> {
-        self.http
+        self.ep
+            .http
             .runtime
-            .block_on(self.retry.run(|attempt, limit| async move {
-                self.requests.fetch_add(1, Ordering::Relaxed);
+            .block_on(self.ep.retry.run(|attempt, limit| async move {
+                self.ep.sent();
                 match tokio::time::timeout(limit, self.send(method, url, body)).await {
                     Err(_) => Attempt::Retry(Failed::Transport(no_answer(limit)), None),
                     Ok(Err(cause)) => Attempt::Retry(Failed::Transport(cause), None),
@@ -458,7 +421,7 @@ impl GitLab {
                                     .reset
                                     .map(|r| Duration::from_secs(r.saturating_sub(now_epoch())))
                             })
-                            .unwrap_or_else(|| self.retry.backoff(attempt));
+                            .unwrap_or_else(|| self.ep.retry.backoff(attempt));
                         Attempt::Retry(Failed::Reply(reply), Some(wait))
                     }
                     Ok(Ok(reply)) => Attempt::Done(reply),
@@ -481,35 +444,23 @@ impl GitLab {
             )
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .body(payload)
-            .map_err(|e| format!("`{}` is not a URL: {e}", self.token.redact(url)))?;
+            .map_err(|e| format!("`{}` is not a URL: {e}", self.ep.redact(url)))?;
         if body.is_some() {
             request
                 .headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
-        if let Some(value) = secret_header(&format!("Bearer {}", self.token.expose())) {
+        if let Some(value) = secret_header(&format!("Bearer {}", self.ep.token.expose())) {
             request.headers_mut().insert(AUTHORIZATION, value);
         }
-        let answer = self.http.exchange(request, MAX_BODY).await?;
+        let answer = self.ep.http.exchange(request, MAX_BODY).await?;
         Ok(Reply::from_answer(answer))
     }
 
     fn give_up(&self, failed: Failed, attempts: u32, wait: Duration, what: &str) -> anyhow::Error {
-        let tries = if attempts == 1 {
-            String::new()
-        } else {
-            format!(" after {attempts} attempts")
-        };
+        let tries = Endpoint::tries(attempts);
         let failure = match failed {
-            Failed::Transport(cause) => remote(format!(
-                "could not reach GitLab at {}{tries}: {}",
-                self.api_base,
-                self.token.redact(&cause)
-            ))
-            .hint(match &self.proxy {
-                None => "check the network (and CI_API_V4_URL when it is set), then run the command again".to_owned(),
-                Some(proxy) => format!("check the network and the proxy {proxy} (HTTPS_PROXY, HTTP_PROXY; NO_PROXY lists the hosts reached directly), then run the command again"),
-            }),
+            Failed::Transport(cause) => self.ep.unreachable(&cause, attempts),
             Failed::Reply(reply) if reply.status == 429 => {
                 let at = now_epoch() + wait.as_secs();
                 let reset = reply.reset.filter(|r| reply.remaining == Some(0) && *r > 0);
@@ -519,7 +470,7 @@ impl GitLab {
                 };
                 remote(format!(
                     "GitLab's rate limit stopped the requests for the token from {}{tries}; it lets them through again {}",
-                    self.token_source,
+                    self.ep.token_source,
                     when(wait, at)
                 ))
                 .hint("wait for it and run the command again")
@@ -537,29 +488,29 @@ impl GitLab {
         if reply.ok() {
             return Ok(reply);
         }
-        let message = self.token.redact(&reply.message());
+        let message = self.ep.redact(&reply.message());
         let failure = match reply.status {
             401 => remote(format!(
                 "GitLab rejected the token from {} ({message})",
-                self.token_source
+                self.ep.token_source
             ))
-            .hint(token_hint(self.token_source, &self.repo.host)),
+            .hint(token_hint(self.ep.token_source, &self.ep.repo.host)),
             403 => remote(format!("GitLab refused to {what}: {message}")).hint(format!(
                 "the token from {} needs the `api` scope and at least the Developer role on {}",
-                self.token_source, self.repo
+                self.ep.token_source, self.ep.repo
             )),
             404 => match scope {
                 Scope::Project => remote(format!(
                     "project {} not found on GitLab at {} ({})",
-                    self.repo,
-                    self.repo.host,
-                    self.repo_source.describe(Kind::GitLab)
+                    self.ep.repo,
+                    self.ep.repo.host,
+                    self.ep.source()
                 ))
                 .hint(self.repo_hint()),
                 Scope::MergeRequest(iid) => remote(format!(
                     "merge request !{iid} not found in {} ({})",
-                    self.repo,
-                    self.repo_source.describe(Kind::GitLab)
+                    self.ep.repo,
+                    self.ep.source()
                 ))
                 .hint(self.repo_hint()),
             },
@@ -573,7 +524,7 @@ impl GitLab {
     }
 
     fn repo_hint(&self) -> String {
-        let fix = match self.repo_source {
+        let fix = match self.ep.repo_source {
             RepoSource::Config => "check gitlab.repository in .gitops.yaml".to_owned(),
             RepoSource::Origin => {
                 "check `git remote get-url origin`, or set gitlab.repository in .gitops.yaml"
@@ -583,7 +534,7 @@ impl GitLab {
         };
         format!(
             "{fix}; GitLab also answers 404 when the token from {} cannot see {}",
-            self.token_source, self.repo
+            self.ep.token_source, self.ep.repo
         )
     }
 }
@@ -603,15 +554,15 @@ impl Forge for GitLab {
     }
 
     fn repo(&self) -> &RepoId {
-        &self.repo
+        &self.ep.repo
     }
 
     fn requests(&self) -> usize {
-        self.requests.load(Ordering::Relaxed)
+        self.ep.requests()
     }
 
     fn project(&self) -> Result<Project> {
-        let what = format!("read project {}", self.repo);
+        let what = format!("read project {}", self.ep.repo);
         let reply = self.call(Method::Get, &self.project_url(""), None, &what)?;
         let reply = self.expect_ok(reply, &what, Scope::Project)?;
         #[derive(Deserialize)]
@@ -729,7 +680,7 @@ impl Forge for GitLab {
         let payload = json!({ "auto_merge": true, "merge_when_pipeline_succeeds": true });
         let reply = self.call(Method::Put, &url, Some(&payload), &what)?;
         if matches!(reply.status, 405 | 406 | 409 | 422) {
-            return Ok(AutoMerge::NotAllowed(self.token.redact(&reply.message())));
+            return Ok(AutoMerge::NotAllowed(self.ep.redact(&reply.message())));
         }
         let reply = self.expect_ok(reply, &what, Scope::MergeRequest(change.number))?;
         let mr: RawMr = self.parse(&reply, &what)?;

@@ -23,6 +23,7 @@
 //! arm in [`connect`] and in [`Kind`]'s words, and tests against a double whose
 //! bodies are the forge's documented examples.
 
+mod endpoint;
 pub mod github;
 pub mod gitlab;
 
