@@ -203,6 +203,15 @@ fn new_tags_in_the_registry_go_through_image_sets_path_and_a_rerun_pushes_nothin
 /// that repository's double (pulls and GraphQL over the pull requests opened
 /// so far). The registry stops when it is dropped.
 fn cart_on_github(t: &TestEnv) -> (Registry, Shape<'_>, Double) {
+    let (reg, s) = cart_with_news(t, "github:\n  repository: shop/config\n");
+    let gh = Double::start("shop", "config", "graphql-auto-merge-enabled");
+    (reg, s, gh)
+}
+
+/// A registry with newer cart images for dev (`bbbbbbb`) and stage
+/// (`1.3.0-rc.2`) than they run, none for prod, and the shop configured with
+/// `extra`.
+fn cart_with_news<'t>(t: &'t TestEnv, extra: &str) -> (Registry, Shape<'t>) {
     let reg = Registry::start();
     for (tag, created) in [
         ("ccccccc", "2026-11-10T08:00:00Z"),
@@ -217,10 +226,9 @@ fn cart_on_github(t: &TestEnv) -> (Registry, Shape<'_>, Double) {
     let s = shop(
         t,
         &[(image.as_str(), "ccccccc", "1.3.0-rc.1", "1.2.0")],
-        "github:\n  repository: shop/config\n",
+        extra,
     );
-    let gh = Double::start("shop", "config", "graphql-auto-merge-enabled");
-    (reg, s, gh)
+    (reg, s)
 }
 
 /// dev's new commit tag gets a pull request with auto-merge, stage's rc a pull
@@ -298,19 +306,8 @@ fn merge_requests_on_gitlab_follow_each_environments_promotion() {
     use common::gitlab::{Double, Merge};
 
     let t = TestEnv::new();
-    let reg = Registry::start();
-    for (tag, created) in [
-        ("ccccccc", "2026-11-10T08:00:00Z"),
-        ("bbbbbbb", "2026-11-20T08:00:00Z"),
-        ("1.3.0-rc.1", "2026-10-02T08:00:00Z"),
-        ("1.3.0-rc.2", "2026-10-03T08:00:00Z"),
-    ] {
-        reg.push_image("shop/cart", tag, created);
-    }
-    let image = format!("{}/shop/cart", reg.host);
-    let s = shop(
+    let (_reg, s) = cart_with_news(
         &t,
-        &[(image.as_str(), "ccccccc", "1.3.0-rc.1", "1.2.0")],
         "forge: gitlab\nhost: git.example.com\ngitlab:\n  repository: shop/team/config\n",
     );
     let gl = Double::start(

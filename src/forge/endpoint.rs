@@ -41,13 +41,12 @@ impl Endpoint {
         (api_base, api_var): (&str, &'static str),
         (token, token_source): (Token, TokenSource),
         (repo, repo_source): (RepoId, RepoSource),
-        token_hint: String,
     ) -> Result<Endpoint, Failure> {
         if !token.expose().bytes().all(|b| b.is_ascii_graphic()) {
             return Err(refused(format!(
                 "the token from {token_source} is not a {kind} token: it contains spaces or control characters"
             ))
-            .hint(token_hint));
+            .hint(token_hint(kind, token_source, &repo.host)));
         }
         let api_base = api_base.trim_end_matches('/').to_owned();
         let bad_url = || {
@@ -119,6 +118,30 @@ impl Endpoint {
         })
     }
 
+    /// What to do about a rejected token.
+    pub fn token_hint(&self) -> String {
+        token_hint(self.kind, self.token_source, &self.repo.host)
+    }
+
+    /// What to check when the forge does not know the project (it answers 404
+    /// for one the token may not see, too).
+    pub fn repo_hint(&self) -> String {
+        let fix = match self.repo_source {
+            RepoSource::Config => {
+                format!("check {}.repository in .gitops.yaml", self.kind.as_str())
+            }
+            RepoSource::Origin => format!(
+                "check `git remote get-url origin`, or set {}.repository in .gitops.yaml",
+                self.kind.as_str()
+            ),
+            RepoSource::CiProjectPath => "check CI_PROJECT_PATH".to_owned(),
+        };
+        format!(
+            "{fix}; {} also answers 404 when the token from {} cannot see {}",
+            self.kind, self.token_source, self.repo
+        )
+    }
+
     /// Where the project's name came from, said for this forge.
     pub fn source(&self) -> String {
         self.repo_source.describe(self.kind)
@@ -137,5 +160,22 @@ impl fmt::Debug for Endpoint {
             .field("repo_source", &self.repo_source)
             .field("requests", &self.requests())
             .finish()
+    }
+}
+
+/// What to do about a token the forge rejected: set the variable it came from
+/// to a valid one (with GitLab's `api` scope), or log in with the forge's CLI.
+fn token_hint(kind: Kind, source: TokenSource, host: &str) -> String {
+    let (login, scope) = match kind {
+        Kind::GitHub => ("gh", ""),
+        Kind::GitLab => ("glab", " with the `api` scope"),
+    };
+    match source {
+        TokenSource::Env(var) => format!(
+            "set {var} to a valid token{scope}, or unset it and run `{login} auth login --hostname {host}`"
+        ),
+        TokenSource::GhCli | TokenSource::GlabCli => {
+            format!("run `{login} auth login --hostname {host}`")
+        }
     }
 }

@@ -329,13 +329,11 @@ impl GitHub {
     ) -> Result<GitHub> {
         // Octocrab builds its Authorization header with `parse().unwrap()`:
         // the endpoint refuses a token that is no header value first.
-        let hint = token_hint(token_source, &repo.host);
         let ep = Endpoint::new(
             Kind::GitHub,
             (api_base, "GITHUB_API_URL"),
             (token, token_source),
             (repo, repo_source),
-            hint,
         )?;
         let (http, base) = (ep.http, ep.origin.clone());
         let headers = vec![
@@ -790,26 +788,25 @@ impl GitHub {
             return Ok(reply);
         }
         let message = self.redact(&reply.message());
-        let host = &self.ep.repo.host;
         let failure = match reply.status {
             401 => remote(format!(
                 "GitHub rejected the token from {} ({} {message})",
                 self.ep.token_source, reply.status
             ))
-            .hint(token_hint(self.ep.token_source, host)),
+            .hint(self.ep.token_hint()),
             404 => match scope {
                 Scope::Repo => remote(format!(
                     "repository {} not found on GitHub ({})",
                     self.ep.repo,
                     self.ep.source()
                 ))
-                .hint(self.repo_hint()),
+                .hint(self.ep.repo_hint()),
                 Scope::Pull(number) => remote(format!(
                     "pull request #{number} not found in {} ({})",
                     self.ep.repo,
                     self.ep.source()
                 ))
-                .hint(self.repo_hint()),
+                .hint(self.ep.repo_hint()),
                 Scope::GraphQl => remote(format!(
                     "could not {what}: GitHub has no GraphQL API at {}",
                     self.graphql_url
@@ -840,31 +837,6 @@ impl GitHub {
             .hint("run the command again; if it keeps failing, check the repository on GitHub"),
         };
         Err(failure.into())
-    }
-
-    fn repo_hint(&self) -> String {
-        let fix = match self.ep.repo_source {
-            RepoSource::Config => "check github.repository in .gitops.yaml".to_owned(),
-            RepoSource::Origin | RepoSource::CiProjectPath => {
-                "check `git remote get-url origin`, or set github.repository in .gitops.yaml"
-                    .to_owned()
-            }
-        };
-        format!(
-            "{fix}; GitHub also answers 404 when the token from {} cannot see {}",
-            self.ep.token_source, self.ep.repo
-        )
-    }
-}
-
-fn token_hint(source: TokenSource, host: &str) -> String {
-    match source {
-        TokenSource::Env(var) => format!(
-            "set {var} to a valid token, or unset it and run `gh auth login --hostname {host}`"
-        ),
-        TokenSource::GhCli | TokenSource::GlabCli => {
-            format!("run `gh auth login --hostname {host}`")
-        }
     }
 }
 

@@ -285,13 +285,11 @@ impl GitLab {
         repo: RepoId,
         repo_source: RepoSource,
     ) -> Result<GitLab, Failure> {
-        let hint = token_hint(token_source, &repo.host);
         let ep = Endpoint::new(
             Kind::GitLab,
             (api_base, "CI_API_V4_URL"),
             (token, token_source),
             (repo, repo_source),
-            hint,
         )?;
         Ok(GitLab { ep })
     }
@@ -494,7 +492,7 @@ impl GitLab {
                 "GitLab rejected the token from {} ({message})",
                 self.ep.token_source
             ))
-            .hint(token_hint(self.ep.token_source, &self.ep.repo.host)),
+            .hint(self.ep.token_hint()),
             403 => remote(format!("GitLab refused to {what}: {message}")).hint(format!(
                 "the token from {} needs the `api` scope and at least the Developer role on {}",
                 self.ep.token_source, self.ep.repo
@@ -506,13 +504,13 @@ impl GitLab {
                     self.ep.repo.host,
                     self.ep.source()
                 ))
-                .hint(self.repo_hint()),
+                .hint(self.ep.repo_hint()),
                 Scope::MergeRequest(iid) => remote(format!(
                     "merge request !{iid} not found in {} ({})",
                     self.ep.repo,
                     self.ep.source()
                 ))
-                .hint(self.repo_hint()),
+                .hint(self.ep.repo_hint()),
             },
             _ => remote(format!(
                 "GitLab refused to {what}: {message} ({} {})",
@@ -521,30 +519,6 @@ impl GitLab {
             .hint("fix what GitLab names above and run the command again"),
         };
         Err(failure.into())
-    }
-
-    fn repo_hint(&self) -> String {
-        let fix = match self.ep.repo_source {
-            RepoSource::Config => "check gitlab.repository in .gitops.yaml".to_owned(),
-            RepoSource::Origin => {
-                "check `git remote get-url origin`, or set gitlab.repository in .gitops.yaml"
-                    .to_owned()
-            }
-            RepoSource::CiProjectPath => "check CI_PROJECT_PATH".to_owned(),
-        };
-        format!(
-            "{fix}; GitLab also answers 404 when the token from {} cannot see {}",
-            self.ep.token_source, self.ep.repo
-        )
-    }
-}
-
-fn token_hint(source: TokenSource, host: &str) -> String {
-    match source {
-        TokenSource::Env(var) => format!(
-            "set {var} to a valid token with the `api` scope, or unset it and run `glab auth login --hostname {host}`"
-        ),
-        _ => format!("run `glab auth login --hostname {host}`"),
     }
 }
 

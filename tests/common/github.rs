@@ -13,6 +13,7 @@ use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
 use super::github_fixture as fixture;
+use super::Served;
 
 /// The first number the double gives a pull request (the documented example's).
 pub const FIRST: u64 = 1347;
@@ -274,13 +275,18 @@ impl Respond for GraphQl {
     }
 }
 
-/// A GitHub double on its own server: [`Pulls::mount_all`] on a wiremock
-/// server run by a small runtime of its own (the binary under test blocks,
-/// so the server cannot share the test's thread).
+/// A GitHub double on its own server ([`Served`]): [`Pulls::mount_all`], or
+/// the pieces a test asks for.
 pub struct Double {
-    pub runtime: tokio::runtime::Runtime,
-    pub server: wiremock::MockServer,
+    pub served: Served,
     pub pulls: Pulls,
+}
+
+impl std::ops::Deref for Double {
+    type Target = Served;
+    fn deref(&self) -> &Served {
+        &self.served
+    }
 }
 
 impl Double {
@@ -295,14 +301,8 @@ impl Double {
     /// A double of `owner/name` with nothing mounted: every request gets
     /// wiremock's 404.
     pub fn empty(owner: &str, name: &str) -> Double {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = runtime.block_on(wiremock::MockServer::start());
         Double {
-            runtime,
-            server,
+            served: Served::start(),
             pulls: Pulls::new(owner, name),
         }
     }
@@ -366,28 +366,5 @@ impl Double {
                 ))
                 .with_priority(10),
         );
-    }
-
-    pub fn mount(&self, mock: Mock) {
-        self.runtime.block_on(mock.mount(&self.server));
-    }
-
-    /// Every request received so far, in order.
-    pub fn received(&self) -> Vec<Request> {
-        self.runtime
-            .block_on(self.server.received_requests())
-            .unwrap()
-    }
-
-    /// `METHOD /path` of every request received so far.
-    pub fn calls(&self) -> Vec<String> {
-        self.received()
-            .iter()
-            .map(|r| format!("{} {}", r.method, r.url.path()))
-            .collect()
-    }
-
-    pub fn uri(&self) -> String {
-        self.server.uri()
     }
 }

@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path, path_regex};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, Request, Respond, ResponseTemplate};
+
+use super::Served;
 
 /// A GitLab response body as GitLab documents it:
 /// `tests/fixtures/gitlab/NAME.json`.
@@ -306,12 +308,17 @@ impl Respond for ProtectedBranch {
     }
 }
 
-/// A GitLab double on its own server, run by a small runtime of its own (the
-/// binary under test blocks).
+/// A GitLab double on its own server ([`Served`]).
 pub struct Double {
-    pub runtime: tokio::runtime::Runtime,
-    pub server: MockServer,
+    pub served: Served,
     pub project: Project,
+}
+
+impl std::ops::Deref for Double {
+    type Target = Served;
+    fn deref(&self) -> &Served {
+        &self.served
+    }
 }
 
 impl Double {
@@ -326,11 +333,6 @@ impl Double {
         protected: &[&str],
         merge: Merge,
     ) -> Double {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = runtime.block_on(MockServer::start());
         let project = Project {
             path: path.into(),
             host: host.into(),
@@ -340,8 +342,7 @@ impl Double {
             protected: protected.iter().map(|s| s.to_string()).collect(),
         };
         let double = Double {
-            runtime,
-            server,
+            served: Served::start(),
             project,
         };
         double.mount_all();
@@ -414,26 +415,8 @@ impl Double {
         );
     }
 
-    pub fn mount(&self, mock: Mock) {
-        self.runtime.block_on(mock.mount(&self.server));
-    }
-
     /// `CI_API_V4_URL` for the binary.
     pub fn api(&self) -> String {
         format!("{}/api/v4", self.server.uri())
-    }
-
-    pub fn received(&self) -> Vec<Request> {
-        self.runtime
-            .block_on(self.server.received_requests())
-            .unwrap()
-    }
-
-    /// `METHOD /path` of every request so far (the path as sent, encoded).
-    pub fn calls(&self) -> Vec<String> {
-        self.received()
-            .iter()
-            .map(|r| format!("{} {}", r.method, r.url.path()))
-            .collect()
     }
 }

@@ -25,6 +25,47 @@ pub fn github_fixture(name: &str) -> serde_json::Value {
 
 pub mod github;
 pub mod gitlab;
+
+/// A wiremock server on its own small runtime: the binary under test blocks,
+/// so a double cannot share the test's thread. The forge doubles deref to it.
+pub struct Served {
+    pub runtime: tokio::runtime::Runtime,
+    pub server: wiremock::MockServer,
+}
+
+impl Served {
+    pub fn start() -> Served {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = runtime.block_on(wiremock::MockServer::start());
+        Served { runtime, server }
+    }
+
+    pub fn mount(&self, mock: wiremock::Mock) {
+        self.runtime.block_on(mock.mount(&self.server));
+    }
+
+    /// Every request received so far, in order.
+    pub fn received(&self) -> Vec<wiremock::Request> {
+        self.runtime
+            .block_on(self.server.received_requests())
+            .unwrap()
+    }
+
+    /// `METHOD /path` of every request received so far (the path as sent).
+    pub fn calls(&self) -> Vec<String> {
+        self.received()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.url.path()))
+            .collect()
+    }
+
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+}
 pub mod proxy;
 pub mod registry;
 pub mod shapes;
