@@ -703,6 +703,24 @@ fn with_a_token_an_unprotected_environment_branch_is_an_error() {
     let clean = clean_sample(&t, "clean");
     t.name_github_repository(&clean.origin, "dev-clone");
 
+    // Without a token the check is skipped, and says for which forge.
+    let run = t.gitops(&clean.repo, &["check", "--json"]);
+    run.expect(0);
+    let doc: Report = run.parse();
+    let skipped = doc.repos[0].skipped.get(&Check::Protection);
+    assert_eq!(
+        skipped.map(String::as_str),
+        Some("no GitHub token"),
+        "{doc:#?}"
+    );
+    let run = t.gitops(&clean.repo, &["check"]);
+    assert!(
+        run.stderr
+            .contains("protection: not checked (no GitHub token: set GH_TOKEN, GITHUB_TOKEN"),
+        "{}",
+        run.stderr
+    );
+
     let protection = fixture("branch-protection");
     let reviews = protection
         .pointer("/required_pull_request_reviews/required_approving_review_count")

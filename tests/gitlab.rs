@@ -482,3 +482,56 @@ fn check_reads_the_default_branch_protected_branches_and_approval_rules() {
         run.stderr
     );
 }
+
+#[test]
+fn feature_finish_opens_a_draft_merge_request_into_dev_and_a_rerun_keeps_it() {
+    use gitops::cli::commands::feature::FinishOut;
+
+    let t = TestEnv::new();
+    let (s, _) = sample(&t, GITLAB_BLOCK);
+    let gl = double("dev", &[], Merge::Accept);
+    t.git(&s.repo, &["pull", "--quiet", "--ff-only", "origin", "dev"]);
+    gitops(&t, &s.repo, &gl, &[], &["feature", "start", "add-redis"]).expect(0);
+    t.commit_file(
+        &s.repo,
+        "apps/cart/redis.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: redis}\n",
+        "cart: redis config",
+    );
+    let run = gitops(
+        &t,
+        &s.repo,
+        &gl,
+        &[],
+        &["feature", "finish", "--draft", "--json"],
+    );
+    run.expect(0);
+    let out: FinishOut = run.parse();
+    assert_eq!(out.action, Action::Opened, "{}", run.stderr);
+    assert_eq!(
+        out.pull_request.map(|p| (p.number, p.forge)),
+        Some((1, Kind::GitLab))
+    );
+    let open = gl.project.open();
+    assert_eq!(
+        (
+            open[0].title.as_str(),
+            open[0].source.as_str(),
+            open[0].target.as_str()
+        ),
+        ("Draft: cart: redis config", "add-redis", "dev"),
+        "GitLab's drafts are a title prefix"
+    );
+
+    // The prefix is GitLab's: a rerun sees the same title, changes nothing.
+    let before = gl.received().len();
+    let run = gitops(&t, &s.repo, &gl, &[], &["feature", "finish", "--json"]);
+    run.expect(0);
+    assert_eq!(
+        run.parse::<FinishOut>().action,
+        Action::Unchanged,
+        "{}",
+        run.stderr
+    );
+    assert_eq!(gl.calls()[before..], [format!("GET {BASE}/merge_requests")]);
+}
