@@ -7,49 +7,14 @@ use serde::{Deserialize, Serialize};
 
 use super::repo_config::REMOTE;
 use crate::config::Config;
-use crate::forge::{self, AutoMerge, Change, Connection, Forge, Kind, Located, NewChange};
+use crate::forge::{self, AutoMerge, Change, Connection, Forge, Kind, NewChange};
 use crate::git::Repo;
 use crate::ui::Ui;
 
-/// The forge and project: `forge:`, `host:` and the repository in the config,
-/// else what the `origin` URL names (see [`forge::locate`]). `None` when
-/// nothing names one (a local origin, say).
-pub fn locate(repo: &Repo, config: &Config) -> Result<Option<Located>> {
-    let origin = repo.remote_url(REMOTE);
-    Ok(forge::locate(origin.as_deref(), &config.forge, |k| {
-        std::env::var(k).ok()
-    })?)
-}
-
-/// The forge's client for the repository, or why there is none.
-pub fn connect(repo: &Repo, config: &Config) -> Result<Result<Box<dyn Forge>, Missing>> {
-    let Some(located) = locate(repo, config)? else {
-        return Ok(Err(Missing::NoProject));
-    };
-    Ok(match forge::connect(located)? {
-        Connection::Ready(forge) => Ok(forge),
-        Connection::NoToken(located) => Err(Missing::NoToken(located)),
-    })
-}
-
-/// Why there is no forge client.
-pub enum Missing {
-    /// Nothing names a project on a forge (a local origin, say).
-    NoProject,
-    /// The project is known, no token is.
-    NoToken(Located),
-}
-
-impl Missing {
-    /// "origin is not on GitHub or GitLab …" / "no GitLab token (…)".
-    pub fn describe(&self) -> String {
-        match self {
-            Missing::NoProject => {
-                "origin is not on GitHub or GitLab and .gitops.yaml names no repository".to_owned()
-            }
-            Missing::NoToken(l) => format!("no {} token ({})", l.kind, l.kind.token_places()),
-        }
-    }
+/// The forge's client for the repository (from `.gitops.yaml`, the `origin`
+/// URL and the environment; see [`forge::connect`]), or why there is none.
+pub fn connect(repo: &Repo, config: &Config) -> Result<Connection> {
+    forge::connect(repo.remote_url(REMOTE).as_deref(), &config.forge)
 }
 
 /// What a command that publishes a branch did (`promote`, `image set`, `feature
@@ -164,15 +129,15 @@ pub fn upsert(repo: &Repo, config: &Config, ui: &Ui, want: &Wanted) -> Result<Ou
         compare_url: None,
     };
     let forge = match connect(repo, config)? {
-        Ok(forge) => forge,
-        Err(Missing::NoProject) => {
+        Connection::Ready(forge) => forge,
+        Connection::NoProject => {
             ui.note(&format!(
                 "origin is not on GitHub or GitLab and .gitops.yaml names no repository: open the pull request from {} into {} by hand.",
                 want.head, want.base
             ));
             return Ok(outcome);
         }
-        Err(Missing::NoToken(located)) => {
+        Connection::NoToken(located) => {
             let url = located.open_by_hand_url(want.base, want.head);
             ui.note(&format!(
                 "No {} token ({}): open the {} at\n  {url}",

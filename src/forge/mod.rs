@@ -436,12 +436,32 @@ pub enum Connection {
     Ready(Box<dyn Forge>),
     /// No token for the forge: the change request is opened by hand.
     NoToken(Located),
+    /// Nothing names a project on a forge (a local origin, say).
+    NoProject,
 }
 
-/// The client for `located` as the environment configures it (tokens, API
-/// URLs), or [`Connection::NoToken`].
-pub fn connect(located: Located) -> Result<Connection> {
+impl Connection {
+    /// Why there is no client, for "not asked (…)" notes; `None` when ready.
+    pub fn missing(&self) -> Option<String> {
+        match self {
+            Connection::Ready(_) => None,
+            Connection::NoToken(l) => Some(format!("no {} token", l.kind)),
+            Connection::NoProject => Some(
+                "not on a forge: origin is not on GitHub or GitLab and .gitops.yaml names no repository"
+                    .to_owned(),
+            ),
+        }
+    }
+}
+
+/// The client for the repository whose `origin` URL is `origin`, configured
+/// by `config` and the process environment (tokens, API URLs; see [`locate`]),
+/// or why there is none.
+pub fn connect(origin: Option<&str>, config: &ForgeConfig) -> Result<Connection> {
     let env = |k: &str| std::env::var(k).ok();
+    let Some(located) = locate(origin, config, env)? else {
+        return Ok(Connection::NoProject);
+    };
     Ok(match located.kind {
         Kind::GitHub => match github::GitHub::from_env(located.repo.clone(), located.source)? {
             Some(gh) => Connection::Ready(Box::new(gh)),

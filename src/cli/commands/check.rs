@@ -584,21 +584,12 @@ fn stale_features(ws: &Snapshot, report: &mut RepoReport) {
 }
 
 fn protection(ws: &Snapshot, report: &mut RepoReport) {
-    use crate::engine::pull_request::{connect, Missing};
-    let forge = match connect(&ws.repo, &ws.config) {
-        Ok(Ok(forge)) => forge,
-        Ok(Err(Missing::NoProject)) => {
-            report.skipped.insert(
-                Check::Protection,
-                "not on a forge (no repository in .gitops.yaml, origin not on GitHub or GitLab)"
-                    .to_owned(),
-            );
-            return;
-        }
-        Ok(Err(Missing::NoToken(located))) => {
-            report
-                .skipped
-                .insert(Check::Protection, format!("no {} token", located.kind));
+    use crate::forge::Connection;
+    let forge = match crate::engine::pull_request::connect(&ws.repo, &ws.config) {
+        Ok(Connection::Ready(forge)) => forge,
+        Ok(missing) => {
+            let why = missing.missing().unwrap_or_default();
+            report.skipped.insert(Check::Protection, why);
             return;
         }
         Err(e) => {

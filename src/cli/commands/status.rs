@@ -56,14 +56,15 @@ fn ask_pull_requests(ws: &Snapshot, ui: &Ui, status: &mut Status) {
         ui.note("Promotion pull requests: not asked (origin was not reached; the forge likely is not either).");
         return;
     }
-    use crate::engine::pull_request::{connect, Missing};
-    let forge = match connect(&ws.repo, &ws.config) {
-        Ok(Ok(forge)) => forge,
-        Ok(Err(Missing::NoProject)) => return,
-        Ok(Err(missing)) => {
+    use crate::forge::Connection;
+    let forge = match crate::engine::pull_request::connect(&ws.repo, &ws.config) {
+        Ok(Connection::Ready(forge)) => forge,
+        Ok(Connection::NoProject) => return,
+        Ok(Connection::NoToken(l)) => {
             ui.note(&format!(
-                "Promotion pull requests: not asked ({}).",
-                missing.describe()
+                "Promotion pull requests: not asked (no {} token: set {}).",
+                l.kind,
+                l.kind.token_places()
             ));
             return;
         }
