@@ -535,3 +535,43 @@ fn feature_finish_opens_a_draft_merge_request_into_dev_and_a_rerun_keeps_it() {
     );
     assert_eq!(gl.calls()[before..], [format!("GET {BASE}/merge_requests")]);
 }
+
+/// Without a token variable, the token `glab` keeps for the host: an older
+/// glab without `auth token` is asked with `config get token`.
+#[test]
+fn the_token_glab_keeps_for_the_host_is_used_when_no_variable_is_set() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let t = TestEnv::new();
+    let (s, _) = sample(&t, GITLAB_BLOCK);
+    let gl = double("dev", &[], Merge::Accept);
+    let bin = t.mkdir("fake-glab");
+    let glab = bin.join("glab");
+    std::fs::write(
+        &glab,
+        "#!/bin/sh\n[ \"$*\" = \"config get token --host git.example.com\" ] && echo glpat-fromGLAB42 && exit 0\necho \"unknown command\" >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&glab, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let run = gitops(
+        &t,
+        &s.repo,
+        &gl,
+        &[("GITLAB_TOKEN", ""), ("PATH", &path)],
+        &["promote", "stage", "--json"],
+    );
+    run.expect(0);
+    assert_eq!(run.json()["action"], "opened", "{}", run.stderr);
+    let first = &gl.received()[0];
+    assert_eq!(
+        first
+            .headers
+            .get("authorization")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        "Bearer glpat-fromGLAB42"
+    );
+    assert!(!run.stderr.contains("glpat-fromGLAB42"));
+}

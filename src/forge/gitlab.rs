@@ -4,7 +4,7 @@
 //!
 //! The project is named by its URL-encoded path (`shop%2Fteam%2Fconfig`), so
 //! subgroups need nothing more. The token (`GITLAB_TOKEN`,
-//! `GITLAB_ACCESS_TOKEN`, `OAUTH_TOKEN`, then `glab config get token`) goes in
+//! `GITLAB_ACCESS_TOKEN`, `OAUTH_TOKEN`, then `glab`'s stored token) goes in
 //! `Authorization: Bearer`, which GitLab takes for personal, project, group and
 //! OAuth tokens alike; `CI_JOB_TOKEN` cannot open merge requests and is refused
 //! with what to set instead.
@@ -41,7 +41,7 @@ const DRAFT: &str = "Draft: ";
 const TOKEN_VARS: [&str; 3] = ["GITLAB_TOKEN", "GITLAB_ACCESS_TOKEN", "OAUTH_TOKEN"];
 
 /// The token for `host`: the first of [`TOKEN_VARS`] set, else what `glab`
-/// prints for the host. `env` and `glab` are injected.
+/// prints for the host ([`glab_token`]). `env` and `glab` are injected.
 pub fn discover_token(
     host: &str,
     env: impl Fn(&str) -> Option<String>,
@@ -50,14 +50,14 @@ pub fn discover_token(
     super::discover(&TOKEN_VARS, env, || glab(host), TokenSource::GlabCli)
 }
 
-/// `glab config get token --host HOST`; `None` when glab is not installed,
-/// fails or prints nothing.
+/// The token `glab` keeps for `host`: `glab auth token --hostname HOST` where
+/// glab has that command, else `glab config get token --host HOST` (glab's
+/// documented way to print a stored setting); `None` when glab is not
+/// installed, knows no token for the host, or prints nothing.
 pub fn glab_token(host: &str) -> Option<String> {
-    super::cli_token(
-        "glab",
-        &["config", "get", "token", "--host", host],
-        &[("NO_PROMPT", "1")],
-    )
+    let quiet = [("NO_PROMPT", "1"), ("GLAB_NO_PROMPT", "1")];
+    super::cli_token("glab", &["auth", "token", "--hostname", host], &quiet)
+        .or_else(|| super::cli_token("glab", &["config", "get", "token", "--host", host], &quiet))
 }
 
 /// The API base: `CI_API_V4_URL` when set (GitLab CI), else

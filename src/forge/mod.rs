@@ -118,7 +118,8 @@ pub enum TokenSource {
     Env(&'static str),
     /// The output of `gh auth token --hostname HOST`.
     GhCli,
-    /// The output of `glab config get token --host HOST`.
+    /// The token `glab` keeps for the host (`glab auth token`, or `glab config
+    /// get token`).
     GlabCli,
 }
 
@@ -127,7 +128,7 @@ impl fmt::Display for TokenSource {
         match self {
             TokenSource::Env(var) => f.write_str(var),
             TokenSource::GhCli => f.write_str("`gh auth token`"),
-            TokenSource::GlabCli => f.write_str("`glab config get token`"),
+            TokenSource::GlabCli => f.write_str("`glab`'s stored token"),
         }
     }
 }
