@@ -446,19 +446,27 @@ fn check_reads_the_default_branch_protected_branches_and_approval_rules() {
     let gl = double("main", &["stage"], Merge::Accept);
     let run = gitops(&t, &s.repo, &gl, &[], &["check", "--json"]);
     run.expect(1);
+    let protection = |doc: &Value| -> Vec<(String, String)> {
+        doc["repos"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["check"] == "protection")
+            .map(|f| {
+                (
+                    f["severity"].as_str().unwrap().to_owned(),
+                    f["message"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
     let doc = run.json();
-    let findings: Vec<String> = doc["repos"][0]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["check"] == "protection")
-        .map(|f| f["message"].as_str().unwrap().to_owned())
-        .collect();
+    let error = |m: &str| ("error".to_owned(), m.to_owned());
     assert_eq!(
-        findings,
+        protection(&doc),
         [
-            "the default branch is main but the first environment is dev: make dev the default branch",
-            "prod is not protected: require a merge request with a review before merging",
+            error("the default branch is main but the first environment is dev: make dev the default branch"),
+            error("prod is not protected: require a merge request with a review before merging"),
         ],
         "{doc:#}"
     );
@@ -471,6 +479,28 @@ fn check_reads_the_default_branch_protected_branches_and_approval_rules() {
     ] {
         assert!(calls.contains(&want), "{want} in {calls:?}");
     }
+
+    // Developers may push to stage directly: the review can be skipped.
+    let mut open_to_developers = common::gitlab::fixture("protected-branch");
+    open_to_developers["name"] = Value::from("stage");
+    open_to_developers["push_access_levels"][0]["access_level"] = Value::from(30);
+    open_to_developers["push_access_levels"][0]["access_level_description"] =
+        Value::from("Developers + Maintainers");
+    gl.mount(
+        Mock::given(wiremock::matchers::path(format!(
+            "{BASE}/protected_branches/stage"
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(open_to_developers))
+        .with_priority(1),
+    );
+    let doc = gitops(&t, &s.repo, &gl, &[], &["check", "--json"]).json();
+    assert!(
+        protection(&doc).contains(&(
+            "warning".to_owned(),
+            "stage lets Developers + Maintainers push directly, skipping the merge request and its review: let only maintainers push (or no one)".to_owned()
+        )),
+        "{doc:#}"
+    );
 
     // Without a token: skipped, and said why (the sample's drift still fails).
     let run = gitops(&t, &s.repo, &gl, &[("GITLAB_TOKEN", "")], &["check"]);

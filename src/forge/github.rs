@@ -913,6 +913,8 @@ impl Forge for GitHub {
                         .map(str::to_owned)
                 })
                 .collect(),
+            // Required reviews hold every push to a pull request (admins aside).
+            push_skips_review: rule.get("required_pull_request_reviews").is_none(),
         }))
     }
 }

@@ -34,6 +34,9 @@ use crate::http::{no_answer, secret_header, Answer, Attempt, Body, RetryPolicy};
 /// An answer larger than this is not GitLab's.
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
+/// GitLab's Developer role (access level 30).
+const DEVELOPER: u64 = 30;
+
 /// GitLab's prefix for a draft's title.
 const DRAFT: &str = "Draft: ";
 
@@ -703,17 +706,23 @@ impl Forge for GitLab {
         }
         let reply = self.expect_ok(reply, &what, Scope::Project)?;
         let rule: Value = self.parse(&reply, &what)?;
-        let push = rule
+        let levels = rule
             .get("push_access_levels")
             .and_then(Value::as_array)
-            .map(|levels| {
-                levels
-                    .iter()
-                    .filter_map(|l| l.get("access_level_description").and_then(Value::as_str))
-                    .map(str::to_owned)
-                    .collect()
-            })
+            .cloned()
             .unwrap_or_default();
+        let push = levels
+            .iter()
+            .filter_map(|l| l.get("access_level_description").and_then(Value::as_str))
+            .map(str::to_owned)
+            .collect();
+        // Roles: 30 Developer, 40 Maintainer, 0 no one (a user or group entry
+        // has no role, and names someone on purpose).
+        let push_skips_review = levels.iter().any(|l| {
+            l.get("access_level")
+                .and_then(Value::as_u64)
+                .is_some_and(|role| (1..=DEVELOPER).contains(&role))
+        });
         let what = "read the approval rules".to_owned();
         let reply = self.call(
             Method::Get,
@@ -731,6 +740,7 @@ impl Forge for GitLab {
         Ok(Some(Protection {
             required_approvals: required,
             push,
+            push_skips_review,
         }))
     }
 }

@@ -531,9 +531,13 @@ pub struct Project {
 pub struct Protection {
     /// Approvals a change request needs before it merges.
     pub required_approvals: u64,
-    /// Who may push to the branch directly, as the forge names them; empty
-    /// when the forge does not restrict it further than write access.
+    /// Who may push to the branch directly, as the forge names them (GitHub's
+    /// restricted users and teams, GitLab's push access levels); empty when
+    /// the forge restricts it no further than write access.
     pub push: Vec<String>,
+    /// Whether people with plain write access (GitLab's Developer role) may
+    /// push to it directly, skipping the change request and its review.
+    pub push_skips_review: bool,
 }
 
 /// What enabling auto-merge did.

@@ -633,6 +633,17 @@ fn protection(ws: &Snapshot, report: &mut RepoReport) {
                     ),
                 ));
             }
+            Ok(Some(rule)) if rule.push_skips_review => {
+                report.findings.push(finding(
+                    Check::Protection,
+                    Severity::Warning,
+                    format!(
+                        "{} lets {} push directly, skipping the {change} and its review: let only maintainers push (or no one)",
+                        env.branch,
+                        if rule.push.is_empty() { "anyone with write access".to_owned() } else { rule.push.join(", ") }
+                    ),
+                ));
+            }
             Ok(Some(_)) => {}
             Err(e) => {
                 report
