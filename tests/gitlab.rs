@@ -605,3 +605,35 @@ fn the_token_glab_keeps_for_the_host_is_used_when_no_variable_is_set() {
     );
     assert!(!run.stderr.contains("glpat-fromGLAB42"));
 }
+
+/// A fork's merge request from a branch of the same name into stage is
+/// someone else's: gitops opens its own and leaves that one as it was.
+#[test]
+fn a_forks_merge_request_from_a_branch_of_the_same_name_is_left_alone() {
+    use common::gitlab::Stored;
+
+    let t = TestEnv::new();
+    let (s, _) = sample(&t, GITLAB_BLOCK);
+    let gl = double("dev", &[], Merge::Accept);
+    let theirs = Stored {
+        title: "Someone's work from their fork".to_owned(),
+        description: "theirs".to_owned(),
+        source: BRANCH.to_owned(),
+        target: "stage".to_owned(),
+        fork: true,
+        ..Stored::default()
+    };
+    gl.project.insert(theirs);
+    let run = gitops(&t, &s.repo, &gl, &[], &["promote", "stage", "--json"]);
+    run.expect(0);
+    let out: PromoteOut = run.parse();
+    assert_eq!(out.action, Action::Opened, "{}", run.stderr);
+    assert_eq!(out.pull_request.map(|p| p.number), Some(2));
+    let open = gl.project.open();
+    assert_eq!(open.len(), 2);
+    assert_eq!(
+        (open[0].title.as_str(), open[0].description.as_str()),
+        ("Someone's work from their fork", "theirs")
+    );
+    assert!(open[1].description.contains("gitops:promotion dev->stage"));
+}

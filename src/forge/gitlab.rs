@@ -139,6 +139,10 @@ struct RawMr {
     merge_when_pipeline_succeeds: Option<bool>,
     #[serde(default)]
     head_pipeline: Option<RawPipeline>,
+    #[serde(default)]
+    source_project_id: Option<u64>,
+    #[serde(default)]
+    target_project_id: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -331,7 +335,8 @@ impl GitLab {
 
     // -- calls ---------------------------------------------------------------
 
-    /// The open merge request from `head` into `base`: one filtered list.
+    /// The open merge request from `head` (in this project) into `base`: one
+    /// filtered list.
     fn find(&self, head: &str, base: &str) -> Result<Option<RawMr>> {
         let what = format!("look for the open merge request from {head} into {base}");
         let url = format!(
@@ -343,7 +348,11 @@ impl GitLab {
         let reply = self.call(Method::Get, &url, None, &what)?;
         let reply = self.expect_ok(reply, &what, Scope::Project)?;
         let list: Vec<RawMr> = self.parse(&reply, &what)?;
-        Ok(list.into_iter().next())
+        // A fork's merge request from a branch of the same name is someone
+        // else's: never adopted, never retitled.
+        Ok(list
+            .into_iter()
+            .find(|mr| mr.source_project_id == mr.target_project_id))
     }
 
     /// The merge request `iid` (with its head pipeline).

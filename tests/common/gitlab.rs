@@ -48,6 +48,8 @@ pub struct Stored {
     pub auto_merge: bool,
     /// The head pipeline's status; `None`: no pipeline.
     pub pipeline: Option<String>,
+    /// Opened from a fork (the documented example's source project 2).
+    pub fork: bool,
 }
 
 /// What `PUT …/merge` answers.
@@ -81,6 +83,13 @@ impl Project {
         self.open.lock().unwrap().clone()
     }
 
+    /// Adds a merge request as if someone opened it earlier.
+    pub fn insert(&self, mut mr: Stored) {
+        let mut open = self.open.lock().unwrap();
+        mr.iid = open.len() as u64 + 1;
+        open.push(mr);
+    }
+
     /// Sets every open merge request's head pipeline status.
     pub fn set_pipeline(&self, status: &str) {
         for mr in self.open.lock().unwrap().iter_mut() {
@@ -107,6 +116,10 @@ impl Project {
         t["work_in_progress"] = json!(draft);
         t["merge_when_pipeline_succeeds"] = json!(mr.auto_merge);
         t["web_url"] = json!(self.web_url(mr.iid));
+        // The documented examples' project is 3 and their source project 2.
+        t["project_id"] = json!(3);
+        t["target_project_id"] = json!(3);
+        t["source_project_id"] = json!(if mr.fork { 2 } else { 3 });
         let users = fixture("users-by-username");
         t["reviewers"] = json!(users
             .as_array()
@@ -179,7 +192,7 @@ impl Respond for Create {
         let mut open = self.0.open.lock().unwrap();
         if let Some(m) = open
             .iter()
-            .find(|m| m.source == source && m.target == target)
+            .find(|m| !m.fork && m.source == source && m.target == target)
         {
             let message = format!(
                 "Another open merge request already exists for this source branch: !{}",
