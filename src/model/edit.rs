@@ -418,9 +418,7 @@ impl Sites {
 /// word `image` sets none, and one in plain block YAML
 /// ([`quick_check::surely_valid`]) is known to be readable: it is not read.
 fn must_read(text: &[u8], scalars: bool) -> bool {
-    scalars
-        || memchr::memmem::find(text, b"image").is_some()
-        || !crate::model::quick_check::surely_valid(text)
+    scalars || super::mentions_image(text) || !crate::model::quick_check::surely_valid(text)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

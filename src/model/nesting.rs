@@ -68,7 +68,7 @@ fn scan(bytes: &[u8], limit: usize) -> Result<(), TooDeep> {
         limit,
         ..Scan::default()
     };
-    for (index, line) in bytes.split(|&b| b == b'\n').enumerate() {
+    for (index, line) in super::lines(bytes).enumerate() {
         scan.line(line).map_err(|column| TooDeep {
             line: index + 1,
             column: column + 1,

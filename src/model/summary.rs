@@ -73,7 +73,7 @@ pub fn summarize(bytes: &[u8]) -> Summary {
 
 /// [`summarize`], documents read through `cache` when given.
 pub fn summarize_with(bytes: &[u8], cache: Option<&manifest::DocCache>) -> Summary {
-    let summary = if !contains(bytes, b"image") {
+    let summary = if !super::mentions_image(bytes) {
         Summary {
             images: Vec::new(),
             error: manifest::validate(bytes).err(),
@@ -135,7 +135,7 @@ fn parsed(bytes: &[u8], cache: Option<&manifest::DocCache>) -> Summary {
 
 /// Fills in what follows from the images and the error: `template`, `masked`.
 fn finish(bytes: &[u8], mut summary: Summary) -> Summary {
-    summary.template = summary.error.is_some() && contains(bytes, b"{{");
+    summary.template = summary.error.is_some() && has_template(bytes);
     summary.masked = masked(bytes, &summary).map(|text| format!("{:032x}", hash128(&text)));
     summary
 }
@@ -156,8 +156,11 @@ pub fn same_but_tags_hashed(a: &Summary, b: &Summary) -> Option<bool> {
     }
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    memchr::memmem::find(haystack, needle).is_some()
+/// Whether `text` holds a template's `{{` (the finder built once).
+fn has_template(text: &[u8]) -> bool {
+    static TEMPLATE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"{{"));
+    TEMPLATE.find(text).is_some()
 }
 
 /// `text` with every occurrence of `from` replaced by `to`.
