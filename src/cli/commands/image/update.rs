@@ -380,12 +380,22 @@ pub fn render(ui: &Ui, out: &UpdateOut) -> String {
         .iter()
         .map(|h| (h.to_string(), Tone::Dim))
         .collect::<Vec<_>>()];
+    // An image's registry failing fails each of its rows alike: each error is
+    // said once, under the table, and the rows point at it.
+    let mut errors: Vec<&str> = Vec::new();
     for r in &out.updates {
         let action = match (r.action, &r.pick, r.why) {
-            (RowAction::Failed, _, _) => (
-                format!("failed: {}", r.error.as_deref().unwrap_or_default()),
-                Tone::Bad,
-            ),
+            (RowAction::Failed, _, _) => {
+                let error = r.error.as_deref().unwrap_or_default();
+                let n = match errors.iter().position(|e| *e == error) {
+                    Some(i) => i + 1,
+                    None => {
+                        errors.push(error);
+                        errors.len()
+                    }
+                };
+                (format!("failed ({n})"), Tone::Bad)
+            }
             (RowAction::Nothing, None, Some(Why::Current)) => ("up to date".to_owned(), Tone::Dim),
             (RowAction::Nothing, None, Some(Why::NoneAccepted)) => {
                 ("no tag fits the policy".to_owned(), Tone::Dim)
@@ -404,12 +414,12 @@ pub fn render(ui: &Ui, out: &UpdateOut) -> String {
                 }
                 match (action, &r.pull_request) {
                     (RowAction::Opened, Some(pr)) => {
-                        text.push_str(&format!(", opened #{}", pr.number))
+                        text.push_str(&format!(", opened {}", pr.forge.reference(pr.number)))
                     }
                     (RowAction::Updated, Some(pr)) => {
-                        text.push_str(&format!(", updated #{}", pr.number))
+                        text.push_str(&format!(", updated {}", pr.forge.reference(pr.number)))
                     }
-                    (_, Some(pr)) => text.push_str(&format!(", #{}", pr.number)),
+                    (_, Some(pr)) => text.push_str(&format!(", {}", pr.forge.reference(pr.number))),
                     (RowAction::Pushed, None) => text.push_str(", pushed"),
                     _ => {}
                 }
@@ -436,8 +446,73 @@ pub fn render(ui: &Ui, out: &UpdateOut) -> String {
         ]);
     }
     let mut text = ui::table(ui, &rows);
+    if !errors.is_empty() {
+        text.push('\n');
+        for (i, error) in errors.iter().enumerate() {
+            text.push_str(&format!("({}) {error}\n", i + 1));
+        }
+    }
     if out.dry_run {
         text.push_str("\nDry run: nothing was pushed.\n");
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forge::Kind;
+
+    fn row(env: &str, image: &str, action: RowAction) -> UpdateRow {
+        UpdateRow {
+            env: env.to_owned(),
+            image: image.to_owned(),
+            running: vec!["1.2.0".to_owned()],
+            newest: None,
+            pick: None,
+            why: None,
+            action,
+            branch: None,
+            commit: None,
+            pull_request: None,
+            compare_url: None,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_registry_failure_is_said_once_under_the_table_and_merge_requests_read_as_gitlab_writes_them(
+    ) {
+        let unreachable = "could not reach the registry 127.0.0.1:1: Connection refused";
+        let mut updates = Vec::new();
+        for env in ["dev", "stage"] {
+            let mut failed = row(env, "127.0.0.1:1/shop/web", RowAction::Failed);
+            failed.error = Some(unreachable.to_owned());
+            updates.push(failed);
+        }
+        let mut opened = row("stage", "registry.example.com/shop/cart", RowAction::Opened);
+        opened.newest = Some("1.3.0-rc.2".to_owned());
+        opened.pick = opened.newest.clone();
+        opened.branch = Some("gitops/image-stage-cart".to_owned());
+        opened.pull_request = Some(PullOut {
+            number: 2,
+            url: "https://git.example.com/shop/config/-/merge_requests/2".to_owned(),
+            forge: Kind::GitLab,
+        });
+        updates.push(opened);
+        let text = render(
+            &Ui::plain(),
+            &UpdateOut {
+                dry_run: false,
+                updates,
+            },
+        );
+        assert_eq!(text.matches(unreachable).count(), 1, "{text}");
+        assert_eq!(text.matches("failed (1)").count(), 2, "{text}");
+        assert!(text.contains(&format!("\n(1) {unreachable}\n")), "{text}");
+        assert!(
+            text.contains("set 1.3.0-rc.2 on gitops/image-stage-cart, opened !2"),
+            "{text}"
+        );
+    }
 }
