@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::policy::{parse_semver, TagPolicy};
+use super::policy::{parse_semver, TagPolicy, Version};
 
 /// Why an environment would take a tag, or none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,11 +66,7 @@ pub fn choose(
     running: &[String],
     created: &dyn Fn(&str) -> Option<(i64, u32)>,
 ) -> Choice {
-    let accepted: Vec<String> = tags
-        .iter()
-        .filter(|t| policy.check(Some(t)).is_ok())
-        .cloned()
-        .collect();
+    let accepted: Vec<String> = tags.iter().filter(|t| policy.allows(t)).cloned().collect();
     let mut newest: Option<&String> = None;
     for tag in &accepted {
         // A tag that cannot be ordered (a commit id without a creation time,
@@ -128,11 +124,7 @@ pub fn wanted(tags: &[String], judged: &[(TagPolicy, Vec<String>)]) -> Vec<Strin
     let mut wanted = BTreeSet::new();
     for (policy, running) in judged {
         if *policy == TagPolicy::CommitSha {
-            wanted.extend(
-                tags.iter()
-                    .filter(|t| policy.check(Some(t)).is_ok())
-                    .cloned(),
-            );
+            wanted.extend(tags.iter().filter(|t| policy.allows(t)).cloned());
             wanted.extend(running.iter().filter(|t| in_registry.contains(t)).cloned());
         }
     }
@@ -157,9 +149,11 @@ pub fn decide(
     judged: &[(TagPolicy, Vec<String>)],
     created: &dyn Fn(&str) -> Option<(i64, u32)>,
 ) -> Decision {
-    // Newest first (a registry lists in no promised order).
-    let mut ordered = tags.to_vec();
-    ordered.sort_by(|a, b| newest_first(a, b, created));
+    // Newest first (a registry lists in no promised order); each tag's
+    // version and creation time read once, not at every comparison.
+    let mut keyed: Vec<(Key, &String)> = tags.iter().map(|t| (key(t, created), t)).collect();
+    keyed.sort_by(|(a, ta), (b, tb)| by_keys(a, ta, b, tb));
+    let ordered: Vec<String> = keyed.into_iter().map(|(_, t)| t.clone()).collect();
     let choices = judged
         .iter()
         .map(|(policy, running)| choose(policy, &ordered, running, created))
@@ -170,16 +164,30 @@ pub fn decide(
 /// Versions newest first, then tags with a creation time newest first, then
 /// the rest by name.
 pub fn newest_first(a: &str, b: &str, created: &dyn Fn(&str) -> Option<(i64, u32)>) -> Ordering {
-    let version = |t: &str| parse_semver(t.strip_prefix('v').unwrap_or(t));
-    match (version(a), version(b)) {
-        (Some(x), Some(y)) => y.cmp(&x).then_with(|| a.cmp(b)),
+    by_keys(&key(a, created), a, &key(b, created), b)
+}
+
+/// What [`newest_first`] orders a tag by: its version (a leading `v` aside)
+/// and its creation time.
+type Key = (Option<Version>, Option<(i64, u32)>);
+
+fn key(tag: &str, created: &dyn Fn(&str) -> Option<(i64, u32)>) -> Key {
+    (
+        parse_semver(tag.strip_prefix('v').unwrap_or(tag)),
+        created(tag),
+    )
+}
+
+fn by_keys(a: &Key, a_tag: &str, b: &Key, b_tag: &str) -> Ordering {
+    match (&a.0, &b.0) {
+        (Some(x), Some(y)) => y.cmp(x).then_with(|| a_tag.cmp(b_tag)),
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
-        (None, None) => match (created(a), created(b)) {
+        (None, None) => match (a.1, b.1) {
             (Some(x), Some(y)) => y.cmp(&x),
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
-            (None, None) => a.cmp(b),
+            (None, None) => a_tag.cmp(b_tag),
         },
     }
 }

@@ -158,6 +158,23 @@ impl TagPolicy {
     /// A tag that is not a valid image tag (see [`is_valid_tag`]) is rejected by
     /// every policy; `latest` and untagged images are rejected by every policy
     /// but `any`. The error is one line saying what is wrong and what is accepted.
+    /// Whether the policy accepts `tag`: [`TagPolicy::check`]'s answer without
+    /// the message, for judging a registry's thousands of tags.
+    pub fn allows(&self, tag: &str) -> bool {
+        is_valid_tag(tag) && (tag != "latest" || *self == TagPolicy::Any) && self.fits(tag)
+    }
+
+    /// The policy's own rule, for a valid tag that is not a refused `latest`.
+    fn fits(&self, tag: &str) -> bool {
+        match self {
+            TagPolicy::CommitSha => is_commit_sha(tag),
+            TagPolicy::SemverRc => parse_semver(tag).is_some_and(|v| v.rc.is_some()),
+            TagPolicy::Semver => parse_semver(tag).is_some_and(|v| v.is_release()),
+            TagPolicy::Any => true,
+            TagPolicy::Regex(pattern) => pattern.is_match(tag),
+        }
+    }
+
     pub fn check(&self, tag: Option<&str>) -> Result<(), String> {
         let Some(tag) = tag else {
             return match (self, self.example()) {
@@ -186,14 +203,7 @@ impl TagPolicy {
                 self.expectation()
             ));
         }
-        let ok = match self {
-            TagPolicy::CommitSha => is_commit_sha(tag),
-            TagPolicy::SemverRc => parse_semver(tag).is_some_and(|v| v.rc.is_some()),
-            TagPolicy::Semver => parse_semver(tag).is_some_and(|v| v.is_release()),
-            TagPolicy::Any => true,
-            TagPolicy::Regex(pattern) => pattern.is_match(tag),
-        };
-        if ok {
+        if self.fits(tag) {
             Ok(())
         } else {
             Err(format!(
@@ -577,6 +587,44 @@ mod tests {
                 .check(*tag)
                 .expect_err(&format!("policy {p:?}, tag {tag:?} should fail"));
             assert_eq!(&got, want, "policy {p:?}, tag {tag:?}");
+        }
+    }
+
+    #[test]
+    fn allows_says_what_check_says() {
+        let policies = [
+            "commit-sha",
+            "semver-rc",
+            "semver",
+            "any",
+            "regex:^v[0-9]+$",
+        ];
+        let tags = [
+            "3f9c2ab",
+            "3F9C2AB",
+            "3f9c2a",
+            "1.2.3",
+            "v1.2.3",
+            "1.2.3-rc1",
+            "1.2.3-rc.10",
+            "1.2.03",
+            "latest",
+            "v7",
+            "",
+            ".hidden",
+            "-x",
+            "a b",
+            "main-3f9c2ab",
+        ];
+        for p in policies {
+            let policy = TagPolicy::parse(p).unwrap();
+            for tag in tags {
+                assert_eq!(
+                    policy.allows(tag),
+                    policy.check(Some(tag)).is_ok(),
+                    "{p} {tag:?}"
+                );
+            }
         }
     }
 
