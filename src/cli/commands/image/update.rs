@@ -25,7 +25,7 @@ use crate::ui::{self, Progress, Tone, Ui};
 /// runs: for each, what `image set IMAGE TAG --env ENV` does (one branch and
 /// one pull request per environment and image, auto-merge per the
 /// environment's promotion mode). Each image's tags are listed once for all
-/// environments. Exits 3 when a registry or GitHub could not be reached, after
+/// environments. Exits 3 when a registry or the forge could not be reached, after
 /// doing the rest.
 #[derive(Debug, clap::Args)]
 pub struct UpdateArgs {
@@ -61,7 +61,7 @@ pub enum RowAction {
     Nothing,
     /// `--dry-run`: would be pushed.
     Planned,
-    /// Pushed; no pull request could be opened (no GitHub repository or token).
+    /// Pushed; no pull request could be opened (no project on a forge, or no token).
     Pushed,
     /// The branch and its pull request were already up to date.
     Unchanged,
@@ -69,7 +69,7 @@ pub enum RowAction {
     Opened,
     /// The open pull request was refreshed.
     Updated,
-    /// The registry, GitHub or the edit failed: see `error`.
+    /// The registry, the forge or the edit failed: see `error`.
     Failed,
 }
 
