@@ -637,3 +637,147 @@ fn a_forks_merge_request_from_a_branch_of_the_same_name_is_left_alone() {
     );
     assert!(open[1].description.contains("gitops:promotion dev->stage"));
 }
+
+/// The shapes of real configuration repositories (`tests/common/shapes.rs`)
+/// promoted through GitLab: a Helm chart with values, a chart with templates
+/// and a CI workflow, kustomize `images:` entries, one with an image renamed
+/// (`newName`), a `kind: List`, a third-party sidecar beside the team's image.
+/// Each gets its merge request into stage, stage's own tags kept on the
+/// promotion branch, and `status` shows it with GitLab's pipeline.
+#[test]
+fn real_repository_shapes_are_promoted_through_merge_requests() {
+    use common::shapes::{self, Shape, STAGE_TAG};
+
+    type Make = for<'t> fn(&'t TestEnv) -> Shape<'t>;
+    let sidecars: Make = |t| shapes::sidecar_shop(t, "sidecar", shapes::SHOP_IMAGES);
+    let made: [(&str, Make); 6] = [
+        ("helm", shapes::helm_chart),
+        ("chart-and-workflow", shapes::chart_and_workflow),
+        ("kustomize", shapes::kustomize_web),
+        ("kustomize-rename", shapes::kustomize_rename_and_suffix),
+        ("list", shapes::list_of_workers),
+        ("sidecar", sidecars),
+    ];
+    let block = "gitlab:\n  repository: shop/team/config\n  labels: [promotion]\nforge: gitlab\nhost: git.example.com\n";
+    for (name, make) in made {
+        let t = TestEnv::new();
+        let shape = make(&t);
+        for branch in ["dev", "stage", "prod"] {
+            shape.edit(
+                branch,
+                ".gitops.yaml",
+                |c| format!("{c}{block}"),
+                "Promote through GitLab",
+            );
+        }
+        shape.commit(
+            "dev",
+            &[(
+                "apps/extra/configmap.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata:\n  greeting: hello\n",
+            )],
+            "extra: a new config map",
+        );
+        let gl = double("dev", &[], Merge::Accept);
+        let run = gitops(&t, &shape.repo, &gl, &[], &["promote", "stage", "--json"]);
+        run.expect(0);
+        let out: PromoteOut = run.parse();
+        assert_eq!(out.action, Action::Opened, "{name}: {}", run.stderr);
+        assert_eq!(
+            out.pull_request.map(|p| (p.number, p.forge)),
+            Some((1, Kind::GitLab)),
+            "{name}"
+        );
+        let open = gl.project.open();
+        assert_eq!(
+            (open.len(), open[0].source.as_str(), open[0].target.as_str()),
+            (1, BRANCH, "stage"),
+            "{name}"
+        );
+        assert_eq!(open[0].labels, ["promotion"], "{name}");
+        // Every file that pins stage's tag still does on the promotion branch.
+        let files = t.git(&shape.origin, &["ls-tree", "-r", "--name-only", "stage"]);
+        let pinned: Vec<&str> = files
+            .lines()
+            .filter(|f| shape.show("stage", f).contains(STAGE_TAG))
+            .collect();
+        assert!(
+            !pinned.is_empty(),
+            "{name}: stage pins {STAGE_TAG} somewhere"
+        );
+        for file in pinned {
+            assert_eq!(
+                shape.promoted("dev", "stage", file),
+                shape.show("stage", file),
+                "{name}: {file} keeps stage's tags"
+            );
+        }
+        assert!(shape
+            .promoted("dev", "stage", "apps/extra/configmap.yaml")
+            .contains("greeting"));
+
+        gl.project.set_pipeline("success");
+        let status = gitops(&t, &shape.repo, &gl, &[], &["status", "--json"]);
+        status.expect(0);
+        let status = status.json();
+        let pull = &env(&status, "stage")["pull_request"];
+        assert_eq!(
+            (pull["number"].as_u64(), pull["checks"].as_str()),
+            (Some(1), Some("success")),
+            "{name}"
+        );
+        assert_eq!(pull["forge"], "gitlab", "{name}");
+    }
+}
+
+/// `image set` on a kustomize `images:` entry opens a merge request into the
+/// environment, the kustomization's `newTag` the only bytes changed.
+#[test]
+fn image_set_on_a_kustomization_opens_a_merge_request() {
+    use common::shapes::{self, STAGE_TAG};
+
+    let t = TestEnv::new();
+    let shape = shapes::kustomize_web(&t);
+    let block = "forge: gitlab\nhost: git.example.com\ngitlab:\n  repository: shop/team/config\n";
+    for branch in ["dev", "stage", "prod"] {
+        shape.edit(
+            branch,
+            ".gitops.yaml",
+            |c| format!("{c}{block}"),
+            "Promote through GitLab",
+        );
+    }
+    let gl = double("dev", &[], Merge::Accept);
+    let run = gitops(
+        &t,
+        &shape.repo,
+        &gl,
+        &[],
+        &[
+            "image",
+            "set",
+            "registry.example.com/shop/web",
+            "1.4.0-rc.3",
+            "--env",
+            "stage",
+            "--json",
+        ],
+    );
+    run.expect(0);
+    assert_eq!(run.json()["action"], "opened", "{}", run.stderr);
+    assert_eq!(run.json()["pull_request"]["forge"], "gitlab");
+    let open = gl.project.open();
+    assert_eq!(
+        (
+            open[0].source.as_str(),
+            open[0].target.as_str(),
+            open[0].auto_merge
+        ),
+        ("gitops/image-stage-web", "stage", false)
+    );
+    let path = "apps/web/kustomization.yaml";
+    assert_eq!(
+        shape.show("gitops/image-stage-web", path),
+        shape.show("stage", path).replace(STAGE_TAG, "1.4.0-rc.3")
+    );
+}
