@@ -18,7 +18,7 @@ use gitops::forge::github::{
 };
 use serde_json::{json, Value};
 use wiremock::matchers::{body_json, body_partial_json, method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
 /// Distinctive, so that finding it anywhere in an error is unambiguous.
 const TOKEN: &str = "ghp_T0KEN4gitopsTESTS9q8w7e6r5t4y3u2i1o0p";
@@ -71,24 +71,19 @@ fn without_proxies() {
 }
 
 /// A wiremock server and the runtime that talks to it.
-struct Fake {
-    runtime: tokio::runtime::Runtime,
-    server: MockServer,
+struct Fake(common::Served);
+
+impl std::ops::Deref for Fake {
+    type Target = common::Served;
+    fn deref(&self) -> &common::Served {
+        &self.0
+    }
 }
 
 impl Fake {
     fn start() -> Fake {
         without_proxies();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = runtime.block_on(MockServer::start());
-        Fake { runtime, server }
-    }
-
-    fn mount(&self, mock: Mock) {
-        self.runtime.block_on(mock.mount(&self.server));
+        Fake(common::Served::start())
     }
 
     /// A client as `GITHUB_API_URL=<server>` makes it.
@@ -108,12 +103,6 @@ impl Fake {
         )
         .unwrap()
         .with_retry(retry_fast())
-    }
-
-    fn received(&self) -> Vec<Request> {
-        self.runtime
-            .block_on(self.server.received_requests())
-            .unwrap()
     }
 }
 

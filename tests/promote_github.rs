@@ -9,13 +9,13 @@ mod common;
 use std::collections::HashMap;
 use std::path::Path;
 
-use common::github::{Pulls, Stored};
+use common::github::Stored;
 use common::{Run, Sample, TestEnv};
 use gitops::cli::commands::promote::PromoteOut;
 use gitops::cli::commands::{Action, PullOut};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path, path_regex};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, Request, ResponseTemplate};
 
 /// Distinctive, so that finding it in any output is unambiguous.
 const TOKEN: &str = "ghp_e2eTOKEN123";
@@ -123,25 +123,20 @@ fn has_branch(t: &TestEnv, origin: &Path, branch: &str) -> bool {
 // The double: GitHub's pulls, labels, reviewers and GraphQL endpoints over one
 // list of pull requests, kept across runs of the binary.
 
-struct Fake {
-    runtime: tokio::runtime::Runtime,
-    server: MockServer,
-    pulls: Pulls,
+/// The shared GitHub double (`tests/common/github.rs`) for shop/config.
+struct Fake(common::github::Double);
+
+impl std::ops::Deref for Fake {
+    type Target = common::github::Double;
+    fn deref(&self) -> &common::github::Double {
+        &self.0
+    }
 }
 
 impl Fake {
     /// A server with nothing mounted: every request gets wiremock's 404.
     fn bare() -> Fake {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = runtime.block_on(MockServer::start());
-        Fake {
-            runtime,
-            server,
-            pulls: Pulls::new("shop", "config"),
-        }
+        Fake(common::github::Double::empty("shop", "config"))
     }
 
     /// A working GitHub: pulls (list, create, update), labels, reviewers, and
@@ -154,16 +149,6 @@ impl Fake {
 
     fn mount_github(&self, graphql: &str) {
         self.pulls.mount_all(graphql, |m| self.mount(m));
-    }
-
-    fn mount(&self, mock: Mock) {
-        self.runtime.block_on(mock.mount(&self.server));
-    }
-
-    fn received(&self) -> Vec<Request> {
-        self.runtime
-            .block_on(self.server.received_requests())
-            .unwrap()
     }
 
     /// The pull requests open on the double.

@@ -377,8 +377,8 @@ fn autoscale(kustomization: &str) -> String {
     )
 }
 
-fn kustomize_after_dev_changes(t: &TestEnv) -> Shape<'_> {
-    let s = shapes::kustomize_web(t);
+/// dev's kustomization takes a new build of web (`NEW_DEV_TAG`).
+fn new_web_build_on_dev(s: &Shape) {
     s.edit(
         "dev",
         KUSTOMIZATION,
@@ -390,6 +390,11 @@ fn kustomize_after_dev_changes(t: &TestEnv) -> Shape<'_> {
         },
         &format!("web: {NEW_DEV_TAG}"),
     );
+}
+
+fn kustomize_after_dev_changes(t: &TestEnv) -> Shape<'_> {
+    let s = shapes::kustomize_web(t);
+    new_web_build_on_dev(&s);
     let kustomization = autoscale(&s.show("dev", KUSTOMIZATION));
     s.commit(
         "dev",
@@ -1148,17 +1153,7 @@ fn a_new_kustomize_tag_alone_is_not_pending_where_the_target_never_pinned() {
             ("apps/web/service.yaml", &shapes::service("web")),
         ],
     );
-    s.edit(
-        "dev",
-        KUSTOMIZATION,
-        |k| {
-            k.replace(
-                &format!("newTag: {DEV_TAG}"),
-                &format!("newTag: {NEW_DEV_TAG}"),
-            )
-        },
-        &format!("web: {NEW_DEV_TAG}"),
-    );
+    new_web_build_on_dev(&s);
     let status = t.gitops(&s.repo, &["status", "--json"]).expect(0).json();
     let stage = common::env(&status, "stage");
     assert_eq!(stage["pending"], 1, "{stage:#}");

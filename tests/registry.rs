@@ -15,7 +15,7 @@ use gitops::cli::commands::image::tags::EnvTagsOut;
 use gitops::cli::commands::image::TagsOut;
 use gitops::config::newest::Why;
 use wiremock::matchers::{header, method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, ResponseTemplate};
 
 /// A configuration repository whose dev, stage and prod run `image` at their
 /// tags (the default policies: commit-sha, semver-rc, semver).
@@ -363,34 +363,28 @@ fn htpasswd_basic_auth_with_credentials_where_users_keep_them() {
 }
 
 /// A local double of a registry and its token service, on a runtime of its own.
-struct Double {
-    runtime: tokio::runtime::Runtime,
-    server: MockServer,
+struct Double(common::Served);
+
+impl std::ops::Deref for Double {
+    type Target = common::Served;
+    fn deref(&self) -> &common::Served {
+        &self.0
+    }
 }
 
 impl Double {
     fn start() -> Double {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = runtime.block_on(MockServer::start());
-        Double { runtime, server }
+        Double(common::Served::start())
     }
 
     fn host(&self) -> String {
         self.server.uri().trim_start_matches("http://").to_owned()
     }
 
-    fn mount(&self, mock: Mock) {
-        self.runtime.block_on(mock.mount(&self.server));
-    }
-
     /// The requests received: method, path and query.
     fn received(&self) -> Vec<String> {
-        self.runtime
-            .block_on(self.server.received_requests())
-            .unwrap()
+        self.0
+            .received()
             .iter()
             .map(|r| {
                 let query = r.url.query().map(|q| format!("?{q}")).unwrap_or_default();
