@@ -381,6 +381,27 @@ impl Double {
         self.server.uri().trim_start_matches("http://").to_owned()
     }
 
+    /// GETs of `at` answered in turn: each of `first` once, then `then` for good.
+    fn in_turn(&self, at: &str, first: Vec<ResponseTemplate>, then: ResponseTemplate) {
+        let mut priority = 1;
+        for answer in first {
+            self.mount(
+                Mock::given(method("GET"))
+                    .and(path(at))
+                    .respond_with(answer)
+                    .up_to_n_times(1)
+                    .with_priority(priority),
+            );
+            priority += 1;
+        }
+        self.mount(
+            Mock::given(method("GET"))
+                .and(path(at))
+                .respond_with(then)
+                .with_priority(priority),
+        );
+    }
+
     /// The requests received: method, path and query.
     fn received(&self) -> Vec<String> {
         self.0
@@ -508,27 +529,13 @@ fn the_bearer_challenge_and_link_pages() {
 fn too_many_requests_waits_as_asked_and_server_errors_are_retried() {
     let d = Double::start();
     let list = "/v2/shop/cart/tags/list";
-    d.mount(
-        Mock::given(method("GET"))
-            .and(path(list))
-            .respond_with(
-                json(429, &fixture("toomanyrequests.json")).insert_header("Retry-After", "1"),
-            )
-            .up_to_n_times(1)
-            .with_priority(1),
-    );
-    d.mount(
-        Mock::given(method("GET"))
-            .and(path(list))
-            .respond_with(ResponseTemplate::new(503))
-            .up_to_n_times(1)
-            .with_priority(2),
-    );
-    d.mount(
-        Mock::given(method("GET"))
-            .and(path(list))
-            .respond_with(json(200, &fixture("tags-page-2.json")))
-            .with_priority(3),
+    d.in_turn(
+        list,
+        vec![
+            json(429, &fixture("toomanyrequests.json")).insert_header("Retry-After", "1"),
+            ResponseTemplate::new(503),
+        ],
+        json(200, &fixture("tags-page-2.json")),
     );
     let t = TestEnv::new();
     let image = format!("{}/shop/cart", d.host());
@@ -583,21 +590,11 @@ fn too_many_requests_waits_as_asked_and_server_errors_are_retried() {
     let date =
         |secs| httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(secs));
     let d = Double::start();
-    d.mount(
-        Mock::given(method("GET"))
-            .and(path(list))
-            .respond_with(
-                json(429, &fixture("toomanyrequests.json"))
-                    .insert_header("Retry-After", date(2).as_str()),
-            )
-            .up_to_n_times(1)
-            .with_priority(1),
-    );
-    d.mount(
-        Mock::given(method("GET"))
-            .and(path(list))
-            .respond_with(json(200, &fixture("tags-page-2.json")))
-            .with_priority(2),
+    d.in_turn(
+        list,
+        vec![json(429, &fixture("toomanyrequests.json"))
+            .insert_header("Retry-After", date(2).as_str())],
+        json(200, &fixture("tags-page-2.json")),
     );
     let image = format!("{}/shop/cart", d.host());
     let start = Instant::now();
