@@ -62,6 +62,14 @@ impl Kind {
         }
     }
 
+    /// Both forges, for reading back what [`Kind::no_token`] wrote.
+    pub const ALL: [Kind; 2] = [Kind::GitHub, Kind::GitLab];
+
+    /// "no GitLab token": why nothing was asked of the forge.
+    pub fn no_token(self) -> String {
+        format!("no {self} token")
+    }
+
     /// The variables and command a token comes from, for "no token" notes.
     pub fn token_places(self) -> &'static str {
         match self {
@@ -446,7 +454,7 @@ impl Connection {
     pub fn missing(&self) -> Option<String> {
         match self {
             Connection::Ready(_) => None,
-            Connection::NoToken(l) => Some(format!("no {} token", l.kind)),
+            Connection::NoToken(l) => Some(l.kind.no_token()),
             Connection::NoProject => Some(
                 "not on a forge: origin is not on GitHub or GitLab and .gitops.yaml names no repository"
                     .to_owned(),

@@ -790,13 +790,11 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
             .iter()
             .find_map(|r| r.skipped.get(&Check::Protection))
         {
-            let fix = if why.contains("GitLab token") {
-                format!(": set {}", crate::forge::Kind::GitLab.token_places())
-            } else if why.contains("GitHub token") {
-                format!(": set {}", crate::forge::Kind::GitHub.token_places())
-            } else {
-                String::new()
-            };
+            let fix = crate::forge::Kind::ALL
+                .into_iter()
+                .find(|kind| *why == kind.no_token())
+                .map(|kind| format!(": set {}", kind.token_places()))
+                .unwrap_or_default();
             ui.note(&format!("protection: not checked ({why}{fix})."));
         }
     }

@@ -62,8 +62,8 @@ fn ask_pull_requests(ws: &Snapshot, ui: &Ui, status: &mut Status) {
         Ok(Connection::NoProject) => return,
         Ok(Connection::NoToken(l)) => {
             ui.note(&format!(
-                "Promotion pull requests: not asked (no {} token: set {}).",
-                l.kind,
+                "Promotion pull requests: not asked ({}: set {}).",
+                l.kind.no_token(),
                 l.kind.token_places()
             ));
             return;
