@@ -62,6 +62,16 @@ impl Snapshot {
         let deltas = self.repo.changes(base_tree, Some(env_b.tree))?;
         let delta_paths: Vec<&str> = deltas.iter().map(|d| d.path.as_str()).collect();
         let up_blobs = self.repo.files_at(up_b.tree, &delta_paths)?;
+        // The versions compared below, summarised together on every core
+        // rather than one by one (in a fresh clone the merge base's are not).
+        let compared: Vec<Oid> = deltas
+            .iter()
+            .zip(&up_blobs)
+            .filter(|(delta, _)| self.config.is_manifest(&delta.path))
+            .flat_map(|(delta, up)| [delta.old, delta.new, *up])
+            .flatten()
+            .collect();
+        self.summarize(compared)?;
         let mut paths = Vec::new();
         let mut upstream_blobs = Vec::new();
         for (delta, up_blob) in deltas.iter().zip(up_blobs) {
@@ -102,6 +112,9 @@ impl Snapshot {
         let found = self
             .repo
             .par_map(&trees, 8, |repo, tree| repo.files_at(*tree, &path_refs))?;
+        // Every version of the drifted files in those commits, summarised
+        // together too.
+        self.summarize(found.iter().flatten().flatten().copied())?;
         let at: gix::hashtable::HashMap<Oid, Vec<Option<Oid>>> =
             trees.into_iter().zip(found).collect();
         let mut out = Vec::new();

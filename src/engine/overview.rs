@@ -174,6 +174,17 @@ fn pending_apps(ws: &mut Snapshot, env: usize, upstream: usize) -> Result<Vec<St
     let deltas = ws.repo.changes(Some(base_tree), Some(from.tree))?;
     let paths: Vec<&str> = deltas.iter().map(|d| d.path.as_str()).collect();
     let in_to_blobs = ws.repo.files_at(to.tree, &paths)?;
+    // The versions the loop below may compare, summarised together on every
+    // core rather than one by one as it asks (in a fresh clone the merge base's
+    // versions are not summarised yet).
+    let compared: Vec<git::Oid> = deltas
+        .iter()
+        .zip(&in_to_blobs)
+        .filter(|(delta, in_to)| **in_to != delta.new && ws.config.is_manifest(&delta.path))
+        .flat_map(|(delta, in_to)| [delta.old, delta.new, *in_to])
+        .flatten()
+        .collect();
+    ws.summarize(compared)?;
     let mut apps = BTreeSet::new();
     for (delta, in_to) in deltas.iter().zip(in_to_blobs) {
         if in_to == delta.new {

@@ -44,6 +44,22 @@ const PIECES_CACHE: git::cache::Format = git::cache::Format {
 /// [`TextHash`]. A blob is named by its id.
 const DOC_PREFIX: &str = "doc:";
 
+/// A line's key in the summary cache: a blob's id, or a document's text hash
+/// after [`DOC_PREFIX`].
+enum CacheKey {
+    Blob(Oid),
+    Doc(u128),
+}
+
+impl std::fmt::Display for CacheKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CacheKey::Blob(id) => write!(f, "{id}"),
+            CacheKey::Doc(hash) => write!(f, "{DOC_PREFIX}{hash:032x}"),
+        }
+    }
+}
+
 /// The summaries a summary cache holds: of blobs, by id, and of single
 /// documents of files of many, by the hash of their text.
 #[derive(Default)]
@@ -402,10 +418,21 @@ impl Snapshot {
         summary::same_but_tags_hashed(sa, sb)
     }
 
-    /// Writes the summaries used in this run back to `.git/gitops/`, when this run
+    /// Writes the summaries and trees used in this run back to `.git/gitops/`, when it
     /// made new ones. A cache that cannot be written is not an error.
     pub fn save_cache(&mut self) {
-        self.repo.keep_trees();
+        // The kept trees are written on another thread meanwhile.
+        let trees = self.repo.trees_to_keep();
+        std::thread::scope(|scope| {
+            if let Some(keep) = trees {
+                scope.spawn(keep);
+            }
+            self.save_summaries();
+        });
+    }
+
+    /// [`Snapshot::save_cache`]'s pieces and summaries.
+    fn save_summaries(&mut self) {
         self.cached.get();
         if self.pieces_grew || self.cached.pieces_damaged {
             let content = manifest::encode_pieces(
@@ -425,11 +452,8 @@ impl Snapshot {
         let content = summary::encode(
             self.summaries
                 .iter()
-                .map(|(id, s)| (id.to_string(), &**s))
-                .chain(
-                    docs.iter()
-                        .map(|(hash, s)| (format!("{DOC_PREFIX}{hash:032x}"), &**s)),
-                ),
+                .map(|(id, s)| (CacheKey::Blob(*id), &**s))
+                .chain(docs.iter().map(|(hash, s)| (CacheKey::Doc(*hash), &**s))),
         );
         drop(docs);
         let _ = self.repo.write_cache(&SUMMARY_CACHE, &content);

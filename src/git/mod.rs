@@ -262,20 +262,30 @@ impl Repo {
         self.trees.grew.store(grew, Ordering::Relaxed);
     }
 
-    /// Keeps the trees this run used for the next run, when it read some from the
-    /// object store. A file that cannot be written is not an error.
-    pub fn keep_trees(&self) {
+    /// Keeping the trees this run used for the next run, when it read some from
+    /// the object store: a job for any thread (encoding and writing the file
+    /// takes a while), so the caller can do other work meanwhile. A file that
+    /// cannot be written is not an error.
+    pub fn trees_to_keep(&self) -> Option<impl FnOnce() + Send + 'static> {
         if !self.trees.grew.swap(false, Ordering::Relaxed) {
-            return;
+            return None;
         }
-        let trees = self.trees.trees.read().expect("tree store");
-        let content = tree_cache::encode(
-            trees
-                .iter()
-                .filter(|(_, t)| t.used.load(Ordering::Relaxed))
-                .map(|(id, t)| (id, &*t.data)),
+        let (store, path, hash) = (
+            self.trees.clone(),
+            self.cache_path(TREE_CACHE.name),
+            self.repo.object_hash(),
         );
-        let _ = self.write_cache(&TREE_CACHE, &content);
+        Some(move || {
+            let trees = store.trees.read().expect("tree store");
+            let content = tree_cache::encode(
+                trees
+                    .iter()
+                    .filter(|(_, t)| t.used.load(Ordering::Relaxed))
+                    .map(|(id, t)| (id, &*t.data)),
+            );
+            drop(trees);
+            let _ = write_cache_file(&path, &TREE_CACHE, hash, &content);
+        })
     }
 
     /// The repository's git directory (`.git`).
@@ -726,26 +736,15 @@ impl Repo {
         Some(file)
     }
 
-    /// Replaces a cache file whole with `content` under its header (a temporary
-    /// file, then a rename), so a reader never sees half of one.
+    /// Replaces a cache file whole with `content` under its header
+    /// ([`write_cache_file`]).
     pub fn write_cache(&self, format: &cache::Format, content: &[u8]) -> Result<()> {
-        let path = self.cache_path(format.name);
-        let dir = path.parent().expect("cache files live in a directory");
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let tmp = dir.join(format!(".{}.{}.tmp", format.name, std::process::id()));
-        let bytes = cache::seal(format, self.repo.object_hash(), content);
-        uninterrupted(|| {
-            let written = std::fs::write(&tmp, bytes)
-                .with_context(|| format!("writing {}", tmp.display()))
-                .and_then(|()| {
-                    std::fs::rename(&tmp, &path)
-                        .with_context(|| format!("writing {}", path.display()))
-                });
-            if written.is_err() {
-                let _ = std::fs::remove_file(&tmp);
-            }
-            written
-        })
+        write_cache_file(
+            &self.cache_path(format.name),
+            format,
+            self.repo.object_hash(),
+            content,
+        )
     }
 
     /// The empty tree, written into the object store.
@@ -1073,6 +1072,31 @@ fn decode_commit(id: Oid, data: &[u8], hash: gix::hash::Kind) -> Result<CommitIn
         author: author.name.to_string().trim().to_owned(),
         email: author.email.to_string().trim().to_owned(),
         time,
+    })
+}
+
+/// Replaces the cache file at `path` whole with `content` under its header (a
+/// temporary file, then a rename), so a reader never sees half of one.
+fn write_cache_file(
+    path: &Path,
+    format: &cache::Format,
+    hash: gix::hash::Kind,
+    content: &[u8],
+) -> Result<()> {
+    let dir = path.parent().expect("cache files live in a directory");
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let tmp = dir.join(format!(".{}.{}.tmp", format.name, std::process::id()));
+    let bytes = cache::seal(format, hash, content);
+    uninterrupted(|| {
+        let written = std::fs::write(&tmp, bytes)
+            .with_context(|| format!("writing {}", tmp.display()))
+            .and_then(|()| {
+                std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+            });
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written
     })
 }
 

@@ -285,33 +285,35 @@ pub fn same_but_tags(a: &[u8], a_summary: &Summary, b: &[u8], b_summary: &Summar
 /// `;`, `t` for a template or `-`. Faster to read back than JSON, which matters
 /// when a repository has tens of thousands of manifests. The version of the
 /// format and a checksum are the cache file's header (`crate::git::cache`).
-pub fn encode<'a>(entries: impl Iterator<Item = (String, &'a Summary)>) -> Vec<u8> {
+pub fn encode<'a, K: std::fmt::Display>(
+    entries: impl Iterator<Item = (K, &'a Summary)>,
+) -> Vec<u8> {
+    use std::fmt::Write;
     let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
+    // Written in place: a fresh clone's first run writes 25,000 lines or more.
     let mut out = String::new();
     for (id, s) in entries {
-        out.push_str(&id);
-        out.push('\t');
-        out.push_str(s.masked.as_deref().unwrap_or("-"));
-        out.push('\t');
+        let _ = write!(out, "{id}\t{}\t", s.masked.as_deref().unwrap_or("-"));
         match &s.error {
-            Some(e) => out.push_str(&format!("{}:{}:{}", e.line, e.column, clean(&e.message))),
+            Some(e) => {
+                let _ = write!(out, "{}:{}:{}", e.line, e.column, clean(&e.message));
+            }
             None => out.push('-'),
         }
         out.push('\t');
-        let images: Vec<String> = s
-            .images
-            .iter()
-            .map(|i| {
-                format!(
-                    "{}|{}|{}|{}",
-                    i.name,
-                    i.tag.as_deref().unwrap_or(""),
-                    i.digest.as_deref().unwrap_or(""),
-                    u8::from(i.inline)
-                )
-            })
-            .collect();
-        out.push_str(&images.join(";"));
+        for (n, i) in s.images.iter().enumerate() {
+            if n > 0 {
+                out.push(';');
+            }
+            let _ = write!(
+                out,
+                "{}|{}|{}|{}",
+                i.name,
+                i.tag.as_deref().unwrap_or(""),
+                i.digest.as_deref().unwrap_or(""),
+                u8::from(i.inline)
+            );
+        }
         out.push('\t');
         out.push(if s.template { 't' } else { '-' });
         out.push('\n');
