@@ -781,3 +781,73 @@ fn image_set_on_a_kustomization_opens_a_merge_request() {
         shape.show("stage", path).replace(STAGE_TAG, "1.4.0-rc.3")
     );
 }
+
+/// On GitLab every line a person reads names merge requests, as GitLab does:
+/// status's drift note and its "not asked" note, the promotion's dry run and
+/// its body's drift warning, check's drift finding, feature start's next step.
+/// The sample's prod carries a hotfix stage does not have (drift).
+#[test]
+fn what_gitops_says_on_gitlab_names_merge_requests_not_pull_requests() {
+    let t = TestEnv::new();
+    let (s, _) = sample(&t, GITLAB_BLOCK);
+    let gl = double("dev", &[], Merge::Accept);
+    let no_token = [("GITLAB_TOKEN", "")];
+
+    let run = gitops(&t, &s.repo, &gl, &no_token, &["status"]);
+    run.expect(0);
+    assert!(
+        run.stdout
+            .contains("bring them to stage through a merge request so they are not lost"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("Promotion merge requests: not asked (no GitLab token"),
+        "{}",
+        run.stderr
+    );
+
+    let run = gitops(
+        &t,
+        &s.repo,
+        &gl,
+        &no_token,
+        &["promote", "prod", "--dry-run", "--yes"],
+    );
+    run.expect(0);
+    assert!(run.stdout.contains("Merge request:"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("bring them to `stage` through a merge request so they are not lost"),
+        "the body's drift warning:\n{}",
+        run.stdout
+    );
+
+    let run = gitops(&t, &s.repo, &gl, &no_token, &["check"]);
+    assert!(
+        run.stdout
+            .contains("does not have: bring it upstream through a merge request"),
+        "{}",
+        run.stdout
+    );
+
+    let run = gitops(
+        &t,
+        &s.repo,
+        &gl,
+        &no_token,
+        &["feature", "start", "wording"],
+    );
+    run.expect(0);
+    assert!(
+        run.stderr
+            .contains("open a merge request into the first environment"),
+        "{}",
+        run.stderr
+    );
+    for text in [&run.stdout, &run.stderr] {
+        assert!(!text.contains("pull request"), "{text}");
+    }
+    assert!(gl.calls().is_empty(), "no token: GitLab is never asked");
+}

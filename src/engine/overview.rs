@@ -233,7 +233,7 @@ fn pending_apps(ws: &mut Snapshot, env: usize, upstream: usize) -> Result<Vec<St
 
 /// The human view: one row per environment, the images as a matrix, then the
 /// details of drift, policy violations and files that do not parse.
-pub fn render(status: &Status, ui: &Ui, now: i64) -> String {
+pub fn render(status: &Status, ui: &Ui, now: i64, change: &str) -> String {
     let mut rows = vec![[
         "ENV", "BRANCH", "HEAD", "AGE", "PENDING", "DRIFT", "SUBJECT",
     ]
@@ -349,7 +349,7 @@ pub fn render(status: &Status, ui: &Ui, now: i64) -> String {
         }
         let up = env.upstream.as_deref().unwrap_or("?");
         out.push_str(&format!(
-            "\n{} on {}: changes {up} does not have. A promotion keeps them (a three-way merge) unless {up} changed the same lines, which conflicts; bring them to {up} through a pull request so they are not lost.\n",
+            "\n{} on {}: changes {up} does not have. A promotion keeps them (a three-way merge) unless {up} changed the same lines, which conflicts; bring them to {up} through a {change} so they are not lost.\n",
             ui.paint(Tone::Bad, "Drift"),
             env.name
         ));
@@ -517,7 +517,12 @@ mod tests {
             not_fetched: None,
             config: "defaults".into(),
         };
-        insta::assert_snapshot!(render(&status, &Ui::plain(), 1_000_000_000 + 7200));
+        insta::assert_snapshot!(render(
+            &status,
+            &Ui::plain(),
+            1_000_000_000 + 7200,
+            "pull request"
+        ));
     }
 
     #[test]
@@ -561,7 +566,7 @@ mod tests {
             not_fetched: None,
             config: "defaults".into(),
         };
-        insta::assert_snapshot!(render(&status, &Ui::plain(), 1_000_000_000 + 60), @r"
+        insta::assert_snapshot!(render(&status, &Ui::plain(), 1_000_000_000 + 60, "pull request"), @r"
         ENV    BRANCH  HEAD     AGE           PENDING            DRIFT  PULL REQUEST  SUBJECT
         dev    dev     3f9c2ab  1 minute ago  -                  -      -             Latest on dev
         stage  stage   3f9c2ab  1 minute ago  2 from dev (cart)  none   #42 success   Latest on stage

@@ -327,6 +327,7 @@ fn build(
     real.sort();
     real.dedup();
     if !real.is_empty() {
+        let change = crate::engine::pull_request::forge_kind(&ws.repo, &ws.config).change();
         // Name the drift `status` shows on those files (the plan's, when it
         // computed it); else the target's own commits on them since the
         // environments met.
@@ -353,6 +354,7 @@ fn build(
                 &to_env.name,
                 &real,
                 &drift,
+                change,
             )));
         }
         let mut args = vec![
@@ -374,6 +376,7 @@ fn build(
             &to_env.name,
             &real,
             &commits,
+            change,
         )));
     }
     merged = ws.repo.edit_tree(merged, &resolved)?;
@@ -665,7 +668,7 @@ fn resource_name(r: &ResourceChange) -> String {
 }
 
 /// The human view of a promotion plan.
-pub fn render(d: &Plan, ui: &Ui, now: i64) -> String {
+pub fn render(d: &Plan, ui: &Ui, now: i64, change: &str) -> String {
     let mut out = String::new();
     if d.commits.is_empty() {
         out.push_str(&format!(
@@ -756,7 +759,7 @@ pub fn render(d: &Plan, ui: &Ui, now: i64) -> String {
     }
     if !d.drift.is_empty() {
         out.push_str(&format!(
-            "\n{} on {}: changes {} does not have. {}; bring them to {} through a pull request so they are not lost.\n",
+            "\n{} on {}: changes {} does not have. {}; bring them to {} through a {change} so they are not lost.\n",
             ui.paint(Tone::Bad, "Drift"),
             d.to,
             d.from,

@@ -17,6 +17,11 @@ pub fn connect(repo: &Repo, config: &Config) -> Result<Connection> {
     forge::connect(repo.remote_url(REMOTE).as_deref(), &config.forge)
 }
 
+/// The forge the repository is on ([`forge::kind`]), for wording.
+pub fn forge_kind(repo: &Repo, config: &Config) -> Kind {
+    forge::kind(repo.remote_url(REMOTE).as_deref(), &config.forge)
+}
+
 /// What a command that publishes a branch did (`promote`, `image set`, `feature
 /// finish`): the `action` of its `--json` document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

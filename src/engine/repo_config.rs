@@ -65,8 +65,9 @@ pub fn load_config_text(repo: &Repo) -> Result<(Config, String, Option<Vec<u8>>)
         if let Some((parsed, text)) = config_text_at(repo, commit, &label)? {
             let cfg = parsed.map_err(|e| {
                 refused(e.to_string()).hint(format!(
-                    "fix {} on {label} through a pull request",
-                    config::FILE
+                    "fix {} on {label} through a {}",
+                    config::FILE,
+                    change_by_origin(repo)
                 ))
             })?;
             return Ok((cfg, format!("{label}:{}", config::FILE), Some(text)));
@@ -77,6 +78,12 @@ pub fn load_config_text(repo: &Repo) -> Result<(Config, String, Option<Vec<u8>>)
         "defaults (no .gitops.yaml)".to_owned(),
         None,
     ))
+}
+
+/// What the forge that `origin` names calls a change request, for messages
+/// about the configuration itself (which may be the thing that is broken).
+pub fn change_by_origin(repo: &Repo) -> &'static str {
+    crate::forge::kind(repo.remote_url(REMOTE).as_deref(), &Default::default()).change()
 }
 
 /// A note for a checkout whose `.gitops.yaml` is not the configuration in use
@@ -92,8 +99,9 @@ pub fn checkout_config_note(repo: &Repo, in_use: Option<&[u8]>, source: &str) ->
         return None;
     }
     Some(format!(
-        "Your checkout's {0} differs from the configuration in use ({source}): gitops reads it from origin, so a local edit counts once it is merged through a pull request (and `git pull` brings origin's here); to try it first: gitops check --config {0}",
-        config::FILE
+        "Your checkout's {0} differs from the configuration in use ({source}): gitops reads it from origin, so a local edit counts once it is merged through a {1} (and `git pull` brings origin's here); to try it first: gitops check --config {0}",
+        config::FILE,
+        change_by_origin(repo)
     ))
 }
 
@@ -122,8 +130,9 @@ fn config_text_at(
             return Err(
                 refused(format!("{label}:{} is a {kind}, not a file", config::FILE))
                     .hint(format!(
-                        "make {} a plain YAML file on {label} (through a pull request)",
-                        config::FILE
+                        "make {} a plain YAML file on {label} (through a {})",
+                        config::FILE,
+                        change_by_origin(repo)
                     ))
                     .into(),
             );

@@ -54,6 +54,14 @@ impl Kind {
         }
     }
 
+    /// The same at the start of a sentence or as a label.
+    pub fn change_title(self) -> &'static str {
+        match self {
+            Kind::GitHub => "Pull request",
+            Kind::GitLab => "Merge request",
+        }
+    }
+
     /// How it writes a change request's number: `#12`, `!12`.
     pub fn reference(self, number: u64) -> String {
         match self {
@@ -437,6 +445,17 @@ pub fn locate(
         .hint("set `forge: gitlab` in .gitops.yaml when the repository is on GitLab"));
     }
     Ok(Some(Located { kind, repo, source }))
+}
+
+/// Which forge the repository is on, as [`locate`] tells without asking it:
+/// for wording only ("pull request", "merge request"), so GitHub's when
+/// nothing names one or the config is in error (the command reports that
+/// where it matters).
+pub fn kind(origin: Option<&str>, config: &ForgeConfig) -> Kind {
+    match locate(origin, config, |k| std::env::var(k).ok()) {
+        Ok(Some(located)) => located.kind,
+        _ => config.kind.unwrap_or(Kind::GitHub),
+    }
 }
 
 /// What [`connect`] found.

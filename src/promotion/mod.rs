@@ -157,15 +157,16 @@ pub const BODY_LIMIT: usize = 65_536;
 
 /// The pull request body: commits, apps and resources that change, pinned values
 /// kept, drift warnings and the hidden marker — shortened section by section to
-/// stay within GitHub's limit rather than fail on a huge promotion.
-pub fn body(input: &BodyInput) -> String {
+/// stay within GitHub's limit rather than fail on a huge promotion. `change` is
+/// what the forge calls it ("pull request", "merge request").
+pub fn body(input: &BodyInput, change: &str) -> String {
     for cap in [usize::MAX, 200, 50, 10, 0] {
-        let text = render_body(input, cap);
+        let text = render_body(input, change, cap);
         if text.len() <= BODY_LIMIT {
             return text;
         }
     }
-    render_body(input, 0)
+    render_body(input, change, 0)
 }
 
 fn section(out: &mut String, heading: &str, lines: &[String], cap: usize) {
@@ -181,7 +182,7 @@ fn section(out: &mut String, heading: &str, lines: &[String], cap: usize) {
     }
 }
 
-fn render_body(input: &BodyInput, cap: usize) -> String {
+fn render_body(input: &BodyInput, change: &str, cap: usize) -> String {
     let mut out = format!(
         "Promotes `{}` to `{}`: {} commit{}.\n",
         input.from,
@@ -191,7 +192,7 @@ fn render_body(input: &BodyInput, cap: usize) -> String {
     );
     if !input.drift.is_empty() {
         out.push_str(&format!(
-            "\n> [!WARNING]\n> `{}` carries changes `{}` does not have (drift). This promotion keeps them (a three-way merge), but `{}` never got them: bring them to `{}` through a pull request so they are not lost.\n",
+            "\n> [!WARNING]\n> `{}` carries changes `{}` does not have (drift). This promotion keeps them (a three-way merge), but `{}` never got them: bring them to `{}` through a {change} so they are not lost.\n",
             input.to, input.from, input.from, input.from
         ));
     }
@@ -277,7 +278,7 @@ mod tests {
                 author: "Ada".into(),
             })
             .collect();
-        let body = body(&input);
+        let body = body(&input, "pull request");
         assert!(body.len() <= BODY_LIMIT, "{}", body.len());
         assert!(body.contains("more"));
         assert!(body.trim_end().ends_with(&marker("dev", "stage")));

@@ -125,10 +125,7 @@ pub fn new_image_tags(
                             n.line,
                             why.reason()
                         ),
-                        hint: format!(
-                            "set the tag on {} by hand through a pull request, then promote again",
-                            n.file
-                        ),
+                        hint: format!("set the tag in {} by hand, then promote again", n.file),
                     });
                 }
                 out.push(Some(s.tag.clone()));
@@ -175,17 +172,24 @@ pub fn new_image_tags(
 
 /// The refusal for a merge that conflicts beyond pinned values: the files, the
 /// target's commits on them (its drift there, else its own commits that changed
-/// them since the environments last met), and what to do.
-pub fn conflict_refusal(from: &str, to: &str, files: &[String], commits: &[String]) -> Refusal {
+/// them since the environments last met), and what to do; `change` is what the
+/// forge calls a change request.
+pub fn conflict_refusal(
+    from: &str,
+    to: &str,
+    files: &[String],
+    commits: &[String],
+    change: &str,
+) -> Refusal {
     let message = format!(
         "promoting {from} into {to} conflicts in {}: {to} changed the same lines on its own",
         files.join(", ")
     );
     let hint = if commits.is_empty() {
-        format!("make {to}'s version of those lines reach {from} through a pull request, then promote again")
+        format!("make {to}'s version of those lines reach {from} through a {change}, then promote again")
     } else {
         format!(
-            "{to}'s commits on those files: {}; bring the change to {from} through a pull request (or revert it on {to}), then promote again",
+            "{to}'s commits on those files: {}; bring the change to {from} through a {change} (or revert it on {to}), then promote again",
             commits.join("; ")
         )
     };
@@ -309,9 +313,15 @@ mod tests {
             "prod",
             &["apps/checkout/deployment.yaml".into()],
             &["8bf511e Hotfix: timeouts (Chloé)".into()],
+            "merge request",
         );
         assert!(r.message.contains("apps/checkout/deployment.yaml"));
         assert!(r.hint.contains("8bf511e Hotfix"));
+        assert!(
+            r.hint.contains("to stage through a merge request"),
+            "{}",
+            r.hint
+        );
     }
 
     #[test]

@@ -388,6 +388,7 @@ fn check_repo(spec: &str, given: Option<&GivenConfig>) -> RepoReport {
             return finish(report);
         }
     };
+    let change = crate::engine::pull_request::forge_kind(&ws.repo, &ws.config).change();
     match crate::engine::overview::gather(&mut ws) {
         Ok(status) => {
             let mut violations = 0;
@@ -397,7 +398,7 @@ fn check_repo(spec: &str, given: Option<&GivenConfig>) -> RepoReport {
                         Check::Drift,
                         Severity::Error,
                         format!(
-                            "{} carries {} \"{}\" ({}), which {} does not have: bring it upstream through a pull request",
+                            "{} carries {} \"{}\" ({}), which {} does not have: bring it upstream through a {change}",
                             env.name,
                             &d.id[..7],
                             d.summary,

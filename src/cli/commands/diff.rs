@@ -50,13 +50,14 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
         .map_err(crate::error::Failure::from)?;
     let (plan, built) = plan::plan(&mut ws, from, to, &set_images)?;
     let repo_dir = ws.repo.dir.clone();
+    let change = crate::engine::pull_request::forge_kind(&ws.repo, &ws.config).change();
     let target_tree = ws.branches[to].tree;
     // Freeing the workspace just before exiting is wasted time.
     std::mem::forget(ws);
     if args.json {
         ui.json(&plan)?;
     } else {
-        ui.out(&plan::render(&plan, ui, now()))?;
+        ui.out(&plan::render(&plan, ui, now(), change))?;
         if let (true, Some(built)) = (args.patch && !plan.files.is_empty(), built) {
             let (old, new) = (target_tree.to_string(), built.tree.to_string());
             let mut argv = vec![

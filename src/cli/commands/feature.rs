@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use crate::cli::Global;
 use crate::config::valid_branch_name;
-use crate::engine::pull_request::{Action, PullOut};
+use crate::engine::pull_request::{self, Action, PullOut};
 use crate::engine::repo_config::{load_config, require_origin, track, REMOTE};
 use crate::error::refused;
 use crate::git::{self, Repo};
@@ -196,7 +196,10 @@ fn start(global: &Global, args: StartArgs, ui: &Ui) -> Result<()> {
         "Switched to a new branch `{name}` from {base_label} ({}); it pushes to {REMOTE}/{name}.",
         git::short(&base)
     ));
-    ui.note("Commit your change, then push it and open a pull request into the first environment.");
+    ui.note(&format!(
+        "Commit your change, then push it and open a {} into the first environment.",
+        pull_request::forge_kind(&repo, &config).change()
+    ));
     Ok(())
 }
 
@@ -211,8 +214,9 @@ fn finish(global: &Global, args: FinishArgs, ui: &Ui) -> Result<()> {
     let (config, _) = load_config(&repo)?;
     if let Some(env) = config.environments.iter().find(|e| e.branch == branch) {
         return Err(refused(format!(
-            "`{branch}` is the branch of environment {}: changes reach it through pull requests, not pushes",
-            env.name
+            "`{branch}` is the branch of environment {}: changes reach it through {}s, not pushes",
+            env.name,
+            pull_request::forge_kind(&repo, &config).change()
         ))
         .hint("start a feature branch: gitops feature start NAME")
         .into());
@@ -270,7 +274,12 @@ fn finish(global: &Global, args: FinishArgs, ui: &Ui) -> Result<()> {
         if args.json {
             return ui.json(&out);
         }
-        ui.out(&format!("Would push {branch} ({} commit{}) and open a pull request into {base}:\n\n{title}\n\n{body}", commits.len(), if commits.len() == 1 { "" } else { "s" }))?;
+        ui.out(&format!(
+            "Would push {branch} ({} commit{}) and open a {} into {base}:\n\n{title}\n\n{body}",
+            commits.len(),
+            if commits.len() == 1 { "" } else { "s" },
+            pull_request::forge_kind(&repo, &config).change()
+        ))?;
         ui.note("Dry run: nothing pushed.");
         return Ok(());
     }
@@ -285,11 +294,11 @@ fn finish(global: &Global, args: FinishArgs, ui: &Ui) -> Result<()> {
     } else {
         out.action = Action::Unchanged;
     }
-    let outcome = crate::engine::pull_request::upsert(
+    let outcome = pull_request::upsert(
         &repo,
         &config,
         ui,
-        &crate::engine::pull_request::Wanted {
+        &pull_request::Wanted {
             head: &branch,
             base: &base,
             title: &title,

@@ -155,7 +155,8 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
         (Action::Planned, _, Some(branch)) => {
             ui.out(&done.diffs)?;
             ui.note(&format!(
-                "Dry run: would commit on {branch} and open a pull request into {}.",
+                "Dry run: would commit on {branch} and open a {} into {}.",
+                crate::engine::pull_request::forge_kind(&ws.repo, &ws.config).change(),
                 done.base
             ));
         }
@@ -207,6 +208,7 @@ pub fn set_one(ws: &mut Snapshot, ui: &Ui, args: &SetRequest) -> Result<SetDone>
     let env = env.clone();
     let tip = ws.branches[index].tip;
     let tree = ws.branches[index].tree;
+    let change = crate::engine::pull_request::forge_kind(&ws.repo, &ws.config).change();
 
     // Where ENV runs IMAGE. One image may be written several ways (`redis`,
     // `docker.io/library/redis`): the names are grouped by canonical name.
@@ -258,7 +260,7 @@ pub fn set_one(ws: &mut Snapshot, ui: &Ui, args: &SetRequest) -> Result<SetDone>
                 hiding.join("; ")
             ))
             .hint(format!(
-                "fix them on {} through a pull request, then set the image again",
+                "fix them on {} through a {change}, then set the image again",
                 env.branch
             ))
             .into());
@@ -300,7 +302,9 @@ pub fn set_one(ws: &mut Snapshot, ui: &Ui, args: &SetRequest) -> Result<SetDone>
             env.name,
             hiding.join("; ")
         ))
-        .hint("fix them through a pull request first; nothing was changed")
+        .hint(format!(
+            "fix them through a {change} first; nothing was changed"
+        ))
         .into());
     }
     // Tag policies judge the team's images only (`images:` in the config).
@@ -343,7 +347,9 @@ pub fn set_one(ws: &mut Snapshot, ui: &Ui, args: &SetRequest) -> Result<SetDone>
                 "{path}:{}: {name} cannot be edited there: {why}",
                 b.line
             ))
-            .hint("change that line by hand through a pull request; nothing was changed")
+            .hint(format!(
+                "change that line by hand through a {change}; nothing was changed"
+            ))
             .into());
         }
         for s in &sites {
@@ -355,8 +361,9 @@ pub fn set_one(ws: &mut Snapshot, ui: &Ui, args: &SetRequest) -> Result<SetDone>
             );
         }
         let edited = edit::set_tag(&bytes, &sites, args.tag).map_err(|e| {
-            refused(format!("{path}: {e}"))
-                .hint("change it by hand through a pull request; nothing was changed")
+            refused(format!("{path}: {e}")).hint(format!(
+                "change it by hand through a {change}; nothing was changed"
+            ))
         })?;
         if edited != bytes {
             diffs.push_str(&line_diff(path, &bytes, &edited));
@@ -372,7 +379,9 @@ pub fn set_one(ws: &mut Snapshot, ui: &Ui, args: &SetRequest) -> Result<SetDone>
                 "{path}:{}: {name} cannot be edited there: {why}",
                 s.line
             ))
-            .hint("change that line by hand through a pull request; nothing was changed")
+            .hint(format!(
+                "change that line by hand through a {change}; nothing was changed"
+            ))
             .into());
         }
     }

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use crate::cli::Global;
 use crate::config::policy::TagPolicy;
 use crate::config::{self, default_environment, Config, Promotion};
-use crate::engine::repo_config::{require_origin, REMOTE};
+use crate::engine::repo_config::{change_by_origin, require_origin, REMOTE};
 use crate::error::{refused, Failure};
 use crate::git::{self, Oid, Repo};
 use crate::model::summary;
@@ -79,7 +79,10 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     let path = repo.dir.join(config::FILE);
     if path.exists() {
         return Err(refused(format!("{} already exists", path.display()))
-            .hint("edit it through a pull request; `gitops status` shows what it configures")
+            .hint(format!(
+                "edit it through a {}; `gitops status` shows what it configures",
+                change_by_origin(&repo)
+            ))
             .into());
     }
     require_origin(&repo)?;
@@ -296,8 +299,9 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     write_atomically(&path, &yaml)?;
     ui.note(&format!("Wrote {}.", path.display()));
     ui.note(&format!(
-        "Next: commit {} through a pull request into {}, then `gitops status`.",
+        "Next: commit {} through a {} into {}, then `gitops status`.",
         config::FILE,
+        change_by_origin(&repo),
         config.environments[0].branch
     ));
     Ok(())

@@ -154,6 +154,8 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     let from_name = ws.config.environments[from].name.clone();
     let to_env = ws.config.environments[to].clone();
     let (plan, built) = plan::plan(&mut ws, from, to, &set_images)?;
+    let kind = pull_request::forge_kind(&ws.repo, &ws.config);
+    let change = kind.change();
     let mut out = PromoteOut {
         action: Action::Nothing,
         from: from_name.clone(),
@@ -187,7 +189,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
         (None, None) => anyhow::bail!("the promotion tree was not built"),
     };
     let title = promotion::title(&from_name, &to_env.name);
-    let body = promotion::body(&body_input(&plan));
+    let body = promotion::body(&body_input(&plan), change);
     let branch = promotion::branch(&from_name, &to_env.name);
     out.branch = Some(branch.clone());
     out.title = Some(title.clone());
@@ -198,10 +200,10 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
         if args.json {
             return ui.json(&out);
         }
-        ui.out(&plan::render(&plan, ui, now()))?;
+        ui.out(&plan::render(&plan, ui, now(), change))?;
         ui.out(&format!(
             "\n{} {branch} → {}\n{}\n\n{body}",
-            ui.paint(Tone::Bold, "Pull request:"),
+            ui.paint(Tone::Bold, &format!("{}:", kind.change_title())),
             to_env.branch,
             ui.paint(Tone::Bold, &title)
         ))?;
@@ -229,7 +231,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
             files.join("; ")
         ))
         .hint(format!(
-            "fix them on {from_name} through a pull request, then promote again (gitops diff {} shows the rest of the plan)",
+            "fix them on {from_name} through a {change}, then promote again (gitops diff {} shows the rest of the plan)",
             to_env.name
         ))
         .into());
@@ -246,7 +248,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
             ))
             .into());
         }
-        ui.out(&plan::render(&plan, ui, now()))?;
+        ui.out(&plan::render(&plan, ui, now(), change))?;
         if !ui.confirm(&format!("Promote {from_name} to {}?", to_env.name), false)? {
             ui.note("Nothing pushed.");
             return Ok(());

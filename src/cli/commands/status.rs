@@ -27,14 +27,15 @@ pub struct Args {
 pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     let mut ws = Snapshot::open(&global.dir(), ui, !args.no_fetch)?;
     let mut status = gather(&mut ws)?;
-    ask_pull_requests(&ws, ui, &mut status);
+    let kind = crate::engine::pull_request::forge_kind(&ws.repo, &ws.config);
+    ask_pull_requests(&ws, kind, ui, &mut status);
     // Freeing tens of thousands of small allocations just before exiting is
     // wasted time; the process is about to end.
     std::mem::forget(ws);
     if args.json {
         return ui.json(&status);
     }
-    ui.out(&render(&status, ui, now()))?;
+    ui.out(&render(&status, ui, now(), kind.change()))?;
     if let Some(reason) = &status.not_fetched {
         if reason != "--no-fetch" {
             ui.note("origin was not reached: this is the state fetched last");
@@ -47,13 +48,16 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
 /// request per environment on GitHub, two on GitLab — when there is a token and
 /// the forge can be reached; otherwise says once, on stderr, what was not
 /// asked. The forge failing is a warning here: the local answer still comes.
-fn ask_pull_requests(ws: &Snapshot, ui: &Ui, status: &mut Status) {
+fn ask_pull_requests(ws: &Snapshot, kind: crate::forge::Kind, ui: &Ui, status: &mut Status) {
     let offline = status
         .not_fetched
         .as_deref()
         .is_some_and(|r| r != "--no-fetch");
     if offline {
-        ui.note("Promotion pull requests: not asked (origin was not reached; the forge likely is not either).");
+        ui.note(&format!(
+            "Promotion {}s: not asked (origin was not reached; the forge likely is not either).",
+            kind.change()
+        ));
         return;
     }
     use crate::forge::Connection;
@@ -62,14 +66,15 @@ fn ask_pull_requests(ws: &Snapshot, ui: &Ui, status: &mut Status) {
         Ok(Connection::NoProject) => return,
         Ok(Connection::NoToken(l)) => {
             ui.note(&format!(
-                "Promotion pull requests: not asked ({}: set {}).",
+                "Promotion {}s: not asked ({}: set {}).",
+                l.kind.change(),
                 l.kind.no_token(),
                 l.kind.token_places()
             ));
             return;
         }
         Err(e) => {
-            ui.warn(&format!("promotion pull requests not asked: {e}"));
+            ui.warn(&format!("promotion {}s not asked: {e}", kind.change()));
             return;
         }
     };
