@@ -327,7 +327,7 @@ fn build(
     real.sort();
     real.dedup();
     if !real.is_empty() {
-        let change = crate::engine::pull_request::forge_kind(&ws.repo, &ws.config).change();
+        let change = ws.change_word();
         // Name the drift `status` shows on those files (the plan's, when it
         // computed it); else the target's own commits on them since the
         // environments met.

@@ -156,6 +156,12 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// What the repository's forge calls a change request ("pull request",
+    /// "merge request"), for wording ([`super::pull_request::forge_kind`]).
+    pub fn change_word(&self) -> &'static str {
+        super::pull_request::forge_kind(&self.repo, &self.config).change()
+    }
+
     /// Opens the repository, fetches `origin` (unless `fetch` is false; a failed
     /// fetch is a warning and the last fetched state is used), reads the
     /// configuration and resolves every environment branch on `origin`.

@@ -388,7 +388,7 @@ fn check_repo(spec: &str, given: Option<&GivenConfig>) -> RepoReport {
             return finish(report);
         }
     };
-    let change = crate::engine::pull_request::forge_kind(&ws.repo, &ws.config).change();
+    let change = ws.change_word();
     match crate::engine::overview::gather(&mut ws) {
         Ok(status) => {
             let mut violations = 0;

@@ -50,7 +50,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
         .map_err(crate::error::Failure::from)?;
     let (plan, built) = plan::plan(&mut ws, from, to, &set_images)?;
     let repo_dir = ws.repo.dir.clone();
-    let change = crate::engine::pull_request::forge_kind(&ws.repo, &ws.config).change();
+    let change = ws.change_word();
     let target_tree = ws.branches[to].tree;
     // Freeing the workspace just before exiting is wasted time.
     std::mem::forget(ws);

@@ -212,11 +212,11 @@ fn finish(global: &Global, args: FinishArgs, ui: &Ui) -> Result<()> {
     };
     require_origin(&repo)?;
     let (config, _) = load_config(&repo)?;
+    let change = pull_request::forge_kind(&repo, &config).change();
     if let Some(env) = config.environments.iter().find(|e| e.branch == branch) {
         return Err(refused(format!(
             "`{branch}` is the branch of environment {}: changes reach it through {}s, not pushes",
-            env.name,
-            pull_request::forge_kind(&repo, &config).change()
+            env.name, change
         ))
         .hint("start a feature branch: gitops feature start NAME")
         .into());
@@ -278,7 +278,7 @@ fn finish(global: &Global, args: FinishArgs, ui: &Ui) -> Result<()> {
             "Would push {branch} ({} commit{}) and open a {} into {base}:\n\n{title}\n\n{body}",
             commits.len(),
             if commits.len() == 1 { "" } else { "s" },
-            pull_request::forge_kind(&repo, &config).change()
+            change
         ))?;
         ui.note("Dry run: nothing pushed.");
         return Ok(());

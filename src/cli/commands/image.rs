@@ -156,7 +156,7 @@ fn set(global: &Global, args: SetArgs, ui: &Ui) -> Result<()> {
             ui.out(&done.diffs)?;
             ui.note(&format!(
                 "Dry run: would commit on {branch} and open a {} into {}.",
-                crate::engine::pull_request::forge_kind(&ws.repo, &ws.config).change(),
+                ws.change_word(),
                 done.base
             ));
         }
@@ -208,7 +208,7 @@ pub fn set_one(ws: &mut Snapshot, ui: &Ui, args: &SetRequest) -> Result<SetDone>
     let env = env.clone();
     let tip = ws.branches[index].tip;
     let tree = ws.branches[index].tree;
-    let change = crate::engine::pull_request::forge_kind(&ws.repo, &ws.config).change();
+    let change = ws.change_word();
 
     // Where ENV runs IMAGE. One image may be written several ways (`redis`,
     // `docker.io/library/redis`): the names are grouped by canonical name.

@@ -333,7 +333,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     };
     let mut ws = Snapshot::open(&sub.dir(), ui, false)?;
     let st = status::gather(&mut ws)?;
-    let change = crate::engine::pull_request::forge_kind(&ws.repo, &ws.config).change();
+    let change = ws.change_word();
     ui.out(&status::render(&st, ui, now(), change))?;
     ui.note(&format!(
         "\nTry next:\n  cd {}\n  gitops diff stage          # what promoting stage would bring from dev\n  gitops diff prod           # stage's promotion, and the prod hotfix shown as drift\n  gitops status --json       # the same, for scripts\n  gitops feature start add-redis",
