@@ -50,7 +50,7 @@ pub fn decide_all(asks: &[Ask], progress: &Progress) -> Vec<Result<Decided, Fail
         .map(|ask| {
             registry::locate(&ask.image).map_err(|why| {
                 refused(format!("`{}` is not an image name: {why}", ask.image))
-                    .hint("fix the image name in the manifests through a pull request")
+                    .hint("fix the image name in the manifests, then run the command again")
             })
         })
         .collect();

@@ -8,6 +8,9 @@
 //! it belongs to no repository) around one `<digest> <RFC 3339 time>` line per
 //! image, sorted. A damaged or outdated file is as good as none and is
 //! rewritten whole (a temporary file, then a rename), as is a file that grew.
+//! It holds at most [`KEEP`] images, the newest by creation time: the
+//! candidates `update` reads are recent ones, and the file stays small
+//! (about 100 bytes a line) however many runs and registries it has seen.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -20,6 +23,9 @@ const FORMAT: cache::Format = cache::Format {
     name: "image-created",
     version: "1",
 };
+
+/// The most images the file keeps (about 5 MB).
+const KEEP: usize = 50_000;
 
 /// Where gitops keeps caches that belong to no repository:
 /// `$XDG_CACHE_HOME/gitops` (an absolute path only, as the XDG spec says),
@@ -121,9 +127,16 @@ fn is_digest(text: &str) -> bool {
     }
 }
 
+/// The file's lines: the [`KEEP`] newest images, sorted by digest.
 fn encode(known: &BTreeMap<String, Created>) -> String {
+    let mut kept: Vec<(&String, &Created)> = known.iter().collect();
+    if kept.len() > KEEP {
+        kept.select_nth_unstable_by(KEEP, |a, b| b.1.epoch.cmp(&a.1.epoch));
+        kept.truncate(KEEP);
+        kept.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    }
     let mut out = String::new();
-    for (digest, created) in known {
+    for (digest, created) in kept {
         out.push_str(digest);
         out.push(' ');
         out.push_str(&created.text);
@@ -176,5 +189,36 @@ mod tests {
         for bad in ["sha256:", "sha256:xyz", "nocolon", "sha256:aa aa", ""] {
             assert!(!is_digest(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_file_keeps_the_newest_images_only() {
+        // KEEP + 10 images, one a second from 2026-01-01: the ten oldest go.
+        let start = protocol::parse_created("2026-01-01T00:00:00Z")
+            .unwrap()
+            .epoch
+            .0;
+        let known: BTreeMap<String, Created> = (0..KEEP + 10)
+            .map(|i| {
+                let text = "2026-01-01T00:00:00Z".to_owned();
+                let created = Created {
+                    epoch: (start + i as i64, 0),
+                    text,
+                };
+                (format!("sha256:{:064x}", (i * 7919) % (KEEP + 10)), created)
+            })
+            .collect();
+        assert_eq!(known.len(), KEEP + 10);
+        let content = encode(&known);
+        let lines: Vec<&str> = content.lines().collect();
+        assert_eq!(lines.len(), KEEP);
+        let mut sorted = lines.clone();
+        sorted.sort_unstable();
+        assert_eq!(lines, sorted, "sorted by digest");
+        let oldest_kept = lines
+            .iter()
+            .map(|line| known[line.split_once(' ').unwrap().0].epoch.0)
+            .min();
+        assert_eq!(oldest_kept, Some(start + 10));
     }
 }

@@ -137,8 +137,10 @@ pub fn upsert(repo: &Repo, config: &Config, ui: &Ui, want: &Wanted) -> Result<Ou
         Connection::Ready(forge) => forge,
         Connection::NoProject => {
             ui.note(&format!(
-                "origin is not on GitHub or GitLab and .gitops.yaml names no repository: open the pull request from {} into {} by hand.",
-                want.head, want.base
+                "origin is not on GitHub or GitLab and .gitops.yaml names no repository: open the {} from {} into {} by hand.",
+                forge_kind(repo, config).change(),
+                want.head,
+                want.base
             ));
             return Ok(outcome);
         }

@@ -171,7 +171,7 @@ pub fn run(global: &Global, args: TagsArgs, ui: &Ui) -> Result<()> {
     };
     let location = registry::locate(&name).map_err(|why| {
         refused(format!("`{name}` is not an image name: {why}"))
-            .hint("fix the image name in the manifests through a pull request")
+            .hint("fix the image name in the manifests, then run the command again")
     })?;
 
     // Each environment's policy and running tags.
