@@ -56,6 +56,12 @@ fn header(format: &Format, hash: &str, content: &[u8]) -> String {
     )
 }
 
+/// The first line of the cache file [`seal`] makes of `content`, for a
+/// writer that writes it and then `content` without copying them together.
+pub fn seal_header(format: &Format, hash: gix::hash::Kind, content: &[u8]) -> String {
+    header(format, &hash.to_string(), content)
+}
+
 /// A cache file: the header, then `content`.
 pub fn seal(format: &Format, hash: gix::hash::Kind, content: &[u8]) -> Vec<u8> {
     sealed(format, &hash.to_string(), content)

@@ -14,7 +14,13 @@ use super::Oid;
 
 /// The entries, one after another.
 pub fn encode<'a>(entries: impl Iterator<Item = (&'a Oid, &'a [u8])>) -> Vec<u8> {
-    let mut out = Vec::new();
+    // Sized once: the file is megabytes, and growing it copies it again.
+    let entries: Vec<_> = entries.collect();
+    let size = entries
+        .iter()
+        .map(|(id, data)| id.as_bytes().len() + 4 + data.len())
+        .sum();
+    let mut out = Vec::with_capacity(size);
     for (id, data) in entries {
         let len = u32::try_from(data.len()).expect("a tree under 4 GiB");
         out.extend_from_slice(id.as_bytes());

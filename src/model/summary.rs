@@ -292,8 +292,12 @@ pub fn encode<'a, K: std::fmt::Display>(
     let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
     // Written in place: a fresh clone's first run writes 25,000 lines or more.
     let mut out = String::new();
+    // Text is pushed as it is; only the key and numbers go through `write!`.
     for (id, s) in entries {
-        let _ = write!(out, "{id}\t{}\t", s.masked.as_deref().unwrap_or("-"));
+        let _ = write!(out, "{id}");
+        out.push('\t');
+        out.push_str(s.masked.as_deref().unwrap_or("-"));
+        out.push('\t');
         match &s.error {
             Some(e) => {
                 let _ = write!(out, "{}:{}:{}", e.line, e.column, clean(&e.message));
@@ -305,14 +309,13 @@ pub fn encode<'a, K: std::fmt::Display>(
             if n > 0 {
                 out.push(';');
             }
-            let _ = write!(
-                out,
-                "{}|{}|{}|{}",
-                i.name,
-                i.tag.as_deref().unwrap_or(""),
-                i.digest.as_deref().unwrap_or(""),
-                u8::from(i.inline)
-            );
+            out.push_str(&i.name);
+            out.push('|');
+            out.push_str(i.tag.as_deref().unwrap_or(""));
+            out.push('|');
+            out.push_str(i.digest.as_deref().unwrap_or(""));
+            out.push('|');
+            out.push(if i.inline { '1' } else { '0' });
         }
         out.push('\t');
         out.push(if s.template { 't' } else { '-' });
