@@ -43,23 +43,26 @@ const UNBOUND: &str = "-";
 /// The header line for `content`; `hash` is the object format's name, or
 /// [`UNBOUND`].
 fn header(format: &Format, hash: &str, content: &[u8]) -> String {
+    header_of(format, hash, content.len(), crc32fast::hash(content))
+}
+
+/// The header line for content of `len` bytes whose CRC-32 is `crc`.
+fn header_of(format: &Format, hash: &str, len: usize, crc: u32) -> String {
     debug_assert!(
         !format!("{}{}", format.name, format.version).contains([' ', '\n', '\r']),
         "{format:?}"
     );
     format!(
-        "{MAGIC} {} {} {hash} {} crc32:{:08x}\n",
-        format.name,
-        format.version,
-        content.len(),
-        crc32fast::hash(content)
+        "{MAGIC} {} {} {hash} {len} crc32:{crc:08x}\n",
+        format.name, format.version,
     )
 }
 
-/// The first line of the cache file [`seal`] makes of `content`, for a
-/// writer that writes it and then `content` without copying them together.
-pub fn seal_header(format: &Format, hash: gix::hash::Kind, content: &[u8]) -> String {
-    header(format, &hash.to_string(), content)
+/// The first line of the cache file [`seal`] makes of content of `len` bytes
+/// whose CRC-32 is `crc`, for a writer that writes the content itself, piece
+/// by piece, without putting it together first.
+pub fn seal_header(format: &Format, hash: gix::hash::Kind, len: usize, crc: u32) -> String {
+    header_of(format, &hash.to_string(), len, crc)
 }
 
 /// A cache file: the header, then `content`.

@@ -21,6 +21,7 @@ use anyhow::{Context, Result};
 use crate::error::refused;
 use crate::interrupt::uninterrupted;
 use crate::promotion::graph::Graph;
+use std::io::Write as _;
 
 pub type Oid = gix::ObjectId;
 
@@ -277,14 +278,15 @@ impl Repo {
         );
         Some(move || {
             let trees = store.trees.read().expect("tree store");
-            let content = tree_cache::encode(
-                trees
-                    .iter()
-                    .filter(|(_, t)| t.used.load(Ordering::Relaxed))
-                    .map(|(id, t)| (id, &*t.data)),
-            );
-            drop(trees);
-            let _ = write_cache_file(&path, &TREE_CACHE, hash, &content);
+            let entries: Vec<(&Oid, &[u8])> = trees
+                .iter()
+                .filter(|(_, t)| t.used.load(Ordering::Relaxed))
+                .map(|(id, t)| (id, &*t.data))
+                .collect();
+            let (size, crc) = tree_cache::size_and_crc(&entries);
+            let _ = write_cache_with(&path, &TREE_CACHE, hash, (size, crc), |out| {
+                tree_cache::write(&entries, out)
+            });
         })
     }
 
@@ -1174,18 +1176,34 @@ fn write_cache_file(
     hash: gix::hash::Kind,
     content: &[u8],
 ) -> Result<()> {
+    let size_and_crc = (content.len(), crc32fast::hash(content));
+    write_cache_with(path, format, hash, size_and_crc, |out| {
+        out.write_all(content)
+    })
+}
+
+/// Writes the cache file at `path` whose content `write` writes, of the size
+/// and CRC-32 given: the header, then the content as it comes (a 10 MB file
+/// is not put together in memory first). A temporary file, then a rename.
+fn write_cache_with(
+    path: &Path,
+    format: &cache::Format,
+    hash: gix::hash::Kind,
+    (size, crc): (usize, u32),
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = path.parent().expect("cache files live in a directory");
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let tmp = dir.join(format!(".{}.{}.tmp", format.name, std::process::id()));
-    // The header, then the content as it is: a 10 MB file is not copied
-    // again to put them together.
-    let header = cache::seal_header(format, hash, content);
+    let header = cache::seal_header(format, hash, size, crc);
     uninterrupted(|| {
         let written = std::fs::File::create(&tmp)
-            .and_then(|mut file| {
-                use std::io::Write;
-                file.write_all(header.as_bytes())?;
-                file.write_all(content)
+            .and_then(|file| {
+                let mut out = std::io::BufWriter::with_capacity(1 << 18, file);
+                out.write_all(header.as_bytes())?;
+                write(&mut out)?;
+                out.into_inner().map_err(|e| e.into_error())?;
+                Ok(())
             })
             .with_context(|| format!("writing {}", tmp.display()))
             .and_then(|()| {

@@ -12,22 +12,41 @@ use std::ops::Range;
 
 use super::Oid;
 
-/// The entries, one after another.
+/// The entries, one after another, in memory.
+#[cfg(test)]
 pub fn encode<'a>(entries: impl Iterator<Item = (&'a Oid, &'a [u8])>) -> Vec<u8> {
-    // Sized once: the file is megabytes, and growing it copies it again.
     let entries: Vec<_> = entries.collect();
-    let size = entries
-        .iter()
-        .map(|(id, data)| id.as_bytes().len() + 4 + data.len())
-        .sum();
-    let mut out = Vec::with_capacity(size);
-    for (id, data) in entries {
-        let len = u32::try_from(data.len()).expect("a tree under 4 GiB");
-        out.extend_from_slice(id.as_bytes());
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(data);
-    }
+    let mut out = Vec::new();
+    write(&entries, &mut out).expect("writing to memory");
     out
+}
+
+/// What [`encode`] makes of `entries`, written to `out` piece by piece: a
+/// run's trees are megabytes, not worth putting together in memory first.
+pub fn write(entries: &[(&Oid, &[u8])], out: &mut impl std::io::Write) -> std::io::Result<()> {
+    for (id, data) in entries {
+        out.write_all(id.as_bytes())?;
+        out.write_all(&length(data).to_le_bytes())?;
+        out.write_all(data)?;
+    }
+    Ok(())
+}
+
+/// The length and CRC-32 of what [`encode`] makes of `entries`.
+pub fn size_and_crc(entries: &[(&Oid, &[u8])]) -> (usize, u32) {
+    let mut crc = crc32fast::Hasher::new();
+    let mut size = 0;
+    for (id, data) in entries {
+        crc.update(id.as_bytes());
+        crc.update(&length(data).to_le_bytes());
+        crc.update(data);
+        size += id.as_bytes().len() + 4 + data.len();
+    }
+    (size, crc.finalize())
+}
+
+fn length(data: &[u8]) -> u32 {
+    u32::try_from(data.len()).expect("a tree under 4 GiB")
 }
 
 /// Where each tree's content is in `content`, which [`encode`] wrote for ids of
@@ -74,6 +93,12 @@ mod tests {
             .collect();
         assert_eq!(back, trees);
         assert_eq!(decode(&[], SHA1), Some(Vec::new()));
+        // The header's size and checksum are those of what is written.
+        let entries: Vec<(&Oid, &[u8])> = trees.iter().map(|(id, d)| (id, d.as_slice())).collect();
+        assert_eq!(
+            size_and_crc(&entries),
+            (content.len(), crc32fast::hash(&content))
+        );
     }
 
     /// Content that does not divide into whole entries is refused whole: cut
