@@ -2,7 +2,7 @@
 //! the answer of `status` (also part of `check`'s and `quickstart`'s), gathered
 //! from a [`Snapshot`] and rendered for people.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
@@ -73,6 +73,9 @@ pub fn gather(ws: &mut Snapshot) -> Result<Status> {
     // One row per image however it is spelled (`redis`, `docker.io/library/redis`),
     // shown as first written.
     let mut display: BTreeMap<String, String> = BTreeMap::new();
+    // Per image name as written: the name shown and whether it is the team's
+    // (a glob match), worked out once for every environment and file.
+    let mut names: HashMap<String, (String, bool)> = HashMap::new();
     for (i, env) in envs.iter().enumerate() {
         let branch = ws.branches[i].clone();
         let head = ws.commit(branch.tip)?;
@@ -91,16 +94,29 @@ pub fn gather(ws: &mut Snapshot) -> Result<Status> {
                 if image.sets_no_tag() {
                     continue;
                 }
-                let tag = image.tag.clone().or_else(|| image.digest.clone());
-                let shown = display
-                    .entry(crate::model::image::canonical_name(&image.name))
-                    .or_insert_with(|| image.name.clone());
-                images
-                    .entry(shown.clone())
-                    .or_default()
-                    .insert(tag.unwrap_or_else(|| "(untagged)".to_owned()));
+                if !names.contains_key(&image.name) {
+                    let shown = display
+                        .entry(crate::model::image::canonical_name(&image.name))
+                        .or_insert_with(|| image.name.clone())
+                        .clone();
+                    let team = ws.config.is_team_image(&image.name);
+                    names.insert(image.name.clone(), (shown, team));
+                }
+                let (shown, team) = &names[&image.name];
+                let tag = image.tag.as_ref().or(image.digest.as_ref());
+                if !images.contains_key(shown) {
+                    images.insert(shown.clone(), BTreeSet::new());
+                }
+                let tags = images.get_mut(shown).expect("just added");
+                if let Some(tag) = tag {
+                    if !tags.contains(tag) {
+                        tags.insert(tag.clone());
+                    }
+                } else {
+                    tags.insert("(untagged)".to_owned());
+                }
                 // Policies judge the team's images, where a tag is written.
-                if image.judged_by_policy() && ws.config.is_team_image(&image.name) {
+                if image.judged_by_policy() && *team {
                     if let Err(message) = env.tags.check(image.tag.as_deref()) {
                         violations.push(Violation {
                             image: image.name.clone(),
