@@ -3,15 +3,18 @@
 //! from a [`Snapshot`] and rendered for people.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use super::app_of;
 use super::drift::DriftCommit;
-use super::snapshot::Snapshot;
+use super::snapshot::{Manifests, Snapshot};
+use crate::config::Config;
 use crate::git;
 use crate::model::manifest::Unparseable;
+use crate::model::summary::Summary;
 use crate::promotion::drift::DriftField;
 use crate::ui::{self, age, Tone, Ui};
 
@@ -69,21 +72,88 @@ pub fn gather(ws: &mut Snapshot) -> Result<Status> {
     let manifests = ws.manifests_of(&trees)?;
     ws.summarize(manifests.iter().flat_map(|m| m.iter()).map(|(_, id)| *id))?;
 
+    // Each environment's images, policy violations and unparseable files are
+    // worked out on another thread while this one follows the history.
+    let summaries = manifests
+        .iter()
+        .map(|m| m.iter().map(|(_, id)| ws.summary(*id)).collect())
+        .collect::<Result<Vec<Vec<_>>>>()?;
+    let config = ws.config.clone();
     let mut out = Vec::new();
-    // One row per image however it is spelled (`redis`, `docker.io/library/redis`),
-    // shown as first written.
+    std::thread::scope(|scope| -> Result<()> {
+        let tables = scope.spawn(|| tables(&config, &manifests, &summaries));
+        let mut history = Vec::new();
+        for (i, env) in envs.iter().enumerate() {
+            let branch = ws.branches[i].clone();
+            let head = ws.commit(branch.tip)?;
+            let (upstream, pending, pending_apps, drift) = match i.checked_sub(1) {
+                None => (None, 0, Vec::new(), Vec::new()),
+                Some(u) => {
+                    let up = ws.branches[u].clone();
+                    let pending = ws.graph.only_in(up.tip, branch.tip).len();
+                    let apps = pending_apps(ws, i, u)?;
+                    let drift = ws.drift(i, u)?;
+                    (Some(envs[u].name.clone()), pending, apps, drift)
+                }
+            };
+            history.push((env, head, upstream, pending, pending_apps, drift));
+        }
+        let tables = tables.join().expect("the image tables' thread panicked");
+        for ((env, head, upstream, pending, pending_apps, drift), table) in
+            history.into_iter().zip(tables)
+        {
+            out.push(EnvStatus {
+                name: env.name.clone(),
+                branch: env.branch.clone(),
+                head: head.id.to_string(),
+                head_summary: head.summary.clone(),
+                head_author: head.author.clone(),
+                head_time: head.time,
+                upstream,
+                pending,
+                pending_apps,
+                drift: drift.len(),
+                drift_commits: drift.into_iter().map(drift_out).collect(),
+                images: table.images,
+                policy: env.tags.to_string(),
+                policy_violations: table.violations,
+                unparseable: table.unparseable,
+                pull_request: None,
+            });
+        }
+        Ok(())
+    })?;
+    ws.save_cache();
+    Ok(Status {
+        environments: out,
+        not_fetched: ws.not_fetched.clone(),
+        config: ws.config_source.clone(),
+    })
+}
+
+/// What an environment's files say, whatever its history: the tags of each
+/// image, the files that break its tag policy, the files that do not parse.
+struct Table {
+    images: BTreeMap<String, String>,
+    violations: Vec<Violation>,
+    unparseable: Vec<Unparseable>,
+}
+
+/// The [`Table`] of each environment, from its manifests and their summaries
+/// (in the same order). An image is shown as first written in any
+/// environment, in their order: one row however it is spelled (`redis`,
+/// `docker.io/library/redis`).
+fn tables(config: &Config, manifests: &[Manifests], summaries: &[Vec<Arc<Summary>>]) -> Vec<Table> {
     let mut display: BTreeMap<String, String> = BTreeMap::new();
     // Per image name as written: the name shown and whether it is the team's
     // (a glob match), worked out once for every environment and file.
     let mut names: HashMap<String, (String, bool)> = HashMap::new();
-    for (i, env) in envs.iter().enumerate() {
-        let branch = ws.branches[i].clone();
-        let head = ws.commit(branch.tip)?;
+    let mut out = Vec::new();
+    for ((env, manifests), summaries) in config.environments.iter().zip(manifests).zip(summaries) {
         let mut images: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let mut violations = Vec::new();
         let mut unparseable = Vec::new();
-        for (path, id) in manifests[i].iter() {
-            let summary = ws.summary(*id)?;
+        for ((path, _), summary) in manifests.iter().zip(summaries) {
             // A template (a file with `{{` that does not parse) is not a manifest.
             if let Some(e) = summary.reported_error() {
                 unparseable.push(Unparseable::new(path, e));
@@ -99,7 +169,7 @@ pub fn gather(ws: &mut Snapshot) -> Result<Status> {
                         .entry(crate::model::image::canonical_name(&image.name))
                         .or_insert_with(|| image.name.clone())
                         .clone();
-                    let team = ws.config.is_team_image(&image.name);
+                    let team = config.is_team_image(&image.name);
                     names.insert(image.name.clone(), (shown, team));
                 }
                 let (shown, team) = &names[&image.name];
@@ -128,44 +198,16 @@ pub fn gather(ws: &mut Snapshot) -> Result<Status> {
                 }
             }
         }
-        let (upstream, pending, pending_apps, drift) = match i.checked_sub(1) {
-            None => (None, 0, Vec::new(), Vec::new()),
-            Some(u) => {
-                let up = ws.branches[u].clone();
-                let pending = ws.graph.only_in(up.tip, branch.tip).len();
-                let apps = pending_apps(ws, i, u)?;
-                let drift = ws.drift(i, u)?;
-                (Some(envs[u].name.clone()), pending, apps, drift)
-            }
-        };
-        out.push(EnvStatus {
-            name: env.name.clone(),
-            branch: env.branch.clone(),
-            head: head.id.to_string(),
-            head_summary: head.summary.clone(),
-            head_author: head.author.clone(),
-            head_time: head.time,
-            upstream,
-            pending,
-            pending_apps,
-            drift: drift.len(),
-            drift_commits: drift.into_iter().map(drift_out).collect(),
+        out.push(Table {
             images: images
                 .into_iter()
                 .map(|(name, tags)| (name, tags.into_iter().collect::<Vec<_>>().join(", ")))
                 .collect(),
-            policy: env.tags.to_string(),
-            policy_violations: violations,
+            violations,
             unparseable,
-            pull_request: None,
         });
     }
-    ws.save_cache();
-    Ok(Status {
-        environments: out,
-        not_fetched: ws.not_fetched.clone(),
-        config: ws.config_source.clone(),
-    })
+    out
 }
 
 /// A drift commit as the JSON output and the renderers show it.
