@@ -79,56 +79,76 @@ pub fn gather(ws: &mut Snapshot) -> Result<Status> {
         .map(|m| m.iter().map(|(_, id)| ws.summary(*id)).collect())
         .collect::<Result<Vec<Vec<_>>>>()?;
     let config = ws.config.clone();
-    let mut out = Vec::new();
-    std::thread::scope(|scope| -> Result<()> {
+    let (history, tables) = std::thread::scope(|scope| {
         let tables = scope.spawn(|| tables(&config, &manifests, &summaries));
-        let mut history = Vec::new();
-        for (i, env) in envs.iter().enumerate() {
-            let branch = ws.branches[i].clone();
-            let head = ws.commit(branch.tip)?;
-            let (upstream, pending, pending_apps, drift) = match i.checked_sub(1) {
-                None => (None, 0, Vec::new(), Vec::new()),
-                Some(u) => {
-                    let up = ws.branches[u].clone();
-                    let pending = ws.graph.only_in(up.tip, branch.tip).len();
-                    let apps = pending_apps(ws, i, u)?;
-                    let drift = ws.drift(i, u)?;
-                    (Some(envs[u].name.clone()), pending, apps, drift)
-                }
-            };
-            history.push((env, head, upstream, pending, pending_apps, drift));
-        }
-        let tables = tables.join().expect("the image tables' thread panicked");
-        for ((env, head, upstream, pending, pending_apps, drift), table) in
-            history.into_iter().zip(tables)
-        {
-            out.push(EnvStatus {
-                name: env.name.clone(),
-                branch: env.branch.clone(),
-                head: head.id.to_string(),
-                head_summary: head.summary.clone(),
-                head_author: head.author.clone(),
-                head_time: head.time,
-                upstream,
-                pending,
-                pending_apps,
-                drift: drift.len(),
-                drift_commits: drift.into_iter().map(drift_out).collect(),
-                images: table.images,
-                policy: env.tags.to_string(),
-                policy_violations: table.violations,
-                unparseable: table.unparseable,
-                pull_request: None,
-            });
-        }
-        Ok(())
-    })?;
+        let history = history(ws, &envs);
+        (
+            history,
+            tables.join().expect("the image tables' thread panicked"),
+        )
+    });
+    let environments = history?
+        .into_iter()
+        .zip(tables)
+        .zip(&envs)
+        .map(|((h, table), env)| EnvStatus {
+            name: env.name.clone(),
+            branch: env.branch.clone(),
+            head: h.head.id.to_string(),
+            head_summary: h.head.summary,
+            head_author: h.head.author,
+            head_time: h.head.time,
+            upstream: h.upstream,
+            pending: h.pending,
+            pending_apps: h.pending_apps,
+            drift: h.drift.len(),
+            drift_commits: h.drift.into_iter().map(drift_out).collect(),
+            images: table.images,
+            policy: env.tags.to_string(),
+            policy_violations: table.violations,
+            unparseable: table.unparseable,
+            pull_request: None,
+        })
+        .collect();
     ws.save_cache();
     Ok(Status {
-        environments: out,
+        environments,
         not_fetched: ws.not_fetched.clone(),
         config: ws.config_source.clone(),
     })
+}
+
+/// What an environment's history says: its head and, against the
+/// environment before it, the commits waiting, the apps they change and the
+/// drift.
+struct History {
+    head: git::CommitInfo,
+    upstream: Option<String>,
+    pending: usize,
+    pending_apps: Vec<String>,
+    drift: Vec<DriftCommit>,
+}
+
+/// The [`History`] of each environment, in order.
+fn history(ws: &mut Snapshot, envs: &[crate::config::Environment]) -> Result<Vec<History>> {
+    let mut out = Vec::new();
+    for (i, branch) in ws.branches.clone().into_iter().enumerate() {
+        let mut h = History {
+            head: ws.commit(branch.tip)?,
+            upstream: None,
+            pending: 0,
+            pending_apps: Vec::new(),
+            drift: Vec::new(),
+        };
+        if let Some(u) = i.checked_sub(1) {
+            h.upstream = Some(envs[u].name.clone());
+            h.pending = ws.graph.only_in(ws.branches[u].tip, branch.tip).len();
+            h.pending_apps = pending_apps(ws, i, u)?;
+            h.drift = ws.drift(i, u)?;
+        }
+        out.push(h);
+    }
+    Ok(out)
 }
 
 /// What an environment's files say, whatever its history: the tags of each
@@ -173,18 +193,11 @@ fn tables(config: &Config, manifests: &[Manifests], summaries: &[Vec<Arc<Summary
                     names.insert(image.name.clone(), (shown, team));
                 }
                 let (shown, team) = &names[&image.name];
-                let tag = image.tag.as_ref().or(image.digest.as_ref());
-                if !images.contains_key(shown) {
-                    images.insert(shown.clone(), BTreeSet::new());
-                }
-                let tags = images.get_mut(shown).expect("just added");
-                if let Some(tag) = tag {
-                    if !tags.contains(tag) {
-                        tags.insert(tag.clone());
-                    }
-                } else {
-                    tags.insert("(untagged)".to_owned());
-                }
+                let tag = image.tag.clone().or_else(|| image.digest.clone());
+                images
+                    .entry(shown.clone())
+                    .or_default()
+                    .insert(tag.unwrap_or_else(|| "(untagged)".to_owned()));
                 // Policies judge the team's images, where a tag is written.
                 if image.judged_by_policy() && *team {
                     if let Err(message) = env.tags.check(image.tag.as_deref()) {
