@@ -23,7 +23,8 @@
 //! - [`cli`]: the command line and one module per command; commands use the
 //!   engine and never each other;
 //! - foundations: [`error`] (refusals, hints, exit codes), [`interrupt`]
-//!   (Ctrl-C) and [`limits`] (how long gitops waits on the network).
+//!   (Ctrl-C), [`limits`] (how long gitops waits on the network) and
+//!   [`parallel`] (mapping a slice on every core).
 
 pub mod cli;
 pub mod config;
@@ -35,6 +36,7 @@ pub mod http;
 pub mod interrupt;
 pub mod limits;
 pub mod model;
+pub mod parallel;
 pub mod promotion;
 pub mod registry;
 pub mod ui;

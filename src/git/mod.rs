@@ -901,133 +901,32 @@ impl Repo {
         let threads = if SINGLE_THREADED.load(std::sync::atomic::Ordering::Relaxed) {
             1
         } else {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        }
-        .clamp(1, 8);
+            crate::parallel::threads()
+        };
         if items.len() < min.max(2) || threads == 1 {
             return items.iter().map(|i| f(self, i)).collect();
         }
-        // Each thread starts on its own share, in order, so neighbours (whose
-        // delta bases are alike) stay on one thread; one that runs out takes
-        // the back half of what another has left, so none waits idle while
-        // another reads the costlier objects (older versions: deeper deltas).
-        let shares = Shares::new(items.len(), threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|me| {
-                    let f = &f;
-                    let shares = &shares;
-                    let sync = &self.sync;
-                    let trees = self.trees.clone();
-                    scope.spawn(move || -> Result<Vec<(usize, T)>> {
-                        let mut local = Repo::wrap(sync.to_thread_local(), trees);
-                        if !cache_objects {
-                            local.repo.object_cache_size(None);
-                        }
-                        local.read_here = Some(RefCell::default());
-                        let mut done = Vec::new();
-                        let out = loop {
-                            let Some(i) = shares.next(me) else {
-                                break Ok(done);
-                            };
-                            match f(&local, &items[i]) {
-                                Ok(mapped) => done.push((i, mapped)),
-                                Err(e) => {
-                                    shares.stop();
-                                    break Err(e);
-                                }
-                            }
-                        };
-                        if let Some(here) = local.read_here.take() {
-                            local.keep_read(here.into_inner());
-                        }
-                        out
-                    })
-                })
-                .collect();
-            let mut out: Vec<Option<T>> = (0..items.len()).map(|_| None).collect();
-            let mut failed = None;
-            for handle in handles {
-                match handle.join().expect("repository reader thread panicked") {
-                    Ok(done) => {
-                        for (i, mapped) in done {
-                            out[i] = Some(mapped);
-                        }
-                    }
-                    Err(e) => failed = failed.or(Some(e)),
+        let (sync, trees) = (&self.sync, &self.trees);
+        crate::parallel::map_with(
+            items,
+            threads,
+            // Each thread its own handle, sharing the kept trees; what it read
+            // joins them when it is done.
+            || {
+                let mut local = Repo::wrap(sync.to_thread_local(), trees.clone());
+                if !cache_objects {
+                    local.repo.object_cache_size(None);
                 }
-            }
-            match failed {
-                Some(e) => Err(e),
-                None => Ok(out
-                    .into_iter()
-                    .map(|o| o.expect("every item is mapped"))
-                    .collect()),
-            }
-        })
-    }
-}
-
-/// The items of a [`Repo::par_map`] shared among threads: each has a range of
-/// indexes it takes from the front; a thread whose range is empty takes the
-/// back half of the largest other range.
-struct Shares {
-    ranges: Vec<std::sync::Mutex<std::ops::Range<usize>>>,
-    stopped: std::sync::atomic::AtomicBool,
-}
-
-impl Shares {
-    fn new(len: usize, threads: usize) -> Shares {
-        let chunk = len.div_ceil(threads);
-        Shares {
-            ranges: (0..threads)
-                .map(|t| std::sync::Mutex::new((t * chunk).min(len)..((t + 1) * chunk).min(len)))
-                .collect(),
-            stopped: std::sync::atomic::AtomicBool::new(false),
-        }
-    }
-
-    fn lock(&self, t: usize) -> std::sync::MutexGuard<'_, std::ops::Range<usize>> {
-        self.ranges[t].lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The next index for thread `me`; `None` when everything is taken (or a
-    /// thread failed).
-    fn next(&self, me: usize) -> Option<usize> {
-        loop {
-            if self.stopped.load(std::sync::atomic::Ordering::Relaxed) {
-                return None;
-            }
-            if let Some(i) = self.lock(me).next() {
-                return Some(i);
-            }
-            // The thread with the most left gives up the back half of it.
-            let (victim, most) = (0..self.ranges.len())
-                .filter(|&t| t != me)
-                .map(|t| (t, self.lock(t).len()))
-                .max_by_key(|&(_, left)| left)?;
-            if most == 0 {
-                return None;
-            }
-            let taken = {
-                let mut theirs = self.lock(victim);
-                let left = theirs.len();
-                let mid = theirs.end - left.div_ceil(2);
-                let taken = mid..theirs.end;
-                theirs.end = mid;
-                taken
-            };
-            // (Empty when others took it meanwhile: then look again.)
-            *self.lock(me) = taken;
-        }
-    }
-
-    /// Every thread stops at its next item.
-    fn stop(&self) {
-        self.stopped
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+                local.read_here = Some(RefCell::default());
+                local
+            },
+            |local, item| f(local, item),
+            |mut local| {
+                if let Some(here) = local.read_here.take() {
+                    local.keep_read(here.into_inner());
+                }
+            },
+        )
     }
 }
 
@@ -1259,78 +1158,6 @@ mod tests {
         let out = cmd.args(["-m", message]).output().expect("running git");
         assert!(out.status.success(), "git commit-tree: {out:?}");
         Oid::from_hex(String::from_utf8(out.stdout).unwrap().trim().as_bytes()).unwrap()
-    }
-
-    /// Threads drawing from [`Shares`] take every index exactly once however
-    /// they are scheduled; one that is slow gives up the back of its share to
-    /// the others; a stop ends everyone's draw.
-    #[test]
-    fn shares_hand_out_every_index_once_and_the_slow_one_is_relieved() {
-        for (len, threads) in [(0, 2), (1, 2), (3, 2), (7, 3), (1000, 4)] {
-            let shares = Shares::new(len, threads);
-            let taken: Vec<Vec<usize>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..threads)
-                    .map(|me| {
-                        let shares = &shares;
-                        scope.spawn(move || {
-                            let mut mine = Vec::new();
-                            while let Some(i) = shares.next(me) {
-                                if me == 0 {
-                                    // Thread 0's objects cost more.
-                                    std::thread::sleep(std::time::Duration::from_millis(2));
-                                }
-                                mine.push(i);
-                            }
-                            mine
-                        })
-                    })
-                    .collect();
-                handles.into_iter().map(|h| h.join().unwrap()).collect()
-            });
-            let mut all: Vec<usize> = taken.iter().flatten().copied().collect();
-            all.sort_unstable();
-            assert_eq!(
-                all,
-                (0..len).collect::<Vec<_>>(),
-                "{len} items, {threads} threads"
-            );
-            if len == 1000 {
-                assert!(
-                    taken[0].len() < 250,
-                    "the slow thread kept {} of its 250",
-                    taken[0].len()
-                );
-            }
-        }
-        // One thread at a time, so the order is known: each takes its own
-        // share from the front, then the back half of the other's.
-        let shares = Shares::new(10, 2);
-        let mut order = Vec::new();
-        for me in [1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0] {
-            order.push((me, shares.next(me)));
-        }
-        assert_eq!(
-            order,
-            [
-                (1, Some(5)),
-                (1, Some(6)),
-                (1, Some(7)),
-                (1, Some(8)),
-                (1, Some(9)),
-                (1, Some(2)), // the back half of 0..5 (rounded up)
-                (0, Some(0)),
-                (0, Some(1)),
-                (0, Some(4)), // the back half of 3..5
-                (1, Some(3)),
-                (1, None),
-                (0, None),
-            ]
-        );
-        let shares = Shares::new(10, 2);
-        assert_eq!(shares.next(1), Some(5));
-        shares.stop();
-        assert_eq!(shares.next(0), None);
-        assert_eq!(shares.next(1), None);
     }
 
     /// The commits gitops writes are the very objects `git commit-tree` writes

@@ -64,26 +64,21 @@ pub(crate) fn par_map<T: Sync, U: Send>(
     min: usize,
     f: impl Fn(&T) -> U + Sync,
 ) -> Vec<U> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8);
+    let threads = crate::parallel::threads();
     if threads == 1 || items.len() < min.max(2) {
         return items.iter().map(f).collect();
     }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| {
-                let f = &f;
-                scope.spawn(move || part.iter().map(f).collect::<Vec<U>>())
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
+    let mapped = crate::parallel::map_with(
+        items,
+        threads,
+        || (),
+        |(), item| Ok::<U, std::convert::Infallible>(f(item)),
+        |()| {},
+    );
+    match mapped {
+        Ok(all) => all,
+        Err(never) => match never {},
+    }
 }
 
 #[cfg(test)]
