@@ -95,18 +95,8 @@ impl Times {
             return Ok(());
         };
         let content = encode(&self.known.lock().unwrap_or_else(|e| e.into_inner()));
-        let bytes = cache::seal_unbound(&FORMAT, content.as_bytes());
-        let dir = path.parent().expect("a cache file lives in a directory");
-        let tmp = dir.join(format!(".{}.{}.tmp", FORMAT.name, std::process::id()));
-        crate::interrupt::uninterrupted(|| {
-            let written = std::fs::create_dir_all(dir)
-                .and_then(|()| std::fs::write(&tmp, bytes))
-                .and_then(|()| std::fs::rename(&tmp, path));
-            if written.is_err() {
-                let _ = std::fs::remove_file(&tmp);
-            }
-            written.map_err(|e| format!("could not write {}: {e}", path.display()))
-        })
+        crate::git::write_unbound_cache(path, &FORMAT, content.as_bytes())
+            .map_err(|e| format!("could not write {}: {e:#}", path.display()))
     }
 }
 

@@ -65,6 +65,11 @@ pub fn seal_header(format: &Format, hash: gix::hash::Kind, len: usize, crc: u32)
     header_of(format, &hash.to_string(), len, crc)
 }
 
+/// [`seal_header`] for a file that belongs to no repository ([`seal_unbound`]).
+pub fn seal_unbound_header(format: &Format, len: usize, crc: u32) -> String {
+    header_of(format, UNBOUND, len, crc)
+}
+
 /// A cache file: the header, then `content`.
 pub fn seal(format: &Format, hash: gix::hash::Kind, content: &[u8]) -> Vec<u8> {
     sealed(format, &hash.to_string(), content)

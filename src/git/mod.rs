@@ -284,7 +284,8 @@ impl Repo {
                 .map(|(id, t)| (id, &*t.data))
                 .collect();
             let (size, crc) = tree_cache::size_and_crc(&entries);
-            let _ = write_cache_with(&path, &TREE_CACHE, hash, (size, crc), |out| {
+            let header = cache::seal_header(&TREE_CACHE, hash, size, crc);
+            let _ = write_cache_with(&path, &TREE_CACHE, header, |out| {
                 tree_cache::write(&entries, out)
             });
         })
@@ -1075,26 +1076,30 @@ fn write_cache_file(
     hash: gix::hash::Kind,
     content: &[u8],
 ) -> Result<()> {
-    let size_and_crc = (content.len(), crc32fast::hash(content));
-    write_cache_with(path, format, hash, size_and_crc, |out| {
-        out.write_all(content)
-    })
+    let header = cache::seal_header(format, hash, content.len(), crc32fast::hash(content));
+    write_cache_with(path, format, header, |out| out.write_all(content))
 }
 
-/// Writes the cache file at `path` whose content `write` writes, of the size
-/// and CRC-32 given: the header, then the content as it comes (a 10 MB file
-/// is not put together in memory first). A temporary file, then a rename.
+/// Writes a cache file that belongs to no repository (in the user's cache
+/// directory: [`cache::seal_unbound`]), as [`Repo::write_cache`] writes a
+/// repository's.
+pub fn write_unbound_cache(path: &Path, format: &cache::Format, content: &[u8]) -> Result<()> {
+    let header = cache::seal_unbound_header(format, content.len(), crc32fast::hash(content));
+    write_cache_with(path, format, header, |out| out.write_all(content))
+}
+
+/// Writes the cache file at `path`: `header` (which gives the content's size
+/// and CRC-32), then the content as `write` writes it (a 10 MB file is not
+/// put together in memory first). A temporary file, then a rename.
 fn write_cache_with(
     path: &Path,
     format: &cache::Format,
-    hash: gix::hash::Kind,
-    (size, crc): (usize, u32),
+    header: String,
     write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
 ) -> Result<()> {
     let dir = path.parent().expect("cache files live in a directory");
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let tmp = dir.join(format!(".{}.{}.tmp", format.name, std::process::id()));
-    let header = cache::seal_header(format, hash, size, crc);
     uninterrupted(|| {
         let written = std::fs::File::create(&tmp)
             .and_then(|file| {
