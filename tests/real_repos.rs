@@ -488,6 +488,47 @@ fn kustomize_entries_with_only_new_name_or_tag_suffix_are_not_untagged() {
     assert!(!run.stdout.contains("untagged"), "{}", seen(&run));
 }
 
+/// The usual kustomize layout: the Deployment names the team's image without
+/// a tag and the kustomization's `images:` sets each environment's tag. The
+/// image runs with that tag, so `status` shows it alone (no "(untagged)") and
+/// neither `status` nor `check` calls the Deployment untagged.
+#[test]
+fn an_image_tagged_by_its_kustomization_is_not_untagged() {
+    let t = TestEnv::new();
+    let s = shapes::kustomize_web(&t);
+
+    let run = t.gitops(&s.repo, &["status", "--json"]);
+    run.expect(0);
+    let status = run.json();
+    for (env, tag) in [("dev", DEV_TAG), ("stage", STAGE_TAG), ("prod", PROD_TAG)] {
+        let env_status = common::env(&status, env);
+        assert_eq!(
+            env_status["policy_violations"],
+            json!([]),
+            "{env}\n{}",
+            seen(&run)
+        );
+        assert_eq!(
+            env_status["images"]["registry.example.com/shop/web"],
+            json!(tag),
+            "{env}\n{}",
+            seen(&run)
+        );
+    }
+    let run = t.gitops(&s.repo, &["status", "--no-fetch"]);
+    run.expect(0);
+    assert!(!run.stdout.contains("untagged"), "{}", seen(&run));
+
+    let run = t.gitops(&s.repo, &["check", "--json"]);
+    let check = run.json();
+    let policy: Vec<&Value> = findings(&check)
+        .into_iter()
+        .filter(|f| f["check"] == "tag-policy")
+        .collect();
+    assert!(policy.is_empty(), "{policy:#?}\n{}", seen(&run));
+    run.expect(0);
+}
+
 // --- 5. Helm templates, Chart.yaml and CI workflows are not manifests ----------------
 
 #[test]

@@ -173,6 +173,7 @@ fn tables(config: &Config, manifests: &[Manifests], summaries: &[Vec<Arc<Summary
         let mut images: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let mut violations = Vec::new();
         let mut unparseable = Vec::new();
+        let by_kustomize = tagged_by_kustomize(summaries);
         for ((path, _), summary) in manifests.iter().zip(summaries) {
             // A template (a file with `{{` that does not parse) is not a manifest.
             if let Some(e) = summary.reported_error() {
@@ -182,6 +183,15 @@ fn tables(config: &Config, manifests: &[Manifests], summaries: &[Vec<Arc<Summary
                 // A kustomization entry that only renames or adds a tagSuffix
                 // runs with the tag of the resource it applies to: nothing to show.
                 if image.sets_no_tag() {
+                    continue;
+                }
+                // A resource that names the image without a tag where a
+                // kustomization sets it runs with that tag: nothing untagged.
+                if image.inline
+                    && image.tag.is_none()
+                    && image.digest.is_none()
+                    && by_kustomize.contains(&crate::model::image::canonical_name(&image.name))
+                {
                     continue;
                 }
                 if !names.contains_key(&image.name) {
@@ -221,6 +231,19 @@ fn tables(config: &Config, manifests: &[Manifests], summaries: &[Vec<Arc<Summary
         });
     }
     out
+}
+
+/// The images (canonical names) an environment's kustomizations give a tag
+/// or digest in their `images:`: kustomize sets it on every container of the
+/// build that names the image, bases included, so a resource that names one
+/// without a tag is not untagged.
+fn tagged_by_kustomize(summaries: &[Arc<Summary>]) -> std::collections::HashSet<String> {
+    summaries
+        .iter()
+        .flat_map(|s| &s.images)
+        .filter(|i| !i.inline && (i.tag.is_some() || i.digest.is_some()))
+        .map(|i| crate::model::image::canonical_name(&i.name))
+        .collect()
 }
 
 /// A drift commit as the JSON output and the renderers show it.
