@@ -79,12 +79,16 @@ pub fn gather(ws: &mut Snapshot) -> Result<Status> {
         .map(|m| m.iter().map(|(_, id)| ws.summary(*id)).collect())
         .collect::<Result<Vec<Vec<_>>>>()?;
     let config = ws.config.clone();
-    let (history, tables) = std::thread::scope(|scope| {
+    // So are the summary cache's lines for what is summarised so far.
+    let encode = ws.encode_summaries_so_far();
+    let (history, tables, early) = std::thread::scope(|scope| {
         let tables = scope.spawn(|| tables(&config, &manifests, &summaries));
+        let early = encode.map(|job| scope.spawn(job));
         let history = history(ws, &envs);
         (
             history,
             tables.join().expect("the image tables' thread panicked"),
+            early.map(|e| e.join().expect("the summary cache's thread panicked")),
         )
     });
     let environments = history?
@@ -110,7 +114,7 @@ pub fn gather(ws: &mut Snapshot) -> Result<Status> {
             pull_request: None,
         })
         .collect();
-    ws.save_cache();
+    ws.save_cache(early);
     Ok(Status {
         environments,
         not_fetched: ws.not_fetched.clone(),

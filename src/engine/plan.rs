@@ -124,7 +124,7 @@ pub fn plan(
         plan.drift = ws.drift(to, from)?.into_iter().map(drift_out).collect();
     }
     if plan.commits.is_empty() {
-        ws.save_cache();
+        ws.save_cache(None);
         return Ok((plan, None));
     }
     let drift = (from + 1 == to).then_some(plan.drift.as_slice());
@@ -135,12 +135,12 @@ pub fn plan(
                 message: refusal.message,
                 hint: refusal.hint,
             });
-            ws.save_cache();
+            ws.save_cache(None);
             return Ok((plan, None));
         }
     };
     read_plan(ws, from, to, &built, &mut plan)?;
-    ws.save_cache();
+    ws.save_cache(None);
     Ok((plan, Some(built)))
 }
 

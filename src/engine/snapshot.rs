@@ -51,13 +51,25 @@ enum CacheKey {
     Doc(u128),
 }
 
-impl std::fmt::Display for CacheKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl summary::Key for CacheKey {
+    fn push_to(&self, out: &mut String) {
         match self {
-            CacheKey::Blob(id) => write!(f, "{id}"),
-            CacheKey::Doc(hash) => write!(f, "{DOC_PREFIX}{hash:032x}"),
+            CacheKey::Blob(id) => out.push_str(id.hex_to_buf(&mut [0; 64])),
+            CacheKey::Doc(hash) => {
+                use std::fmt::Write;
+                let _ = write!(out, "{DOC_PREFIX}{hash:032x}");
+            }
         }
     }
+}
+
+/// The lines of the summary cache for the summaries known at some point of a
+/// run, written on another thread while the run goes on
+/// ([`Snapshot::encode_summaries_so_far`]); [`Snapshot::save_cache`] adds the
+/// lines of those made later.
+pub struct EarlySummaries {
+    lines: String,
+    ids: gix::hashtable::HashSet<Oid>,
 }
 
 /// The summaries a summary cache holds: of blobs, by id, and of single
@@ -429,19 +441,47 @@ impl Snapshot {
 
     /// Writes the summaries and trees used in this run back to `.git/gitops/`, when it
     /// made new ones. A cache that cannot be written is not an error.
-    pub fn save_cache(&mut self) {
+    pub fn save_cache(&mut self, early: Option<EarlySummaries>) {
         // The kept trees are written on another thread meanwhile.
         let trees = self.repo.trees_to_keep();
         std::thread::scope(|scope| {
             if let Some(keep) = trees {
                 scope.spawn(keep);
             }
-            self.save_summaries();
+            self.save_summaries(early);
         });
     }
 
+    /// A job, for another thread, that writes the summary cache's lines for
+    /// the summaries made or read so far; give what it returns to
+    /// [`Snapshot::save_cache`], which then writes only the later ones.
+    /// `None` when the cache has nothing new to keep so far.
+    pub fn encode_summaries_so_far(
+        &self,
+    ) -> Option<impl FnOnce() -> EarlySummaries + Send + 'static> {
+        if !self.cache_grew {
+            return None;
+        }
+        let known: Vec<(Oid, Arc<Summary>)> = self
+            .summaries
+            .iter()
+            .map(|(id, s)| (*id, s.clone()))
+            .collect();
+        Some(move || {
+            let mut lines = String::new();
+            summary::encode_into(
+                &mut lines,
+                known.iter().map(|(id, s)| (CacheKey::Blob(*id), &**s)),
+            );
+            EarlySummaries {
+                lines,
+                ids: known.into_iter().map(|(id, _)| id).collect(),
+            }
+        })
+    }
+
     /// [`Snapshot::save_cache`]'s pieces and summaries.
-    fn save_summaries(&mut self) {
+    fn save_summaries(&mut self, early: Option<EarlySummaries>) {
         self.cached.get();
         if self.pieces_grew || self.cached.pieces_damaged {
             let content = manifest::encode_pieces(
@@ -458,14 +498,20 @@ impl Snapshot {
             return;
         }
         let docs = self.doc_summaries.borrow();
-        let content = summary::encode(
+        let (mut lines, known) = match early {
+            Some(early) => (early.lines, early.ids),
+            None => Default::default(),
+        };
+        summary::encode_into(
+            &mut lines,
             self.summaries
                 .iter()
+                .filter(|(id, _)| !known.contains(*id))
                 .map(|(id, s)| (CacheKey::Blob(*id), &**s))
                 .chain(docs.iter().map(|(hash, s)| (CacheKey::Doc(*hash), &**s))),
         );
         drop(docs);
-        let _ = self.repo.write_cache(&SUMMARY_CACHE, &content);
+        let _ = self.repo.write_cache(&SUMMARY_CACHE, lines.as_bytes());
         self.cache_grew = false;
         self.doc_cache_grew.set(false);
     }
@@ -1025,9 +1071,9 @@ mod tests {
         let doc = manifest::text_hash(b"kind: Service\n");
         let content = summary::encode(
             [
-                (ids[0].to_string(), &web),
-                (ids[1].to_string(), &broken),
-                (format!("{DOC_PREFIX}{doc:032x}"), &web),
+                (CacheKey::Blob(ids[0]), &web),
+                (CacheKey::Blob(ids[1]), &broken),
+                (CacheKey::Doc(doc), &web),
             ]
             .into_iter(),
         );
