@@ -123,6 +123,15 @@ pub fn reason(out: &Output) -> String {
         .unwrap_or_else(|| format!("git exited with {}", out.status))
 }
 
+/// Starts git with `args` in the background, its output discarded: for work
+/// whose failure only costs time (see [`super::Repo::load_graph`]). None when
+/// git could not be started.
+pub fn spawn_quiet(dir: &Path, args: &[&str]) -> Option<std::process::Child> {
+    let mut cmd = command(dir);
+    cmd.args(args).stdout(Stdio::null()).stderr(Stdio::null());
+    cmd.spawn().ok()
+}
+
 /// Runs git with `args`; stdout on success, an error with git's reason otherwise.
 pub fn run(dir: &Path, args: &[&str]) -> Result<String> {
     run_env(dir, args, &[])
