@@ -56,7 +56,7 @@ impl Snapshot {
         let env_b = self.branches[env].clone();
         let up_b = self.branches[upstream].clone();
         let base_tree = self
-            .graph
+            .graph()?
             .merge_base(env_b.tip, up_b.tip)
             .map(|b| self.tree_of(b));
         let deltas = self.repo.changes(base_tree, Some(env_b.tree))?;
@@ -93,15 +93,15 @@ impl Snapshot {
             return Ok(Vec::new());
         }
         let path_refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-        let up_ancestors = self.graph.ancestors(up_b.tip);
+        let up_ancestors = self.graph()?.ancestors(up_b.tip);
         // Where the drifted files were in every commit involved, looked up on
         // every core: each commit's tree, its parents' trees.
-        let candidates = self.graph.only_in(env_b.tip, up_b.tip);
+        let candidates = self.graph()?.only_in(env_b.tip, up_b.tip);
         let mut trees: Vec<Oid> = Vec::new();
         for id in &candidates {
             trees.push(self.tree_of(*id));
             trees.extend(
-                self.graph.nodes[id]
+                self.graph()?.nodes[id]
                     .parents
                     .iter()
                     .map(|p| self.tree_of(*p)),
@@ -120,7 +120,7 @@ impl Snapshot {
         let mut out = Vec::new();
         for id in candidates {
             let tree = self.tree_of(id);
-            let parents = self.graph.nodes[&id].parents.clone();
+            let parents = self.graph()?.nodes[&id].parents.clone();
             let before_tree = parents.first().map(|p| self.tree_of(*p));
             if before_tree == Some(tree) {
                 continue;

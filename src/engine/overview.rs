@@ -146,7 +146,7 @@ fn history(ws: &mut Snapshot, envs: &[crate::config::Environment]) -> Result<Vec
         };
         if let Some(u) = i.checked_sub(1) {
             h.upstream = Some(envs[u].name.clone());
-            h.pending = ws.graph.only_in(ws.branches[u].tip, branch.tip).len();
+            h.pending = ws.graph()?.only_in(ws.branches[u].tip, branch.tip).len();
             h.pending_apps = pending_apps(ws, i, u)?;
             h.drift = ws.drift(i, u)?;
         }
@@ -265,7 +265,7 @@ pub fn drift_out(d: DriftCommit) -> DriftOut {
 fn pending_apps(ws: &mut Snapshot, env: usize, upstream: usize) -> Result<Vec<String>> {
     let to = ws.branches[env].clone();
     let from = ws.branches[upstream].clone();
-    let Some(base) = ws.graph.merge_base(to.tip, from.tip) else {
+    let Some(base) = ws.graph()?.merge_base(to.tip, from.tip) else {
         return Ok(Vec::new());
     };
     let base_tree = ws.tree_of(base);

@@ -111,7 +111,7 @@ pub fn plan(
         to: ws.config.environments[to].name.clone(),
         ..Plan::default()
     };
-    for id in ws.graph.only_in(from_b.tip, to_b.tip) {
+    for id in ws.graph()?.only_in(from_b.tip, to_b.tip) {
         let c = ws.commit(id)?;
         plan.commits.push(CommitOut {
             id: id.to_string(),
@@ -184,7 +184,7 @@ fn build(
     let to_b = ws.branches[to].clone();
     let to_env = ws.config.environments[to].clone();
     let from_name = ws.config.environments[from].name.clone();
-    let base = ws.graph.merge_base(to_b.tip, from_b.tip);
+    let base = ws.graph()?.merge_base(to_b.tip, from_b.tip);
     let base_tree = base.map(|b| ws.tree_of(b));
 
     // 1. Pin the files the source changed to the target's values.
@@ -508,7 +508,7 @@ fn read_plan(
     }
     // What the target keeps: the source's version against the built one, in the
     // files the source changed since the environments met.
-    let base = ws.graph.merge_base(to_b.tip, from_b.tip);
+    let base = ws.graph()?.merge_base(to_b.tip, from_b.tip);
     let base_tree = base.map(|b| ws.tree_of(b));
     let deltas = ws.repo.changes(base_tree, Some(from_b.tree))?;
     let paths: Vec<&str> = deltas.iter().map(|d| d.path.as_str()).collect();

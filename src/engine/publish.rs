@@ -78,12 +78,12 @@ pub fn foreign_commits(
     to_tip: Oid,
     trailer: &str,
 ) -> Result<Vec<git::CommitInfo>> {
-    let known = ws.graph.ancestors(to_tip);
+    let known = ws.graph()?.ancestors(to_tip);
     let mut out = Vec::new();
     let mut stack = vec![tip];
     let mut seen = std::collections::HashSet::new();
     while let Some(id) = stack.pop() {
-        if known.contains(&id) || !seen.insert(id) || ws.graph.nodes.contains_key(&id) {
+        if known.contains(&id) || !seen.insert(id) || ws.graph()?.nodes.contains_key(&id) {
             continue;
         }
         let c = ws.repo.commit(id)?;

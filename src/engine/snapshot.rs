@@ -138,9 +138,11 @@ pub struct Snapshot {
     /// Why `origin` was not fetched, when it was not.
     pub not_fetched: Option<String>,
     pub branches: Vec<EnvBranch>,
-    pub graph: Graph<Oid>,
-    /// Each loaded commit's tree.
-    trees: gix::hashtable::HashMap<Oid, Oid>,
+    /// The history of the environment branches, once read ([`Snapshot::graph`]).
+    history: std::cell::OnceCell<History>,
+    /// The history being read on another thread, while the branches' files
+    /// are listed and summarised.
+    history_loading: std::cell::RefCell<HistoryLoading>,
     /// Commits decoded for display.
     infos: HashMap<Oid, CommitInfo>,
     summaries: gix::hashtable::HashMap<Oid, Arc<Summary>>,
@@ -165,6 +167,30 @@ pub struct Snapshot {
     /// The text of the blobs compared document by document.
     texts: HashMap<Oid, Arc<Vec<u8>>>,
     manifests: HashMap<Oid, Manifests>,
+}
+
+/// Every commit reachable from the environment branches: parents and time
+/// (the graph), and tree.
+struct History {
+    graph: Graph<Oid>,
+    trees: gix::hashtable::HashMap<Oid, Oid>,
+}
+
+/// A [`History`] being read on another thread, with the `git commit-graph
+/// write` it may have started. Joined when dropped unread, and the writer
+/// waited for.
+struct HistoryLoading(Option<std::thread::JoinHandle<Result<HistoryRead>>>);
+
+/// What the history's thread gives back: the history, and the `git
+/// commit-graph write` it started, if any.
+type HistoryRead = (History, Option<std::process::Child>);
+
+impl Drop for HistoryLoading {
+    fn drop(&mut self) {
+        if let Some(Ok(Ok((_, Some(mut writer))))) = self.0.take().map(|h| h.join()) {
+            let _ = writer.wait();
+        }
+    }
 }
 
 impl Snapshot {
@@ -254,16 +280,30 @@ impl Snapshot {
             }
             decoded
         });
-        let (graph, trees) = repo
-            .load_graph(&tips)
-            .context("reading the history of the environment branches")?;
+        // The history on another thread (in a fresh clone, thousands of commits
+        // read from the packs), while the branches' files are listed.
+        let loading = {
+            let repo = repo.for_thread();
+            let tips = tips.clone();
+            std::thread::spawn(move || {
+                let (graph, trees) = repo
+                    .load_graph(&tips)
+                    .context("reading the history of the environment branches")?;
+                Ok((History { graph, trees }, repo.take_graph_writer()))
+            })
+        };
+        let loading = HistoryLoading(Some(loading));
         let branches = tips
             .iter()
-            .map(|tip| EnvBranch {
-                tip: *tip,
-                tree: trees[tip],
+            .map(|tip| {
+                Ok(EnvBranch {
+                    tip: *tip,
+                    tree: repo
+                        .commit_tree(*tip)
+                        .context("reading the history of the environment branches")?,
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let cached = Cached {
             decoding: Some(decoding),
             decoded: Default::default(),
@@ -279,8 +319,8 @@ impl Snapshot {
             config_text,
             not_fetched,
             branches,
-            graph,
-            trees,
+            history: Default::default(),
+            history_loading: std::cell::RefCell::new(loading),
             infos: HashMap::new(),
             summaries: Default::default(),
             cached,
@@ -298,7 +338,37 @@ impl Snapshot {
 
     /// A loaded commit's tree.
     pub fn tree_of(&self, commit: Oid) -> Oid {
-        self.trees[&commit]
+        let history = self.history.get();
+        history
+            .expect("commits come from the history (Snapshot::graph)")
+            .trees[&commit]
+    }
+
+    /// Ends the snapshot without freeing its memory, for a command about to
+    /// exit (freeing tens of thousands of small allocations is wasted time
+    /// then). What works in the background for it is waited for first: the
+    /// history's thread, and git writing the commit-graph.
+    pub fn end_without_freeing(self) {
+        drop(self.history_loading.replace(HistoryLoading(None)));
+        self.repo.wait_background();
+        std::mem::forget(self);
+    }
+
+    /// The history of the environment branches: every commit reachable from
+    /// them, with its parents and time. Waits for the thread reading it; its
+    /// error, when it failed.
+    pub fn graph(&self) -> Result<&Graph<Oid>> {
+        if let Some(history) = self.history.get() {
+            return Ok(&history.graph);
+        }
+        let loading = self.history_loading.borrow_mut().0.take();
+        let (history, writer) = match loading.map(|h| h.join()) {
+            Some(Ok(read)) => read?,
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
+            None => anyhow::bail!("the history of the environment branches could not be read"),
+        };
+        self.repo.adopt_graph_writer(writer);
+        Ok(&self.history.get_or_init(|| history).graph)
     }
 
     /// A commit, decoded (once).

@@ -397,6 +397,45 @@ impl Repo {
         self.repo.head_id().ok().map(|id| id.detach())
     }
 
+    /// A handle on the same repository for another thread, sharing the kept
+    /// trees.
+    pub fn for_thread(&self) -> Repo {
+        Repo::wrap(self.sync.to_thread_local(), self.trees.clone())
+    }
+
+    /// The `git commit-graph write` this handle started, if any, for another
+    /// handle to wait for ([`Repo::adopt_graph_writer`]).
+    pub fn take_graph_writer(&self) -> Option<std::process::Child> {
+        self.graph_writer.borrow_mut().take()
+    }
+
+    /// Waits, when dropped, for a `git commit-graph write` another handle
+    /// started.
+    pub fn adopt_graph_writer(&self, writer: Option<std::process::Child>) {
+        if let Some(writer) = writer {
+            *self.graph_writer.borrow_mut() = Some(writer);
+        }
+    }
+
+    /// Waits for the `git commit-graph write` this handle started or adopted,
+    /// if any (as dropping the handle does).
+    pub fn wait_background(&self) {
+        if let Some(mut writer) = self.take_graph_writer() {
+            let _ = writer.wait();
+        }
+    }
+
+    /// A commit's tree.
+    pub fn commit_tree(&self, id: Oid) -> Result<Oid> {
+        let object = self
+            .repo
+            .find_object(id)
+            .with_context(|| format!("reading commit {id}"))?;
+        let commit = gix::objs::CommitRef::from_bytes(&object.data, self.repo.object_hash())
+            .with_context(|| format!("decoding commit {id}"))?;
+        Ok(commit.tree())
+    }
+
     /// Decodes a commit.
     pub fn commit(&self, id: Oid) -> Result<CommitInfo> {
         let object = self

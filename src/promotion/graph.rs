@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 use std::hash::Hash;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
@@ -21,7 +21,7 @@ pub struct Graph<K> {
     pub nodes: HashMap<K, Node<K>>,
     /// Ancestor sets already computed, by tip: status asks for the same few
     /// branches' ancestors several times.
-    memo: RefCell<HashMap<K, Rc<HashSet<K>>>>,
+    memo: RefCell<HashMap<K, Arc<HashSet<K>>>>,
     /// Merge bases already found, by pair.
     bases: RefCell<HashMap<(K, K), Option<K>>>,
 }
@@ -42,11 +42,11 @@ impl<K: Copy + Eq + Hash + Ord> Graph<K> {
     }
 
     /// `tip` and everything reachable from it.
-    pub fn ancestors(&self, tip: K) -> Rc<HashSet<K>> {
+    pub fn ancestors(&self, tip: K) -> Arc<HashSet<K>> {
         if let Some(set) = self.memo.borrow().get(&tip) {
             return set.clone();
         }
-        let set = Rc::new(self.walk(tip));
+        let set = Arc::new(self.walk(tip));
         self.memo.borrow_mut().insert(tip, set.clone());
         set
     }

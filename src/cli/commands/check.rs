@@ -378,7 +378,13 @@ fn check_repo(spec: &str, given: Option<&GivenConfig>) -> RepoReport {
         }
         None => config_on_branches(&repo, &config, &mut report),
     }
-    let mut ws = match Snapshot::load_with(repo, None, given.cloned()) {
+    // The history read before anything else: a history that cannot be read
+    // is a finding on the branches, and the other checks are skipped.
+    let loaded = Snapshot::load_with(repo, None, given.cloned()).and_then(|ws| {
+        ws.graph()?;
+        Ok(ws)
+    });
+    let mut ws = match loaded {
         Ok(ws) => ws,
         Err(e) => {
             report
@@ -543,6 +549,10 @@ fn describe(envs: &[(String, String, String)]) -> String {
 
 /// Feature branches on origin already merged into the first environment.
 fn stale_features(ws: &Snapshot, report: &mut RepoReport) {
+    // Read when the snapshot was loaded ([`check_repo`]).
+    let Ok(graph) = ws.graph() else {
+        return;
+    };
     let first_tip = ws.branches[0].tip;
     let env_branches: BTreeSet<&str> = ws
         .config
@@ -567,7 +577,7 @@ fn stale_features(ws: &Snapshot, report: &mut RepoReport) {
         {
             continue;
         }
-        if ws.graph.nodes.contains_key(&id) && ws.graph.is_ancestor(id, first_tip) {
+        if graph.nodes.contains_key(&id) && graph.is_ancestor(id, first_tip) {
             stale.push(name.to_owned());
         }
     }

@@ -53,7 +53,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     let change = ws.change_word();
     let target_tree = ws.branches[to].tree;
     // Freeing the workspace just before exiting is wasted time.
-    std::mem::forget(ws);
+    ws.end_without_freeing();
     if args.json {
         ui.json(&plan)?;
     } else {

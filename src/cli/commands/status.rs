@@ -31,7 +31,7 @@ pub fn run(global: &Global, args: Args, ui: &Ui) -> Result<()> {
     ask_pull_requests(&ws, kind, ui, &mut status);
     // Freeing tens of thousands of small allocations just before exiting is
     // wasted time; the process is about to end.
-    std::mem::forget(ws);
+    ws.end_without_freeing();
     if args.json {
         return ui.json(&status);
     }
