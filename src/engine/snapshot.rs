@@ -289,6 +289,12 @@ impl Snapshot {
                 let (graph, trees) = repo
                     .load_graph(&tips)
                     .context("reading the history of the environment branches")?;
+                // What `status` and promotions ask of it first, worked out here
+                // too (kept in the graph): each pair of environments' merge
+                // base, and so each branch's ancestors.
+                for pair in tips.windows(2) {
+                    graph.merge_base(pair[1], pair[0]);
+                }
                 Ok((History { graph, trees }, repo.take_graph_writer()))
             })
         };
