@@ -392,7 +392,7 @@ impl Snapshot {
         Ok(self.manifests_of(&[tree])?.remove(0))
     }
 
-    /// The manifests of several trees, listed in parallel.
+    /// The manifests of several trees, listed in parallel (a thread each).
     pub fn manifests_of(&mut self, trees: &[Oid]) -> Result<Vec<Manifests>> {
         let mut todo: Vec<Oid> = trees
             .iter()
@@ -402,7 +402,7 @@ impl Snapshot {
         todo.sort();
         todo.dedup();
         let config = &self.config;
-        let lists = self.repo.par_map(&todo, 2, |repo, tree| {
+        let lists = self.repo.par_map_few(&todo, |repo, tree| {
             let mut list: Vec<(String, Oid)> = repo
                 .tree_files(*tree)?
                 .into_iter()
