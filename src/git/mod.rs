@@ -152,7 +152,7 @@ impl Repo {
         // No object cache: gix would copy every object read into it, and what
         // gitops reads more than once it keeps itself (trees in the tree store,
         // texts and documents in the snapshot). Without it a first `status` on
-        // a large repository spends 7-20 ms less CPU and 8 MB less memory, and a
+        // a large repository takes a tenth less CPU and 8 MB less memory, and a
         // cached one is as fast (bench/README.md, stop 24).
         repo.object_cache_size(None);
         // A delta base cache by size, as git's (core.deltaBaseCacheLimit, 96 MB
