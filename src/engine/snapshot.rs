@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 
 use crate::config::Config;
 use crate::error::refused;
-use crate::git::{self, CommitInfo, Oid, Repo};
+use crate::git::{self, CommitInfo, History, Oid, Repo};
 use crate::model::manifest::{self, Document, ParseError, ResourceKey, TextHash};
 use crate::model::semdiff;
 use crate::model::summary::{self, Summary};
@@ -169,26 +169,15 @@ pub struct Snapshot {
     manifests: HashMap<Oid, Manifests>,
 }
 
-/// Every commit reachable from the environment branches: parents and time
-/// (the graph), and tree.
-struct History {
-    graph: Graph<Oid>,
-    trees: gix::hashtable::HashMap<Oid, Oid>,
-}
-
-/// A [`History`] being read on another thread, with the `git commit-graph
-/// write` it may have started. Joined when dropped unread, and the writer
-/// waited for.
-struct HistoryLoading(Option<std::thread::JoinHandle<Result<HistoryRead>>>);
-
-/// What the history's thread gives back: the history, and the `git
-/// commit-graph write` it started, if any.
-type HistoryRead = (History, Option<std::process::Child>);
+/// The history of the environment branches being read on another thread.
+/// Joined when dropped unread (and so the `git commit-graph write` it may
+/// have started waited for).
+struct HistoryLoading(Option<std::thread::JoinHandle<Result<History>>>);
 
 impl Drop for HistoryLoading {
     fn drop(&mut self) {
-        if let Some(Ok(Ok((_, Some(mut writer))))) = self.0.take().map(|h| h.join()) {
-            let _ = writer.wait();
+        if let Some(handle) = self.0.take() {
+            let _ = handle.join();
         }
     }
 }
@@ -286,16 +275,16 @@ impl Snapshot {
             let repo = repo.for_thread();
             let tips = tips.clone();
             std::thread::spawn(move || {
-                let (graph, trees) = repo
+                let history = repo
                     .load_graph(&tips)
                     .context("reading the history of the environment branches")?;
                 // What `status` and promotions ask of it first, worked out here
                 // too (kept in the graph): each pair of environments' merge
                 // base, and so each branch's ancestors.
                 for pair in tips.windows(2) {
-                    graph.merge_base(pair[1], pair[0]);
+                    history.graph.merge_base(pair[1], pair[0]);
                 }
-                Ok((History { graph, trees }, repo.take_graph_writer()))
+                Ok(history)
             })
         };
         let loading = HistoryLoading(Some(loading));
@@ -305,8 +294,9 @@ impl Snapshot {
                 Ok(EnvBranch {
                     tip: *tip,
                     tree: repo
-                        .commit_tree(*tip)
-                        .context("reading the history of the environment branches")?,
+                        .commit(*tip)
+                        .context("reading the history of the environment branches")?
+                        .tree,
                 })
             })
             .collect::<Result<_>>()?;
@@ -354,9 +344,11 @@ impl Snapshot {
     /// exit (freeing tens of thousands of small allocations is wasted time
     /// then). What works in the background for it is waited for first: the
     /// history's thread, and git writing the commit-graph.
-    pub fn end_without_freeing(self) {
+    pub fn end_without_freeing(mut self) {
         drop(self.history_loading.replace(HistoryLoading(None)));
-        self.repo.wait_background();
+        if let Some(history) = self.history.get_mut() {
+            drop(history.writer.take());
+        }
         std::mem::forget(self);
     }
 
@@ -368,12 +360,11 @@ impl Snapshot {
             return Ok(&history.graph);
         }
         let loading = self.history_loading.borrow_mut().0.take();
-        let (history, writer) = match loading.map(|h| h.join()) {
+        let history = match loading.map(|h| h.join()) {
             Some(Ok(read)) => read?,
             Some(Err(panic)) => std::panic::resume_unwind(panic),
             None => anyhow::bail!("the history of the environment branches could not be read"),
         };
-        self.repo.adopt_graph_writer(writer);
         Ok(&self.history.get_or_init(|| history).graph)
     }
 

@@ -123,13 +123,23 @@ pub fn reason(out: &Output) -> String {
         .unwrap_or_else(|| format!("git exited with {}", out.status))
 }
 
-/// Starts git with `args` in the background, its output discarded: for work
-/// whose failure only costs time (see [`super::Repo::load_graph`]). None when
-/// git could not be started.
-pub fn spawn_quiet(dir: &Path, args: &[&str]) -> Option<std::process::Child> {
+/// A `git` working in the background while the run goes on, its output
+/// discarded: waited for when dropped, so that none outlives gitops.
+pub struct Background(std::process::Child);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts git with `args` in the background: for work whose failure only
+/// costs time (see [`super::Repo::load_graph`]). None when git could not be
+/// started.
+pub fn spawn_quiet(dir: &Path, args: &[&str]) -> Option<Background> {
     let mut cmd = command(dir);
     cmd.args(args).stdout(Stdio::null()).stderr(Stdio::null());
-    cmd.spawn().ok()
+    cmd.spawn().ok().map(Background)
 }
 
 /// Runs git with `args`; stdout on success, an error with git's reason otherwise.

@@ -113,17 +113,17 @@ pub struct Repo {
     read_here: Option<RefCell<gix::hashtable::HashMap<Oid, TreeBytes>>>,
     /// The working tree, or the git dir of a bare repository: where `git` runs.
     pub dir: PathBuf,
-    /// A `git commit-graph write` started by [`Repo::load_graph`], running
-    /// while this run goes on; waited for when the repository is dropped.
-    graph_writer: RefCell<Option<std::process::Child>>,
 }
 
-impl Drop for Repo {
-    fn drop(&mut self) {
-        if let Some(mut writer) = self.graph_writer.get_mut().take() {
-            let _ = writer.wait();
-        }
-    }
+/// Every commit reachable from some tips ([`Repo::load_graph`]).
+pub struct History {
+    /// Parents and commit time.
+    pub graph: Graph<Oid>,
+    /// Each commit's tree.
+    pub trees: gix::hashtable::HashMap<Oid, Oid>,
+    /// git writing the commit-graph meanwhile, when it had to: waited for
+    /// when dropped.
+    pub writer: Option<cli::Background>,
 }
 
 impl Repo {
@@ -181,7 +181,6 @@ impl Repo {
             trees,
             read_here: None,
             dir,
-            graph_writer: RefCell::default(),
         }
     }
 
@@ -408,39 +407,6 @@ impl Repo {
         Repo::wrap(self.sync.to_thread_local(), self.trees.clone())
     }
 
-    /// The `git commit-graph write` this handle started, if any, for another
-    /// handle to wait for ([`Repo::adopt_graph_writer`]).
-    pub fn take_graph_writer(&self) -> Option<std::process::Child> {
-        self.graph_writer.borrow_mut().take()
-    }
-
-    /// Waits, when dropped, for a `git commit-graph write` another handle
-    /// started.
-    pub fn adopt_graph_writer(&self, writer: Option<std::process::Child>) {
-        if let Some(writer) = writer {
-            *self.graph_writer.borrow_mut() = Some(writer);
-        }
-    }
-
-    /// Waits for the `git commit-graph write` this handle started or adopted,
-    /// if any (as dropping the handle does).
-    pub fn wait_background(&self) {
-        if let Some(mut writer) = self.take_graph_writer() {
-            let _ = writer.wait();
-        }
-    }
-
-    /// A commit's tree.
-    pub fn commit_tree(&self, id: Oid) -> Result<Oid> {
-        let object = self
-            .repo
-            .find_object(id)
-            .with_context(|| format!("reading commit {id}"))?;
-        let commit = gix::objs::CommitRef::from_bytes(&object.data, self.repo.object_hash())
-            .with_context(|| format!("decoding commit {id}"))?;
-        Ok(commit.tree())
-    }
-
     /// Decodes a commit.
     pub fn commit(&self, id: Oid) -> Result<CommitInfo> {
         let object = self
@@ -459,10 +425,7 @@ impl Repo {
     /// many had to come from the object store (no commit-graph, or one far behind)
     /// or the commit-graph is damaged, git writes it afresh, as `git maintenance`
     /// would, so the next run reads it; a failed write only costs time.
-    pub fn load_graph(
-        &self,
-        tips: &[Oid],
-    ) -> Result<(Graph<Oid>, gix::hashtable::HashMap<Oid, Oid>)> {
+    pub fn load_graph(&self, tips: &[Oid]) -> Result<History> {
         let hash = self.repo.object_hash();
         let commit_graph = self.commit_graph();
         let sound = match &commit_graph {
@@ -496,14 +459,18 @@ impl Repo {
             graph.insert(id, parents, time);
         }
         let behind = from_objects >= COMMIT_GRAPH_BEHIND;
-        match commit_graph {
-            CommitGraph::Off => {}
+        let writer = match commit_graph {
+            CommitGraph::Off => None,
             CommitGraph::Damaged => self.write_commit_graph(true, false),
             CommitGraph::Absent if behind => self.write_commit_graph(false, false),
             CommitGraph::Sound(_) if behind => self.write_commit_graph(false, true),
-            CommitGraph::Absent | CommitGraph::Sound(_) => {}
-        }
-        Ok((graph, trees))
+            CommitGraph::Absent | CommitGraph::Sound(_) => None,
+        };
+        Ok(History {
+            graph,
+            trees,
+            writer,
+        })
     }
 
     /// Git's commit-graph, when git would read one: `core.commitGraph` is not
@@ -525,8 +492,8 @@ impl Repo {
     /// removing a damaged one (git would read it while writing the new one), or
     /// as a new layer on top of a sound one (`split`). git writes it while this
     /// run goes on (40-70 ms for 5,000 commits, the first run in a clone), and
-    /// is waited for when the repository is dropped. Failing only costs time.
-    fn write_commit_graph(&self, damaged: bool, split: bool) {
+    /// is waited for when what this returns is dropped. Failing only costs time.
+    fn write_commit_graph(&self, damaged: bool, split: bool) -> Option<cli::Background> {
         if damaged {
             let info = self.repo.objects.store_ref().path().join("info");
             let _ = std::fs::remove_file(info.join("commit-graph"));
@@ -536,7 +503,7 @@ impl Repo {
         if split {
             args.push("--split");
         }
-        *self.graph_writer.borrow_mut() = cli::spawn_quiet(&self.dir, &args);
+        cli::spawn_quiet(&self.dir, &args)
     }
 
     /// The blobs at several paths of one tree, reading each tree on the way once.

@@ -237,8 +237,8 @@ fn finish(global: &Global, args: FinishArgs, ui: &Ui) -> Result<()> {
                 .into(),
         );
     };
-    let (graph, _) = repo.load_graph(&[head, base_tip])?;
-    let ahead = graph.only_in(head, base_tip);
+    let history = repo.load_graph(&[head, base_tip])?;
+    let ahead = history.graph.only_in(head, base_tip);
     if ahead.is_empty() {
         return Err(refused(format!(
             "`{branch}` has no commits that {base} does not have"
